@@ -1,0 +1,1 @@
+"""The Dash application: factory, configuration, callbacks and entry points."""

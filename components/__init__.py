@@ -1,0 +1,1 @@
+"""Layout pieces and pure figure builders: numbers in, Plotly figures and Dash layout out."""

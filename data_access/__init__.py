@@ -1,0 +1,1 @@
+"""Files -> validated, cached numpy tensors. Nothing here imports Dash."""

@@ -1,0 +1,29 @@
+"""Errors a user can act on: each names the file and what is wrong with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class LogFormatError(ValueError):
+    """A log file that cannot be read as what it claims to be.
+
+    The message always starts with the file so a user can find it, then says where in it
+    (line, step, column) and what was expected versus found.
+    """
+
+    def __init__(self, path: str | Path, problem: str, *, where: str | None = None) -> None:
+        self.path = str(path)
+        self.problem = problem
+        self.where = where
+        location = f"{self.path}" + (f" ({where})" if where else "")
+        super().__init__(f"{location}: {problem}")
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """A series (or file) that failed to load, reported next to the ones that did."""
+
+    source: str  # series key or file path
+    message: str

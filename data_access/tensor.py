@@ -1,0 +1,232 @@
+"""The confusion tensor: the one value object every view is computed from.
+
+Conventions (scikit-learn's): rows are ground truth, columns are predictions, class order is the
+order of ``classes``. Shapes are written ``(series, steps, C, C)``.
+
+Steps are the real numbers the user logged (epochs may start at 0 or 1, have gaps and differ
+between series). A tensor holding several series lives on the sorted *union* of their steps; a
+series that has no record at a step is *masked* there (``mask[s, t] is False``) and its counts are
+zero. Nothing is interpolated or invented: metrics computed at masked positions are NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+OTHER_CLASS = "(other)"
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """One classifier configuration (run) evaluated on one data fold over time."""
+
+    run: str
+    fold: str
+    classes: tuple[str, ...]
+    metadata: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    has_instances: bool = False
+
+    @property
+    def key(self) -> str:
+        """Stable identifier, used in URLs and caches: ``run/fold`` (neither part contains '/')."""
+        return f"{self.run}/{self.fold}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.run} / {self.fold}"
+
+
+@dataclass(frozen=True)
+class SeriesCounts:
+    """One series as read from disk: its own steps and a ``(T, C, C)`` count array."""
+
+    info: SeriesInfo
+    steps: np.ndarray  # (T,) float64, strictly increasing
+    counts: np.ndarray  # (T, C, C) int64
+
+    def __post_init__(self) -> None:
+        c = len(self.info.classes)
+        if self.counts.ndim != 3 or self.counts.shape[1:] != (c, c):
+            raise ValueError(
+                f"series {self.info.key}: counts shape {self.counts.shape} does not match "
+                f"{c} classes (expected (steps, {c}, {c}))"
+            )
+        if self.steps.shape != (self.counts.shape[0],):
+            raise ValueError(
+                f"series {self.info.key}: {len(self.steps)} steps for {self.counts.shape[0]} matrices"
+            )
+
+
+@dataclass(frozen=True)
+class ConfusionTensor:
+    """Counts of several series on a common step axis.
+
+    counts: ``(S, T, C, C)`` int64, zero where masked.
+    mask:   ``(S, T)`` bool, True where series ``s`` logged step ``steps[t]``.
+    steps:  ``(T,)`` float64, sorted union of all series' steps.
+    """
+
+    counts: np.ndarray
+    mask: np.ndarray
+    steps: np.ndarray
+    classes: tuple[str, ...]
+    series: tuple[SeriesInfo, ...]
+
+    def __post_init__(self) -> None:
+        s, t, c = len(self.series), len(self.steps), len(self.classes)
+        if self.counts.shape != (s, t, c, c):
+            raise ValueError(f"counts shape {self.counts.shape} != (series, steps, C, C) = {(s, t, c, c)}")
+        if self.mask.shape != (s, t):
+            raise ValueError(f"mask shape {self.mask.shape} != (series, steps) = {(s, t)}")
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def from_series(cls, items: Sequence[SeriesCounts]) -> ConfusionTensor:
+        """Align series on the union of their steps. All must share one class list (same order).
+
+        Mixing class lists silently would put counts of different classes in one cell, so it is an
+        error; the caller reports it to the user.
+        """
+        if not items:
+            raise ValueError("no series to combine")
+        classes = items[0].info.classes
+        for it in items[1:]:
+            if it.info.classes != classes:
+                raise ValueError(
+                    f"series {it.info.key} has classes {list(it.info.classes)}, which differ from "
+                    f"{items[0].info.key}'s {list(classes)}; they cannot be shown in one matrix"
+                )
+        steps = np.unique(np.concatenate([np.asarray(it.steps, dtype=np.float64) for it in items]))
+        c = len(classes)
+        counts = np.zeros((len(items), len(steps), c, c), dtype=np.int64)
+        mask = np.zeros((len(items), len(steps)), dtype=bool)
+        for i, it in enumerate(items):
+            pos = np.searchsorted(steps, np.asarray(it.steps, dtype=np.float64))
+            counts[i, pos] = it.counts
+            mask[i, pos] = True
+        return cls(
+            counts=counts,
+            mask=mask,
+            steps=steps,
+            classes=tuple(classes),
+            series=tuple(it.info for it in items),
+        )
+
+    # ----------------------------------------------------------------- shape
+    @property
+    def n_series(self) -> int:
+        return len(self.series)
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.steps)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def series_keys(self) -> tuple[str, ...]:
+        return tuple(s.key for s in self.series)
+
+    # ----------------------------------------------------------------- slicing
+    def class_indices(self, classes: Sequence[int | str]) -> np.ndarray:
+        """Indices for class names or indices, in the order given; unknown names raise KeyError."""
+        lookup = {name: i for i, name in enumerate(self.classes)}
+        out = []
+        for c in classes:
+            if isinstance(c, (int, np.integer)):
+                if not 0 <= int(c) < self.n_classes:
+                    raise KeyError(f"class index {c} out of range 0..{self.n_classes - 1}")
+                out.append(int(c))
+            else:
+                if c not in lookup:
+                    raise KeyError(f"unknown class {c!r}")
+                out.append(lookup[c])
+        return np.asarray(out, dtype=np.intp)
+
+    def select_classes(self, classes: Sequence[int | str], *, other: bool = False) -> ConfusionTensor:
+        """The sub-matrix of the chosen classes (at least two).
+
+        Without ``other``, instances whose true class is not chosen are dropped and predictions into
+        unchosen classes are dropped too: the result is exactly the sub-matrix the user sees, so FN,
+        FP and accuracy recomputed on it describe the chosen classes only (the paper's behaviour).
+        With ``other``, the unchosen classes are merged into one trailing ``(other)`` class so no
+        instance is lost.
+        """
+        idx = self.class_indices(classes)
+        if len(idx) < 2:
+            raise ValueError("select at least two classes")
+        if len(set(idx.tolist())) != len(idx):
+            raise ValueError("a class was selected twice")
+        if not other:
+            sub = self.counts[:, :, idx[:, None], idx[None, :]]
+            return ConfusionTensor(
+                sub, self.mask, self.steps, tuple(self.classes[i] for i in idx), self.series
+            )
+        rest = np.setdiff1d(np.arange(self.n_classes), idx)
+        if len(rest) == 0:
+            return self.select_classes(classes, other=False)
+        group = np.full(self.n_classes, len(idx), dtype=np.intp)
+        group[idx] = np.arange(len(idx))
+        names = tuple(self.classes[i] for i in idx) + (OTHER_CLASS,)
+        return self._regroup(group, names)
+
+    def aggregate(self, mapping: Mapping[str, str]) -> ConfusionTensor:
+        """Sum classes into groups (e.g. CIFAR-100 superclasses).
+
+        Groups are ordered by the first class (in class order) that maps to them; a class missing
+        from ``mapping`` stays a group of its own, so nothing is silently dropped.
+        """
+        names: list[str] = []
+        group = np.empty(self.n_classes, dtype=np.intp)
+        for i, cls_name in enumerate(self.classes):
+            g = mapping.get(cls_name, cls_name)
+            if g not in names:
+                names.append(g)
+            group[i] = names.index(g)
+        return self._regroup(group, tuple(names))
+
+    def _regroup(self, group: np.ndarray, names: tuple[str, ...]) -> ConfusionTensor:
+        g = len(names)
+        # one-hot (C, G) so summing rows and columns is two matrix products, no Python loops
+        onehot = np.zeros((self.n_classes, g), dtype=np.int64)
+        onehot[np.arange(self.n_classes), group] = 1
+        out = np.einsum("stij,ia,jb->stab", self.counts, onehot, onehot, optimize=True)
+        return ConfusionTensor(out, self.mask, self.steps, names, self.series)
+
+    def select_series(self, keys: Sequence[str]) -> ConfusionTensor:
+        """Keep the named series, in the order given, on the union of *their* steps."""
+        pos = {k: i for i, k in enumerate(self.series_keys)}
+        idx = np.asarray([pos[k] for k in keys], dtype=np.intp)
+        mask = self.mask[idx]
+        keep = mask.any(axis=0)
+        return ConfusionTensor(
+            self.counts[idx][:, keep],
+            mask[:, keep],
+            self.steps[keep],
+            self.classes,
+            tuple(self.series[i] for i in idx),
+        )
+
+    def step_window(self, lo: float | None = None, hi: float | None = None) -> ConfusionTensor:
+        """Keep steps with ``lo <= step <= hi`` (either bound may be None)."""
+        keep = np.ones(self.n_steps, dtype=bool)
+        if lo is not None:
+            keep &= self.steps >= lo
+        if hi is not None:
+            keep &= self.steps <= hi
+        return ConfusionTensor(
+            self.counts[:, keep], self.mask[:, keep], self.steps[keep], self.classes, self.series
+        )
+
+    def step_index(self, step: float) -> int | None:
+        """Position of an exact logged step, or None if no series logged it."""
+        i = int(np.searchsorted(self.steps, step))
+        if i < self.n_steps and self.steps[i] == step:
+            return i
+        return None

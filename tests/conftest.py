@@ -1,0 +1,153 @@
+"""Fixtures shared by every test layer: free ports, real server processes, headless Chromium.
+
+Browser tests use Debian's Chromium through Playwright (never a downloaded browser), with the
+flags that keep it off the network, and a fresh profile per browser.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CONFUSIONFLOW_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
+    """Wait until ``url`` answers 200, failing early (with its output) if ``proc`` dies."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            raise RuntimeError(f"server exited with {proc.returncode} before answering {url}:\n{out[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+        except Exception as e:  # noqa: BLE001 - any failure means "not up yet"
+            last = e
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout}s: {last}")
+
+
+class ServerProcess:
+    """A real server process on loopback, stopped (and its output kept) at teardown."""
+
+    def __init__(self, args: Sequence[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> None:
+        full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.log = tempfile.NamedTemporaryFile(prefix="server-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(
+            list(args),
+            cwd=cwd,
+            env=full_env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")
+
+    def wait(self, url: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"{self.proc.args} exited with {self.proc.returncode}:\n{self.output()[-4000:]}"
+                )
+            try:
+                wait_http(url, timeout=1.0)
+                return
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{url} not up after {timeout}s:\n{self.output()[-4000:]}") from None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, 15)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, 9)
+                self.proc.wait(10)
+        self.log.close()
+
+
+@pytest.fixture
+def start_server() -> Iterator:
+    """Start processes with ``start_server(args, env=...)``; all are stopped after the test."""
+    started: list[ServerProcess] = []
+
+    def start(args: Sequence[str], env: dict[str, str] | None = None) -> ServerProcess:
+        sp = ServerProcess(args, env)
+        started.append(sp)
+        return sp
+
+    yield start
+    for sp in reversed(started):
+        sp.stop()
+
+
+PYTHON = sys.executable
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the session; tests open their own pages/contexts."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (the test command does this)")
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="cf-chromium-")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--user-data-dir={profile}"])
+        try:
+            yield b
+        finally:
+            b.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page that records console errors and failed requests; the test fails on any."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1100})
+    pg = context.new_page()
+    pg.console_errors = []  # type: ignore[attr-defined]
+    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    yield pg
+    errors = list(pg.console_errors)
+    context.close()
+    assert not errors, f"browser console errors: {errors}"
