@@ -6,6 +6,7 @@ flags that keep it off the network, and a fresh profile per browser.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -62,7 +63,7 @@ class ServerProcess:
 
     def __init__(self, args: Sequence[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> None:
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-        self.log = tempfile.NamedTemporaryFile(prefix="server-", suffix=".log", delete=False)
+        self.log = tempfile.NamedTemporaryFile(prefix="server-", suffix=".log", delete=False)  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(
             list(args),
             cwd=cwd,
@@ -92,10 +93,8 @@ class ServerProcess:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, 15)
-            except ProcessLookupError:
-                pass
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
