@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from data_access import metrics
 from data_access.metrics import Normalization
@@ -71,3 +72,129 @@ def matrix_values(tensor: ConfusionTensor, normalization: Normalization | None =
         fp_counts=metrics.false_positives(c),
         accuracy=np.where(tensor.mask, metrics.accuracy(c), np.nan),
     )
+
+
+# ----------------------------------------------------------------------------- detail view, export
+DETAIL_KINDS = ("accuracy", "cell", "fn", "fp", "precision", "recall", "f1")
+
+
+@dataclass(frozen=True)
+class DetailValues:
+    """One measure over time per series, for the detail view.
+
+    values:  ``(S, T)`` float64, NaN where the series did not log the step.
+    percent: True when ``values`` are fractions in [0, 1] (shown as percentages).
+    unit:    what one unit of ``values`` is, for the y-axis title.
+    counts:  ``(S, T)`` the instance counts behind relative cell/FN/FP values, else None.
+    """
+
+    values: np.ndarray
+    percent: bool
+    unit: str
+    counts: np.ndarray | None = None  # (S, T) instance counts behind relative values, for hover
+
+
+_UNITS = {
+    None: "instances",
+    "true": "share of the true class (row)",
+    "pred": "share of the predicted class (column)",
+    "all": "share of all instances",
+}
+
+
+def detail_values(
+    tensor: ConfusionTensor,
+    kind: str,
+    true: int | None = None,
+    pred: int | None = None,
+    normalization: Normalization | None = None,
+) -> DetailValues:
+    """The values behind one matrix tile or class chart, as the matrix shows them.
+
+    ``cell`` is cell (``true``, ``pred``); ``fn`` the false negatives of class ``true``; ``fp`` the
+    false positives of class ``pred``; these follow ``normalization`` like the matrix does.
+    ``precision``/``recall``/``f1`` are of class ``true``; ``accuracy`` is overall.
+    """
+    if kind in ("accuracy", "precision", "recall", "f1"):
+        if kind == "accuracy":
+            values = np.where(tensor.mask, metrics.accuracy(tensor.counts), np.nan)
+        else:
+            if true is None:
+                raise ValueError(f"{kind} needs a class")
+            per_class = getattr(metrics, kind)(tensor.counts)[:, :, true]
+            values = np.where(tensor.mask, per_class, np.nan)
+        return DetailValues(values, True, kind if kind != "f1" else "F1")
+    mv = matrix_values(tensor, normalization)
+    if kind == "cell":
+        if true is None or pred is None:
+            raise ValueError("a cell needs a true and a predicted class")
+        values, counts = mv.values[:, :, true, pred], mv.counts[:, :, true, pred]
+    elif kind == "fn":
+        if true is None:
+            raise ValueError("false negatives need a (true) class")
+        values, counts = mv.fn[:, :, true], mv.fn_counts[:, :, true]
+    elif kind == "fp":
+        if pred is None:
+            raise ValueError("false positives need a (predicted) class")
+        values, counts = mv.fp[:, :, pred], mv.fp_counts[:, :, pred]
+    else:
+        raise ValueError(f"unknown detail {kind!r}; expected one of {DETAIL_KINDS}")
+    relative = normalization is not None
+    return DetailValues(
+        np.asarray(values, dtype=np.float64),
+        relative,
+        _UNITS[normalization],
+        np.where(tensor.mask, counts, np.nan) if relative else None,
+    )
+
+
+def long_counts(tensor: ConfusionTensor) -> pd.DataFrame:
+    """Every count of every logged step as a long table: run, fold, step, true, pred, count.
+
+    One row per (series, logged step, true class, predicted class), zeros included, so the table is
+    the complete matrix sequence; steps a series did not log have no rows.
+    """
+    s_idx, t_idx = np.nonzero(tensor.mask)
+    c = tensor.n_classes
+    n = len(s_idx)
+    counts = tensor.counts[s_idx, t_idx].reshape(n * c * c)
+    runs = np.array([s.run for s in tensor.series], dtype=object)
+    folds = np.array([s.fold for s in tensor.series], dtype=object)
+    names = np.array(tensor.classes, dtype=object)
+    cells = c * c
+    return pd.DataFrame(
+        {
+            "run": np.repeat(runs[s_idx], cells),
+            "fold": np.repeat(folds[s_idx], cells),
+            "step": np.repeat(tensor.steps[t_idx], cells),
+            "true": np.tile(np.repeat(names, c), n),
+            "pred": np.tile(np.tile(names, c), n),
+            "count": counts.astype(np.int64),
+        }
+    )
+
+
+def support_at(tensor: ConfusionTensor, step: float | None = None) -> tuple[np.ndarray, str]:
+    """Instances per true class ``(S, C)`` at ``step``, or at each series' last logged step.
+
+    A series that did not log ``step`` gets NaN. The returned label says which step(s) it is, for
+    the chart title.
+    """
+    s, c = tensor.n_series, tensor.n_classes
+    out = np.full((s, c), np.nan)
+    if tensor.n_steps == 0:
+        return out, "no steps"
+    sup = metrics.support(tensor.counts).astype(np.float64)  # (S, T, C)
+    if step is not None:
+        t = tensor.step_index(step)
+        if t is None:
+            return out, f"step {step:g} (not logged)"
+        out[tensor.mask[:, t]] = sup[tensor.mask[:, t], t]
+        return out, f"step {step:g}"
+    logged = tensor.mask.any(axis=1)
+    # last logged position per series: argmax over the reversed mask
+    last = tensor.n_steps - 1 - np.argmax(tensor.mask[:, ::-1], axis=1)
+    out[logged] = sup[np.arange(s)[logged], last[logged]]
+    last_steps = sorted({float(tensor.steps[i]) for i in last[logged]})
+    label = "last step" if len(last_steps) != 1 else f"last step ({last_steps[0]:g})"
+    return out, label

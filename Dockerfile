@@ -1,0 +1,48 @@
+# ConfusionFlow for Dash: gunicorn serving app.wsgi:application.
+#
+#   docker build -t confusionflow .
+#   docker run -p 8050:8050 -v /path/to/logs:/logs:ro -v cf-cache:/cache confusionflow
+#
+# The log folder is mounted read-only at /logs (the app never writes to it unless imports are
+# turned on, which needs a writable mount); parsed logs are cached in the /cache volume. Settings
+# come from CONFUSIONFLOW_* variables (docs/deployment.md); GUNICORN_WORKERS/GUNICORN_THREADS/
+# GUNICORN_TIMEOUT tune the server. Logs go to stdout/stderr.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+RUN groupadd --system --gid 10001 confusionflow \
+    && useradd --system --uid 10001 --gid confusionflow --home-dir /app --shell /usr/sbin/nologin confusionflow
+
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY app/ app/
+COPY components/ components/
+COPY data_access/ data_access/
+COPY assets/ assets/
+COPY demo_logs/ demo_logs/
+
+RUN mkdir -p /logs /cache && chown confusionflow:confusionflow /cache
+
+ENV CONFUSIONFLOW_LOGDIR=/logs \
+    CONFUSIONFLOW_CACHE_DIR=/cache \
+    CONFUSIONFLOW_HOST=0.0.0.0 \
+    CONFUSIONFLOW_PORT=8050 \
+    GUNICORN_WORKERS=4 \
+    GUNICORN_THREADS=2 \
+    GUNICORN_TIMEOUT=120
+
+USER confusionflow
+EXPOSE 8050
+VOLUME ["/cache"]
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD python -c "import os, urllib.request; p = os.environ.get('CONFUSIONFLOW_PREFIX', '/').strip('/'); urllib.request.urlopen('http://127.0.0.1:%s/%shealthz' % (os.environ.get('CONFUSIONFLOW_PORT', '8050'), p + '/' if p else ''), timeout=4)"
+
+# exec: gunicorn replaces the shell as PID 1, so `docker stop` signals it directly.
+CMD ["sh", "-c", "exec gunicorn app.wsgi:application --bind 0.0.0.0:${CONFUSIONFLOW_PORT} --workers ${GUNICORN_WORKERS} --threads ${GUNICORN_THREADS} --timeout ${GUNICORN_TIMEOUT} --access-logfile - --error-logfile - --forwarded-allow-ips '*'"]

@@ -1,0 +1,85 @@
+"""``python -m app``: serve ConfusionFlow on one machine and print where.
+
+Every option falls back to its ``CONFUSIONFLOW_*`` environment variable (see ``app.config``), then to
+the default. For several workers or machines use gunicorn with ``app.wsgi:application`` instead
+(docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.config import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m app",
+        description="ConfusionFlow: how a classifier's class confusion evolves over training.",
+        epilog="Each option can also be set as CONFUSIONFLOW_<OPTION> (e.g. CONFUSIONFLOW_LOGDIR); "
+        "the command line wins.",
+    )
+    p.add_argument("--logdir", type=Path, help="folder of logs to show (default: the bundled demo logs)")
+    p.add_argument("--host", help="interface to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    p.add_argument("--port", type=int, help="port (default 8050)")
+    p.add_argument("--prefix", help="URL prefix to serve under, e.g. /tools/confusionflow/ (default /)")
+    p.add_argument("--cache-dir", type=Path, help="folder for parsed-log and job caches")
+    p.add_argument("--redis-url", help="share caches and run background jobs through this Redis")
+    p.add_argument(
+        "--poll-seconds", type=float, help="how often open pages look for new steps (default 5; 0 = never)"
+    )
+    upload = p.add_mutually_exclusive_group()
+    upload.add_argument(
+        "--allow-upload",
+        dest="allow_upload",
+        action="store_const",
+        const=True,
+        help="let users import tables into the log folder from the page",
+    )
+    upload.add_argument("--no-allow-upload", dest="allow_upload", action="store_const", const=False)
+    debug = p.add_mutually_exclusive_group()
+    debug.add_argument("--debug", dest="debug", action="store_const", const=True, help="Dash dev tools")
+    debug.add_argument("--no-debug", dest="debug", action="store_const", const=False)
+    return p
+
+
+def parse_settings(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Settings from the command line over the environment; exits with a message on bad values."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env(environ, **vars(args))
+    except ValueError as e:  # e.g. CONFUSIONFLOW_PORT=abc
+        parser.error(f"bad CONFUSIONFLOW_* environment value: {e}")
+    if not 0 < settings.port < 65536:
+        parser.error(f"--port must be between 1 and 65535, not {settings.port}")
+    if settings.poll_seconds < 0:
+        parser.error(f"--poll-seconds must be 0 (off) or positive, not {settings.poll_seconds}")
+    if not settings.logdir.is_dir():
+        parser.error(f"log folder {settings.logdir} does not exist (or is not a folder)")
+    return settings
+
+
+def public_url(settings: Settings) -> str:
+    """The URL to open; a wildcard bind address is shown as 127.0.0.1 (reachable from this machine)."""
+    host = "127.0.0.1" if settings.host in {"0.0.0.0", "::", ""} else settings.host
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}{settings.prefix}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    settings = parse_settings(argv)
+    from app.factory import create_app  # after argument checks: --help stays instant
+
+    app = create_app(settings=settings)
+    print(f"ConfusionFlow is serving {settings.logdir} at {public_url(settings)}", flush=True)
+    app.run(host=settings.host, port=settings.port, debug=settings.debug, use_reloader=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+"""Callbacks, one module per view; ``register_all`` wires them onto one app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+
+from app.callbacks import class_charts, detail, export, live, matrix, selection, series, timeline, url
+
+
+def register_all(app: dash.Dash, store: Any) -> None:
+    """Register every callback of the page on ``app`` (never module-level ``dash.callback``)."""
+    for module in (url, series, selection, matrix, class_charts, detail, timeline, live, export):
+        module.register(app, store)

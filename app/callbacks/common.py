@@ -1,0 +1,163 @@
+"""What several views share: the effective selection and the tensor it describes.
+
+The selection travels through the page as a ``dcc.Store`` (JSON); every data view turns it back into
+a :class:`Selection` and asks :func:`view_tensor` for its numbers. The tensor comes from the
+``LogStore`` (whose cache is shared by every worker); the small memo here only saves re-slicing the
+same tensor for the five views that update together after one click. It is keyed by the logs'
+fingerprint, so it never serves numbers older than the files, and holds nothing user-specific.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from components.colors import slot_color
+from data_access.errors import LoadProblem
+from data_access.tensor import ConfusionTensor, SeriesInfo
+
+SUPERCLASS_KEY = "superclasses"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The series, classes and options every view shows.
+
+    series:  accepted series keys, in the order chosen (all share one class list).
+    classes: chosen class names after superclass aggregation; empty means all classes.
+    steps:   sorted union of the series' logged steps (before any range is applied).
+    """
+
+    series: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
+    other: bool = False
+    superclasses: bool = False
+    steps: tuple[float, ...] = ()
+
+    def to_store(self) -> dict[str, Any]:
+        return {
+            "series": list(self.series),
+            "classes": list(self.classes),
+            "other": self.other,
+            "super": self.superclasses,
+            "steps": list(self.steps),
+        }
+
+    @classmethod
+    def from_store(cls, data: object) -> Selection:
+        """From the store's JSON; anything malformed reads as an empty selection."""
+        if not isinstance(data, dict):
+            return cls()
+
+        def strings(value: object) -> tuple[str, ...]:
+            return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+        steps = data.get("steps")
+        return cls(
+            series=strings(data.get("series")),
+            classes=strings(data.get("classes")),
+            other=bool(data.get("other")),
+            superclasses=bool(data.get("super")),
+            steps=tuple(float(s) for s in steps if isinstance(s, (int, float)))
+            if isinstance(steps, list)
+            else (),
+        )
+
+
+def superclass_mapping(info: SeriesInfo | None) -> dict[str, str] | None:
+    """A run's ``{"class": "superclass"}`` metadata, or None if it has none (or not a flat mapping)."""
+    if info is None:
+        return None
+    mapping = info.metadata.get(SUPERCLASS_KEY) if isinstance(info.metadata, Mapping) else None
+    if not isinstance(mapping, Mapping) or not mapping:
+        return None
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+        return None
+    return dict(mapping)
+
+
+def shape_tensor(tensor: ConfusionTensor, selection: Selection) -> ConfusionTensor:
+    """Apply superclass aggregation and the class selection (ignoring names no longer present)."""
+    if selection.superclasses:
+        mapping = superclass_mapping(tensor.series[0])
+        if mapping:
+            tensor = tensor.aggregate(mapping)
+    if selection.classes:
+        present = [c for c in selection.classes if c in tensor.classes]
+        if len(present) >= 2 and (selection.other or len(present) < tensor.n_classes):
+            tensor = tensor.select_classes(present, other=selection.other)
+    return tensor
+
+
+class _Memo:
+    """A tiny thread-safe LRU: (fingerprint, keys) -> (tensor, problems)."""
+
+    def __init__(self, size: int = 8) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, tuple[ConfusionTensor | None, list[LoadProblem]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> tuple[ConfusionTensor | None, list[LoadProblem]] | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: tuple, value: tuple[ConfusionTensor | None, list[LoadProblem]]) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_MEMO = _Memo()
+
+
+def load_series(store: Any, keys: Sequence[str]) -> tuple[ConfusionTensor | None, list[LoadProblem]]:
+    """The raw tensor of ``keys`` (all classes, all steps) and any problems loading them."""
+    if not keys:
+        return None, []
+    memo_key = (id(store), store.fingerprint(), tuple(keys))
+    hit = _MEMO.get(memo_key)
+    if hit is not None:
+        return hit
+    result = store.load(list(keys))
+    value = (result.tensor, list(result.problems))
+    _MEMO.put(memo_key, value)
+    return value
+
+
+def view_tensor(store: Any, selection: Selection) -> ConfusionTensor | None:
+    """The tensor every view of ``selection`` is drawn from, or None if nothing loaded."""
+    tensor, _ = load_series(store, selection.series)
+    if tensor is None:
+        return None
+    return shape_tensor(tensor, selection)
+
+
+def series_colors(keys: Sequence[str], slots: Mapping[str, int] | None) -> list[str]:
+    """The palette colour of each series, from its stable slot (position as a fallback)."""
+    slots = slots or {}
+    return [slot_color(int(slots.get(k, i))) for i, k in enumerate(keys)]
+
+
+def x_range_of(step_range: object) -> tuple[float, float] | None:
+    """A ``[lo, hi]`` store value as a tuple, or None."""
+    if isinstance(step_range, (list, tuple)) and len(step_range) == 2:
+        try:
+            lo, hi = float(step_range[0]), float(step_range[1])
+        except (TypeError, ValueError):
+            return None
+        return (min(lo, hi), max(lo, hi))
+    return None
+
+
+def epoch_of(value: object) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None

@@ -1,0 +1,173 @@
+"""View E: the series picker, its coloured chips (the legend of every view) and refusals.
+
+The picker's value is what the user chose; ``SERIES_KEYS`` holds what is shown: known series that
+share the first one's class list. Colours come from stable palette slots kept in ``SLOTS``, so
+removing a series never recolours another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dash
+from dash import ALL, Input, Output, State, ctx, html
+
+from app.callbacks.common import load_series
+from app.state import parse_query
+from components import ids
+from components.colors import assign_slots, slot_color
+from data_access.tensor import SeriesInfo
+
+
+@dataclass(frozen=True)
+class SeriesChoice:
+    """The outcome of a choice: what is shown, and what was left out and why."""
+
+    accepted: tuple[str, ...]
+    refused: tuple[str, ...] = ()  # class list differs from the first accepted series
+    unknown: tuple[str, ...] = ()  # not (or no longer) in the log folder
+
+    def message(self, infos: Mapping[str, SeriesInfo]) -> str:
+        parts = []
+        if self.refused:
+            first = infos[self.accepted[0]] if self.accepted else None
+            names = ", ".join(infos[k].label for k in self.refused)
+            where = (
+                f" {first.label}'s {len(first.classes)} classes" if first else " the first series' classes"
+            )
+            parts.append(f"Not shown: {names} — a different class list from{where}; one matrix needs one.")
+        if self.unknown:
+            parts.append(f"Not found in the log folder: {', '.join(self.unknown)}.")
+        return " ".join(parts)
+
+
+def choose_series(chosen: Sequence[str], infos: Mapping[str, SeriesInfo]) -> SeriesChoice:
+    """Keep known series whose classes equal the first known one's, in the order chosen."""
+    accepted: list[str] = []
+    refused: list[str] = []
+    unknown: list[str] = []
+    classes: tuple[str, ...] | None = None
+    for key in dict.fromkeys(chosen):
+        info = infos.get(key)
+        if info is None:
+            unknown.append(key)
+        elif classes is None or info.classes == classes:
+            classes = info.classes
+            accepted.append(key)
+        else:
+            refused.append(key)
+    return SeriesChoice(tuple(accepted), tuple(refused), tuple(unknown))
+
+
+def default_series(infos: Sequence[SeriesInfo]) -> list[str]:
+    """The first run's folds: a sensible first view (e.g. its train and test curves)."""
+    if not infos:
+        return []
+    run = infos[0].run
+    return [i.key for i in infos if i.run == run and i.classes == infos[0].classes]
+
+
+def chip(info: SeriesInfo | None, key: str, color: str) -> html.Span:
+    label = info.label if info else key
+    meta = ""
+    if info is not None:
+        meta = "; ".join(f"{k}: {v}" for k, v in sorted(info.metadata.items()) if k != "superclasses")
+    return html.Span(
+        className="cf-chip",
+        role="listitem",
+        title=f"{label}" + (f" — {meta}" if meta else ""),
+        style={"--chip-color": color},
+        **{"data-key": key, "data-color": color},
+        children=[
+            html.Span(className="cf-chip-swatch", style={"backgroundColor": color}),
+            html.Span(label, className="cf-chip-label"),
+            html.Button(
+                "×",
+                id={"type": ids.CHIP_REMOVE, "key": key},
+                className="cf-chip-remove",
+                n_clicks=0,
+                title=f"Remove {label}",
+                **{"aria-label": f"Remove {label}"},
+            ),
+        ],
+    )
+
+
+def chips(keys: Sequence[str], infos: Mapping[str, SeriesInfo], slots: Mapping[str, int]) -> list:
+    if not keys:
+        return [html.Span("Choose one or more series above.", className="cf-hint")]
+    return [chip(infos.get(k), k, slot_color(slots[k])) for k in keys]
+
+
+def series_update(
+    store: Any,
+    trigger: object,
+    clicked: bool,
+    url_state: object,
+    value: object,
+    import_result: object,
+    slots: object,
+) -> tuple[list[str], list[str], dict[str, int], list, str] | None:
+    """The picker's value, the shown keys, slots, chips and message after an event (None: no change).
+
+    ``trigger``: the URL state (page opened: the link's series, else the first run's folds), the
+    picker, a chip's × (``{"type": CHIP_REMOVE, "key": ...}``; ``clicked`` is False when the chip
+    only appeared) or a finished import (its series are added).
+    """
+    infos = {i.key: i for i in store.list_series()}
+    chosen = [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+    if trigger is None or trigger == ids.URL_STATE:
+        wanted = list(parse_query(url_state).series) if isinstance(url_state, str) else []
+        # a link whose series are all gone still opens a useful page (and says what is missing)
+        chosen = (
+            wanted if any(k in infos for k in wanted) else [*wanted, *default_series(list(infos.values()))]
+        )
+    elif isinstance(trigger, dict) and trigger.get("type") == ids.CHIP_REMOVE:
+        if not clicked:
+            return None
+        chosen = [k for k in chosen if k != trigger.get("key")]
+    elif trigger == ids.IMPORT_RESULT:
+        if not isinstance(import_result, dict) or not import_result.get("ok"):
+            return None
+        chosen += [k for k in import_result.get("series") or [] if k in infos and k not in chosen]
+    choice = choose_series(chosen, infos)
+    # a listed series can still fail to load (a truncated file): leave it out and say why
+    _, problems = load_series(store, choice.accepted)
+    failed = {p.source: p.message for p in problems}
+    if failed:
+        choice = SeriesChoice(
+            tuple(k for k in choice.accepted if k not in failed), choice.refused, choice.unknown
+        )
+    new_slots = assign_slots(choice.accepted, slots if isinstance(slots, dict) else {})
+    message = " ".join([choice.message(infos), *(f"Could not load {k}: {m}" for k, m in failed.items())])
+    return (
+        list(choice.accepted),
+        list(choice.accepted),
+        new_slots,
+        chips(choice.accepted, infos, new_slots),
+        message.strip(),
+    )
+
+
+def register(app: dash.Dash, store: Any) -> None:
+    @app.callback(
+        Output(ids.SERIES_DROPDOWN, "value"),
+        Output(ids.SERIES_KEYS, "data"),
+        Output(ids.SLOTS, "data"),
+        Output(ids.SERIES_CHIPS, "children"),
+        Output(ids.SERIES_MESSAGE, "children"),
+        Input(ids.URL_STATE, "data"),
+        Input(ids.SERIES_DROPDOWN, "value"),
+        Input({"type": ids.CHIP_REMOVE, "key": ALL}, "n_clicks"),
+        Input(ids.IMPORT_RESULT, "data"),
+        State(ids.SLOTS, "data"),
+    )
+    def update_series(url_state, value, _chip_clicks, import_result, slots):
+        trigger = ctx.triggered_id
+        clicked = bool(ctx.triggered and ctx.triggered[0].get("value"))
+        update = series_update(store, trigger, clicked, url_state, value, import_result, slots)
+        if update is None:
+            raise dash.exceptions.PreventUpdate
+        return update

@@ -1,0 +1,106 @@
+"""URL state: read once when the page opens, then written back after every change.
+
+Reading is triggered by the path only (which does not change when the query string is rewritten),
+so writing the query string never loops back into the controls. The parsed query string is kept in
+``URL_STATE``; the views that own a piece of state (series, classes, range, epoch, detail) take it
+from there, the plain toolbar controls are set here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Input, Output, State
+
+from app.callbacks.common import Selection, epoch_of, x_range_of
+from app.state import DetailTarget as Target
+from app.state import ViewState, clamp_gamma, parse_query, to_query
+from components import ids
+from components.options import ABSOLUTE, ENCODINGS, NORMALIZATIONS, SCALES
+
+
+def controls_from_query(search: str | None) -> tuple[str, list[str], str, str, float, list[str]]:
+    """Values of encoding, rotate, normalisation, scale, gamma and class options for a query."""
+    s = parse_query(search)
+    class_opts = (["other"] if s.other else []) + (["super"] if s.superclasses else [])
+    return (
+        s.encoding,
+        ["rotate"] if s.rotate else [],
+        s.normalization or ABSOLUTE,
+        s.scale,
+        s.gamma,
+        class_opts,
+    )
+
+
+def state_from_controls(
+    selection: object,
+    encoding: object,
+    rotate: object,
+    normalization: object,
+    scale: object,
+    gamma: object,
+    step_range: object,
+    epoch: object,
+    detail: object,
+) -> ViewState:
+    """The view state the page shows, from its stores and controls (bad values -> defaults)."""
+    sel = Selection.from_store(selection)
+    return ViewState(
+        series=sel.series,
+        classes=sel.classes,
+        other=sel.other,
+        superclasses=sel.superclasses,
+        encoding=encoding if encoding in ENCODINGS else "heatmap",
+        rotate=isinstance(rotate, list) and "rotate" in rotate,
+        normalization=normalization if normalization in NORMALIZATIONS else None,
+        scale=scale if scale in SCALES else "linear",
+        gamma=clamp_gamma(gamma),
+        step_range=x_range_of(step_range),
+        epoch=epoch_of(epoch),
+        detail=Target.from_dict(detail),
+    )
+
+
+def register(app: dash.Dash, store: Any) -> None:  # noqa: ARG001 - same signature as the other views
+    @app.callback(
+        Output(ids.URL_STATE, "data"),
+        Output(ids.ENCODING, "value"),
+        Output(ids.ROTATE, "value"),
+        Output(ids.NORMALIZATION, "value"),
+        Output(ids.SCALE, "value"),
+        Output(ids.GAMMA, "value"),
+        Output(ids.CLASS_OPTIONS, "value"),
+        Input(ids.URL, "pathname"),
+        State(ids.URL, "search"),
+    )
+    def on_url_load(_pathname, search):
+        return (search or "", *controls_from_query(search))
+
+    @app.callback(
+        Output(ids.URL, "search"),
+        Input(ids.SELECTION, "data"),
+        Input(ids.ENCODING, "value"),
+        Input(ids.ROTATE, "value"),
+        Input(ids.NORMALIZATION, "value"),
+        Input(ids.SCALE, "value"),
+        Input(ids.GAMMA, "value"),
+        Input(ids.RANGE_STORE, "data"),
+        Input(ids.EPOCH_STORE, "data"),
+        Input(ids.DETAIL_TARGET, "data"),
+        State(ids.URL, "search"),
+    )
+    def update_url(
+        selection, encoding, rotate, normalization, scale, gamma, step_range, epoch, detail, search
+    ):
+        if selection is None:
+            raise dash.exceptions.PreventUpdate  # the page is still opening
+        query = to_query(
+            state_from_controls(
+                selection, encoding, rotate, normalization, scale, gamma, step_range, epoch, detail
+            )
+        )
+        if query == (search or ""):
+            raise dash.exceptions.PreventUpdate
+        return query

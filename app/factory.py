@@ -1,0 +1,108 @@
+"""``create_app``: one ConfusionFlow page, ready to serve alone, on a Flask server, or under a prefix.
+
+The app keeps no per-user state in memory (several workers may serve one user): the view state is
+in the page's URL and ``dcc.Store``\\s, the numbers come from the ``LogStore`` and its shared cache.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import dash
+import flask
+
+from app.callbacks import register_all
+from app.config import REPO_ROOT, Settings, normalize_prefix
+from components.layout import build_layout
+from data_access.cache import make_cache
+from data_access.store import LogStore
+
+ASSETS = REPO_ROOT / "assets"
+TITLE = "ConfusionFlow"
+
+
+def _never_check_version(app: dash.Dash) -> None:
+    """Dev tools (``--debug``) would ask plotly.com for the newest Dash version: never call out."""
+    original = app.enable_dev_tools
+    signature = inspect.signature(original)
+
+    def enable_dev_tools(*args, **kwargs):
+        bound = signature.bind_partial(*args, **kwargs)
+        if bound.arguments.get("dev_tools_disable_version_check") is None:
+            bound.arguments["dev_tools_disable_version_check"] = True
+        return original(*bound.args, **bound.kwargs)
+
+    app.enable_dev_tools = enable_dev_tools  # type: ignore[method-assign]
+
+
+def _optional_hooks():
+    """The deployment pieces (background jobs, import, health), if this checkout has them."""
+    try:
+        from app import health, jobs
+    except ImportError:  # a minimal checkout without the deployment modules still serves the page
+        return None, None
+    return health, jobs
+
+
+def create_app(
+    logdir: str | Path | None = None,
+    *,
+    server: flask.Flask | bool | None = None,
+    url_base_pathname: str | None = None,
+    requests_pathname_prefix: str | None = None,
+    cache=None,
+    settings: Settings | None = None,
+) -> dash.Dash:
+    """A Dash app showing the logs in ``logdir`` (default: ``settings.logdir``, the demo logs).
+
+    ``server``: an existing Flask app to mount on (default: a new one). ``url_base_pathname`` /
+    ``requests_pathname_prefix``: serve under a prefix (behind a proxy that strips it, set only
+    ``requests_pathname_prefix``); without either, ``settings.prefix`` is used. ``cache``: an
+    ``ArrayCache`` for parsed logs (default: from the settings' cache dir or Redis URL).
+    """
+    settings = settings or Settings()
+    if logdir is not None:
+        settings = Settings(**{**settings.__dict__, "logdir": Path(logdir)})
+    if url_base_pathname is None and requests_pathname_prefix is None and settings.prefix != "/":
+        url_base_pathname = normalize_prefix(settings.prefix)
+    if cache is None:
+        cache = make_cache(cache_dir=settings.resolved_cache_dir / "arrays", redis_url=settings.redis_url)
+    store = LogStore(settings.logdir, cache=cache)
+
+    health, jobs = _optional_hooks()
+    extra: dict = {}
+    if jobs is not None:
+        extra["background_callback_manager"] = jobs.make_background_manager(settings)
+
+    app = dash.Dash(
+        __name__,
+        server=server if server is not None else True,
+        url_base_pathname=url_base_pathname,
+        requests_pathname_prefix=requests_pathname_prefix,
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        title=TITLE,
+        update_title=None,
+        suppress_callback_exceptions=False,
+        **extra,
+    )
+    _never_check_version(app)
+
+    def serve_layout():
+        # A function, so a reload lists series added since start-up.
+        return build_layout(
+            store.list_series(),
+            store.problems(),
+            poll_seconds=settings.poll_seconds,
+            fingerprint=store.fingerprint(),
+            settings=settings,
+        )
+
+    app.layout = serve_layout
+    register_all(app, store)
+    if jobs is not None:
+        jobs.register_import_callbacks(app, settings, store)
+    if health is not None:
+        health.register_health(app.server, store, settings, route_prefix=app.config.routes_pathname_prefix)
+    return app

@@ -1,0 +1,17 @@
+"""``application`` for gunicorn (or any WSGI server), configured from the environment.
+
+    gunicorn --workers 4 --bind 0.0.0.0:8050 app.wsgi:application
+
+Every worker builds the same app from the same ``CONFUSIONFLOW_*`` variables. Workers share
+nothing in memory that another needs: parsed logs go to the cache folder (or Redis with
+``REDIS_URL``), background jobs to diskcache (or Celery), and view state lives in the page's URL.
+"""
+
+from __future__ import annotations
+
+from app.config import Settings
+from app.factory import create_app
+
+settings = Settings.from_env()
+dash_app = create_app(settings=settings)
+application = dash_app.server

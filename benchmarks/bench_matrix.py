@@ -1,0 +1,212 @@
+"""How fast the ConfusionFlow matrix is built, sent and drawn.
+
+Run: ``.venv/bin/python benchmarks/bench_matrix.py`` (add ``--no-browser`` for the server part only,
+``--repeat N`` for more runs). Prints markdown tables:
+
+1. server: ``build_matrix_figure`` time, JSON serialisation time (``plotly.io.json.to_json_plotly``, the encoder Dash uses)
+   and payload, for 10/20/50/100 classes, absolute and relative values, heatmap and lines;
+2. the size of the ``dash.Patch`` payloads for moving the epoch and for a gamma/log change;
+3. browser: ``Plotly.newPlot`` of the matrix in headless Debian Chromium (loading the
+   ``plotly.min.js`` shipped in the installed plotly package, no network), plus the time to apply
+   the epoch-marker and colour-scale updates with ``Plotly.relayout``/``Plotly.restyle``.
+
+Data are random counts with the given shape (the figure's cost does not depend on the values).
+Times are medians over the runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import plotly
+from plotly.io.json import to_json_plotly
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from components.colors import PALETTE  # noqa: E402
+from components.matrix_figure import (  # noqa: E402
+    MatrixStyle,
+    build_matrix_figure,
+    colorscale_update,
+    epoch_marker_update,
+    matrix_geometry,
+)
+from data_access.tensor import ConfusionTensor, SeriesInfo  # noqa: E402
+from data_access.views import MatrixValues, matrix_values  # noqa: E402
+
+CHROMIUM = os.environ.get("CONFUSIONFLOW_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+CASES = [(10, 3, 50), (20, 3, 50), (50, 3, 100), (100, 3, 100)]
+
+
+def make_values(c: int, s: int, t: int, normalization: str | None, seed: int = 0) -> MatrixValues:
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(0, 60, size=(s, t, c, c))
+    idx = np.arange(c)
+    counts[:, :, idx, idx] += 500  # a trained classifier: big diagonal
+    mask = np.ones((s, t), dtype=bool)
+    mask[-1, t // 3] = False  # one missing step, as in real logs
+    names = tuple(f"class {i}" for i in range(c))
+    series = tuple(SeriesInfo(f"run{i}", "test", names) for i in range(s))
+    tensor = ConfusionTensor(
+        np.where(mask[:, :, None, None], counts, 0), mask, np.arange(t, dtype=float), names, series
+    )
+    return matrix_values(tensor, normalization)  # type: ignore[arg-type]
+
+
+def median_ms(fn, repeat: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), out
+
+
+def server_rows(repeat: int) -> tuple[list[str], dict]:
+    rows, figures = [], {}
+    for c, s, t in CASES:
+        for norm in (None, "true"):
+            for enc in ("heatmap", "lines"):
+                if enc == "lines" and c > 20:
+                    continue
+                values = make_values(c, s, t, norm)
+                style = MatrixStyle(encoding=enc, epoch=float(t // 2))  # type: ignore[arg-type]
+                build_ms, fig = median_ms(
+                    lambda v=values, st=style: build_matrix_figure(v, PALETTE, st), repeat
+                )
+                ser_ms, payload = median_ms(lambda f=fig: to_json_plotly(f), repeat)
+                geo = matrix_geometry(c, s, t, style)
+                epoch_payload = len(to_json_plotly(epoch_marker_update(values, style, geo)))
+                cs = colorscale_update(values, MatrixStyle(scale="log", gamma=0.5), geo)
+                cs_payload = len(json.dumps(cs)) if cs else None
+                cells = sum(np.asarray(tr.z).size for tr in fig.data if tr.type == "heatmap")
+                rows.append(
+                    f"| {c} | {s} | {t} | {enc} | {'relative' if norm else 'counts'} | {len(fig.data)} | "
+                    f"{cells / 1e6:.2f} | {build_ms:.0f} | {ser_ms:.0f} | {len(payload) / 1e6:.2f} | "
+                    f"{epoch_payload / 1e3:.1f} | {'' if cs_payload is None else f'{cs_payload / 1e3:.1f}'} |"
+                )
+                if norm is None:
+                    figures[(c, s, t, enc)] = (
+                        payload,
+                        json.dumps(
+                            epoch_marker_update(values, MatrixStyle(encoding=enc, epoch=float(t // 4)), geo)[
+                                "shapes"
+                            ]
+                        ),
+                        json.dumps(cs) if cs else None,
+                    )  # type: ignore[arg-type]  # noqa: E501
+    return rows, figures
+
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><script src="plotly.min.js"></script></head>
+<body><div id="g" style="width:1400px"></div></body></html>"""
+
+NEWPLOT_JS = """async (args) => {
+  const fig = JSON.parse(args.fig);
+  const gd = document.getElementById('g');
+  Plotly.purge(gd);
+  const t0 = performance.now();
+  await Plotly.newPlot(gd, fig.data, fig.layout);
+  const t1 = performance.now();
+  let tEpoch = null, tScale = null;
+  if (args.shapes) {
+    const s = JSON.parse(args.shapes);
+    const a = performance.now();
+    await Plotly.relayout(gd, {shapes: s});
+    tEpoch = performance.now() - a;
+  }
+  if (args.scale) {
+    const upd = JSON.parse(args.scale).data;
+    const idx = Object.keys(upd).map(Number);
+    const a = performance.now();
+    await Plotly.restyle(gd, {colorscale: idx.map(i => upd[i].colorscale)}, idx);
+    tScale = performance.now() - a;
+  }
+  return [t1 - t0, tEpoch, tScale];
+}"""
+
+
+def browser_rows(figures: dict, repeat: int) -> list[str]:
+    from playwright.sync_api import sync_playwright
+
+    tmp = Path(tempfile.mkdtemp(prefix="cf-bench-"))
+    shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", tmp / "plotly.min.js")
+    (tmp / "index.html").write_text(PAGE)
+    rows = []
+    try:
+        with sync_playwright() as p:
+            # Playwright gives each launch a fresh temporary profile (it rejects --user-data-dir here)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1600, "height": 1100})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto((tmp / "index.html").as_uri())
+            page.wait_for_function("window.Plotly !== undefined")
+            for (c, s, t, enc), (payload, shapes, scale) in figures.items():
+                runs = [
+                    page.evaluate(NEWPLOT_JS, {"fig": payload, "shapes": shapes, "scale": scale})
+                    for _ in range(repeat)
+                ]
+                newplot = statistics.median(r[0] for r in runs)
+                epoch = statistics.median(r[1] for r in runs)
+                sc = statistics.median(r[2] for r in runs) if scale else None
+                rows.append(
+                    f"| {c} | {s} | {t} | {enc} | {newplot:.0f} | {epoch:.0f} | {'' if sc is None else f'{sc:.0f}'} |"
+                )
+            browser.close()
+            if errors:
+                raise RuntimeError(f"browser errors: {errors}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-browser", action="store_true")
+    args = ap.parse_args()
+    print(f"# Matrix benchmark ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})\n")
+    print(
+        f"python {platform.python_version()}, plotly {plotly.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs\n"
+    )
+    rows, figures = server_rows(args.repeat)
+    print("## Server: build + serialise (ms), payload (MB); Patch payloads (kB)\n")
+    print(
+        "| C | series | steps | encoding | values | traces | heatmap cells (M) | build ms | to_json ms "
+        "| JSON MB | epoch Patch kB | gamma/log Patch kB |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    if not args.no_browser:
+        print("\n## Browser: headless Chromium, ms\n")
+        print(
+            "| C | series | steps | encoding | Plotly.newPlot | move epoch (relayout shapes) | gamma/log (restyle colorscale) |"
+        )
+        print("|---|---|---|---|---|---|---|")
+        print("\n".join(browser_rows(figures, args.repeat)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Shared look of every figure: fonts, margins, the empty-state figure, epoch and range markers.
+
+Figures use the built-in ``"none"`` template rather than plotly's default so each figure does not
+carry ~8 kB of unused template JSON to the browser, and so the look is set in one place (here).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+FONT_SIZE = 12
+TEXT_COLOR = "#222222"
+MUTED_COLOR = "#777777"
+GRID_COLOR = "#e6e6e6"
+AXIS_LINE_COLOR = "#bbbbbb"
+MISSING_COLOR = "#ececec"  # a step the series did not log: visibly not "zero"
+EPOCH_COLOR = "#333333"
+RANGE_BAND_COLOR = "rgba(0, 114, 178, 0.12)"
+TEMPLATE = "none"
+NOTHING_SELECTED = "Nothing selected: choose at least one series with logged steps."
+
+
+def base_layout(*, height: int | None = None, margin: dict[str, int] | None = None, **extra: Any) -> dict:
+    """Layout keys every figure shares; ``extra`` overrides or adds keys."""
+    layout: dict[str, Any] = {
+        "template": TEMPLATE,
+        "font": {"family": FONT_FAMILY, "size": FONT_SIZE, "color": TEXT_COLOR},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "margin": margin or {"l": 60, "r": 20, "t": 40, "b": 50},
+        "showlegend": False,
+        "hovermode": "closest",
+        "hoverlabel": {"font": {"family": FONT_FAMILY, "size": FONT_SIZE}},
+    }
+    if height is not None:
+        layout["height"] = int(height)
+    layout.update(extra)
+    return layout
+
+
+def empty_figure(message: str = NOTHING_SELECTED, *, height: int = 300) -> go.Figure:
+    """A blank figure that says why it is blank (no series chosen, no steps in the range, ...)."""
+    layout = base_layout(
+        height=height,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[
+            {
+                "text": message,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+                "font": {"size": FONT_SIZE + 2, "color": MUTED_COLOR},
+            }
+        ],
+    )
+    return go.Figure(layout=layout)
+
+
+def format_step(step: float) -> str:
+    """A logged step as people write it: ``12`` for integral steps, ``12.5`` otherwise."""
+    s = float(step)
+    if math.isfinite(s) and s == int(s):
+        return str(int(s))
+    return f"{s:g}"
+
+
+def step_axis_title(step_name: str) -> str:
+    return step_name
+
+
+def as_2d(values: np.ndarray, name: str) -> np.ndarray:
+    """``values`` as a float64 ``(S, T)`` array, with a clear error naming the argument otherwise."""
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must have shape (series, steps); got {arr.shape}")
+    return arr
+
+
+def nan_broken(
+    x_blocks: Sequence[np.ndarray], y_blocks: Sequence[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenate line pieces with a NaN point between them, so one trace draws many lines."""
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    for x, y in zip(x_blocks, y_blocks, strict=True):
+        xs.extend([np.asarray(x, dtype=np.float64), np.array([np.nan])])
+        ys.extend([np.asarray(y, dtype=np.float64), np.array([np.nan])])
+    if not xs:
+        return np.empty(0), np.empty(0)
+    return np.concatenate(xs[:-1]), np.concatenate(ys[:-1])
+
+
+def epoch_line_shape(epoch: float, *, xref: str = "x", yref: str = "paper") -> dict:
+    """A dashed vertical line at ``epoch`` spanning the whole plot height."""
+    return {
+        "type": "line",
+        "xref": xref,
+        "yref": yref,
+        "x0": float(epoch),
+        "x1": float(epoch),
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": EPOCH_COLOR, "width": 1.5, "dash": "dash"},
+        "layer": "above",
+    }
+
+
+def range_band_shape(lo: float, hi: float, *, xref: str = "x") -> dict:
+    """A shaded band between two steps (the timeline's selected range)."""
+    return {
+        "type": "rect",
+        "xref": xref,
+        "yref": "paper",
+        "x0": float(lo),
+        "x1": float(hi),
+        "y0": 0,
+        "y1": 1,
+        "fillcolor": RANGE_BAND_COLOR,
+        "line": {"width": 0},
+        "layer": "below",
+    }
+
+
+def step_axis(title: str | None, *, x_range: tuple[float, float] | None = None, **extra: Any) -> dict:
+    """A linear x axis for steps, optionally zoomed to ``x_range`` (inclusive step numbers)."""
+    axis: dict[str, Any] = {
+        "title": {"text": title} if title else None,
+        "showgrid": True,
+        "gridcolor": GRID_COLOR,
+        "zeroline": False,
+        "linecolor": AXIS_LINE_COLOR,
+        "showline": True,
+        "ticks": "outside",
+    }
+    if x_range is not None:
+        lo, hi = float(x_range[0]), float(x_range[1])
+        pad = (hi - lo) * 0.02 if hi > lo else 0.5
+        axis["range"] = [lo - pad, hi + pad]
+    axis.update(extra)
+    return {k: v for k, v in axis.items() if v is not None}

@@ -1,0 +1,118 @@
+"""The "Import a table" panel: drop a predictions/counts file, or name one on the server.
+
+Pure layout: the background callback that does the work lives in ``app.jobs``. When the server
+was not started with ``--allow-upload`` the panel still renders (so the feature is discoverable)
+but its controls are disabled and it says how to turn importing on; the callback refuses too.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dash import dcc, html
+
+if TYPE_CHECKING:  # layout depends on the settings' shape only, not on the app package
+    from app.config import Settings
+
+# Component ids of this panel (kept here, next to the only layout that uses them, and re-exported
+# by components.ids when that module lists them).
+IMPORT_UPLOAD = "import-upload"
+IMPORT_PATH = "import-path"
+IMPORT_RUN = "import-run"
+IMPORT_FOLD = "import-fold"
+IMPORT_KIND = "import-kind"
+IMPORT_BUTTON = "import-button"
+IMPORT_PROGRESS = "import-progress"
+IMPORT_PROGRESS_LABEL = "import-progress-label"
+IMPORT_STATUS = "import-status"
+IMPORT_RESULT = "import-result"
+
+# Browser-side cap on an uploaded file. The file travels base64-encoded in the callback request
+# (and, with Celery, through Redis), so it is bounded; bigger tables are imported by path or with
+# ``python -m data_access.importers``.
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+KIND_OPTIONS = [
+    {"label": "detect", "value": "auto"},
+    {"label": "predictions (one row per instance)", "value": "predictions"},
+    {"label": "counts (one row per matrix cell)", "value": "counts"},
+]
+
+
+def import_panel(settings: Settings) -> html.Div:
+    """The import panel for ``settings`` (enabled only when ``settings.allow_upload``)."""
+    disabled = not settings.allow_upload
+    note = (
+        "Adds a CSV or Parquet table to the log folder as a new run. Predictions tables have one row "
+        "per instance and step; counts tables one row per matrix cell and step."
+        if not disabled
+        else "Importing is turned off on this server: start it with --allow-upload "
+        "(or CONFUSIONFLOW_ALLOW_UPLOAD=1) to add tables to the shared log folder from this page."
+    )
+    return html.Div(
+        id="import-panel",
+        className="cf-import-panel",
+        children=[
+            html.H4("Import a table"),
+            html.P(note, className="cf-import-note"),
+            dcc.Upload(
+                id=IMPORT_UPLOAD,
+                children=html.Div(["Drop a CSV or Parquet table here, or ", html.A("choose a file")]),
+                accept=".csv,.tsv,.tab,.gz,.parquet,.pq",
+                max_size=MAX_UPLOAD_BYTES,
+                multiple=False,
+                disabled=disabled,
+                className="cf-import-drop",
+                style={
+                    "border": "1px dashed #888",
+                    "borderRadius": "4px",
+                    "padding": "12px",
+                    "textAlign": "center",
+                    "cursor": "not-allowed" if disabled else "pointer",
+                },
+            ),
+            html.Div(
+                className="cf-import-row",
+                children=[
+                    dcc.Input(
+                        id=IMPORT_PATH,
+                        type="text",
+                        placeholder="…or a path on the server, e.g. /data/preds.parquet",
+                        disabled=disabled,
+                        debounce=True,
+                        style={"width": "60%"},
+                    ),
+                    dcc.Input(
+                        id=IMPORT_RUN,
+                        type="text",
+                        placeholder="run (if no run column; default: file name)",
+                        disabled=disabled,
+                        debounce=True,
+                    ),
+                    dcc.Input(
+                        id=IMPORT_FOLD,
+                        type="text",
+                        placeholder="fold (if no fold column), e.g. test",
+                        disabled=disabled,
+                        debounce=True,
+                    ),
+                    html.Button("Import", id=IMPORT_BUTTON, n_clicks=0, disabled=disabled),
+                ],
+            ),
+            dcc.RadioItems(
+                id=IMPORT_KIND,
+                options=[{**o, "disabled": disabled} for o in KIND_OPTIONS],
+                value="auto",
+                inline=True,
+            ),
+            html.Div(
+                className="cf-import-progress",
+                children=[
+                    html.Progress(id=IMPORT_PROGRESS, value="0", max="100"),
+                    html.Span("", id=IMPORT_PROGRESS_LABEL, style={"marginLeft": "8px"}),
+                ],
+            ),
+            html.Div(id=IMPORT_STATUS, className="cf-import-status", role="status"),
+            dcc.Store(id=IMPORT_RESULT),
+        ],
+    )

@@ -1,0 +1,95 @@
+"""Command line: ``python -m data_access.importers {predictions,counts,confusionflow} SRC --logdir DEST``.
+
+Prints what was written; on a problem prints one line naming the file and what is wrong, and exits
+with status 2 (nothing is written when the problem is found before writing, which is the rule).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from data_access.errors import LogFormatError
+from data_access.importers.common import ImportSummary, load_class_list
+from data_access.importers.counts_table import import_counts_table
+from data_access.importers.original_confusionflow import import_original_confusionflow
+from data_access.importers.predictions_table import import_predictions_table
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m data_access.importers",
+        description="Import existing results into a ConfusionFlow log folder. The source is only read.",
+    )
+    sub = parser.add_subparsers(dest="kind", required=True, metavar="{predictions,counts,confusionflow}")
+
+    def table_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("src", type=Path, help="CSV (.csv, .tsv, .csv.gz) or Parquet (.parquet) file")
+        p.add_argument(
+            "--logdir", type=Path, required=True, help="log folder to write into (created if needed)"
+        )
+        p.add_argument("--run", help="run name for every row when the table has no 'run' column")
+        p.add_argument("--fold", help="fold name for every row when the table has no 'fold' column")
+        p.add_argument(
+            "--classes",
+            help="ordered class list: comma-separated names, or a file with one name per line (or a "
+            ".json list). Default: the sorted labels found (numerically when all are numbers)",
+        )
+        p.add_argument(
+            "--labels-are-indices",
+            action="store_true",
+            help="labels are 0-based positions in --classes rather than class names",
+        )
+
+    p = sub.add_parser(
+        "predictions", help="per-instance predictions: run, fold, step, y_true, y_pred[, instance_id]"
+    )
+    table_options(p)
+    p.add_argument(
+        "--counts-only",
+        action="store_true",
+        help="store only confusion counts (smaller; no instance drill-down)",
+    )
+    p = sub.add_parser("counts", help="confusion counts: run, fold, step, y_true, y_pred, count")
+    table_options(p)
+    p = sub.add_parser(
+        "confusionflow", help="a log folder of the original ConfusionFlow (runs/, foldlogdata/, ...)"
+    )
+    p.add_argument("src", type=Path, help="the original log folder")
+    p.add_argument("--logdir", type=Path, required=True, help="log folder to write into (created if needed)")
+    return parser
+
+
+def run_import(args: argparse.Namespace) -> ImportSummary:
+    if args.kind == "confusionflow":
+        return import_original_confusionflow(args.src, args.logdir)
+    classes = load_class_list(args.classes) if args.classes else None
+    options = {
+        "run": args.run,
+        "fold": args.fold,
+        "classes": classes,
+        "labels_are_indices": args.labels_are_indices,
+    }
+    if args.kind == "predictions":
+        return import_predictions_table(
+            args.src, args.logdir, store_instances=not args.counts_only, **options
+        )
+    return import_counts_table(args.src, args.logdir, **options)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        summary = run_import(args)
+    except (LogFormatError, ValueError, OSError) as e:
+        # OSError: unreadable source or unwritable log folder; its text names the path
+        print(f"import failed: {e}", file=sys.stderr)
+        return 2
+    print(summary.describe())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

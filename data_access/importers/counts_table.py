@@ -1,0 +1,138 @@
+"""Import a table of confusion counts (CSV or Parquet) into a log folder.
+
+Columns (case-insensitive; same aliases as the predictions table): ``run``, ``fold``, ``step``
+[``epoch``], ``y_true`` [``target``, ``label``, ``actual``], ``y_pred`` [``preds``,
+``prediction``, ``predicted``], ``count``. One row per non-zero cell is enough: cells without a row
+are 0. A step of a series exists as soon as one row names it (even with count 0). A cell given twice
+is refused rather than summed, since it usually means two tables were concatenated by mistake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from data_access.errors import LogFormatError
+from data_access.importers.common import Grouping, ImportSummary, group_rows, name_column, resolve_label_codes
+from data_access.importers.tables import Table, codes_to_names, numeric, read_table
+from data_access.importers.writing import PlannedSeries, write_planned
+from data_access.logformat import MAX_SERIES_CELLS
+from data_access.writer import LogWriter
+
+
+@dataclass(frozen=True)
+class ParsedCounts:
+    """A validated counts table: ``counts[s]`` is the ``(T_s, C, C)`` int64 array of series ``s``."""
+
+    source: Path
+    classes: tuple[str, ...]
+    grouping: Grouping
+    counts: tuple[np.ndarray, ...]
+
+
+def _count_values(table: Table) -> np.ndarray:
+    values = numeric(table, "count", what="count")
+    negative = np.flatnonzero(values < 0)
+    if len(negative):
+        row = int(negative[0])
+        raise table.error(f"count must not be negative, found {values[row]:g}", row=row, column="count")
+    fractional = np.flatnonzero(values != np.floor(values))
+    if len(fractional):
+        row = int(fractional[0])
+        raise table.error(f"count must be a whole number, found {values[row]:g}", row=row, column="count")
+    if len(values) and values.max() >= 2**53:
+        row = int(values.argmax())
+        raise table.error(f"count {values[row]:g} is too large", row=row, column="count")
+    return values.astype(np.int64)
+
+
+def parse_counts_table(
+    path: str | Path,
+    *,
+    run: str | None = None,
+    fold: str | None = None,
+    classes: Sequence[str] | None = None,
+    labels_are_indices: bool = False,
+) -> ParsedCounts:
+    """Read and validate a counts table without writing anything (see the predictions table for options)."""
+    table = read_table(Path(path), required=("step", "y_true", "y_pred", "count"), optional=("run", "fold"))
+    run_codes, runs = name_column(table, "run", run, "--run")
+    fold_codes, folds = name_column(table, "fold", fold, "--fold")
+    steps = numeric(table, "step", what="step")
+    values = _count_values(table)
+    true_codes, true_labels = codes_to_names(table, "y_true", what="true label")
+    pred_codes, pred_labels = codes_to_names(table, "y_pred", what="predicted label")
+    names, y_true, y_pred = resolve_label_codes(
+        table,
+        true_codes,
+        true_labels,
+        pred_codes,
+        pred_labels,
+        classes,
+        labels_are_indices=labels_are_indices,
+    )
+    c = len(names)
+    grouping = group_rows(
+        run_codes, runs, fold_codes, folds, steps, tie_break=y_true * c + y_pred, n_tie=c * c
+    )
+    if grouping.duplicate is not None:
+        a, b = grouping.duplicate
+        run_name, fold_name = grouping.series_names[grouping.series_of_row(b)]
+        raise table.error(
+            f"duplicate cell: true {names[y_true[b]]!r}, predicted {names[y_pred[b]]!r} of run "
+            f"{run_name!r}, fold {fold_name!r} at step {steps[b]:g} is already given on {table.where(a)}",
+            row=b,
+        )
+    for s in range(len(grouping.series_names)):
+        n_steps = len(grouping.steps[s])
+        if n_steps * c * c > MAX_SERIES_CELLS:
+            raise LogFormatError(
+                table.path,
+                f"series {'/'.join(grouping.series_names[s])}: {n_steps} steps x {c}x{c} classes is more "
+                f"than the limit of {MAX_SERIES_CELLS:,} cells",
+            )
+    flat = (grouping.group_of_row * c + y_true) * c + y_pred
+    cells = np.zeros(grouping.n_groups * c * c, dtype=np.int64)
+    cells[flat] = values  # cells are unique (checked above), so assignment is the sum
+    cells = cells.reshape(grouping.n_groups, c, c)
+    b = grouping.series_bounds
+    counts = [cells[b[s] : b[s + 1]] for s in range(len(grouping.series_names))]
+    return ParsedCounts(source=Path(path), classes=names, grouping=grouping, counts=tuple(counts))
+
+
+def import_counts_table(
+    path: str | Path,
+    logdir: str | Path,
+    *,
+    run: str | None = None,
+    fold: str | None = None,
+    classes: Sequence[str] | None = None,
+    labels_are_indices: bool = False,
+    metadata: Mapping[str, Any] | None = None,
+) -> ImportSummary:
+    """Import a counts table into ``logdir`` (one ``add_counts`` per series and step); returns what was
+    written. The source is only read."""
+    parsed = parse_counts_table(
+        path, run=run, fold=fold, classes=classes, labels_are_indices=labels_are_indices
+    )
+    meta = {"imported_from": Path(path).name, "importer": "counts table", **dict(metadata or {})}
+    planned = [
+        PlannedSeries(
+            run=r,
+            fold=f,
+            classes=parsed.classes,
+            steps=parsed.grouping.steps[s],
+            counts=parsed.counts[s],
+            metadata=meta,
+        )
+        for s, (r, f) in enumerate(parsed.grouping.series_names)
+    ]
+
+    def write_step(writer: LogWriter, s: int, t: int, step: int | float) -> None:
+        writer.add_counts(step, planned[s].fold, parsed.counts[s][t])
+
+    return write_planned(Path(path), Path(logdir), planned, write_step, kind="counts")

@@ -1,0 +1,190 @@
+"""Import a per-instance predictions table (CSV or Parquet) into a log folder.
+
+Columns (case-insensitive; aliases in brackets): ``run``, ``fold``, ``step`` [``epoch``],
+``y_true`` [``target``, ``label``, ``actual``], ``y_pred`` [``preds``, ``prediction``,
+``predicted``], optional ``instance_id``. ``run``/``fold`` may be absent when a default is given.
+
+The whole table is handled as arrays: labels are dictionary-encoded once, rows are grouped by
+(run, fold, step) with one stable sort and counted with one ``bincount``; only the per-step writes
+loop in Python. Everything is validated before the first file is written, so a bad table leaves the
+log folder untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from data_access.importers.common import (
+    Grouping,
+    ImportSummary,
+    count_groups,
+    group_rows,
+    name_column,
+    resolve_label_codes,
+)
+from data_access.importers.tables import Table, codes_to_names, encode_arrow, numeric, read_table
+from data_access.importers.writing import PlannedSeries, write_planned
+from data_access.writer import LogWriter
+
+
+@dataclass(frozen=True)
+class ParsedPredictions:
+    """A validated predictions table, grouped by series and step.
+
+    ``y_true``/``y_pred`` are ``(N,)`` class indices into ``classes`` in file order;
+    ``instance_ids`` is ``(N,)`` (the file's values) or None when the table has no such column;
+    ``counts[s]`` is the ``(T_s, C, C)`` confusion counts of series ``s``.
+    """
+
+    source: Path
+    classes: tuple[str, ...]
+    grouping: Grouping
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    instance_ids: np.ndarray | None
+    counts: tuple[np.ndarray, ...]
+
+    def rows(self, series: int, step_pos: int) -> np.ndarray:
+        """Row positions (into the file order) of one series' step, sorted by instance id if any."""
+        return self.grouping.rows(series, step_pos)
+
+
+def _instance_ids(table: Table) -> np.ndarray:
+    """The instance id column as int64 or text; whole-number floats (``3.0``) become ints."""
+    col = table.columns["instance_id"]
+    if pa.types.is_integer(col.type):
+        return col.to_numpy().astype(np.int64, copy=False)
+    if pa.types.is_floating(col.type):
+        values = col.to_numpy()
+        bad = np.flatnonzero(values != np.round(values))
+        if len(bad):
+            row = int(bad[0])
+            raise table.error(
+                f"instance id {float(values[row])!r} is not a whole number (ids are integers or text)",
+                row=row,
+                column="instance_id",
+            )
+        return values.astype(np.int64)
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        return np.asarray(col.to_numpy(zero_copy_only=False), dtype=object)
+    return np.asarray([str(v) for v in col.to_pylist()], dtype=object)
+
+
+def parse_predictions_table(
+    path: str | Path,
+    *,
+    run: str | None = None,
+    fold: str | None = None,
+    classes: Sequence[str] | None = None,
+    labels_are_indices: bool = False,
+) -> ParsedPredictions:
+    """Read and validate a predictions table without writing anything.
+
+    ``run``/``fold`` are used when the table has no such column. ``classes`` fixes the class order
+    (else: sorted union of the labels, numerically when all are numbers); with
+    ``labels_are_indices`` the labels are positions in ``classes``.
+    Raises LogFormatError naming the file, column and line for every problem.
+    """
+    table = read_table(
+        Path(path), required=("step", "y_true", "y_pred"), optional=("run", "fold", "instance_id")
+    )
+    run_codes, runs = name_column(table, "run", run, "--run")
+    fold_codes, folds = name_column(table, "fold", fold, "--fold")
+    steps = numeric(table, "step", what="step")
+    true_codes, true_labels = codes_to_names(table, "y_true", what="true label")
+    pred_codes, pred_labels = codes_to_names(table, "y_pred", what="predicted label")
+    names, y_true, y_pred = resolve_label_codes(
+        table,
+        true_codes,
+        true_labels,
+        pred_codes,
+        pred_labels,
+        classes,
+        labels_are_indices=labels_are_indices,
+    )
+
+    instance_ids = None
+    if "instance_id" in table.columns:
+        inst_codes, inst_values = encode_arrow(table, "instance_id", what="instance id")
+        grouping = group_rows(
+            run_codes, runs, fold_codes, folds, steps, tie_break=inst_codes, n_tie=len(inst_values)
+        )
+        if grouping.duplicate is not None:
+            a, b = grouping.duplicate
+            run_name, fold_name = grouping.series_names[grouping.series_of_row(b)]
+            raise table.error(
+                f"duplicate row: instance {inst_values[int(inst_codes[b])].as_py()!r} of run {run_name!r}, fold "
+                f"{fold_name!r} at step {steps[b]:g} already appears on {table.where(a)}",
+                row=b,
+            )
+        instance_ids = _instance_ids(table)
+    else:
+        grouping = group_rows(run_codes, runs, fold_codes, folds, steps)
+
+    counts = count_groups(grouping, y_true, y_pred, len(names))
+    return ParsedPredictions(
+        source=Path(path),
+        classes=names,
+        grouping=grouping,
+        y_true=y_true,
+        y_pred=y_pred,
+        instance_ids=instance_ids,
+        counts=counts,
+    )
+
+
+def import_predictions_table(
+    path: str | Path,
+    logdir: str | Path,
+    *,
+    run: str | None = None,
+    fold: str | None = None,
+    classes: Sequence[str] | None = None,
+    labels_are_indices: bool = False,
+    store_instances: bool = True,
+    metadata: Mapping[str, Any] | None = None,
+) -> ImportSummary:
+    """Import a predictions table into ``logdir``; returns what was written. The source is only read.
+
+    With ``store_instances`` (default) every step keeps its per-instance predictions (instance
+    drill-down; ids from the ``instance_id`` column, else the row's position within its step);
+    without it only the confusion counts are written. ``metadata`` is stored with each new run.
+    """
+    parsed = parse_predictions_table(
+        path, run=run, fold=fold, classes=classes, labels_are_indices=labels_are_indices
+    )
+    meta = {"imported_from": Path(path).name, "importer": "predictions table", **dict(metadata or {})}
+    planned = [
+        PlannedSeries(
+            run=r,
+            fold=f,
+            classes=parsed.classes,
+            steps=parsed.grouping.steps[s],
+            counts=parsed.counts[s],
+            metadata=meta,
+        )
+        for s, (r, f) in enumerate(parsed.grouping.series_names)
+    ]
+
+    def write_step(writer: LogWriter, s: int, t: int, step: int | float) -> None:
+        fold_name = planned[s].fold
+        if not store_instances:
+            writer.add_counts(step, fold_name, parsed.counts[s][t])
+            return
+        rows = parsed.rows(s, t)
+        ids = parsed.instance_ids[rows] if parsed.instance_ids is not None else None
+        writer.add(step, fold_name, parsed.y_true[rows], parsed.y_pred[rows], instance_ids=ids)
+
+    return write_planned(
+        Path(path),
+        Path(logdir),
+        planned,
+        write_step,
+        kind="predictions" if store_instances else "counts",
+    )

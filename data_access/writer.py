@@ -1,0 +1,433 @@
+"""Write the native log format from a training loop: append-only and crash-safe.
+
+    with LogWriter("logs", "resnet lr=0.1", classes=["cat", "dog", "car"]) as log:
+        for epoch in range(epochs):
+            train_one_epoch()
+            log.add(epoch, "test", y_test, model.predict(x_test))
+
+Crash safety: a counts step is one ``write`` of a complete line followed by ``fsync``; a
+per-instance step is written to a hidden temporary file, fsynced, then renamed into place. A writer
+killed at any moment therefore loses at most the step it was writing, and readers skip that
+remnant with a warning. Earlier steps are never rewritten. One writer per run and fold at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from data_access import logformat as lf
+from data_access.counting import counts_from_predictions
+from data_access.errors import LogFormatError
+from data_access.reader import LogRecoveryWarning, parse_counts_bytes, parse_run_file, read_file_bytes
+
+ArrayLike = Any  # numpy arrays, lists, anything np.asarray accepts (CPU torch tensors included)
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a new directory entry durable (no-op where directories cannot be opened, e.g. Windows)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _create_exclusive(path: Path, data: bytes) -> bool:
+    """Create ``path`` holding ``data``, complete and durable, or return False if it already exists.
+
+    Written to a hidden temporary file, fsynced, then hard-linked into place: readers never see it
+    empty or half written, and a file created meanwhile by someone else is never overwritten.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "xb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError:  # file systems without hard links: a tiny race remains, no torn file
+            if path.exists():
+                return False
+            os.replace(tmp, path)
+        _fsync_dir(path.parent)
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _to_numpy(values: ArrayLike) -> np.ndarray:
+    """``np.asarray`` that also takes framework tensors on any device (torch: detached, moved to CPU)."""
+    if hasattr(values, "detach") and hasattr(values, "cpu"):
+        values = values.detach().cpu()
+    return np.asarray(values)
+
+
+def _label_dtype(n_classes: int) -> np.dtype:
+    return np.dtype(np.uint8) if n_classes <= 256 else np.dtype(np.uint16)
+
+
+@dataclass
+class _Fold:
+    kind: lf.FoldKind
+    steps: set[float] = field(default_factory=set)
+    fd: int | None = None  # open append handle of a counts file
+    needs_newline: bool = False
+
+
+class LogWriter:
+    """Logs one run: its class list once, then one record per (step, fold).
+
+    ``classes`` fixes the matrix order; integer labels index it. Re-opening an existing run checks
+    the class list is identical and appends; ``metadata`` of an existing run is kept as first
+    written. With ``store_instances=False``, :meth:`add` stores only the counts (smaller files, no
+    instance drill-down).
+    """
+
+    def __init__(
+        self,
+        logdir: str | Path,
+        run: str,
+        classes: Sequence[str],
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        store_instances: bool = True,
+    ) -> None:
+        self.run = lf.validate_name("run", run)
+        self.classes = lf.check_classes(classes)
+        self.store_instances = bool(store_instances)
+        self.logdir = Path(logdir)
+        self.path = lf.run_dir(self.logdir, self.run)
+        self._lookup = {name: i for i, name in enumerate(self.classes)}
+        self._folds: dict[str, _Fold] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        meta = dict(metadata or {})
+        if any(not isinstance(k, str) for k in meta):
+            raise ValueError("metadata keys must be strings")
+        try:
+            meta_json = orjson.loads(orjson.dumps(meta, option=orjson.OPT_SERIALIZE_NUMPY))
+        except TypeError as e:
+            raise ValueError(f"metadata must be JSON-serialisable: {e}") from None
+        self.metadata: dict[str, Any] = meta_json
+        self._open_run()
+
+    # ------------------------------------------------------------------ run.json
+    def _open_run(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        target = self.path / lf.RUN_FILE
+        if target.exists():
+            self._check_existing(target)
+            return
+        body = {
+            "format": lf.FORMAT_NAME,
+            "version": lf.FORMAT_VERSION,
+            "run": self.run,
+            "classes": list(self.classes),
+            "metadata": self.metadata,
+        }
+        data = orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n"
+        if not _create_exclusive(target, data):
+            self._check_existing(target)  # another writer created the run meanwhile
+
+    def _check_existing(self, target: Path) -> None:
+        existing = parse_run_file(
+            target, read_file_bytes(target, lf.MAX_RUN_FILE_BYTES, "a run.json"), self.run
+        )
+        if existing.classes != self.classes:
+            raise ValueError(
+                f"{target}: run {self.run!r} was logged with classes {list(existing.classes)}, "
+                f"not {list(self.classes)}; use a new run name for a different class list"
+            )
+        self.metadata = dict(existing.metadata)
+
+    # ------------------------------------------------------------------ folds
+    def _fold(self, fold: str, kind: lf.FoldKind) -> _Fold:
+        state = self._folds.get(fold)
+        if state is None:
+            state = self._load_fold(fold) or _Fold(kind)  # a new fold takes the kind of its first step
+            self._folds[fold] = state
+        if state.kind != kind:
+            if state.kind == "counts":
+                have, how = (
+                    "counts only",
+                    "log it with add_counts, or add on a writer with store_instances=False",
+                )
+            else:
+                have, how = (
+                    "per-instance predictions",
+                    "log it with add on a writer with store_instances=True",
+                )
+            raise ValueError(
+                f"fold {fold!r} of run {self.run!r} already holds {have}; a fold keeps one kind: {how}"
+            )
+        return state
+
+    def _load_fold(self, fold: str) -> _Fold | None:
+        counts_path = lf.counts_file(self.logdir, self.run, fold)
+        pred_dir = lf.predictions_dir(self.logdir, self.run, fold)
+        if counts_path.exists() and pred_dir.exists():
+            raise LogFormatError(self.path, f"fold {fold!r} exists both as counts and as predictions")
+        if pred_dir.exists():
+            found, _, _ = lf.step_entries(pred_dir)
+            return _Fold("predictions", {s for s, _ in found})
+        if counts_path.exists():
+            return self._resume_counts(counts_path)
+        return None
+
+    def _resume_counts(self, path: Path) -> _Fold:
+        """State of an existing counts file; cuts the remnant of an interrupted append, nothing else."""
+        data = read_file_bytes(path, lf.MAX_COUNTS_FILE_BYTES, "a counts log")
+        if not data.strip():
+            return _Fold("counts", needs_newline=bool(data) and not data.endswith(b"\n"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LogRecoveryWarning)
+            try:
+                parsed = parse_counts_bytes(path, data, len(self.classes))
+            except LogFormatError as e:
+                if "has no complete step" not in e.problem:
+                    raise
+                parsed = None
+        valid = parsed.valid_bytes if parsed is not None else 0
+        state = _Fold("counts", set(parsed.steps.tolist()) if parsed is not None else set())
+        tail = data[valid:]
+        if tail.strip():
+            body = tail.rstrip(b"\n")
+            # An interrupted single write leaves one unterminated line; a power loss may leave NULs.
+            remnant = b"\n" not in body and (not tail.endswith(b"\n") or not body.strip(b"\0 \t\r"))
+            if not remnant:
+                lineno = data.count(b"\n", 0, valid) + 1
+                raise LogFormatError(
+                    path,
+                    "its last line is damaged but does not look like an interrupted write; fix or remove "
+                    "that line before logging more steps (nothing was changed)",
+                    where=f"line {lineno}",
+                )
+            warnings.warn(
+                f"{path}: removing {len(tail)} bytes of an incomplete last line left by an interrupted writer",
+                LogRecoveryWarning,
+                stacklevel=5,
+            )
+            with open(path, "r+b") as f:
+                f.truncate(valid)
+                f.flush()
+                os.fsync(f.fileno())
+            data = data[:valid]
+        state.needs_newline = valid > 0 and data[valid - 1 : valid] != b"\n"
+        return state
+
+    def _check_new_step(self, state: _Fold, fold: str, step: float) -> None:
+        if step in state.steps:
+            raise ValueError(
+                f"step {lf.format_step(step)} of fold {fold!r} in run {self.run!r} is already logged"
+            )
+
+    # ------------------------------------------------------------------ labels
+    def _labels(self, name: str, values: ArrayLike) -> np.ndarray:
+        """Class indices as int64 from indices or class names; ValueError naming what is wrong."""
+        arr = _to_numpy(values)
+        if arr.ndim != 1:
+            raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+        c = len(self.classes)
+        kind = arr.dtype.kind
+        if kind == "O" and arr.size:
+            if all(isinstance(v, str) for v in arr):
+                arr = arr.astype(str)
+            elif all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in arr):
+                arr = arr.astype(np.int64)
+            else:
+                raise ValueError(f"{name} mixes class names and other values")
+            kind = arr.dtype.kind
+        if arr.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        if kind in "iu":
+            lo, hi = int(arr.min()), int(arr.max())
+            if lo < 0 or hi >= c:
+                bad = lo if lo < 0 else hi
+                raise ValueError(f"{name} contains class index {bad}, outside 0..{c - 1} ({c} classes)")
+            return arr.astype(np.int64, copy=False)
+        if kind == "U":
+            names, inverse = np.unique(arr, return_inverse=True)
+            unknown = [str(n) for n in names if str(n) not in self._lookup]
+            if unknown:
+                raise ValueError(
+                    f"{name} contains unknown class name(s) {unknown[:5]}"
+                    f"{' and more' if len(unknown) > 5 else ''}; classes are {list(self.classes)[:10]}"
+                )
+            index = np.asarray([self._lookup[str(n)] for n in names], dtype=np.int64)
+            return index[inverse.reshape(-1)]
+        if kind == "f":
+            raise ValueError(
+                f"{name} holds floats ({arr.dtype}); pass class indices (e.g. scores.argmax(1)) or class names"
+            )
+        raise ValueError(f"{name} must hold class indices or class names, got dtype {arr.dtype}")
+
+    # ------------------------------------------------------------------ public API
+    def add(
+        self,
+        step: float,
+        fold: str,
+        y_true: ArrayLike,
+        y_pred: ArrayLike,
+        *,
+        instance_ids: ArrayLike | None = None,
+        scores: ArrayLike | None = None,
+    ) -> None:
+        """Log the predictions of one fold at one step (an epoch, an iteration: any real number).
+
+        ``y_true``/``y_pred``: one label per instance, class indices or class names.
+        ``instance_ids``: unique ids (ints or strings) to follow instances across steps; default
+        0..n-1. ``scores``: ``(n, C)`` class scores, stored as float32.
+        """
+        self._ensure_open()
+        step_value = lf.validate_step(step)
+        lf.validate_name("fold", fold)
+        yt = self._labels("y_true", y_true)
+        yp = self._labels("y_pred", y_pred)
+        if yt.size != yp.size:
+            raise ValueError(f"y_true has {yt.size} labels but y_pred has {yp.size}")
+        if not self.store_instances:
+            counts = counts_from_predictions(0, yt, yp, 1, len(self.classes))[0]
+            self._append_counts(step, step_value, fold, counts)
+            return
+        n = yt.size
+        columns: dict[str, pa.Array] = {}
+        if instance_ids is None:
+            columns[lf.COL_INSTANCE] = pa.array(np.arange(n, dtype=np.int64))
+        else:
+            ids = _to_numpy(instance_ids)
+            if ids.shape != (n,):
+                raise ValueError(f"instance_ids has shape {ids.shape}, expected ({n},)")
+            if ids.dtype.kind not in "iuUO":
+                raise ValueError(f"instance_ids must be integers or strings, got dtype {ids.dtype}")
+            if len(np.unique(ids)) != n:
+                raise ValueError("instance_ids contains duplicates")
+            columns[lf.COL_INSTANCE] = pa.array(
+                ids.astype(np.int64) if ids.dtype.kind in "iu" else ids.astype(str)
+            )
+        dtype = _label_dtype(len(self.classes))
+        columns[lf.COL_TRUE] = pa.array(yt.astype(dtype))
+        columns[lf.COL_PRED] = pa.array(yp.astype(dtype))
+        if scores is not None:
+            sc = _to_numpy(scores).astype(np.float32, copy=False)
+            if sc.shape != (n, len(self.classes)):
+                raise ValueError(f"scores has shape {sc.shape}, expected ({n}, {len(self.classes)})")
+            columns[lf.COL_SCORES] = pa.FixedSizeListArray.from_arrays(
+                pa.array(sc.reshape(-1)), len(self.classes)
+            )
+        table = pa.table(columns).replace_schema_metadata(
+            {"confusionflow": orjson.dumps({"run": self.run, "fold": fold, "step": step_value})}
+        )
+        with self._lock:
+            state = self._fold(fold, "predictions")
+            self._check_new_step(state, fold, step_value)
+            pred_dir = lf.predictions_dir(self.logdir, self.run, fold)
+            created = not pred_dir.exists()
+            pred_dir.mkdir(exist_ok=True)
+            if created:
+                _fsync_dir(self.path)
+            final = pred_dir / lf.step_file_name(step_value)
+            if final.exists():
+                raise ValueError(
+                    f"{final} already exists: step {lf.format_step(step_value)} is already logged"
+                )
+            tmp = pred_dir / f".{final.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+            try:
+                with open(tmp, "xb") as f:
+                    pq.write_table(table, f)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, final)
+            finally:
+                tmp.unlink(missing_ok=True)
+            _fsync_dir(pred_dir)
+            state.steps.add(step_value)
+
+    def add_counts(self, step: float, fold: str, counts: ArrayLike) -> None:
+        """Log a ready-made ``(C, C)`` confusion matrix (rows = true class, columns = predicted)."""
+        self._ensure_open()
+        step_value = lf.validate_step(step)
+        lf.validate_name("fold", fold)
+        c = len(self.classes)
+        arr = _to_numpy(counts)
+        if arr.shape != (c, c):
+            raise ValueError(f"counts has shape {arr.shape}, expected ({c}, {c}) for {c} classes")
+        if arr.dtype.kind == "f":
+            if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
+                raise ValueError("counts must be whole numbers (found fractions, NaN or infinity)")
+        elif arr.dtype.kind not in "iu":
+            raise ValueError(f"counts must be integers, got dtype {arr.dtype}")
+        if arr.size and arr.min() < 0:
+            raise ValueError(f"counts must be non-negative, found {arr.min()}")
+        if arr.size and arr.max() > np.iinfo(np.int64).max // 2:
+            raise ValueError("counts are too large")
+        self._append_counts(step, step_value, fold, arr.astype(np.int64))
+
+    def _append_counts(self, step: float, step_value: float, fold: str, counts: np.ndarray) -> None:
+        # Integral steps given as ints stay ints in the file ("step": 3), others are floats.
+        json_step: int | float = int(step) if isinstance(step, (int, np.integer)) else step_value
+        line = orjson.dumps(
+            {"step": json_step, "counts": counts.reshape(-1)}, option=orjson.OPT_SERIALIZE_NUMPY
+        )
+        with self._lock:
+            state = self._fold(fold, "counts")
+            self._check_new_step(state, fold, step_value)
+            data = (b"\n" if state.needs_newline else b"") + line + b"\n"
+            path = lf.counts_file(self.logdir, self.run, fold)
+            if state.fd is None and not path.exists() and _create_exclusive(path, data):
+                state.fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+                state.steps.add(step_value)
+                return
+            if state.fd is None:
+                state.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            view = memoryview(data)
+            while view:  # one write for a regular file; the loop only guards against short writes
+                written = os.write(state.fd, view)
+                view = view[written:]
+            os.fsync(state.fd)
+            state.needs_newline = False
+            state.steps.add(step_value)
+
+    def _ensure_open(self) -> None:
+        if self._closed:
+            raise ValueError(f"LogWriter for run {self.run!r} is closed")
+
+    def close(self) -> None:
+        """Close open files. Every logged step is already on disk; closing twice is fine."""
+        with self._lock:
+            for state in self._folds.values():
+                if state.fd is not None:
+                    os.close(state.fd)
+                    state.fd = None
+            self._closed = True
+
+    def __enter__(self) -> LogWriter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"LogWriter({str(self.logdir)!r}, {self.run!r}, {len(self.classes)} classes)"

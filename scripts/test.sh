@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The one command that installs what the tests need and runs the whole suite:
+#   bash scripts/test.sh [extra pytest arguments]
+# Installs Debian's chromium and redis-server if missing, makes .venv (Python 3.11), installs
+# requirements-test.txt (and torch 2.13.0 when it is on this machine's local wheel store), then
+# runs `ruff check` and every test: unit, browser and service. Exits non-zero on any failure,
+# including "no tests ran" (pytest's exit 5). pytest's summary line is the last thing printed.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3.11}"
+VENV=".venv"
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf 'scripts/test.sh: %s\n' "$*" >&2; exit 1; }
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+    step "installing ${need_apt[*]} (Debian packages)"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -q || die "apt-get update failed"
+    $SUDO apt-get install -y -q --no-install-recommends "${need_apt[@]}" || die "apt-get install ${need_apt[*]} failed"
+fi
+# Debian's package starts a redis-server on :6379 as a system service; the tests start their own on
+# free ports and never use that one.
+
+if [ ! -x "$VENV/bin/python" ]; then
+    step "creating $VENV with $PY"
+    command -v "$PY" >/dev/null 2>&1 || PY=python3
+    "$PY" -m venv "$VENV" || die "could not create $VENV with $PY"
+fi
+step "installing requirements-test.txt"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements-test.txt \
+    || die "pip install -r requirements-test.txt failed"
+# PyTorch is optional (its integration tests skip without it). Only install it when pip can take
+# the CPU wheel from this machine's local store; never pull a multi-GB build from the network.
+if ! "$VENV/bin/python" -c "import torch" >/dev/null 2>&1; then
+    if ls /opt/wheels/torch-2.13.0*.whl >/dev/null 2>&1; then
+        step "installing torch==2.13.0 from the local wheel store"
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check \
+            --find-links /opt/wheels torch==2.13.0 \
+            || echo "torch not installed: the PyTorch tests will be skipped"
+    else
+        echo "torch 2.13.0 wheel not on this machine: the PyTorch tests will be skipped"
+    fi
+fi
+
+step "ruff check"
+"$VENV/bin/ruff" check .
+ruff_status=$?
+
+step "pytest (unit, browser and service tests)"
+"$VENV/bin/python" -m pytest "$@"
+pytest_status=$?
+
+if [ "$pytest_status" -eq 5 ]; then
+    echo "scripts/test.sh: FAILED: pytest collected no tests" >&2
+    exit 1
+fi
+if [ "$ruff_status" -ne 0 ]; then
+    echo "scripts/test.sh: FAILED: ruff check found problems (above)" >&2
+    exit 1
+fi
+exit "$pytest_status"

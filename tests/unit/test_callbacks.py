@@ -1,0 +1,349 @@
+"""The dashboard's callbacks as plain functions, on small real logs written with ``LogWriter``.
+
+Each callback's logic is a module-level function taking the event that fired (``trigger``) and
+the values Dash would pass; these tests call them directly, without a browser.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.callbacks import detail as detail_cb
+from app.callbacks import export as export_cb
+from app.callbacks import selection as selection_cb
+from app.callbacks import series as series_cb
+from app.callbacks import timeline as timeline_cb
+from app.callbacks import url as url_cb
+from app.callbacks.common import Selection, series_colors, shape_tensor, view_tensor
+from app.state import DetailTarget, parse_query, to_query
+from components import ids
+from components.colors import PALETTE
+from data_access.store import LogStore
+from data_access.views import detail_values, long_counts, support_at
+from data_access.writer import LogWriter
+
+CLASSES = ["cat", "dog", "fox"]
+SUPER = {"cat": "pet", "dog": "pet", "fox": "wild"}
+
+
+def counts_at(step: float, scale: int = 1) -> np.ndarray:
+    """A deterministic matrix that improves with the step: diagonal grows, confusions shrink."""
+    s = int(step)
+    return scale * np.array([[10 + s, 3, 1], [2, 8 + s, 2], [1, 1, 5 + s]], dtype=np.int64)
+
+
+@pytest.fixture(scope="module")
+def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("logs")
+    with LogWriter(root, "alpha", CLASSES, metadata={"lr": 0.01, "superclasses": SUPER}) as w:
+        for step in (1, 2, 3, 5):
+            w.add_counts(step, "train", counts_at(step, 2))
+            w.add_counts(step, "test", counts_at(step))
+    with LogWriter(root, "beta", CLASSES, metadata={"lr": 0.1}) as w:
+        for step in (2, 3, 4):
+            w.add_counts(step, "test", counts_at(step))
+    with LogWriter(root, "gamma", ["a", "b"]) as w:
+        w.add_counts(0, "test", np.array([[3, 1], [0, 4]]))
+    broken = root / "broken"
+    broken.mkdir()
+    (broken / "run.json").write_text("{not json")
+    return root
+
+
+@pytest.fixture(scope="module")
+def store(logdir: Path) -> LogStore:
+    return LogStore(logdir)
+
+
+# ----------------------------------------------------------------------------- series (E)
+def test_default_series_are_the_first_runs_folds(store):
+    assert series_cb.default_series(store.list_series()) == ["alpha/test", "alpha/train"]
+
+
+def test_page_opens_with_default_series_and_stable_slots(store):
+    value, keys, slots, chips, message = series_cb.series_update(
+        store, ids.URL_STATE, False, "", [], None, {}
+    )
+    assert value == keys == ["alpha/test", "alpha/train"]
+    assert slots == {"alpha/test": 0, "alpha/train": 1}
+    assert [c.children[1].children for c in chips] == ["alpha / test", "alpha / train"]
+    assert message == ""
+
+
+def test_link_series_are_used_and_unknown_ones_named(store):
+    value, keys, _, _, message = series_cb.series_update(
+        store, ids.URL_STATE, False, "?s=beta/test&s=nope/test", [], None, {}
+    )
+    assert keys == ["beta/test"]
+    assert "nope/test" in message
+
+
+def test_series_with_other_classes_are_refused_by_name(store):
+    value, keys, _, _, message = series_cb.series_update(
+        store, ids.SERIES_DROPDOWN, False, "", ["alpha/test", "gamma/test"], None, {}
+    )
+    assert keys == value == ["alpha/test"]
+    assert "gamma / test" in message and "different class list" in message
+
+
+def test_removing_a_chip_keeps_the_other_colours(store):
+    slots = {"alpha/test": 0, "alpha/train": 1, "beta/test": 2}
+    trigger = {"type": ids.CHIP_REMOVE, "key": "alpha/train"}
+    value, keys, new_slots, _, _ = series_cb.series_update(store, trigger, True, "", list(slots), None, slots)
+    assert keys == ["alpha/test", "beta/test"]
+    assert new_slots == {"alpha/test": 0, "beta/test": 2}
+    assert series_colors(keys, new_slots) == [PALETTE[0], PALETTE[2]]
+
+
+def test_a_chip_that_only_appeared_removes_nothing(store):
+    trigger = {"type": ids.CHIP_REMOVE, "key": "alpha/test"}
+    assert series_cb.series_update(store, trigger, False, "", ["alpha/test"], None, {}) is None
+
+
+def test_imported_series_are_added(store):
+    out = series_cb.series_update(
+        store, ids.IMPORT_RESULT, False, "", ["alpha/test"], {"ok": True, "series": ["beta/test"]}, {}
+    )
+    assert out[1] == ["alpha/test", "beta/test"]
+    assert series_cb.series_update(store, ids.IMPORT_RESULT, False, "", [], {"ok": False}, {}) is None
+
+
+# ----------------------------------------------------------------------------- classes (A)
+def _selection(store, trigger, *, url="", keys=("alpha/test",), value=(), opts=(), previous=None):
+    return selection_cb.selection_update(
+        store,
+        trigger,
+        url,
+        list(keys),
+        list(value),
+        list(opts),
+        previous,
+        [{"label": "other", "value": "other"}, {"label": "superclasses", "value": "super"}],
+    )
+
+
+def test_selection_lists_classes_and_union_of_steps(store):
+    options, value, message, opts, sel = _selection(store, ids.SERIES_KEYS, keys=("alpha/test", "beta/test"))
+    assert [o["value"] for o in options] == CLASSES
+    assert value == [] and message == ""
+    assert sel["steps"] == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert opts[1] == {"label": "superclasses (2)", "value": "super", "disabled": False}
+
+
+def test_choosing_one_class_is_refused_with_a_message(store):
+    previous = Selection(series=("alpha/test",), classes=("cat", "fox")).to_store()
+    _, value, message, _, sel = _selection(store, ids.CLASS_DROPDOWN, value=["cat"], previous=previous)
+    assert value == ["cat", "fox"]
+    assert "at least two classes" in message
+    assert sel["classes"] == ["cat", "fox"]
+
+
+def test_first_class_picked_waits_for_a_second(store):
+    _, value, message, _, sel = _selection(store, ids.CLASS_DROPDOWN, value=["dog"], previous=None)
+    assert value == ["dog"] and sel["classes"] == []
+    assert "at least one more class" in message
+    _, value, message, _, sel = _selection(store, ids.CLASS_DROPDOWN, value=["dog", "cat"], previous=sel)
+    assert value == sel["classes"] == ["dog", "cat"] and message == ""
+
+
+def test_choosing_every_class_is_stored_as_all(store):
+    _, value, _, _, sel = _selection(store, ids.CLASS_DROPDOWN, value=["fox", "cat", "dog"])
+    assert value == sel["classes"] == []
+
+
+def test_class_choice_survives_a_change_of_series(store):
+    _, value, _, _, sel = _selection(store, ids.SERIES_KEYS, keys=("beta/test",), value=["dog", "fox"])
+    assert value == ["dog", "fox"] and sel["series"] == ["beta/test"]
+
+
+def test_superclasses_aggregate_and_other_bucket(store, logdir):
+    _, _, _, _, sel = _selection(store, ids.CLASS_OPTIONS, opts=["super"])
+    tensor = view_tensor(store, Selection.from_store(sel))
+    assert tensor.classes == ("pet", "wild")
+    # step 1: pet->pet = 11+3+2+9 = 25, fox row: pet 1+1, wild 6
+    np.testing.assert_array_equal(tensor.counts[0, 0], [[25, 3], [2, 6]])
+    other = shape_tensor(tensor, Selection(series=("alpha/test",)))
+    assert other.classes == ("pet", "wild")
+    raw = view_tensor(store, Selection(series=("alpha/test",), classes=("cat", "dog"), other=True))
+    assert raw.classes == ("cat", "dog", "(other)")
+    np.testing.assert_array_equal(raw.counts[0, 0], [[11, 3, 1], [2, 9, 2], [1, 1, 6]])
+
+
+def test_link_with_unknown_classes_shows_all(store):
+    _, value, message, _, _ = _selection(store, ids.URL_STATE, url="?c=zebra&c=cat")
+    assert value == [] and "showing all classes" in message
+
+
+# ----------------------------------------------------------------------------- range and epoch (D)
+STEPS = [1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_slider_positions_become_logged_steps():
+    store_value, smax, value, marks, label = timeline_cb.range_update(
+        ids.RANGE_SLIDER, STEPS, "", [1, 3], None, None, None
+    )
+    assert store_value == [2.0, 4.0] and value == [1, 3] and smax == 4
+    assert marks == {0: "1", 1: "2", 2: "3", 3: "4", 4: "5"}
+    assert label == "Steps 2–4 (3 of 5)"
+
+
+def test_timeline_drag_and_slider_end_in_the_same_state():
+    drag = timeline_cb.range_update(
+        f"{ids.TIMELINE_GRAPH}.relayoutData",
+        STEPS,
+        "",
+        None,
+        {"xaxis.range[0]": 1.6, "xaxis.range[1]": 4.2},
+        None,
+        None,
+    )
+    brush = timeline_cb.range_update(
+        f"{ids.TIMELINE_GRAPH}.selectedData", STEPS, "", None, None, {"range": {"x": [4.2, 1.6]}}, None
+    )
+    slider = timeline_cb.range_update(ids.RANGE_SLIDER, STEPS, "", [1, 3], None, None, None)
+    assert drag == brush == slider
+
+
+def test_autosize_events_do_not_touch_the_range():
+    assert (
+        timeline_cb.range_update(
+            f"{ids.TIMELINE_GRAPH}.relayoutData", STEPS, "", None, {"autosize": True}, None, None
+        )
+        is None
+    )
+
+
+def test_full_range_and_whole_window_are_stored_as_none():
+    assert timeline_cb.range_update(ids.FULL_RANGE, STEPS, "", None, None, None, [2, 3])[0] is None
+    assert timeline_cb.range_update(ids.RANGE_SLIDER, STEPS, "", [0, 4], None, None, None)[0] is None
+    assert timeline_cb.range_update(ids.URL_STATE, STEPS, "?from=0&to=99", None, None, None, None)[0] is None
+
+
+def test_range_from_link_snaps_to_logged_steps():
+    out = timeline_cb.range_update(ids.URL_STATE, STEPS, "?from=1.5&to=3.7", None, None, None, None)
+    assert out[0] == [2.0, 3.0] and out[2] == [1, 2]
+
+
+def test_range_is_kept_and_clamped_when_series_change():
+    out = timeline_cb.range_update(ids.SELECTION, [3.0, 4.0, 5.0, 6.0], "", None, None, None, [2.0, 4.0])
+    assert out[0] == [3.0, 4.0]
+
+
+def test_epoch_click_snaps_to_nearest_logged_step():
+    click = {"points": [{"x": 3.4, "y": 0.9}]}
+    assert timeline_cb.epoch_update(ids.TIMELINE_GRAPH, STEPS, "", click, None, None) == 3.0
+
+
+def test_epoch_buttons_move_within_the_range_and_clear():
+    assert timeline_cb.epoch_update(ids.EPOCH_NEXT, STEPS, "", None, None, [2.0, 4.0]) == 2.0
+    assert timeline_cb.epoch_update(ids.EPOCH_NEXT, STEPS, "", None, 4.0, [2.0, 4.0]) == 4.0
+    assert timeline_cb.epoch_update(ids.EPOCH_PREV, STEPS, "", None, 4.0, None) == 3.0
+    assert timeline_cb.epoch_update(ids.EPOCH_PREV, STEPS, "", None, None, None) == 5.0
+    assert timeline_cb.epoch_update(ids.EPOCH_CLEAR, STEPS, "", None, 4.0, None) is None
+
+
+def test_epoch_not_logged_by_shown_series_is_cleared():
+    assert timeline_cb.epoch_update(ids.URL_STATE, STEPS, "?epoch=2.5", None, None, None) is None
+    assert timeline_cb.epoch_update(ids.SELECTION, [1.0, 2.0], "", None, 4.0, None) is None
+    assert timeline_cb.epoch_update(ids.URL_STATE, STEPS, "?epoch=4", None, None, None) == 4.0
+
+
+def test_many_steps_get_few_marks_including_both_ends():
+    steps = [float(s) for s in range(0, 200, 2)]
+    marks = timeline_cb.slider_marks(steps)
+    assert len(marks) == timeline_cb.MAX_MARKS
+    assert marks[0] == "0" and marks[99] == "198"
+
+
+# ----------------------------------------------------------------------------- detail (C)
+def test_detail_titles_say_exactly_what_is_shown():
+    assert detail_cb.detail_title(DetailTarget(), None).startswith("Overall accuracy")
+    assert (
+        detail_cb.detail_title(DetailTarget("cell", "cat", "dog"), "true")
+        == "True class “cat” predicted as “dog”: share of instances (% of true class (row))"
+    )
+    assert detail_cb.detail_title(DetailTarget("fp", None, "fox"), None).startswith(
+        "False positives of class “fox”"
+    )
+    assert detail_cb.detail_title(DetailTarget("f1", "dog", None), None) == "F1 score of class “dog”"
+
+
+def test_clicked_tiles_become_targets_by_class_name():
+    class Cell:
+        def __init__(self, kind, true, pred):
+            self.kind, self.true, self.pred = kind, true, pred
+
+    assert detail_cb.target_from_cell(Cell("cell", 0, 2), CLASSES) == DetailTarget("cell", "cat", "fox")
+    assert detail_cb.target_from_cell(Cell("fn", 1, None), CLASSES) == DetailTarget("fn", "dog", None)
+    assert detail_cb.target_from_cell(Cell("fp", None, 2), CLASSES) == DetailTarget("fp", None, "fox")
+    assert detail_cb.target_from_cell(Cell("accuracy", None, None), CLASSES) == DetailTarget()
+    assert detail_cb.target_from_cell(Cell("cell", 0, 9), CLASSES) is None
+    assert detail_cb.target_from_cell(None, CLASSES) is None
+
+
+def test_detail_values_match_the_logged_counts(store):
+    tensor = view_tensor(store, Selection(series=("alpha/test", "beta/test")))
+    cell = detail_values(tensor, "cell", 0, 1)
+    # alpha logged 1,2,3,5; beta 2,3,4: cat->dog is 3 wherever logged, NaN elsewhere
+    np.testing.assert_array_equal(cell.values[0], [3, 3, 3, np.nan, 3])
+    np.testing.assert_array_equal(cell.values[1], [np.nan, 3, 3, 3, np.nan])
+    assert not cell.percent and cell.unit == "instances"
+    rel = detail_values(tensor, "fn", 0, None, "true")
+    assert rel.values[0, 0] == pytest.approx(4 / 15)
+    acc = detail_values(tensor, "accuracy")
+    assert acc.percent and acc.values[0, 0] == pytest.approx((11 + 9 + 6) / 36)
+    f1 = detail_values(tensor, "f1", 2)
+    assert f1.values[0, 0] == pytest.approx(2 * 6 / (2 * 6 + 3 + 2))
+
+
+def test_support_at_epoch_or_last_step(store):
+    tensor = view_tensor(store, Selection(series=("alpha/test", "beta/test")))
+    last, label = support_at(tensor)
+    np.testing.assert_array_equal(last, [[19, 17, 12], [18, 16, 11]])
+    assert label == "last step"
+    at2, label2 = support_at(tensor, 2.0)
+    np.testing.assert_array_equal(at2, [[16, 14, 9], [16, 14, 9]])
+    assert label2 == "step 2"
+    at5, _ = support_at(tensor, 5.0)
+    assert np.isnan(at5[1]).all()
+
+
+# ----------------------------------------------------------------------------- export and URL
+def test_csv_is_a_complete_long_table(store):
+    tensor = view_tensor(store, Selection(series=("alpha/test", "beta/test"))).step_window(2, 3)
+    table = long_counts(tensor)
+    assert list(table.columns) == ["run", "fold", "step", "true", "pred", "count"]
+    assert len(table) == 2 * 2 * 9  # two series x two logged steps x 3x3 cells
+    row = table[(table.run == "beta") & (table.step == 3) & (table.true == "fox") & (table.pred == "fox")]
+    assert row["count"].tolist() == [8]
+    assert table["count"].sum() == 2 * (counts_at(2).sum() + counts_at(3).sum())
+
+
+def test_csv_filename_is_safe():
+    assert (
+        export_cb.csv_filename(Selection(series=("a b/test", "a b/train", "c/x")))
+        == "confusionflow-a_b-c.csv"
+    )
+
+
+def test_controls_and_url_agree():
+    query = (
+        "?s=alpha/test&c=cat&c=dog&other=1&enc=lines&rot=1&norm=all&scale=log&gamma=0.5&from=2&to=3&epoch=3"
+    )
+    encoding, rotate, norm, scale, gamma, opts = url_cb.controls_from_query(query)
+    assert (encoding, rotate, norm, scale, gamma, opts) == ("lines", ["rotate"], "all", "log", 0.5, ["other"])
+    sel = Selection(series=("alpha/test",), classes=("cat", "dog"), other=True).to_store()
+    state = url_cb.state_from_controls(sel, encoding, rotate, norm, scale, gamma, [2, 3], 3, None)
+    assert to_query(state) == query
+    assert parse_query(query) == state
+
+
+def test_absolute_radio_value_means_no_normalization():
+    assert url_cb.controls_from_query("")[2] == "abs"
+    assert (
+        url_cb.state_from_controls(None, "heatmap", [], "abs", "linear", 1, None, None, None).normalization
+        is None
+    )

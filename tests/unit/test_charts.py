@@ -1,0 +1,193 @@
+"""Class performance, class sizes, detail chart and timeline figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from components.charts import (
+    GAP_H,
+    GAP_W,
+    METRICS,
+    TILE_H,
+    build_class_performance_figure,
+    build_detail_figure,
+    build_distribution_figure,
+    build_timeline_figure,
+    class_performance_epoch_shapes,
+    decode_class_click,
+    timeline_shapes,
+)
+from data_access.metrics import tensor_metrics
+from data_access.tensor import ConfusionTensor, SeriesInfo
+
+CLASSES = ("cat", "dog", "owl")
+STEPS = np.array([0.0, 1.0, 2.0, 4.0])
+COLORS = ["#0072B2", "#D55E00"]
+LABELS = ("pruned / test", "dense / test")
+
+
+def metrics_with_gap():
+    """Two series; series 1 did not log step 2. Series 0 at step 4: cat perfectly classified."""
+    counts = np.zeros((2, 4, 3, 3), dtype=np.int64)
+    counts[:, :] = [[6, 2, 2], [1, 8, 1], [0, 5, 5]]
+    counts[0, 3] = [[10, 0, 0], [0, 9, 1], [0, 2, 8]]
+    mask = np.ones((2, 4), dtype=bool)
+    mask[1, 2] = False
+    counts[~mask] = 0
+    series = tuple(SeriesInfo(r, "test", CLASSES) for r in ("pruned", "dense"))
+    tensor = ConfusionTensor(counts, mask, STEPS.copy(), CLASSES, series)
+    return tensor_metrics(tensor)
+
+
+# ---------------------------------------------------------------------------- class performance
+def test_class_performance_places_each_value_in_its_class_row_and_metric_column():
+    m = metrics_with_gap()
+    fig = build_class_performance_figure(m, STEPS, CLASSES, LABELS, COLORS)
+    assert len(fig.data) == 1 + 2 * 3  # tile background + one line per (series, metric)
+    recall_s0 = fig.data[1 + 1]  # series 0, recall
+    y = np.asarray(recall_s0.y, dtype=np.float64)
+    x = np.asarray(recall_s0.x, dtype=np.float64)
+    custom = np.asarray(recall_s0.customdata, dtype=np.float64)
+    # owl (row 2), step 4 (last point of the row): recall 8/10
+    k = 2 * (len(STEPS) + 1) + 3
+    assert custom[k].tolist() == pytest.approx([4.0, 0.8, 2.0])
+    assert y[k] == pytest.approx(2 * (TILE_H + GAP_H) + (1 - 0.8) * TILE_H, rel=1e-6)
+    assert x[k] == pytest.approx(1 * (1 + GAP_W) + 1.0)  # recall column, right edge = last step
+    assert x[2 * (len(STEPS) + 1)] == pytest.approx(1 + GAP_W)  # first step at the left edge
+    assert np.isnan(y[len(STEPS)])  # break between classes
+    assert recall_s0.line.color == COLORS[0]
+    assert recall_s0.hovertemplate.startswith("pruned / test<br>recall %{customdata[1]:.1%}")
+    assert list(fig.layout.yaxis.ticktext) == list(CLASSES)
+
+
+def test_class_performance_keeps_missing_steps_as_gaps():
+    m = metrics_with_gap()
+    fig = build_class_performance_figure(m, STEPS, CLASSES, LABELS, COLORS)
+    f1_s1 = fig.data[1 + 3 + 2]
+    y = np.asarray(f1_s1.y, dtype=np.float64)
+    assert np.isnan(y[2]) and np.isfinite(y[1]) and np.isfinite(y[3])
+    assert f1_s1.connectgaps is False
+
+
+def test_class_performance_zooms_to_the_range_and_marks_the_epoch():
+    m = metrics_with_gap()
+    fig = build_class_performance_figure(m, STEPS, CLASSES, LABELS, COLORS, epoch=2, x_range=(1, 4))
+    precision_s0 = fig.data[1]
+    custom = np.asarray(precision_s0.customdata, dtype=np.float64)
+    assert custom[:3, 0].tolist() == [1.0, 2.0, 4.0]  # step 0 is outside the range
+    xs = [s.x0 for s in fig.layout.shapes]
+    assert xs == pytest.approx([m_ * (1 + GAP_W) + (2 - 1) / 3 for m_ in range(3)])
+    assert class_performance_epoch_shapes(STEPS, 3, epoch=0, x_range=(1, 4)) == []
+
+
+def test_decode_class_click_from_background_and_line_points():
+    assert decode_class_click({"curveNumber": 0, "pointNumber": [2, 1]}) == (2, "recall")
+    point = {"curveNumber": 1 + 3 + 2, "pointIndex": 7, "customdata": [2.0, 0.5, 1.0]}
+    assert decode_class_click(point) == (1, "f1")
+    assert decode_class_click({"curveNumber": 0, "pointNumber": [0, 5]}) is None
+    assert decode_class_click({"curveNumber": 2}) is None
+    assert decode_class_click({}) is None
+    assert METRICS == ("precision", "recall", "f1")
+
+
+def test_class_performance_empty_input():
+    m = metrics_with_gap()
+    fig = build_class_performance_figure(m, STEPS, CLASSES, (), [])
+    assert len(fig.data) == 0 and "Nothing selected" in fig.layout.annotations[0].text
+    fig = build_class_performance_figure(m, STEPS, CLASSES, LABELS, COLORS, x_range=(10, 20))
+    assert len(fig.data) == 0
+
+
+# ---------------------------------------------------------------------------------- class sizes
+def test_distribution_bars_per_series_with_counts_in_hover():
+    m = metrics_with_gap()
+    support = m.support[:, 2]  # step 2: series 1 did not log it
+    fig = build_distribution_figure(support, CLASSES, LABELS, COLORS, step_label="epoch 2")
+    assert [t.type for t in fig.data] == ["bar", "bar"]
+    assert list(fig.data[0].x) == list(CLASSES)
+    assert np.asarray(fig.data[0].y, dtype=np.float64).tolist() == [10.0, 10.0, 10.0]
+    assert np.isnan(np.asarray(fig.data[1].y, dtype=np.float64)).all()
+    assert fig.data[1].marker.color == COLORS[1]
+    assert fig.data[0].hovertemplate == "class %{x}<br>pruned / test<br>%{y:,.0f} instances<extra></extra>"
+    assert fig.layout.barmode == "group"
+    assert "epoch 2" in fig.layout.title.text
+
+
+def test_distribution_rejects_a_wrong_shape():
+    with pytest.raises(ValueError, match=r"\(series, classes\) = \(2, 3\)"):
+        build_distribution_figure(np.zeros((3, 2)), CLASSES, LABELS, COLORS, step_label="epoch 1")
+
+
+# --------------------------------------------------------------------------------------- detail
+def test_detail_chart_one_line_per_series_with_gaps_title_and_epoch():
+    m = metrics_with_gap()
+    fig = build_detail_figure(
+        STEPS,
+        m.accuracy,
+        LABELS,
+        COLORS,
+        title="Overall accuracy",
+        y_title="accuracy",
+        percent=True,
+        epoch=2,
+        x_range=(1, 4),
+    )
+    assert fig.layout.title.text == "Overall accuracy"
+    assert [t.name for t in fig.data] == list(LABELS)
+    y1 = np.asarray(fig.data[1].y, dtype=np.float64)
+    assert np.isnan(y1[2]) and fig.data[1].connectgaps is False
+    assert np.asarray(fig.data[0].y, dtype=np.float64)[3] == pytest.approx(27 / 30)
+    assert np.asarray(fig.data[0].x, dtype=np.float64).tolist() == STEPS.tolist()
+    assert fig.layout.yaxis.tickformat == ".0%"
+    assert fig.layout.shapes[0].x0 == 2 and fig.layout.shapes[0].line.dash == "dash"
+    lo, hi = fig.layout.xaxis.range
+    assert lo < 1 < hi and hi < 4.2 and lo > 0.5
+
+
+def test_detail_chart_counts_in_hover_and_shape_check():
+    m = metrics_with_gap()
+    fig = build_detail_figure(
+        STEPS,
+        m.false_negatives[:, :, 0] / 10,
+        LABELS,
+        COLORS,
+        title="False negatives of cat",
+        y_title="share of cat",
+        percent=True,
+        counts=m.false_negatives[:, :, 0],
+    )
+    assert "(%{customdata:,.0f} instances)" in fig.data[0].hovertemplate
+    assert np.asarray(fig.data[0].customdata, dtype=np.float64)[3] == 0
+    with pytest.raises(ValueError, match="shape"):
+        build_detail_figure(STEPS, np.zeros((2, 3)), LABELS, COLORS, title="t", y_title="y", percent=False)
+    empty = build_detail_figure(
+        STEPS[:0], np.zeros((2, 0)), LABELS, COLORS, title="t", y_title="y", percent=False
+    )
+    assert "Nothing selected" in empty.layout.annotations[0].text
+
+
+# ------------------------------------------------------------------------------------- timeline
+def test_timeline_brushes_on_x_and_shows_range_band_and_epoch():
+    m = metrics_with_gap()
+    fig = build_timeline_figure(STEPS, m.accuracy, COLORS, x_range=(1, 2), epoch=2, series_labels=LABELS)
+    assert fig.layout.dragmode == "select" and fig.layout.selectdirection == "h"
+    band, marker = fig.layout.shapes
+    assert (band.type, band.x0, band.x1) == ("rect", 1, 2)
+    assert (marker.type, marker.x0, marker.line.dash) == ("line", 2, "dash")
+    hit = fig.data[0]
+    assert np.asarray(hit.x, dtype=np.float64).tolist() == STEPS.tolist()  # a click anywhere -> a step
+    assert [t.line.color for t in fig.data[1:]] == COLORS
+    assert np.isnan(np.asarray(fig.data[2].y, dtype=np.float64)[2])
+    assert "dense / test" in fig.data[2].hovertemplate
+
+
+def test_timeline_whole_range_draws_no_band():
+    assert timeline_shapes(STEPS, x_range=(0, 4), epoch=None) == []
+    assert [s["type"] for s in timeline_shapes(STEPS, x_range=None, epoch=1)] == ["line"]
+    assert [s["type"] for s in timeline_shapes(STEPS, x_range=(4, 1))] == ["rect"]
+
+
+def test_timeline_empty_input():
+    fig = build_timeline_figure(STEPS[:0], np.zeros((0, 0)), [])
+    assert len(fig.data) == 0 and "Nothing selected" in fig.layout.annotations[0].text

@@ -1,0 +1,526 @@
+"""The matrix figure: where each number lands, what hover says, how clicks decode."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from components.colors import PALETTE
+from components.matrix_figure import (
+    LINES_MAX_CLASSES,
+    ZW,
+    CellTarget,
+    MatrixStyle,
+    apply_update,
+    brightness,
+    build_matrix_figure,
+    colorscale_update,
+    decode_click,
+    epoch_marker_update,
+    matrix_geometry,
+    ramp_colorscale,
+)
+from data_access.tensor import ConfusionTensor, SeriesInfo
+from data_access.views import MatrixValues, matrix_values
+
+CLASSES = ("cat", "dog", "owl")
+STEPS = np.array([1.0, 2.0, 5.0, 10.0])  # real step numbers with gaps, not indices
+
+
+def known_counts(n_series: int = 2) -> np.ndarray:
+    """``(S, T, C, C)`` where every entry is unique: 1000*s + 100*t + 10*i + j + 1."""
+    s, t, c = np.meshgrid(np.arange(n_series), np.arange(len(STEPS)), np.arange(3), indexing="ij")
+    out = np.zeros((n_series, len(STEPS), 3, 3), dtype=np.int64)
+    for i in range(3):
+        for j in range(3):
+            out[..., i, j] = 1000 * s[..., 0] + 100 * t[..., 0] + 10 * i + j + 1
+    del c
+    return out
+
+
+def make_values(
+    counts: np.ndarray | None = None,
+    *,
+    mask: np.ndarray | None = None,
+    normalization: str | None = None,
+    runs: tuple[str, ...] = ("runA", "runB"),
+) -> MatrixValues:
+    counts = known_counts(len(runs)) if counts is None else counts
+    n_s, n_t = counts.shape[:2]
+    mask = np.ones((n_s, n_t), dtype=bool) if mask is None else mask
+    counts = np.where(mask[:, :, None, None], counts, 0)
+    series = tuple(SeriesInfo(r, "test", CLASSES) for r in runs)
+    tensor = ConfusionTensor(counts, mask, STEPS[:n_t].copy(), CLASSES, series)
+    return matrix_values(tensor, normalization)  # type: ignore[arg-type]
+
+
+def marker_xs(shapes) -> list[float]:
+    """x of each vertical segment ``M{x},{y0}V{y1}`` of the one epoch path shape."""
+    assert len(shapes) == 1 and shapes[0]["type"] == "path"
+    return [float(seg.split(",")[0]) for seg in shapes[0]["path"].split("M")[1:]]
+
+
+def marker_ys(shapes) -> list[float]:
+    """y of each horizontal segment ``M{x0},{y}H{x1}`` (rotated layout)."""
+    assert len(shapes) == 1 and shapes[0]["type"] == "path"
+    return [float(seg.split(",")[1].split("H")[0]) for seg in shapes[0]["path"].split("M")[1:]]
+
+
+def trace(fig, geo, kind: str, region: str, **kw):
+    return fig.data[geo.trace_index(kind, region, **kw)]
+
+
+def z_of(fig, geo, region: str) -> np.ndarray:
+    return np.asarray(trace(fig, geo, "values", region).z, dtype=np.float64)
+
+
+# ------------------------------------------------------------------------------ heatmap positions
+def test_cell_value_lands_in_its_series_strip_at_its_step_column():
+    values = make_values()
+    style = MatrixStyle()
+    fig = build_matrix_figure(values, PALETTE, style)
+    geo = matrix_geometry(3, 2, 4, style)
+    assert geo.strip_rows == 2  # two series: each strip is two grid rows so tiles stay squarish
+    z = z_of(fig, geo, "cell")
+    true, pred, series, step = 1, 2, 1, 3
+    row = int(geo.y.start(true)) + series * geo.strip_rows
+    col = int(geo.x.start(pred)) + step
+    expected = 1000 * 1 + 100 * 3 + 10 * 1 + 2 + 1
+    assert z[row, col] == expected
+    assert z[row + 1, col] == expected  # the strip's second row repeats it
+    assert z[row - 2, col] == 100 * 3 + 10 * 1 + 2 + 1  # series 0 just above
+
+
+def test_tiles_are_separated_by_nan_gaps_and_the_diagonal_is_empty():
+    values = make_values()
+    style = MatrixStyle()
+    fig = build_matrix_figure(values, PALETTE, style)
+    geo = matrix_geometry(3, 2, 4, style)
+    z = z_of(fig, geo, "cell")
+    gap_col = int(geo.x.start(1)) - 1
+    assert np.isnan(z[:, gap_col]).all()
+    gap_row = int(geo.y.start(1)) - 1
+    assert np.isnan(z[gap_row, :]).all()
+    for i in range(3):
+        r0, c0 = int(geo.y.start(i)), int(geo.x.start(i))
+        assert np.isnan(z[r0 : r0 + 4, c0 : c0 + 4]).all()
+    annotations = [a.text for a in fig.layout.annotations]
+    assert annotations == list(CLASSES)
+
+
+def test_fn_column_fp_row_and_accuracy_corner_hold_their_values():
+    values = make_values()
+    style = MatrixStyle()
+    fig = build_matrix_figure(values, PALETTE, style)
+    geo = matrix_geometry(3, 2, 4, style)
+    k = geo.strip_rows
+    fn, fp, acc = z_of(fig, geo, "fn"), z_of(fig, geo, "fp"), z_of(fig, geo, "accuracy")
+    c = values.counts
+    # class dog (1), series runB (1), step index 2: FN = row sum - diagonal
+    assert fn[int(geo.y.start(1)) + 1 * k, 2] == c[1, 2, 1].sum() - c[1, 2, 1, 1]
+    # class owl (2) as prediction, series runA (0), step index 0: FP = column sum - diagonal
+    assert fp[0, int(geo.x.start(2)) + 0] == c[0, 0, :, 2].sum() - c[0, 0, 2, 2]
+    assert acc[1 * k, 3] == pytest.approx(np.trace(c[1, 3]) / c[1, 3].sum(), rel=1e-6)
+    # the FN column and FP row sit after a gap wider than the gap between tiles
+    assert geo.x.wide > geo.x.gap and geo.y.wide > geo.y.gap
+    assert trace(fig, geo, "values", "fn").x0 == geo.x.start(3) == geo.x.main_extent + geo.x.wide
+
+
+def test_steps_a_series_did_not_log_stay_nan_and_are_drawn_as_missing():
+    mask = np.ones((2, 4), dtype=bool)
+    mask[1, 2] = False
+    values = make_values(mask=mask)
+    style = MatrixStyle()
+    fig = build_matrix_figure(values, PALETTE, style)
+    geo = matrix_geometry(3, 2, 4, style)
+    z = z_of(fig, geo, "cell")
+    hue = np.asarray(trace(fig, geo, "hue", "cell").z)
+    row, col = int(geo.y.start(0)) + 2, int(geo.x.start(1)) + 2
+    assert np.isnan(z[row, col])
+    assert hue[row, col] == 2  # index S = "missing" grey, not a series colour
+    assert hue[row, col + 1] == 1  # the next step is logged: series colour
+    assert np.isnan(z_of(fig, geo, "accuracy")[2, 2])
+    assert np.isnan(z_of(fig, geo, "fn")[2, 2])
+    assert not trace(fig, geo, "values", "cell").hoverongaps
+
+
+def test_each_series_strip_gets_its_colour_and_gaps_are_transparent():
+    values = make_values()
+    style = MatrixStyle()
+    colors = ["#112233", "#445566"]
+    fig = build_matrix_figure(values, colors, style)
+    geo = matrix_geometry(3, 2, 4, style)
+    hue_trace = trace(fig, geo, "hue", "cell")
+    hue = np.asarray(hue_trace.z)
+    scale = {
+        round(p * (hue_trace.zmax - hue_trace.zmin) + hue_trace.zmin): col for p, col in hue_trace.colorscale
+    }
+    row0, row1 = int(geo.y.start(0)), int(geo.y.start(0)) + 2
+    col = int(geo.x.start(1))
+    assert scale[hue[row0, col]] == "#112233"
+    assert scale[hue[row1, col]] == "#445566"
+    assert scale[hue[row0, col - 1]] == "rgba(0,0,0,0)"  # the gap column before tile 1
+    assert hue.dtype == np.uint8 and 255 not in np.unique(hue)  # no 0xFF bytes in the payload
+
+
+def test_fewer_colours_than_series_is_a_clear_error():
+    with pytest.raises(ValueError, match="2 series need 2 colours"):
+        build_matrix_figure(make_values(), ["#000000"], MatrixStyle())
+
+
+# ----------------------------------------------------------------------------------------- hover
+def test_hover_labels_name_true_and_predicted_class_series_and_real_epoch():
+    values = make_values()
+    style = MatrixStyle()
+    fig = build_matrix_figure(values, PALETTE, style)
+    geo = matrix_geometry(3, 2, 4, style)
+    xcats = list(fig.layout.xaxis.categoryarray)
+    ycats = list(fig.layout.yaxis.categoryarray)
+    assert len(xcats) == len(set(xcats)) and len(ycats) == len(set(ycats))
+    assert xcats[int(geo.x.start(2)) + 3] == "pred: owl · epoch 10"
+    assert ycats[int(geo.y.start(1)) + 2] == "true: dog · runB / test"
+    assert ycats[int(geo.y.start(1)) + 3] == "true: dog · runB / test" + ZW  # repeated strip row
+    assert xcats[int(geo.x.start(3)) + 1] == "epoch 2"  # FN column: the template says "false negatives"
+    assert ycats[int(geo.y.start(3))] == "runA / test"
+    cell = trace(fig, geo, "values", "cell")
+    assert cell.hovertemplate == "%{y}<br>%{x}<br>%{z:,.0f} instances<extra></extra>"
+    assert trace(fig, geo, "values", "fn").hovertemplate.startswith("false negatives of %{y}")
+    assert trace(fig, geo, "values", "fp").hovertemplate.startswith("false positives of %{x}")
+    assert "accuracy %{z:.1%}" in trace(fig, geo, "values", "accuracy").hovertemplate
+    assert cell.customdata is None  # absolute mode: the value is the count, nothing extra sent
+
+
+def test_relative_mode_on_an_unbalanced_fold_shows_share_and_count():
+    counts = np.zeros((1, 4, 3, 3), dtype=np.int64)
+    counts[:, :] = [[90, 8, 2], [1, 4, 5], [0, 0, 10]]  # cat has 100 instances, dog 10, owl 10
+    values = make_values(counts, normalization="true", runs=("runA",))
+    style = MatrixStyle()
+    fig = build_matrix_figure(values, PALETTE, style)
+    geo = matrix_geometry(3, 1, 4, style)
+    cell = trace(fig, geo, "values", "cell")
+    z = np.asarray(cell.z, dtype=np.float64)
+    custom = np.asarray(cell.customdata)
+    r_cat, r_dog = int(geo.y.start(0)), int(geo.y.start(1))
+    c_dog, c_owl = int(geo.x.start(1)), int(geo.x.start(2))
+    assert z[r_cat, c_dog] == pytest.approx(0.08)  # 8 of cat's 100
+    assert z[r_dog, c_owl] == pytest.approx(0.5)  # 5 of dog's 10: same colour scale, honest share
+    assert custom[r_cat, c_dog] == 8 and custom[r_dog, c_owl] == 5
+    assert custom.dtype == np.uint16
+    assert "of the true class (row total) (%{customdata:,} instances)" in cell.hovertemplate
+    fn = trace(fig, geo, "values", "fn")
+    assert np.asarray(fn.z, dtype=np.float64)[r_dog, 0] == pytest.approx(0.6)  # 6 of 10 dogs missed
+    assert np.asarray(fn.customdata)[r_dog, 0] == 6
+    pred = build_matrix_figure(make_values(counts, normalization="pred", runs=("runA",)), PALETTE, style)
+    assert "of the predicted class (column total)" in trace(pred, geo, "values", "cell").hovertemplate
+
+
+# ----------------------------------------------------------------------------------- colour scale
+def test_z_keeps_true_values_and_log_scale_only_changes_the_colour_scale():
+    values = make_values()
+    lin, log = MatrixStyle(), MatrixStyle(scale="log")
+    geo = matrix_geometry(3, 2, 4, lin)
+    f_lin = build_matrix_figure(values, PALETTE, lin)
+    f_log = build_matrix_figure(values, PALETTE, log)
+    np.testing.assert_array_equal(z_of(f_lin, geo, "cell"), z_of(f_log, geo, "cell"))
+    assert trace(f_lin, geo, "values", "cell").colorscale != trace(f_log, geo, "values", "cell").colorscale
+    upd = colorscale_update(values, log, geo)
+    assert set(upd["data"]) == {geo.trace_index("values", r) for r in ("cell", "fn", "fp")}
+    patched = apply_update(f_lin.to_plotly_json(), upd)
+    assert patched["data"][geo.trace_index("values", "cell")]["colorscale"] == [
+        list(s) for s in trace(f_log, geo, "values", "cell").colorscale
+    ]
+
+
+def test_log_brightness_makes_a_single_instance_visible_and_keeps_the_maximum_full():
+    vmax, eps = 1000.0, 1.0
+    lin, log = MatrixStyle(), MatrixStyle(scale="log")
+    one = np.array([1 / vmax])
+    assert brightness(one, lin, vmax, eps)[0] == pytest.approx(0.001)
+    assert brightness(one, log, vmax, eps)[0] == pytest.approx(math.log(2) / math.log(1001))
+    assert brightness(np.array([1.0]), log, vmax, eps)[0] == pytest.approx(1.0)
+    gamma = MatrixStyle(gamma=0.5)
+    assert brightness(np.array([0.25]), gamma, vmax, eps)[0] == pytest.approx(0.5)
+
+
+def test_ramp_colour_scale_follows_the_log_curve_between_stops():
+    vmax, eps = 1000.0, 1.0
+    style = MatrixStyle(scale="log")
+    stops = ramp_colorscale(style, vmax, eps)
+    pos = np.array([p for p, _ in stops])
+    alpha = np.array([float(c.rsplit(",", 1)[1].rstrip(")")) for _, c in stops])
+    assert pos[0] == 0 and pos[-1] == 1 and (np.diff(pos) > 0).all()
+    assert alpha[-1] == 0  # the largest value shows the pure series colour
+    assert alpha[0] == pytest.approx(0.9)  # zero: a faint tint, unlike a missing step
+    u = 10 / vmax  # 10 instances, between stops
+    expected_tint = 0.1 + 0.9 * brightness(np.array([u]), style, vmax, eps)[0]
+    assert 1 - np.interp(u, pos, alpha) == pytest.approx(expected_tint, abs=0.02)
+
+
+def test_invalid_style_is_rejected():
+    with pytest.raises(ValueError, match="gamma"):
+        MatrixStyle(gamma=0)
+    with pytest.raises(ValueError, match="encoding"):
+        MatrixStyle(encoding="bars")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------- rotate
+def test_rotated_layout_runs_time_down_and_series_across():
+    values = make_values()
+    style = MatrixStyle(rotate=True)
+    fig = build_matrix_figure(values, PALETTE, style)
+    geo = matrix_geometry(3, 2, 4, style)
+    assert (geo.x.inner, geo.y.inner) == (4, 4)  # 2 series x 2 columns each; 4 steps
+    z = z_of(fig, geo, "cell")
+    true, pred, series, step = 1, 2, 1, 3
+    row = int(geo.y.start(true)) + step
+    col = int(geo.x.start(pred)) + series * geo.strip_rows
+    assert z[row, col] == 1000 * 1 + 100 * 3 + 10 * 1 + 2 + 1
+    assert list(fig.layout.yaxis.categoryarray)[row] == "true: dog · epoch 10"
+    assert list(fig.layout.xaxis.categoryarray)[col] == "pred: owl · runB / test"
+    shapes = build_matrix_figure(values, PALETTE, MatrixStyle(rotate=True, epoch=5)).layout.shapes
+    assert marker_ys(shapes) == [geo.y.start(i) + 2 for i in range(4)]  # horizontal markers
+    assert "V" not in shapes[0].path
+
+
+# ------------------------------------------------------------------------------------------ click
+@pytest.fixture
+def heat():
+    style = MatrixStyle()
+    return matrix_geometry(3, 2, 4, style)
+
+
+def test_decode_click_on_a_strip_gives_cell_series_and_step(heat):
+    geo = heat
+    n = geo.trace_index("values", "cell")
+    row = int(geo.y.start(2)) + 1 * geo.strip_rows + 1
+    col = int(geo.x.start(0)) + 3
+    point = {"curveNumber": n, "pointNumber": [row, col], "x": "pred: cat · epoch 10", "y": "true: owl"}
+    assert decode_click(point, geo) == CellTarget("cell", 2, 0, series=1, step_index=3)
+
+
+def test_decode_click_on_fn_fp_and_accuracy(heat):
+    geo = heat
+    fn = {"curveNumber": geo.trace_index("values", "fn"), "pointNumber": [int(geo.y.start(1)), 2]}
+    fp = {"curveNumber": geo.trace_index("values", "fp"), "pointNumber": [3, int(geo.x.start(2)) + 1]}
+    acc = {"curveNumber": geo.trace_index("values", "accuracy"), "pointNumber": [0, 0]}
+    assert decode_click(fn, geo) == CellTarget("fn", 1, None, series=0, step_index=2)
+    assert decode_click(fp, geo) == CellTarget("fp", None, 2, series=1, step_index=1)
+    assert decode_click(acc, geo) == CellTarget("accuracy", None, None, series=0, step_index=0)
+
+
+def test_decode_click_on_the_diagonal_a_missing_step_and_the_fn_column_background(heat):
+    geo = heat
+    hue = geo.trace_index("hue", "cell")
+    assert hue == 0  # the hue layer spans the whole grid and receives clicks where values are NaN
+    diag = [int(geo.y.start(1)) + 1, int(geo.x.start(1)) + 2]
+    assert decode_click({"curveNumber": hue, "pointNumber": diag}, geo) == CellTarget("cell", 1, 1, 0, 2)
+    fn = [int(geo.y.start(2)) + 3, int(geo.x.start(3)) + 1]
+    assert decode_click({"curveNumber": hue, "pointNumber": fn}, geo) == CellTarget("fn", 2, None, 1, 1)
+    corner = [int(geo.y.start(3)), int(geo.x.start(3))]
+    assert decode_click({"curveNumber": hue, "pointNumber": corner}, geo) == CellTarget(
+        "accuracy", None, None, 0, 0
+    )
+
+
+def test_decode_click_in_a_gap_or_outside_the_trace_gives_none(heat):
+    geo = heat
+    n = geo.trace_index("values", "cell")
+    gap_col = int(geo.x.start(1)) - 1
+    assert decode_click({"curveNumber": n, "pointNumber": [0, gap_col]}, geo) is None
+    gap_row = int(geo.y.start(1)) - 1
+    assert decode_click({"curveNumber": n, "pointNumber": [gap_row, 0]}, geo) is None
+    wide_gap = int(geo.x.main_extent) + 1
+    assert decode_click({"curveNumber": 0, "pointNumber": [0, wide_gap]}, geo) is None
+    # Plotly reports bricks past the end of z on categorical axes: not a real point
+    acc = geo.trace_index("values", "accuracy")
+    assert decode_click({"curveNumber": acc, "pointNumber": [3, 33]}, geo) is None
+    assert decode_click({"curveNumber": 0, "pointNumber": [0, int(geo.x.total)]}, geo) is None
+    assert decode_click({"curveNumber": 99, "pointNumber": [0, 0]}, geo) is None
+    assert decode_click({"pointNumber": [0, 0]}, geo) is None
+
+
+def test_decode_click_on_a_rotated_strip():
+    style = MatrixStyle(rotate=True)
+    geo = matrix_geometry(3, 2, 4, style)
+    n = geo.trace_index("values", "cell")
+    point = {"curveNumber": n, "pointNumber": [int(geo.y.start(0)) + 2, int(geo.x.start(1)) + 3]}
+    assert decode_click(point, geo) == CellTarget("cell", 0, 1, series=1, step_index=2)
+
+
+# ----------------------------------------------------------------------------------------- epoch
+def test_epoch_marker_sits_on_the_epochs_column_in_every_tile_column():
+    values = make_values()
+    style = MatrixStyle(epoch=5)
+    fig = build_matrix_figure(values, PALETTE, style)
+    geo = matrix_geometry(3, 2, 4, style)
+    assert marker_xs(fig.layout.shapes) == [geo.x.start(j) + 2 for j in range(4)]  # step 5: 3rd step
+    assert fig.layout.shapes[0].line.dash == "dash"
+    assert f"M{geo.x.start(1) + 2:g},-0.5V{geo.y.total - 0.5:g}" in fig.layout.shapes[0].path
+    assert build_matrix_figure(values, PALETTE, MatrixStyle()).layout.shapes == ()
+    assert build_matrix_figure(values, PALETTE, MatrixStyle(epoch=99)).layout.shapes == ()
+
+
+def test_epoch_marker_update_patches_shapes_only_in_heatmap_mode():
+    values = make_values()
+    style = MatrixStyle(epoch=10)
+    geo = matrix_geometry(3, 2, 4, style)
+    upd = epoch_marker_update(values, style, geo)
+    assert upd["data"] == {}
+    assert marker_xs(upd["shapes"]) == [geo.x.start(j) + 3 for j in range(4)]
+    fig = build_matrix_figure(values, PALETTE, MatrixStyle(epoch=1)).to_plotly_json()
+    assert marker_xs(fig["layout"]["shapes"]) == [geo.x.start(j) + 0 for j in range(4)]
+    apply_update(fig, upd)
+    assert marker_xs(fig["layout"]["shapes"]) == [geo.x.start(j) + 3 for j in range(4)]
+    cleared = epoch_marker_update(values, MatrixStyle(), geo)
+    assert cleared["shapes"] == []
+
+
+# ----------------------------------------------------------------------------------------- lines
+def test_lines_one_trace_per_series_and_row_with_nan_breaks_and_real_values():
+    mask = np.ones((2, 4), dtype=bool)
+    mask[0, 1] = False
+    values = make_values(mask=mask)
+    style = MatrixStyle(encoding="lines")
+    fig = build_matrix_figure(values, PALETTE, style)
+    geo = matrix_geometry(3, 2, 4, style)
+    assert len(fig.data) == 4 + 2 * (3 + 3)
+    tr = trace(fig, geo, "line", "cell", series=1, row=2)
+    y = np.asarray(tr.y, dtype=np.float64)
+    custom = np.asarray(tr.customdata, dtype=np.float64)
+    assert len(tr.x) == len(y) == 3 * 5  # 3 tiles x (4 steps + 1 break)
+    assert tr.x[5 + 3] == "pred: dog · epoch 10" and tr.x[4] is None and np.isnan(y[4])
+    assert custom[5 + 3] == values.counts[1, 3, 2, 1]
+    assert np.isnan(y[10:14]).all()  # diagonal tile (owl, owl) is not drawn
+    assert "true: owl · runB / test" in tr.hovertemplate and "%{x}" in tr.hovertemplate
+    assert tr.line.color == PALETTE[1]
+    # the larger value sits higher (smaller y: the axis points down) inside the row's tile
+    top, bottom = geo.y.start(2), geo.y.start(2) + geo.y.inner
+    assert ((y[np.isfinite(y)] >= top) & (y[np.isfinite(y)] <= bottom)).all()
+    masked = np.asarray(trace(fig, geo, "line", "cell", series=0, row=0).y, dtype=np.float64)
+    assert np.isnan(masked[5 + 1])  # series 0 did not log step 2: a gap, not a zero
+    assert np.isfinite(masked[5 + 0]) and np.isfinite(masked[5 + 2])
+
+
+def test_lines_background_shows_the_epochs_mean_and_follows_the_epoch():
+    values = make_values()
+    style = MatrixStyle(encoding="lines", epoch=2)
+    fig = build_matrix_figure(values, PALETTE, style)
+    geo = matrix_geometry(3, 2, 4, style)
+    bg = trace(fig, geo, "background", "cell")
+    z = np.asarray(bg.z, dtype=np.float64)
+    cells = values.values.copy()
+    cells[..., [0, 1, 2], [0, 1, 2]] = np.nan
+    vmax = np.nanmax(cells)
+    assert z[0, 1] == pytest.approx(cells[:, 1, 0, 1].mean() / vmax, rel=1e-6)
+    assert np.isnan(z[1, 1])
+    upd = epoch_marker_update(values, MatrixStyle(encoding="lines", epoch=10), geo)
+    z10 = np.asarray(upd["data"][geo.trace_index("background", "cell")]["z"], dtype=np.float64)
+    assert z10[0, 1] == pytest.approx(cells[:, 3, 0, 1].mean() / vmax, rel=1e-6)
+    assert "mean over series at epoch 10" in upd["data"][geo.trace_index("background", "cell")]["text"][0][1]
+    assert colorscale_update(values, style, geo) is None  # lines move: the caller rebuilds
+
+
+def test_decode_click_on_line_points():
+    style = MatrixStyle(encoding="lines")
+    geo = matrix_geometry(3, 2, 4, style)
+    row_trace = geo.trace_index("line", "cell", series=1, row=2)
+    assert decode_click({"curveNumber": row_trace, "pointIndex": 5 + 3}, geo) == CellTarget(
+        "cell", 2, 1, series=1, step_index=3
+    )
+    assert decode_click({"curveNumber": row_trace, "pointIndex": 4}, geo) is None  # the break point
+    fn = geo.trace_index("line", "fn", series=0)
+    assert decode_click({"curveNumber": fn, "pointIndex": 2 * 5 + 1}, geo) == CellTarget(
+        "fn", 2, None, series=0, step_index=1
+    )
+    fp = geo.trace_index("line", "fp", series=0)
+    assert decode_click({"curveNumber": fp, "pointIndex": 1 * 5}, geo) == CellTarget("fp", None, 1, 0, 0)
+    bg = geo.trace_index("background", "accuracy")
+    assert decode_click({"curveNumber": bg, "pointNumber": [0, 0]}, geo) == CellTarget("accuracy", None, None)
+
+
+def test_lines_above_the_class_limit_fall_back_to_heatmaps_with_a_note():
+    c = LINES_MAX_CLASSES + 1
+    names = tuple(f"k{i}" for i in range(c))
+    counts = np.ones((1, 2, c, c), dtype=np.int64)
+    tensor = ConfusionTensor(
+        counts, np.ones((1, 2), bool), np.array([0.0, 1.0]), names, (SeriesInfo("r", "f", names),)
+    )
+    fig = build_matrix_figure(matrix_values(tensor), PALETTE, MatrixStyle(encoding="lines"))
+    assert {t.type for t in fig.data} == {"heatmap"}
+    assert any("Line encoding shows up to" in a.text for a in fig.layout.annotations)
+
+
+# ----------------------------------------------------------------------------------------- edges
+@pytest.mark.parametrize("encoding", ["heatmap", "lines"])
+def test_empty_input_gives_a_nothing_selected_figure(encoding):
+    values = make_values()
+    no_steps = MatrixValues(
+        values.tensor,
+        None,
+        values.values[:, :0],
+        values.counts[:, :0],
+        values.fn[:, :0],
+        values.fp[:, :0],
+        values.fn_counts[:, :0],
+        values.fp_counts[:, :0],
+        values.accuracy[:, :0],
+    )
+    fig = build_matrix_figure(no_steps, PALETTE, MatrixStyle(encoding=encoding))
+    assert len(fig.data) == 0
+    assert "Nothing selected" in fig.layout.annotations[0].text
+    geo = matrix_geometry(3, 0, 4, MatrixStyle())
+    assert geo.empty and geo.traces == ()
+    assert decode_click({"curveNumber": 0, "pointNumber": [0, 0]}, geo) is None
+
+
+def test_hundred_classes_build_with_compact_dtypes():
+    c, s, t = 100, 2, 10
+    rng = np.random.default_rng(0)
+    names = tuple(f"class{i}" for i in range(c))
+    counts = rng.integers(0, 20, size=(s, t, c, c))
+    series = tuple(SeriesInfo(f"r{i}", "test", names) for i in range(s))
+    tensor = ConfusionTensor(counts, np.ones((s, t), bool), np.arange(t, dtype=float), names, series)
+    style = MatrixStyle()
+    fig = build_matrix_figure(matrix_values(tensor), PALETTE, style)
+    geo = matrix_geometry(c, s, t, style)
+    z = trace(fig, geo, "values", "cell").z
+    assert z.dtype == np.float32 and z.shape == (geo.y.main_extent, geo.x.main_extent)
+    assert len(fig.data) == 5
+    assert geo.time_bin == 1
+    assert fig.layout.height > 1000  # grows with the class count
+
+
+def test_large_matrices_over_many_steps_average_steps_into_columns_and_say_so():
+    c, s, t = 100, 3, 100
+    rng = np.random.default_rng(1)
+    names = tuple(f"class{i}" for i in range(c))
+    counts = rng.integers(0, 20, size=(s, t, c, c))
+    mask = np.ones((s, t), dtype=bool)
+    mask[2, 1] = False
+    series = tuple(SeriesInfo(f"r{i}", "test", names) for i in range(s))
+    tensor = ConfusionTensor(
+        np.where(mask[:, :, None, None], counts, 0), mask, np.arange(t, dtype=float) * 2, names, series
+    )
+    values = matrix_values(tensor)
+    style = MatrixStyle(epoch=50)
+    geo = matrix_geometry(c, s, t, style)
+    b = geo.time_bin
+    assert b > 1 and geo.x.inner == geo.n_time_columns == -(-t // b)
+    assert geo.x.total * geo.y.total <= 600_000
+    fig = build_matrix_figure(values, PALETTE, style)
+    z = np.asarray(trace(fig, geo, "values", "cell").z, dtype=np.float64)
+    row, col = int(geo.y.start(3)) + 2, int(geo.x.start(7)) + 0
+    # series 2, first time column: mean over the logged steps only (step index 1 was not logged)
+    logged = [counts[2, i, 3, 7] for i in range(b) if i != 1]
+    assert z[row, col] == pytest.approx(np.mean(logged), rel=1e-5)
+    assert (
+        list(fig.layout.xaxis.categoryarray)[int(geo.x.start(7))] == f"pred: class7 · epochs 0–{2 * (b - 1)}"
+    )
+    assert "(mean over the epochs)" in trace(fig, geo, "values", "cell").hovertemplate
+    assert any("each column is the mean of" in a.text for a in fig.layout.annotations)
+    assert marker_xs(fig.layout.shapes)[0] == 25 // b  # step 50 is index 25
+    n = geo.trace_index("values", "cell")
+    hit = decode_click({"curveNumber": n, "pointNumber": [row, int(geo.x.start(7)) + 2]}, geo)
+    assert hit == CellTarget("cell", 3, 7, series=2, step_index=2 * b)

@@ -1,0 +1,128 @@
+"""matrix_values: what the matrix draws, on an unbalanced fold, in every normalization."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from data_access.tensor import ConfusionTensor, SeriesCounts, SeriesInfo
+from data_access.views import matrix_values
+
+# An unbalanced fold: 90 instances of "common", 10 of "rare", 2 of "tiny".
+#
+#               common  rare  tiny | support
+#   common         80      9     1 |  90
+#   rare            4      6     0 |  10
+#   tiny            1      0     1 |   2
+#   ------------------------------------
+#   predicted      85     15     2 | 102
+#
+# FN = [10, 4, 1], FP = [5, 9, 1], accuracy = 87/102
+# Absolute counts make "common -> rare" (9) look worst; relative to the true class ('true') the
+# worst cell is "tiny -> common" (1/2 = 0.5), then "rare -> common" (4/10 = 0.4).
+UNBALANCED = np.array([[80, 9, 1], [4, 6, 0], [1, 0, 1]], dtype=np.int64)
+PERFECT = np.diag([45, 5, 1]).astype(np.int64)
+
+
+@pytest.fixture
+def tensor() -> ConfusionTensor:
+    info_a = SeriesInfo(run="model", fold="test", classes=("common", "rare", "tiny"))
+    info_b = SeriesInfo(run="other", fold="test", classes=("common", "rare", "tiny"))
+    a = SeriesCounts(info_a, np.array([1.0, 2.0]), np.stack([UNBALANCED, PERFECT]))
+    b = SeriesCounts(info_b, np.array([2.0]), np.stack([UNBALANCED]))
+    return ConfusionTensor.from_series([a, b])
+
+
+def test_absolute_values(tensor: ConfusionTensor) -> None:
+    mv = matrix_values(tensor, None)
+    assert mv.normalization is None
+    assert mv.values.shape == (2, 2, 3, 3)
+    np.testing.assert_array_equal(mv.values[0, 0], UNBALANCED)
+    np.testing.assert_array_equal(mv.counts[0, 0], UNBALANCED)
+    np.testing.assert_array_equal(mv.fn[0, 0], [10, 4, 1])
+    np.testing.assert_array_equal(mv.fp[0, 0], [5, 9, 1])
+    np.testing.assert_array_equal(mv.fn_counts[0, 0], [10, 4, 1])
+    np.testing.assert_array_equal(mv.fp_counts[0, 0], [5, 9, 1])
+    assert mv.accuracy[0, 0] == pytest.approx(87 / 102)
+    assert mv.accuracy[0, 1] == 1.0
+
+
+def test_relative_to_true_class(tensor: ConfusionTensor) -> None:
+    mv = matrix_values(tensor, "true")
+    v = mv.values[0, 0]
+    np.testing.assert_allclose(v[0], [80 / 90, 9 / 90, 1 / 90])
+    np.testing.assert_allclose(v[1], [4 / 10, 6 / 10, 0.0])
+    np.testing.assert_allclose(v[2], [0.5, 0.0, 0.5])
+    np.testing.assert_allclose(v.sum(axis=1), [1.0, 1.0, 1.0])
+    off = v.copy()
+    np.fill_diagonal(off, -1)
+    assert np.unravel_index(off.argmax(), off.shape) == (2, 0)  # tiny -> common is the worst share
+    # FN and FP both over the class's support
+    np.testing.assert_allclose(mv.fn[0, 0], [10 / 90, 4 / 10, 1 / 2])
+    np.testing.assert_allclose(mv.fp[0, 0], [5 / 90, 9 / 10, 1 / 2])
+    # raw counts stay available for hover text
+    np.testing.assert_array_equal(mv.counts[0, 0], UNBALANCED)
+    np.testing.assert_array_equal(mv.fn_counts[0, 0], [10, 4, 1])
+
+
+def test_relative_to_predicted_class(tensor: ConfusionTensor) -> None:
+    mv = matrix_values(tensor, "pred")
+    v = mv.values[0, 0]
+    np.testing.assert_allclose(v[:, 0], [80 / 85, 4 / 85, 1 / 85])
+    np.testing.assert_allclose(v[:, 1], [9 / 15, 6 / 15, 0.0])
+    np.testing.assert_allclose(v.sum(axis=0), [1.0, 1.0, 1.0])
+    np.testing.assert_allclose(mv.fn[0, 0], [10 / 85, 4 / 15, 1 / 2])
+    np.testing.assert_allclose(mv.fp[0, 0], [5 / 85, 9 / 15, 1 / 2])
+
+
+def test_relative_to_all_instances(tensor: ConfusionTensor) -> None:
+    mv = matrix_values(tensor, "all")
+    np.testing.assert_allclose(mv.values[0, 0], UNBALANCED / 102)
+    assert mv.values[0, 0].sum() == pytest.approx(1.0)
+    np.testing.assert_allclose(mv.fn[0, 0], np.array([10, 4, 1]) / 102)
+    np.testing.assert_allclose(mv.fp[0, 0], np.array([5, 9, 1]) / 102)
+    # accuracy is a rate in every mode
+    assert mv.accuracy[0, 0] == pytest.approx(87 / 102)
+
+
+@pytest.mark.parametrize("mode", [None, "true", "pred", "all"])
+def test_masked_steps_are_nan_in_every_mode(tensor: ConfusionTensor, mode) -> None:
+    mv = matrix_values(tensor, mode)
+    # series "other" did not log step 1
+    assert np.isnan(mv.values[1, 0]).all()
+    assert np.isnan(mv.fn[1, 0]).all() and np.isnan(mv.fp[1, 0]).all()
+    assert np.isnan(mv.accuracy[1, 0])
+    assert not np.isnan(mv.values[0]).any()
+    assert not np.isnan(mv.values[1, 1]).any()
+    # the raw counts are zero there, never NaN (they are integers)
+    assert mv.counts.dtype == np.int64
+    assert mv.counts[1, 0].sum() == 0
+
+
+def test_perfect_step_has_no_errors(tensor: ConfusionTensor) -> None:
+    mv = matrix_values(tensor, "true")
+    np.testing.assert_array_equal(mv.fn[0, 1], [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(mv.fp[0, 1], [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(mv.values[0, 1], np.eye(3))
+
+
+def test_view_accessors(tensor: ConfusionTensor) -> None:
+    mv = matrix_values(tensor)
+    np.testing.assert_array_equal(mv.steps, [1.0, 2.0])
+    assert mv.classes == ("common", "rare", "tiny")
+    assert mv.series_labels == ("model / test", "other / test")
+    assert mv.series_keys == ("model/test", "other/test")
+
+
+def test_values_after_class_selection_recompute_fn_fp(tensor: ConfusionTensor) -> None:
+    sub = tensor.select_classes(["common", "rare"])
+    mv = matrix_values(sub, None)
+    # the sub-matrix [[80, 9], [4, 6]]: the instance predicted as "tiny" is no longer counted
+    np.testing.assert_array_equal(mv.fn[0, 0], [9, 4])
+    np.testing.assert_array_equal(mv.fp[0, 0], [4, 9])
+    assert mv.accuracy[0, 0] == pytest.approx(86 / 99)
+
+
+def test_unknown_normalization_rejected(tensor: ConfusionTensor) -> None:
+    with pytest.raises(ValueError, match="unknown normalization"):
+        matrix_values(tensor, "row")  # type: ignore[arg-type]
