@@ -258,6 +258,8 @@ def register_import_callbacks(app: dash.Dash, settings: Settings, store: Any) ->
         outcome = import_from_page(
             settings, ctx.triggered_id, contents, filename, path, run, fold, kind, progress
         )
+        if not outcome.ok:  # don't leave a half-full bar next to an error
+            set_progress(("0", "100", "not imported"))
         return outcome.message, {"ok": outcome.ok, "series": list(outcome.series), "message": outcome.message}
 
 

@@ -4,7 +4,8 @@ Run: ``.venv/bin/python benchmarks/bench_matrix.py`` (add ``--no-browser`` for t
 ``--repeat N`` for more runs). Prints markdown tables:
 
 1. server: ``build_matrix_figure`` time, JSON serialisation time (``plotly.io.json.to_json_plotly``, the encoder Dash uses)
-   and payload, for 10/20/50/100 classes, absolute and relative values, heatmap and lines;
+   and payload, for 10/20/25/50/100 classes, absolute and relative values, heatmap and lines (lines
+   only up to ``LINES_MAX_CLASSES``);
 2. the size of the ``dash.Patch`` payloads for moving the epoch and for a gamma/log change;
 3. browser: ``Plotly.newPlot`` of the matrix in headless Debian Chromium (loading the
    ``plotly.min.js`` shipped in the installed plotly package, no network), plus the time to apply
@@ -36,6 +37,7 @@ sys.path.insert(0, str(REPO))
 
 from components.colors import PALETTE  # noqa: E402
 from components.matrix_figure import (  # noqa: E402
+    LINES_MAX_CLASSES,
     MatrixStyle,
     build_matrix_figure,
     colorscale_update,
@@ -56,7 +58,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-CASES = [(10, 3, 50), (20, 3, 50), (50, 3, 100), (100, 3, 100)]
+CASES = [(10, 3, 50), (20, 3, 50), (25, 3, 100), (50, 3, 100), (100, 3, 100)]
 
 
 def make_values(c: int, s: int, t: int, normalization: str | None, seed: int = 0) -> MatrixValues:
@@ -88,7 +90,7 @@ def server_rows(repeat: int) -> tuple[list[str], dict]:
     for c, s, t in CASES:
         for norm in (None, "true"):
             for enc in ("heatmap", "lines"):
-                if enc == "lines" and c > 20:
+                if enc == "lines" and c > LINES_MAX_CLASSES:
                     continue
                 values = make_values(c, s, t, norm)
                 style = MatrixStyle(encoding=enc, epoch=float(t // 2))  # type: ignore[arg-type]

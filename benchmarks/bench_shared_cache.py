@@ -5,7 +5,7 @@ files itself ("cold") or reads the arrays another instance already stored: from 
 on the same machine ("disk") or from Redis ("redis", a throw-away redis-server on a loopback port).
 Each row times ``LogStore(...).load(keys)`` for all series in a new store, median of several runs.
 
-Run: ``.venv/bin/python benchmarks/bench_shared_cache.py`` (about a minute; needs redis-server).
+Run: ``.venv/bin/python benchmarks/bench_shared_cache.py`` (under a minute; needs redis-server).
 Prints a markdown table with the machine and date. Temporary files are removed afterwards.
 """
 
@@ -34,7 +34,8 @@ from data_access.writer import LogWriter  # noqa: E402
 
 CASES = [  # (classes, series, steps, instances per step)
     (10, 3, 50, 10_000),
-    (100, 2, 50, 10_000),
+    (10, 3, 50, 100_000),
+    (100, 2, 100, 10_000),
 ]
 REPEATS = 5
 
@@ -101,10 +102,10 @@ def main() -> None:
             except redis.ConnectionError:
                 time.sleep(0.05)
         with tempfile.TemporaryDirectory(prefix="cf-bench-") as tmp:
-            for classes, series, steps, n in CASES:
-                root = Path(tmp) / f"logs-{classes}"
+            for case, (classes, series, steps, n) in enumerate(CASES):
+                root = Path(tmp) / f"logs-{case}"
                 keys = _write_logs(root, classes, series, steps, n)
-                disk_dir = Path(tmp) / f"disk-{classes}"
+                disk_dir = Path(tmp) / f"disk-{case}"
 
                 def cold(root: Path = root, keys: list[str] = keys) -> None:
                     LogStore(root).load(keys)

@@ -40,6 +40,9 @@ TILE_H = 1.0
 GAP_W = 0.12
 GAP_H = 0.28
 ROW_PX = 46  # on-screen height of one class row
+# Line points (all series, metrics, classes) above which consecutive steps are averaged: a tile is
+# ~300 px wide, and each point costs ~25 bytes of JSON.
+CLASS_POINT_BUDGET = 150_000
 
 
 def _check_colors(colors: Sequence[str], n: int) -> list[str]:
@@ -58,6 +61,37 @@ def _steps_in_range(steps: np.ndarray, x_range: tuple[float, float] | None) -> n
 
 
 # ---------------------------------------------------------------------------- class performance
+def _step_bin(lines: int, n_steps: int) -> int:
+    """Steps per point so that ``lines`` lines of ``n_steps`` points stay within the budget."""
+    for b in range(1, max(n_steps, 1) + 1):
+        if lines * (-(-n_steps // b) + 1) <= CLASS_POINT_BUDGET:
+            return b
+    return max(n_steps, 1)
+
+
+def _bin_rows(a: np.ndarray, b: int) -> np.ndarray:
+    """``(T, ...)`` -> ``(ceil(T / b), ...)``: mean over each group of ``b`` rows, NaN ignored."""
+    if b == 1:
+        return a
+    t = a.shape[0]
+    n = -(-t // b)
+    padded = np.concatenate([a, np.full((n * b - t, *a.shape[1:]), np.nan)]) if n * b != t else a
+    groups = padded.reshape(n, b, *a.shape[1:])
+    finite = np.isfinite(groups)
+    count = finite.sum(axis=1)
+    return np.where(count > 0, np.where(finite, groups, 0.0).sum(axis=1) / np.maximum(count, 1), np.nan)
+
+
+def _bin_steps(steps: np.ndarray, b: int, how: Literal["first", "last", "mean"]) -> np.ndarray:
+    """The first, last or mean step of each group of ``b`` steps."""
+    groups = [steps[i : i + b] for i in range(0, len(steps), b)]
+    if how == "first":
+        return np.array([g[0] for g in groups])
+    if how == "last":
+        return np.array([g[-1] for g in groups])
+    return np.array([g.mean() for g in groups])
+
+
 @dataclass(frozen=True)
 class ClassGridScale:
     """Maps a step to x inside a metric column: ``x = column * (TILE_W + GAP_W) + (step - lo) * k``."""
@@ -130,7 +164,9 @@ def build_class_performance_figure(
     ``[i * (1 + GAP_H), i * (1 + GAP_H) + 1]`` with the axis pointing down, value 1 at the top.
     Trace 0 is a light heatmap of tile backgrounds (one brick per tile, also the click target);
     then one line trace per (series, metric) with NaN breaks between classes. Each line point's
-    ``customdata`` is ``[step, value, class index]``, so hover shows the real step and value.
+    ``customdata`` is ``[first step, value, class index, last step]``, so hover shows the real
+    step and value. Above ``CLASS_POINT_BUDGET`` points, each point is the mean over consecutive
+    steps (its hover names the steps it covers).
     """
     steps = np.asarray(steps, dtype=np.float64)
     n_s, n_c = len(series_labels), len(classes)
@@ -140,7 +176,10 @@ def build_class_performance_figure(
     colors = _check_colors(colors, n_s)
     shown = steps[keep]
     scale = ClassGridScale(float(shown[0]), float(shown[-1]))
-    n_t = int(keep.sum())
+    b = _step_bin(n_s * len(METRICS) * n_c, len(shown))
+    first, last = _bin_steps(shown, b, "first"), _bin_steps(shown, b, "last")
+    centre = _bin_steps(shown, b, "mean")
+    n_t = len(first)
     data: list[dict] = [
         {
             "type": "heatmap",
@@ -159,11 +198,17 @@ def build_class_performance_figure(
         }
     ]
     class_idx = np.repeat(np.arange(n_c, dtype=np.float32), n_t + 1)
-    step_col = np.tile(np.append(shown, np.nan), n_c).astype(np.float32)
+    first_col = np.tile(np.append(first, np.nan), n_c).astype(np.float32)
+    last_col = np.tile(np.append(last, np.nan), n_c).astype(np.float32)
+    when = (
+        f"{step_name}s %{{customdata[0]}}–%{{customdata[3]}} (mean)"
+        if b > 1
+        else f"{step_name} %{{customdata[0]}}"
+    )
     for s in range(n_s):
         for m, metric in enumerate(METRICS):
-            vals = np.asarray(getattr(metrics, metric), dtype=np.float64)[s][keep]  # (T', C)
-            x = np.tile(np.append(scale.x(shown, m), np.nan), n_c)
+            vals = _bin_rows(np.asarray(getattr(metrics, metric), dtype=np.float64)[s][keep], b)  # (T', C)
+            x = np.tile(np.append(scale.x(centre, m), np.nan), n_c)
             tops = np.array([_row_top(i) for i in range(n_c)])
             y = tops[:, None] + (1 - vals.T) * TILE_H  # (C, T')
             y = np.concatenate([y, np.full((n_c, 1), np.nan)], axis=1).ravel()
@@ -174,13 +219,13 @@ def build_class_performance_figure(
                     "mode": "lines+markers" if n_t <= 30 else "lines",
                     "x": x.astype(np.float32),
                     "y": y.astype(np.float32),
-                    "customdata": np.stack([step_col, v.astype(np.float32), class_idx], axis=1),
+                    "customdata": np.stack([first_col, v.astype(np.float32), class_idx, last_col], axis=1),
                     "line": {"color": colors[s], "width": 1.5},
                     "marker": {"size": 3, "color": colors[s]},
                     "connectgaps": False,
                     "name": series_labels[s],
                     "hovertemplate": f"{series_labels[s]}<br>{METRIC_TITLES[metric]} %{{customdata[1]:.1%}}"
-                    f"<br>{step_name} %{{customdata[0]}}<extra></extra>",
+                    f"<br>{when}<extra></extra>",
                 }
             )
     total_w = len(METRICS) * (TILE_W + GAP_W) - GAP_W
@@ -437,6 +482,17 @@ def build_timeline_figure(
         raise ValueError(f"accuracy has {acc.shape[1]} steps but {steps.size} steps were given")
     colors = _check_colors(colors, n_s)
     labels = list(series_labels) if series_labels is not None else [f"series {s + 1}" for s in range(n_s)]
+    # hover anywhere over a step lists every series' accuracy there (T strings: cheap)
+    text = [
+        "<br>".join(
+            [f"{step_name} {format_step(step)}"]
+            + [
+                f"{labels[s]}: {acc[s, t]:.1%}" if np.isfinite(acc[s, t]) else f"{labels[s]}: not logged"
+                for s in range(n_s)
+            ]
+        )
+        for t, step in enumerate(steps)
+    ]
     data: list[dict] = [
         {
             "type": "heatmap",
@@ -447,7 +503,8 @@ def build_timeline_figure(
             "yaxis": "y2",
             "colorscale": [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]],
             "showscale": False,
-            "hovertemplate": f"{step_name} %{{x}}<extra></extra>",
+            "text": [text],
+            "hovertemplate": "%{text}<extra></extra>",
             "name": "steps",
         }
     ]

@@ -7,7 +7,6 @@ carry ~8 kB of unused template JSON to the browser, and so the look is set in on
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -73,30 +72,12 @@ def format_step(step: float) -> str:
     return f"{s:g}"
 
 
-def step_axis_title(step_name: str) -> str:
-    return step_name
-
-
 def as_2d(values: np.ndarray, name: str) -> np.ndarray:
     """``values`` as a float64 ``(S, T)`` array, with a clear error naming the argument otherwise."""
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 2:
         raise ValueError(f"{name} must have shape (series, steps); got {arr.shape}")
     return arr
-
-
-def nan_broken(
-    x_blocks: Sequence[np.ndarray], y_blocks: Sequence[np.ndarray]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Concatenate line pieces with a NaN point between them, so one trace draws many lines."""
-    xs: list[np.ndarray] = []
-    ys: list[np.ndarray] = []
-    for x, y in zip(x_blocks, y_blocks, strict=True):
-        xs.extend([np.asarray(x, dtype=np.float64), np.array([np.nan])])
-        ys.extend([np.asarray(y, dtype=np.float64), np.array([np.nan])])
-    if not xs:
-        return np.empty(0), np.empty(0)
-    return np.concatenate(xs[:-1]), np.concatenate(ys[:-1])
 
 
 def epoch_line_shape(epoch: float, *, xref: str = "x", yref: str = "paper") -> dict:

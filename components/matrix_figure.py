@@ -37,7 +37,9 @@ spans one unit. One ``Scatter`` per (series, tile row) draws that row's cells wi
 one per series for the FN column, the FP row and the accuracy corner, so hover names true class and
 series from the trace and predicted class and epoch from ``%{x}``. Behind them, a grey heatmap
 (one brick per tile) shows the selected epoch's value, the **mean over the shown series** of that
-cell (each region scaled to its own maximum), and is transparent when no epoch is selected.
+cell (each region scaled to its own maximum), and is transparent when no epoch is selected. The
+line encoding is drawn up to ``LINES_MAX_CLASSES`` classes (heatmaps above, with a note), and above
+``LINE_POINT_BUDGET`` points it averages steps into time columns like the heatmaps do.
 
 Moving the epoch only changes the dashed markers (layout shapes) and, in lines mode, the grey
 background: :func:`epoch_marker_update` returns exactly that, to be applied with ``dash.Patch``.
@@ -72,14 +74,15 @@ GAP_FRACTION = 0.12  # gap between tiles, as a share of a tile's time extent
 WIDE_GAP_FACTOR = 3  # the gap before the FN column / FP row, in normal gaps
 TINT_AT_ZERO = 0.10  # a zero still shows a faint tint of the series colour (missing steps are grey)
 N_STOPS = 33  # colour-scale stops; placed so each step of brightness is equal (exact for log/gamma)
-LINES_MAX_CLASSES = 40  # above this the line encoding's payload and SVG draw time get too large
+LINES_MAX_CLASSES = 25  # measured: 30 classes x 50 steps is already 5.8 MB and ~0.5-0.8 s to draw
 # Bricks per heatmap layer above which steps are averaged into wider time columns. Measured: the
 # browser's draw time grows with bricks and category count (see docs/PERFORMANCE.md); a tile of a
 # 100-class matrix is ~10 px wide on screen, so more columns than that cannot be seen anyway.
 CELL_BUDGET = 600_000
+# Line points per figure above which the line encoding averages steps too (payload ~30 bytes/point).
+LINE_POINT_BUDGET = 120_000
 LINE_TILE_HEIGHT = 1.0
 LINE_MARGIN = 0.06  # share of a tile's height kept free above and below the lines
-BACKGROUND_GREY = "#9a9a9a"
 
 RELATIVE_PHRASE = {
     "true": "of the true class (row total)",
@@ -289,6 +292,14 @@ def _time_bin(c: int, r: int, k: int, t: int) -> int:
     return max(t, 1)
 
 
+def _line_bin(c: int, r: int, t: int) -> int:
+    """Smallest number of steps per line point that keeps the lines within LINE_POINT_BUDGET."""
+    for b in range(1, max(t, 1) + 1):
+        if r * (c + 1) * (c + 1) * (-(-t // b) + 1) <= LINE_POINT_BUDGET:
+            return b
+    return max(t, 1)
+
+
 def matrix_geometry(n_classes: int, n_series: int, n_steps: int, style: MatrixStyle) -> MatrixGeometry:
     """Tile sizes, offsets and trace roles for a matrix of this shape (cheap, deterministic).
 
@@ -300,7 +311,7 @@ def matrix_geometry(n_classes: int, n_series: int, n_steps: int, style: MatrixSt
     """
     c, r, t_steps = int(n_classes), int(n_series), int(n_steps)
     k = _strip_rows(r)
-    b = _time_bin(c, r, k, t_steps) if style.encoding == "heatmap" else 1
+    b = _time_bin(c, r, k, t_steps) if style.encoding == "heatmap" else _line_bin(c, r, t_steps)
     t = -(-t_steps // b)
     if style.encoding == "lines":
         gx = _gap(t)
@@ -341,7 +352,7 @@ def matrix_geometry(n_classes: int, n_series: int, n_steps: int, style: MatrixSt
     return MatrixGeometry(c, r, t_steps, style.encoding, bool(style.rotate), k, x, y, tuple(traces), b)
 
 
-# ------------------------------------------------------------------------------------------- helpers
+# ------------------------------------------------------------------------------- labels and scales
 def _uniquify(labels: list[str]) -> list[str]:
     """Make category labels unique by appending zero-width spaces (invisible in hover and ticks)."""
     seen: set[str] = set()
@@ -645,7 +656,9 @@ def _margins(classes: Sequence[str]) -> dict[str, int]:
     return {"l": side + 24, "r": 16, "t": side + 24, "b": 16}
 
 
-def _class_axis(labels: list[str], axis: AxisLayout, names: Sequence[str], extra: str, title: str) -> dict:
+def _class_axis(
+    labels: list[str], axis: AxisLayout, names: Sequence[str], extra: str, title: str, tile_px: int
+) -> dict:
     ticks = [labels[int(round(axis.center(j)))] for j in range(axis.n_tiles + 1)]
     return {
         "type": "category",
@@ -657,11 +670,17 @@ def _class_axis(labels: list[str], axis: AxisLayout, names: Sequence[str], extra
         "showgrid": False,
         "zeroline": False,
         "ticks": "",
+        "tickfont": {"size": int(np.clip(tile_px * 0.8, 7, 12))},  # 100 class names must not overlap
         "title": {"text": title},
     }
 
 
-def _diagonal_annotations(names: Sequence[str], geo: MatrixGeometry, font_px: int) -> list[dict]:
+def _diagonal_annotations(names: Sequence[str], geo: MatrixGeometry, tile_px: int) -> list[dict]:
+    """Class names in the diagonal tiles; none when tiles are too small to hold readable text
+    (the axes still name every class, and the empty diagonal stays visible)."""
+    if tile_px < 24:
+        return []
+    font_px = int(np.clip(tile_px / 4.5, 7, 13))
     out = []
     for i, name in enumerate(names):
         text = name if len(name) <= 14 else name[:13] + "…"
@@ -740,7 +759,8 @@ def _build_heatmap(
     missing, transparent = n_s, n_s + 1
     # one hue layer for the whole grid: series colour, grey where a series did not log, transparent
     # in gaps and on the diagonal. It is also the click target (hoverinfo "none": events, no label).
-    hue_grid = np.full((int(geo.y.total), int(geo.x.total)), transparent, dtype=np.uint8)
+    hue_dtype = np.uint8 if transparent < 255 else np.uint16  # 0xFF bytes base64 to escaped "/"
+    hue_grid = np.full((int(geo.y.total), int(geo.x.total)), transparent, dtype=hue_dtype)
     data: list[dict] = [
         {
             "type": "heatmap",
@@ -764,8 +784,8 @@ def _build_heatmap(
         gy = geo.y if a > 1 else AxisLayout(1, geo.y.inner, 0, 0)
         gx = geo.x if b > 1 else AxisLayout(1, geo.x.inner, 0, 0)
         z = _tile(_arrange(vals, geo.rotate, k), gy, gx, np.nan, np.float32)
-        series_idx = np.broadcast_to(np.arange(n_s, dtype=np.uint8)[None, :, None, None], vals.shape)
-        hue = _tile(_arrange(series_idx, geo.rotate, k), gy, gx, transparent, np.uint8)
+        series_idx = np.broadcast_to(np.arange(n_s, dtype=hue_dtype)[None, :, None, None], vals.shape)
+        hue = _tile(_arrange(series_idx, geo.rotate, k), gy, gx, transparent, hue_dtype)
         hue = np.where((hue != transparent) & np.isnan(z), missing, hue)
         if reg == "cell":  # the diagonal is drawn as a label, not a strip
             for i in range(c):
@@ -799,18 +819,18 @@ def _build_heatmap(
     tile = _tile_px(c)
     plot_h = geo.y.total * tile / geo.y.pitch
     margins = _margins(values.classes)
-    x_axis = _class_axis(x_labels, geo.x, values.classes, "FN", "predicted class")
+    x_axis = _class_axis(x_labels, geo.x, values.classes, "FN", "predicted class", tile)
     x_axis.update(
         side="top", range=[-0.5, geo.x.total - 0.5], tickangle=-60 if c > 6 else 0, constrain="domain"
     )
-    y_axis = _class_axis(y_labels, geo.y, values.classes, "FP", "true class")
+    y_axis = _class_axis(y_labels, geo.y, values.classes, "FP", "true class", tile)
     y_axis.update(
         range=[geo.y.total - 0.5, -0.5],
         scaleanchor="x",
         scaleratio=geo.x.pitch / geo.y.pitch,
         constrain="domain",
     )
-    annotations = _diagonal_annotations(values.classes, geo, int(np.clip(tile / 4.5, 7, 13)))
+    annotations = _diagonal_annotations(values.classes, geo, tile)
     if binned:
         annotations.append(
             {
@@ -902,13 +922,13 @@ def _background(
     step = f" at {step_name} {format_step(values.steps[t])}" if t is not None else ""
 
     def mean_at(a: np.ndarray) -> np.ndarray:
+        """Mean over the series that logged step ``t`` (NaN if none did)."""
         if t is None:
             return np.full(a.shape[2:], np.nan)
-        with np.errstate(all="ignore"):
-            sl = a[:, t]
-            return np.where(
-                np.isfinite(sl).any(axis=0), np.nanmean(np.where(np.isfinite(sl), sl, 0), axis=0), np.nan
-            )
+        sl = a[:, t]
+        finite = np.isfinite(sl)
+        n = finite.sum(axis=0)
+        return np.where(n > 0, np.where(finite, sl, 0.0).sum(axis=0) / np.maximum(n, 1), np.nan)
 
     cell_v = mean_at(_offdiag(values.values))
     fn_v, fp_v = mean_at(values.fn), mean_at(values.fp)
@@ -940,9 +960,13 @@ def _background(
 
 
 def _background_traces(
-    values: MatrixValues, style: MatrixStyle, geo: MatrixGeometry, scales: Mapping[str, tuple[float, float]]
+    values: MatrixValues,
+    style: MatrixStyle,
+    geo: MatrixGeometry,
+    scales: Mapping[str, tuple[float, float]],
+    step_name: str,
 ) -> list[dict]:
-    bg = _background(values, style, scales)
+    bg = _background(values, style, scales, step_name)
     out = []
     for reg in REGIONS:
         role = geo.traces[geo.trace_index("background", reg)]
@@ -981,13 +1005,27 @@ def _build_lines(
 ) -> go.Figure:
     x_labels, _ = _labels(values, geo, step_name)
     classes = list(values.classes)
-    c, n_t = geo.n_classes, geo.n_steps
+    c, n_t, b = geo.n_classes, geo.n_time_columns, geo.time_bin
     scales = _scales(values)
     vc, ec = scales["cell"]
     vf, ef = scales["fnfp"]
-    cells = _offdiag(values.values)
-    data: list[dict] = _background_traces(values, style, geo, scales)
+    data: list[dict] = _background_traces(values, style, geo, scales, step_name)
     relative = values.normalization is not None
+
+    def by_step(a: np.ndarray, like: np.ndarray | None = None) -> np.ndarray:
+        """``(S, T, ...)`` -> ``(S, T', ...)``: mean over each time column's logged steps."""
+        if b == 1:
+            return a
+        if like is not None:  # counts: only where the series logged the step
+            a = np.where(np.isnan(like), np.nan, a.astype(np.float64))
+        return np.moveaxis(_bin_last(np.moveaxis(a, 1, -1), b), -1, 1)
+
+    mean = f" (mean over the {step_name}s)" if b > 1 else ""
+    cells = by_step(_offdiag(values.values))
+    counts = by_step(values.counts, _offdiag(values.values))
+    fn, fn_counts = by_step(values.fn), by_step(values.fn_counts, values.fn)
+    fp, fp_counts = by_step(values.fp), by_step(values.fp_counts, values.fp)
+    accuracy = by_step(values.accuracy)
 
     # x labels of each tile column, each followed by one separator point (x None, y NaN)
     def cols(j: int) -> list[str | None]:
@@ -1008,8 +1046,8 @@ def _build_lines(
         return np.stack([v, join([x.astype(np.float64) for x in cnts]).astype(np.float32)], axis=1)
 
     refs = ("%{customdata[0]", "%{customdata[1]") if relative else ("%{customdata", "")
-    value_cell, _ = _value_text(values.normalization, "cell", *refs)
-    value_fnfp, _ = _value_text(values.normalization, "fn", *refs)
+    value_cell, _ = _value_text(values.normalization, "cell", *refs, binned=b > 1, step_name=step_name)
+    value_fnfp, _ = _value_text(values.normalization, "fn", *refs, binned=b > 1, step_name=step_name)
 
     for s in range(geo.n_series):
         color = colors[s]
@@ -1017,7 +1055,7 @@ def _build_lines(
         line = {"color": color, "width": 1.5}
         for i in range(c):
             vals = [cells[s, :, i, j] for j in range(c)]
-            cnts = [values.counts[s, :, i, j] for j in range(c)]
+            cnts = [counts[s, :, i, j] for j in range(c)]
             y = join([_line_y(v, geo.y.start(i), style, vc, ec) for v in vals])
             data.append(
                 {
@@ -1033,15 +1071,15 @@ def _build_lines(
                     "name": label,
                 }
             )
-        fn_vals = [values.fn[s, :, i] for i in range(c)]
-        fn_y = join([_line_y(values.fn[s, :, i], geo.y.start(i), style, vf, ef) for i in range(c)])
+        fn_vals = [fn[s, :, i] for i in range(c)]
+        fn_y = join([_line_y(fn[s, :, i], geo.y.start(i), style, vf, ef) for i in range(c)])
         data.append(
             {
                 "type": "scatter",
                 "mode": "lines",
                 "x": extra_x * c,
                 "y": fn_y.astype(np.float32),
-                "customdata": custom(fn_vals, [values.fn_counts[s, :, i] for i in range(c)]),
+                "customdata": custom(fn_vals, [fn_counts[s, :, i] for i in range(c)]),
                 "text": [f"true: {n}" for n in classes for _ in range(n_t + 1)],
                 "line": line,
                 "hovertemplate": f"false negatives of %{{text}} · {label}<br>%{{x}}<br>"
@@ -1050,7 +1088,7 @@ def _build_lines(
                 "name": label,
             }
         )
-        fp_vals = [values.fp[s, :, j] for j in range(c)]
+        fp_vals = [fp[s, :, j] for j in range(c)]
         fp_y = join([_line_y(v, geo.y.start(c), style, vf, ef) for v in fp_vals])
         data.append(
             {
@@ -1058,13 +1096,13 @@ def _build_lines(
                 "mode": "lines",
                 "x": main_x,
                 "y": fp_y.astype(np.float32),
-                "customdata": custom(fp_vals, [values.fp_counts[s, :, j] for j in range(c)]),
+                "customdata": custom(fp_vals, [fp_counts[s, :, j] for j in range(c)]),
                 "line": line,
                 "hovertemplate": f"false positives of %{{x}}<br>{label}<br>" + value_fnfp + "<extra></extra>",
                 "name": label,
             }
         )
-        acc = values.accuracy[s]
+        acc = accuracy[s]
         acc_style = MatrixStyle("lines")
         acc_y = join([_line_y(acc, geo.y.start(c), acc_style, 1.0, 1e-3)])
         data.append(
@@ -1075,14 +1113,14 @@ def _build_lines(
                 "y": acc_y.astype(np.float32),
                 "customdata": join([acc]).astype(np.float32),
                 "line": line,
-                "hovertemplate": f"accuracy · {label}<br>%{{x}}<br>%{{customdata:.1%}}<extra></extra>",
+                "hovertemplate": f"accuracy · {label}<br>%{{x}}<br>%{{customdata:.1%}}{mean}<extra></extra>",
                 "name": label,
             }
         )
     tile = _tile_px(c)
     margins = _margins(classes)
     plot_h = geo.y.total * tile / geo.y.pitch
-    x_axis = _class_axis(x_labels, geo.x, classes, "FN", "predicted class")
+    x_axis = _class_axis(x_labels, geo.x, classes, "FN", "predicted class", tile)
     x_axis.update(
         side="top", range=[-0.5, geo.x.total - 0.5], tickangle=-60 if c > 6 else 0, constrain="domain"
     )
@@ -1106,7 +1144,7 @@ def _build_lines(
             margin=margins,
             xaxis=x_axis,
             yaxis=y_axis,
-            annotations=_diagonal_annotations(classes, geo, int(np.clip(tile / 4.5, 7, 13))),
+            annotations=_diagonal_annotations(classes, geo, tile),
             shapes=_epoch_shapes(values.steps, style, geo),
             uirevision=uirev,
             dragmode="zoom",
@@ -1147,10 +1185,11 @@ def decode_click(point: Mapping[str, Any], geometry: MatrixGeometry) -> CellTarg
         if isinstance(idx, (list, tuple)) or idx is None:
             return None
         n = int(idx)
-        per = geometry.n_steps + 1
+        per = geometry.n_time_columns + 1
         block, t = divmod(n, per)
-        if t >= geometry.n_steps:
+        if t >= geometry.n_time_columns:
             return None  # the NaN separator between tiles
+        t *= geometry.time_bin  # the first logged step of the time column
         if role.region == "cell":
             return _target(int(role.row or 0), block, c, role.series, t)
         if role.region == "fn":
@@ -1161,7 +1200,9 @@ def decode_click(point: Mapping[str, Any], geometry: MatrixGeometry) -> CellTarg
     return None
 
 
-def epoch_marker_update(values: MatrixValues, style: MatrixStyle, geometry: MatrixGeometry) -> dict:
+def epoch_marker_update(
+    values: MatrixValues, style: MatrixStyle, geometry: MatrixGeometry, *, step_name: str = "epoch"
+) -> dict:
     """What changes when the selected epoch (``style.epoch``) moves, without resending the matrix.
 
     Returns ``{"shapes": [...], "data": {trace_index: {"z": ..., "text": ...}}}``:
@@ -1177,7 +1218,7 @@ def epoch_marker_update(values: MatrixValues, style: MatrixStyle, geometry: Matr
     """
     update: dict[str, Any] = {"shapes": _epoch_shapes(values.steps, style, geometry), "data": {}}
     if geometry.encoding == "lines" and not geometry.empty:
-        bg = _background(values, style, _scales(values))
+        bg = _background(values, style, _scales(values), step_name)
         for reg in REGIONS:
             z, text = bg[reg]
             update["data"][geometry.trace_index("background", reg)] = {
@@ -1203,6 +1244,81 @@ def colorscale_update(values: MatrixValues, style: MatrixStyle, geometry: Matrix
         vmax, eps = scales["cell" if reg == "cell" else "fnfp"]
         out[geometry.trace_index("values", reg)] = {"colorscale": ramp_colorscale(style, vmax, eps)}
     return {"data": out}
+
+
+def geometry_for(values: MatrixValues, style: MatrixStyle) -> MatrixGeometry:
+    """The geometry :func:`build_matrix_figure` used for ``values`` drawn in ``style``.
+
+    Mirrors the builder's fallback: the line encoding above ``LINES_MAX_CLASSES`` is drawn as
+    heatmaps, so its geometry is the heatmap one.
+    """
+    n_s, n_t = values.values.shape[:2]
+    n_c = len(values.classes)
+    if style.encoding == "lines" and n_c > LINES_MAX_CLASSES:
+        style = MatrixStyle("heatmap", False, style.scale, style.gamma, style.epoch)
+    return matrix_geometry(n_c, n_s, n_t, style)
+
+
+@dataclass(frozen=True)
+class DetailSpec:
+    """What the detail chart shows for a clicked target: ``values``/``counts`` are ``(S, T)``."""
+
+    title: str
+    y_title: str
+    percent: bool
+    values: np.ndarray
+    counts: np.ndarray | None
+
+
+def detail_spec(target: CellTarget, values: MatrixValues) -> DetailSpec:
+    """Title, axis title and the ``(S, T)`` numbers of a matrix target, for the detail chart.
+
+    The title names exactly what is plotted, including the denominator of relative values.
+    """
+    classes = values.classes
+    norm = values.normalization
+    mask = np.isfinite(values.accuracy)
+    if target.kind == "accuracy":
+        return DetailSpec("Overall accuracy", "accuracy", True, values.accuracy, None)
+    if norm is None:
+        unit, share = "instances", ""
+    else:
+        share = {"true": " (share of the true class)", "pred": " (share of the predicted class)"}.get(
+            norm, " (share of all instances)"
+        )
+        unit = "share"
+    if target.kind == "cell" and target.true is not None and target.pred is not None:
+        i, j = target.true, target.pred
+        what = f"{classes[i]} correctly classified" if i == j else f"{classes[i]} predicted as {classes[j]}"
+        counts = np.where(mask, values.counts[:, :, i, j], np.nan)
+        return DetailSpec(what + share, unit, norm is not None, values.values[:, :, i, j], counts)
+    if target.kind == "fn" and target.true is not None:
+        i = target.true
+        fn_share = (
+            "" if norm is None else " (share of " + RELATIVE_PHRASE_FN_FP[norm].removeprefix("of ") + ")"
+        )
+        counts = np.where(mask, values.fn_counts[:, :, i], np.nan)
+        return DetailSpec(
+            f"False negatives of {classes[i]}: {classes[i]} predicted as another class" + fn_share,
+            unit,
+            norm is not None,
+            values.fn[:, :, i],
+            counts,
+        )
+    if target.kind == "fp" and target.pred is not None:
+        j = target.pred
+        fp_share = (
+            "" if norm is None else " (share of " + RELATIVE_PHRASE_FN_FP[norm].removeprefix("of ") + ")"
+        )
+        counts = np.where(mask, values.fp_counts[:, :, j], np.nan)
+        return DetailSpec(
+            f"False positives of {classes[j]}: other classes predicted as {classes[j]}" + fp_share,
+            unit,
+            norm is not None,
+            values.fp[:, :, j],
+            counts,
+        )
+    raise ValueError(f"incomplete target {target}")
 
 
 def apply_update(target: Any, update: Mapping[str, Any]) -> Any:

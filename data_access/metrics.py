@@ -103,27 +103,32 @@ def normalize(counts: np.ndarray, mode: Normalization | None) -> np.ndarray:
 
 
 def normalize_fn_fp(counts: np.ndarray, mode: Normalization | None) -> tuple[np.ndarray, np.ndarray]:
-    """FN and FP per class as counts, or relative with the denominator that makes each honest.
+    """FN and FP per class as counts, or relative with denominators that keep them in [0, 1].
 
-    FN of class i is a part of class i's row, so relative FN is ``FN / support`` (1 - recall) for
-    ``'true'``; FP of class j is part of column j, so relative FP is ``FP / predicted total``
-    (1 - precision) for ``'pred'``. To keep one denominator per mode (so a percentage means what
-    the mode's label says): ``'true'`` -> both over the class's support, ``'pred'`` -> both over the
-    class's predicted total, ``'all'`` -> both over all instances.
+    FN of class i is part of class i's row, so relative FN is ``FN / support`` (= 1 - recall); FP of
+    class j is part of column j, so relative FP is ``FP / predicted total`` (= 1 - precision). That
+    holds for both ``'true'`` and ``'pred'``: dividing FP by the *true* class size (what the original
+    tool did) gives "percentages" above 100 % for a class that attracts many wrong predictions.
+    ``'all'`` divides both by the number of instances. :data:`FN_FP_DENOMINATORS` names each
+    denominator for hover text and legends.
     """
     fn = false_negatives(counts)
     fp = false_positives(counts)
     if mode is None:
         return fn.astype(np.float64), fp.astype(np.float64)
-    if mode == "true":
-        den = support(counts)
-    elif mode == "pred":
-        den = predicted_totals(counts)
-    elif mode == "all":
+    if mode in ("true", "pred"):
+        return _safe_div(fn, support(counts)), _safe_div(fp, predicted_totals(counts))
+    if mode == "all":
         den = totals(counts)[..., None]
-    else:
-        raise ValueError(f"unknown normalization {mode!r}")
-    return _safe_div(fn, den), _safe_div(fp, den)
+        return _safe_div(fn, den), _safe_div(fp, den)
+    raise ValueError(f"unknown normalization {mode!r}")
+
+
+FN_FP_DENOMINATORS: dict[str, tuple[str, str]] = {
+    "true": ("of the class's instances", "of the predictions of the class"),
+    "pred": ("of the class's instances", "of the predictions of the class"),
+    "all": ("of all instances", "of all instances"),
+}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -123,19 +122,21 @@ PYTHON = sys.executable
 
 @pytest.fixture(scope="session")
 def browser():
-    """One headless Debian Chromium for the session; tests open their own pages/contexts."""
+    """One headless Debian Chromium for the session; tests open their own pages/contexts.
+
+    Playwright's ``launch`` already runs Chromium on a fresh, empty temporary profile (it refuses a
+    ``--user-data-dir`` argument and deletes the profile on close), so every run starts clean.
+    """
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (the test command does this)")
     from playwright.sync_api import sync_playwright
 
-    profile = tempfile.mkdtemp(prefix="cf-chromium-")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--user-data-dir={profile}"])
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield b
         finally:
             b.close()
-            shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture

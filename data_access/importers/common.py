@@ -110,7 +110,10 @@ def load_class_list(spec: str | Path | Sequence[str]) -> tuple[str, ...]:
             else:
                 names = [line.strip() for line in text.splitlines() if line.strip()]
             return _checked_classes(names, path)
-        if isinstance(spec, Path):
+        looks_like_file = "," not in str(spec) and (
+            "/" in str(spec) or path.suffix.lower() in (".txt", ".json")
+        )
+        if isinstance(spec, Path) or looks_like_file:
             raise LogFormatError(path, "class list file not found")
         names = [n.strip() for n in spec.split(",")]
         return _checked_classes(names, "--classes")

@@ -8,6 +8,7 @@ fail half-way).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ import numpy as np
 from data_access import logformat as lf
 from data_access.errors import LogFormatError
 from data_access.importers.common import ImportSummary, SeriesSummary
-from data_access.reader import read_counts_file, read_run
+from data_access.reader import LogRecoveryWarning, read_counts_file, read_run
 from data_access.writer import LogWriter
 
 
@@ -41,6 +42,21 @@ StepWriter = Callable[[LogWriter, int, int, int | float], None]
 def step_value(step: float) -> int | float:
     """Integral steps as int, so counts files say ``"step": 3`` rather than ``3.0``."""
     return int(step) if float(step).is_integer() else float(step)
+
+
+def _logged_counts_steps(path: Path, n_classes: int) -> set[float]:
+    """Steps already in a counts file; an empty file or one holding only an interrupted first line
+    has none (the writer recovers those the same way)."""
+    if path.stat().st_size == 0:
+        return set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LogRecoveryWarning)
+        try:
+            return set(read_counts_file(path, n_classes).steps.tolist())
+        except LogFormatError as e:
+            if "has no complete step" in e.problem:
+                return set()
+            raise
 
 
 def check_destination(logdir: Path, planned: Sequence[PlannedSeries], *, kind: lf.FoldKind) -> None:
@@ -68,7 +84,7 @@ def check_destination(logdir: Path, planned: Sequence[PlannedSeries], *, kind: l
                     f"fold {p.fold!r} of run {p.run!r} already holds counts only; import per-instance "
                     "predictions into another fold or run",
                 )
-            existing_steps = set(read_counts_file(counts_path, len(classes)).steps.tolist())
+            existing_steps = _logged_counts_steps(counts_path, len(classes))
         elif pred_dir.is_dir():
             if kind != "predictions":
                 raise LogFormatError(

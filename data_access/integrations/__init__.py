@@ -1,9 +1,9 @@
-"""Thin logging helpers for training loops: evaluate, then hand the labels to a ``LogWriter``.
+"""Thin logging functions for training loops: evaluate, then hand the labels to a ``LogWriter``.
 
 - :mod:`data_access.integrations.torch`: ``log_pytorch_epoch`` for a model and a ``DataLoader``.
 - :mod:`data_access.integrations.sklearn`: ``log_estimator`` and ``fit_incrementally`` (``partial_fit``).
 
-Neither framework is imported here (nor when this package is imported): each helper imports its
+Neither framework is imported here (nor when this package is imported): each function imports its
 framework inside the function, so ``import data_access.integrations`` works without torch.
 """
 
@@ -16,7 +16,7 @@ import numpy as np
 
 @dataclass(frozen=True)
 class LoggedStep:
-    """What one helper call logged: the step, the fold, how many instances, and their accuracy."""
+    """What one logging call logged: the step, the fold, how many instances, and their accuracy."""
 
     step: float
     fold: str

@@ -9,6 +9,7 @@ are real mouse events at positions computed from the axes.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -221,6 +222,13 @@ def wait_text(page, element_id: str, text: str) -> None:
     )
 
 
+def click_at(page, x: float, y: float) -> None:
+    """A single click. Plotly reads two clicks within 300 ms as a double-click (which resets the
+    zoom instead of clicking), so successive clicks on one chart are spaced out."""
+    page.wait_for_timeout(400)
+    click_at(page, x, y)
+
+
 def detail_title(page) -> str:
     return page.locator("#detail-title").text_content()
 
@@ -361,7 +369,7 @@ def test_clicking_matrix_tiles_and_class_charts_fills_the_detail_view(page, app_
     geo = matrix_geometry(len(CLASSES), 2, len(STEPS), MatrixStyle())
     # cell (true "cat", pred "dog"): column 5, row 3, in the middle of the tile
     x, y = axis_point(page, "matrix-graph", geo.x.center(5), geo.y.center(3))
-    page.mouse.click(x, y)
+    click_at(page, x, y)
     page.wait_for_function(
         "() => document.getElementById('detail-title').textContent.startsWith('True class “cat” predicted as “dog”')",
         timeout=TIMEOUT,
@@ -371,7 +379,7 @@ def test_clicking_matrix_tiles_and_class_charts_fills_the_detail_view(page, app_
     assert query(page)["dt"] == ["cat"] and query(page)["dp"] == ["dog"]
     # the FN tile of "bird" (the extra column), then the accuracy corner
     x, y = axis_point(page, "matrix-graph", geo.x.center(len(CLASSES)), geo.y.center(2))
-    page.mouse.click(x, y)
+    click_at(page, x, y)
     page.wait_for_function(
         "() => document.getElementById('detail-title').textContent.startsWith('False negatives of class “bird”')",
         timeout=TIMEOUT,
@@ -380,7 +388,7 @@ def test_clicking_matrix_tiles_and_class_charts_fills_the_detail_view(page, app_
     box = page.locator("#class-performance-graph .nsewdrag").first.bounding_box()
     px, py = axis_point(page, "class-performance-graph", 1.12 + 0.5, 1.28 + 0.5)
     assert box["x"] <= px <= box["x"] + box["width"]
-    page.mouse.click(px, py)
+    click_at(page, px, py)
     page.wait_for_function(
         "() => document.getElementById('detail-title').textContent === 'Recall of class “car”'",
         timeout=TIMEOUT,
@@ -466,7 +474,7 @@ def test_epoch_marks_every_view_and_clears(page, app_url):
     click_radio(page, "matrix-encoding", "lines")
     wait_figure(page, "matrix-graph", "gd.data.filter(t => t.type === 'scatter').length > 0")
     x, y = axis_point(page, "timeline-graph", 7, 0.5, yaxis="yaxis2")
-    page.mouse.click(x, y)
+    click_at(page, x, y)
     page.wait_for_function(
         "() => document.getElementById('epoch-label').textContent === 'step 7'", timeout=TIMEOUT
     )

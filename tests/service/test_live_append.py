@@ -6,17 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.service.conftest import app_env, append_steps, figure_json, open_app, start_app, wait_until
+from tests.service.conftest import app_env, append_steps, open_app, start_app, wait_until
 
 pytestmark = [pytest.mark.service, pytest.mark.browser]
 
 
 def _timeline_last_step(page) -> float | None:
-    fig = figure_json(page, "timeline-graph")
-    if not fig:
-        return None
-    xs = [x for trace in fig["data"] for x in (trace.get("x") or []) if isinstance(x, (int, float))]
-    return max(xs) if xs else None
+    """The largest step the timeline draws (plotly.js decodes typed-array x values into _fullData)."""
+    return page.evaluate(
+        """() => { const g = document.querySelector('#timeline-graph .js-plotly-plot');
+             if (!g || !g._fullData) return null;
+             const xs = (g._fullData || []).flatMap(t => Array.from(t.x || [])).filter(Number.isFinite);
+             return xs.length ? Math.max(...xs) : null; }"""
+    )
 
 
 def test_timeline_extends_while_the_page_is_open(start_server, page, logdir: Path, tmp_path: Path) -> None:

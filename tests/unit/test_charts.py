@@ -51,7 +51,7 @@ def test_class_performance_places_each_value_in_its_class_row_and_metric_column(
     custom = np.asarray(recall_s0.customdata, dtype=np.float64)
     # owl (row 2), step 4 (last point of the row): recall 8/10
     k = 2 * (len(STEPS) + 1) + 3
-    assert custom[k].tolist() == pytest.approx([4.0, 0.8, 2.0])
+    assert custom[k].tolist() == pytest.approx([4.0, 0.8, 2.0, 4.0])
     assert y[k] == pytest.approx(2 * (TILE_H + GAP_H) + (1 - 0.8) * TILE_H, rel=1e-6)
     assert x[k] == pytest.approx(1 * (1 + GAP_W) + 1.0)  # recall column, right edge = last step
     assert x[2 * (len(STEPS) + 1)] == pytest.approx(1 + GAP_W)  # first step at the left edge
@@ -79,6 +79,30 @@ def test_class_performance_zooms_to_the_range_and_marks_the_epoch():
     xs = [s.x0 for s in fig.layout.shapes]
     assert xs == pytest.approx([m_ * (1 + GAP_W) + (2 - 1) / 3 for m_ in range(3)])
     assert class_performance_epoch_shapes(STEPS, 3, epoch=0, x_range=(1, 4)) == []
+
+
+def test_class_performance_over_many_steps_averages_steps_within_the_point_budget():
+    t = 2000
+    steps = np.arange(t, dtype=float)
+    n_c = 20  # 2 series x 3 metrics x 20 classes x 2000 steps = 240k points: over the budget
+    rng = np.random.default_rng(3)
+    recall = rng.random((2, t, n_c))
+    recall[0, 1, 2] = np.nan  # a step series 0 did not log: left out of its mean
+    zeros = np.zeros((2, t, n_c))
+    from data_access.metrics import TensorMetrics
+
+    m = TensorMetrics(zeros, recall, zeros, zeros, zeros, zeros, zeros, zeros[..., 0], zeros[..., 0])
+    classes = tuple(f"k{i}" for i in range(n_c))
+    fig = build_class_performance_figure(m, steps, classes, LABELS, COLORS)
+    n_points = sum(len(tr.y) for tr in fig.data[1:])
+    assert n_points <= 150_000
+    custom = np.asarray(fig.data[2].customdata, dtype=np.float64)  # series 0, recall
+    b = int(custom[1, 0] - custom[0, 0])
+    assert b > 1 and custom[0, 3] == b - 1  # the first point covers steps 0..b-1
+    row2 = (t // b + (t % b > 0) + 1) * 2  # first point of class k2
+    expected = np.mean(np.delete(recall[0, :b, 2], 1))
+    assert custom[row2, 1] == pytest.approx(expected, rel=1e-5)
+    assert "(mean)" in fig.data[2].hovertemplate
 
 
 def test_decode_class_click_from_background_and_line_points():
@@ -180,6 +204,7 @@ def test_timeline_brushes_on_x_and_shows_range_band_and_epoch():
     assert [t.line.color for t in fig.data[1:]] == COLORS
     assert np.isnan(np.asarray(fig.data[2].y, dtype=np.float64)[2])
     assert "dense / test" in fig.data[2].hovertemplate
+    assert hit.text[0][2] == "epoch 2<br>pruned / test: 63.3%<br>dense / test: not logged"
 
 
 def test_timeline_whole_range_draws_no_band():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +129,20 @@ def test_module_runs_as_a_command_and_reports_errors_without_traceback(tmp_path:
     assert r.returncode == 2
     assert "does not exist" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_prefix_option_serves_the_page_assets_and_healthz_under_it(tmp_path: Path) -> None:
+    from app.factory import create_app
+
+    settings = parse_settings(
+        ["--logdir", str(tmp_path), "--prefix", "tools/cf", "--cache-dir", str(tmp_path / "c")], environ={}
+    )
+    client = create_app(settings=settings).server.test_client()
+    page = client.get("/tools/cf/")
+    assert page.status_code == 200
+    scripts = re.findall(r'src="([^"]+)"', page.data.decode())
+    assert scripts and all(src.startswith("/tools/cf/") for src in scripts), scripts
+    health = client.get("/tools/cf/healthz")
+    assert health.status_code == 200 and health.get_json()["series"] == 0
+    assert client.get("/healthz").status_code == 404
+    assert client.get("/").status_code == 404

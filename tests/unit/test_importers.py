@@ -424,13 +424,94 @@ def test_counts_missing_count_column(tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- original ConfusionFlow
+IRIS_CLASSES = ["setosa", "versicolor", "virginica"]
+
+
+def synthetic_confmat(run: int, fold: int, epoch: int) -> list[int]:
+    """A distinct, valid 3x3 matrix per (run, fold, epoch), flattened row by row."""
+    size = 30 if fold == 0 else 20
+    wrong = (run + 2 * epoch) % 5
+    return [size - wrong, wrong, 0, epoch, size - epoch, 0, 0, run, size - run]
+
+
+def write_original_folder(dst: Path) -> Path:
+    """A log folder laid out exactly as the original ConfusionFlow logger writes it (v0.1.x):
+    two runs, folds iris_train/iris_test, epochs numbered 1..8, index files included."""
+    folds = [("iris_train", 90, 30), ("iris_test", 60, 20)]
+    dataset = {
+        "datasetId": "iris",
+        "description": "Iris",
+        "numclass": 3,
+        "numfolds": 2,
+        "classes": IRIS_CLASSES,
+        "folds": [
+            {
+                "foldId": f,
+                "description": "",
+                "dataset": "iris",
+                "numinstances": n,
+                "classcounts": [{"classname": c, "instancecount": k} for c in IRIS_CLASSES],
+            }
+            for f, n, k in folds
+        ],
+    }
+    for sub in ("runs", "foldlogs", "foldlogdata", "datasets"):
+        (dst / sub).mkdir(parents=True)
+    (dst / "datasets" / "iris.json").write_text(json.dumps(dataset))
+    (dst / "datasets" / "index.json").write_text(json.dumps([dataset]))
+    runs = []
+    for r, run_id in enumerate(("sgd_lr0.001", "sgd_lr0.1")):
+        logs = []
+        for fi, (fold_id, _, _) in enumerate(folds):
+            log_id = f"{run_id}_{fold_id}"
+            entry = {
+                "foldlogId": log_id,
+                "description": "",
+                "runId": run_id,
+                "foldId": fold_id,
+                "foldlogdataId": f"{log_id}_data",
+                "numepochs": 8,
+            }
+            logs.append(entry)
+            (dst / "foldlogs" / f"{log_id}.json").write_text(json.dumps(entry))
+            epochs = [{"epochId": e, "confmat": synthetic_confmat(r, fi, e)} for e in range(1, 9)]
+            data = {"foldlogId": log_id, "numepochs": 8, "epochdata": epochs}
+            (dst / "foldlogdata" / f"{log_id}_data.json").write_text(json.dumps(data))
+        run = {"runId": run_id, "trainfoldId": "iris_train", "hyperparam": {}, "foldlogs": logs}
+        runs.append(run)
+        (dst / "runs" / f"{run_id}.json").write_text(json.dumps(run))
+    (dst / "runs" / "index.json").write_text(json.dumps(runs))
+    return dst
+
+
 @pytest.fixture
 def sample_copy(tmp_path: Path) -> Path:
+    """A writable original log folder: the shared sample when present, else an equivalent one."""
     dst = tmp_path / "original"
+    if not SAMPLE.is_dir():
+        return write_original_folder(dst)
     shutil.copytree(SAMPLE, dst)
     for p in dst.rglob("*"):
         p.chmod(0o755 if p.is_dir() else 0o644)
     return dst
+
+
+def test_original_layout_round_trip(tmp_path: Path) -> None:
+    src = write_original_folder(tmp_path / "original")
+    before = tree_hashes(src)
+    summary = import_original_confusionflow(src, tmp_path / "logs")
+    assert tree_hashes(src) == before
+    assert summary.classes == tuple(IRIS_CLASSES)
+    assert summary.steps_written == 32
+    for r, run_id in enumerate(("sgd_lr0.001", "sgd_lr0.1")):
+        for fi, fold_id in enumerate(("iris_train", "iris_test")):
+            series = read_series(tmp_path / "logs", run_id, fold_id)
+            np.testing.assert_array_equal(series.steps, np.arange(1, 9))
+            for t, epoch in enumerate(range(1, 9)):
+                expected = np.asarray(synthetic_confmat(r, fi, epoch)).reshape(3, 3)
+                np.testing.assert_array_equal(series.counts[t], expected)
+    # row-major, rows = true class: epoch 3 of run 1 on the test fold, true versicolor -> setosa = 3
+    assert read_series(tmp_path / "logs", "sgd_lr0.1", "iris_test").counts[2, 1, 0] == 3
 
 
 @pytest.mark.skipif(not SAMPLE.is_dir(), reason="sample folder not present")
@@ -651,3 +732,34 @@ def test_numbers_stored_as_text_in_parquet(tmp_path: Path) -> None:
     pd.DataFrame({"step": ["1", "two"], "y_true": [0, 1], "y_pred": [1, 1]}).to_parquet(bad)
     with pytest.raises(LogFormatError, match=r"\(column 'step', row 1\): step must be a number, found 'two'"):
         parse_predictions_table(bad, run="r", fold="f")
+
+
+def test_class_list_file_not_found_is_not_read_as_one_class(tmp_path: Path) -> None:
+    with pytest.raises(LogFormatError, match="classes.txt: class list file not found"):
+        load_class_list(str(tmp_path / "classes.txt"))
+
+
+def test_fold_kind_clash_refused(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "preds.csv", SMALL)
+    logdir = tmp_path / "logs"
+    import_predictions_table(src, logdir, store_instances=False)
+    more = write_csv(tmp_path / "more.csv", "run,fold,step,y_true,y_pred\nr1,test,3,cat,cat\n")
+    before = tree_hashes(logdir)
+    with pytest.raises(LogFormatError, match="fold 'test' of run 'r1' already holds counts only"):
+        import_predictions_table(more, logdir, classes=["bird", "cat", "dog"])
+    assert tree_hashes(logdir) == before
+    # the same rows as counts only are appended
+    import_predictions_table(more, logdir, classes=["bird", "cat", "dog"], store_instances=False)
+    np.testing.assert_array_equal(read_series(logdir, "r1", "test").steps, [1, 2, 3])
+
+
+def test_import_appends_after_an_empty_or_interrupted_counts_file(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "c.csv", COUNTS)
+    logdir = tmp_path / "logs"
+    import_counts_table(src, logdir, classes=["a", "b"])
+    # a writer killed while writing its first line of a new fold leaves an incomplete line
+    (logdir / "m" / "new.counts.jsonl").write_bytes(b'{"step": 1, "coun')
+    more = write_csv(tmp_path / "more.csv", "run,fold,step,y_true,y_pred,count\nm,new,1,a,b,2\n")
+    with pytest.warns(UserWarning, match="incomplete last line"):
+        import_counts_table(more, logdir, classes=["a", "b"])
+    np.testing.assert_array_equal(read_series(logdir, "m", "new").counts, [[[0, 2], [0, 0]]])

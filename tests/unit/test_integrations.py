@@ -66,12 +66,19 @@ def test_log_estimator_with_string_labels_in_another_order(tmp_path: Path, digit
     x_train, y_train, x_test, y_test = digits
     names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
     model = LogisticRegression(max_iter=300).fit(x_train, names[y_train])
-    order = sorted(names)  # the writer's class order differs from the digit order
+    order = list(names)  # digit order; the estimator sorts its classes_ alphabetically
     with LogWriter(tmp_path, "named", order) as log:
-        log_estimator(log, 0, "test", model, x_test, names[y_test])
+        log_estimator(log, 0, "test", model, x_test, names[y_test], log_scores=True)
     series = read_series(tmp_path, "named", "test")
     expected = confusion_matrix(names[y_test], model.predict(x_test), labels=order)
     np.testing.assert_array_equal(series.counts[0], expected)
+    # scores are stored in the writer's class order, not the estimator's
+    scores = np.stack(read_instances(tmp_path, "named", "test", 0)["scores"].to_list())
+    proba = model.predict_proba(x_test)
+    assert list(model.classes_) != order  # so the reordering is really exercised
+    for j, name in enumerate(order):
+        np.testing.assert_allclose(scores[:, j], proba[:, list(model.classes_).index(name)], rtol=1e-6)
+    assert scores.argmax(1).tolist() == [order.index(p) for p in model.predict(x_test)]
 
 
 def test_fit_incrementally_logs_every_fold_every_epoch(tmp_path: Path, digits) -> None:

@@ -18,7 +18,9 @@ from components.matrix_figure import (
     build_matrix_figure,
     colorscale_update,
     decode_click,
+    detail_spec,
     epoch_marker_update,
+    geometry_for,
     matrix_geometry,
     ramp_colorscale,
 )
@@ -404,7 +406,9 @@ def test_lines_one_trace_per_series_and_row_with_nan_breaks_and_real_values():
 
 
 def test_lines_background_shows_the_epochs_mean_and_follows_the_epoch():
-    values = make_values()
+    mask = np.ones((2, 4), dtype=bool)
+    mask[1, 3] = False  # runB did not log step 10: the mean there is runA's value alone
+    values = make_values(mask=mask)
     style = MatrixStyle(encoding="lines", epoch=2)
     fig = build_matrix_figure(values, PALETTE, style)
     geo = matrix_geometry(3, 2, 4, style)
@@ -417,7 +421,7 @@ def test_lines_background_shows_the_epochs_mean_and_follows_the_epoch():
     assert np.isnan(z[1, 1])
     upd = epoch_marker_update(values, MatrixStyle(encoding="lines", epoch=10), geo)
     z10 = np.asarray(upd["data"][geo.trace_index("background", "cell")]["z"], dtype=np.float64)
-    assert z10[0, 1] == pytest.approx(cells[:, 3, 0, 1].mean() / vmax, rel=1e-6)
+    assert z10[0, 1] == pytest.approx(cells[0, 3, 0, 1] / vmax, rel=1e-6)
     assert "mean over series at epoch 10" in upd["data"][geo.trace_index("background", "cell")]["text"][0][1]
     assert colorscale_update(values, style, geo) is None  # lines move: the caller rebuilds
 
@@ -438,6 +442,34 @@ def test_decode_click_on_line_points():
     assert decode_click({"curveNumber": fp, "pointIndex": 1 * 5}, geo) == CellTarget("fp", None, 1, 0, 0)
     bg = geo.trace_index("background", "accuracy")
     assert decode_click({"curveNumber": bg, "pointNumber": [0, 0]}, geo) == CellTarget("accuracy", None, None)
+
+
+def test_lines_over_many_steps_average_steps_to_bound_the_payload():
+    c, s, t = 20, 3, 200
+    rng = np.random.default_rng(2)
+    names = tuple(f"k{i}" for i in range(c))
+    counts = rng.integers(0, 30, size=(s, t, c, c))
+    series = tuple(SeriesInfo(f"r{i}", "test", names) for i in range(s))
+    tensor = ConfusionTensor(counts, np.ones((s, t), bool), np.arange(t, dtype=float), names, series)
+    style = MatrixStyle(encoding="lines")
+    geo = matrix_geometry(c, s, t, style)
+    b = geo.time_bin
+    assert b == 3 and geo.n_time_columns == 67
+    fig = build_matrix_figure(matrix_values(tensor), PALETTE, style)
+    tr = trace(fig, geo, "line", "cell", series=2, row=4)
+    assert len(tr.y) == c * (67 + 1)
+    point = 1 * 68 + 5  # tile (4, 1), time column 5 = steps 15..17
+    assert tr.x[point] == "pred: k1 · epochs 15–17"
+    assert np.asarray(tr.customdata, dtype=np.float64)[point] == pytest.approx(
+        counts[2, 15:18, 4, 1].mean(), rel=1e-5
+    )
+    assert "(mean over the epochs)" in tr.hovertemplate
+    hit = decode_click(
+        {"curveNumber": geo.trace_index("line", "cell", series=2, row=4), "pointIndex": point}, geo
+    )
+    assert hit == CellTarget("cell", 4, 1, series=2, step_index=15)
+    n_points = sum(len(d.y) for d in fig.data if d.type == "scatter")
+    assert n_points <= 120_000
 
 
 def test_lines_above_the_class_limit_fall_back_to_heatmaps_with_a_note():
@@ -524,3 +556,41 @@ def test_large_matrices_over_many_steps_average_steps_into_columns_and_say_so():
     n = geo.trace_index("values", "cell")
     hit = decode_click({"curveNumber": n, "pointNumber": [row, int(geo.x.start(7)) + 2]}, geo)
     assert hit == CellTarget("cell", 3, 7, series=2, step_index=2 * b)
+
+
+# ---------------------------------------------------------------------------------------- detail
+def test_detail_spec_names_what_a_click_shows_with_its_denominator():
+    counts = np.zeros((1, 4, 3, 3), dtype=np.int64)
+    counts[:, :] = [[90, 8, 2], [1, 4, 5], [0, 0, 10]]
+    rel = make_values(counts, normalization="true", runs=("runA",))
+    spec = detail_spec(CellTarget("cell", 0, 1), rel)
+    assert spec.title == "cat predicted as dog (share of the true class)"
+    assert spec.percent and spec.values[0, 0] == pytest.approx(0.08) and spec.counts[0, 0] == 8
+    fn = detail_spec(CellTarget("fn", 1, None), rel)
+    assert fn.title.startswith("False negatives of dog: dog predicted as another class")
+    assert fn.values[0, 2] == pytest.approx(0.6) and fn.counts[0, 2] == 6
+    fp = detail_spec(CellTarget("fp", None, 2), make_values(counts, runs=("runA",)))
+    assert fp.title == "False positives of owl: other classes predicted as owl"
+    assert not fp.percent and fp.y_title == "instances" and fp.values[0, 1] == 7
+    acc = detail_spec(CellTarget("accuracy", None, None), rel)
+    assert acc.title == "Overall accuracy" and acc.values[0, 0] == pytest.approx(104 / 120)
+    assert detail_spec(CellTarget("cell", 2, 2), rel).title.startswith("owl correctly classified")
+
+
+def test_geometry_for_matches_the_builders_fallback():
+    values = make_values()
+    assert geometry_for(values, MatrixStyle(encoding="lines")).encoding == "lines"
+    assert geometry_for(values, MatrixStyle()) == matrix_geometry(3, 2, 4, MatrixStyle())
+
+
+def test_apply_update_records_patch_operations_for_dash():
+    from dash import Patch
+
+    values = make_values()
+    style = MatrixStyle(encoding="lines", epoch=5)
+    geo = matrix_geometry(3, 2, 4, style)
+    ops = apply_update(Patch(), epoch_marker_update(values, style, geo)).to_plotly_json()["operations"]
+    locations = [op["location"] for op in ops]
+    assert locations[0] == ["layout", "shapes"]
+    assert ["data", geo.trace_index("background", "cell"), "z"] in locations
+    assert all(op["operation"] == "Assign" for op in ops)

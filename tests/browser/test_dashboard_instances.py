@@ -1,0 +1,237 @@
+"""The instance panel in headless Chromium: click a matrix cell, read which instances sit in it,
+which entered or left it since the previous step, switch series, download the CSV.
+
+Expected ids are computed here from the predictions the test writes, with plain numpy, not with
+``data_access.instances``. The app process is ``create_app`` plus the panel and its callbacks (added
+only if the page does not already have them).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data_access.writer import LogWriter
+
+pytestmark = pytest.mark.browser
+
+CLASSES = ["cat", "dog", "fox"]
+CAT, DOG, FOX = 0, 1, 2
+STEPS = [1, 2, 3, 4]
+N = 40
+IDS = np.arange(100, 100 + N)
+TIMEOUT = 20_000  # ms; the machine is shared
+
+SERVE = """
+import sys
+from pathlib import Path
+from app.config import Settings
+from app.factory import create_app
+from app.callbacks.instances import register_instance_callbacks
+from components import ids_instances as iid
+from components.instances_panel import instances_panel
+from data_access.store import LogStore
+
+logdir, port, cache = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+app = create_app(logdir, settings=Settings(cache_dir=cache, poll_seconds=0))
+if not any(iid.INSTANCES_BODY in output for output in app.callback_map):
+    base = app.layout
+
+    def layout():
+        page = base()
+        page.children.append(instances_panel())
+        return page
+
+    app.validation_layout = None  # validated again, now with the panel in it
+    app.layout = layout
+    register_instance_callbacks(app, LogStore(logdir))
+app.run(host="127.0.0.1", port=port, debug=False)
+"""
+
+
+def predictions() -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Known truth and, per step, predictions: each step re-draws a quarter of them."""
+    rng = np.random.default_rng(7)
+    y_true = np.repeat([CAT, DOG, FOX], [14, 13, 13])
+    preds = {}
+    current = rng.integers(0, 3, N)
+    for step in STEPS:
+        redraw = rng.random(N) < 0.25
+        current = np.where(redraw, rng.integers(0, 3, N), current)
+        current[:3] = [DOG, DOG, DOG] if step % 2 else [DOG, CAT, FOX]  # cats 100..102 move about
+        preds[step] = current.copy()
+    return y_true, preds
+
+
+def cell_ids(y_true: np.ndarray, y_pred: np.ndarray, t: int, p: int) -> list[int]:
+    return IDS[(y_true == t) & (y_pred == p)].tolist()
+
+
+@pytest.fixture(scope="module")
+def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("instance-dashboard-logs")
+    y_true, preds = predictions()
+    with LogWriter(root, "zoo", CLASSES) as w:
+        for step in STEPS:
+            w.add(step, "test", y_true, preds[step], instance_ids=IDS)
+            counts = np.zeros((3, 3), dtype=np.int64)
+            np.add.at(counts, (y_true, preds[step]), 1)
+            w.add_counts(step, "train", counts * 2)
+    return root
+
+
+def _conftest():
+    """tests/conftest.py as pytest loaded it (for its server helpers), whatever the import mode."""
+    path = str(Path(__file__).resolve().parent.parent / "conftest.py")
+    for module in list(sys.modules.values()):
+        if getattr(module, "__file__", None) == path:
+            return module
+    raise RuntimeError("tests/conftest.py is not loaded")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium with the shared offline flags (Playwright gives every launch its own
+    temporary profile and refuses ``--user-data-dir``, so that flag is dropped)."""
+    from playwright.sync_api import sync_playwright
+
+    cf = _conftest()
+    if not Path(cf.CHROMIUM).exists():
+        pytest.fail(f"{cf.CHROMIUM} not found: install Debian's chromium")
+    args = [a for a in cf.CHROMIUM_ARGS if not a.startswith("--user-data-dir")]
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=cf.CHROMIUM, args=args)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(logdir: Path, tmp_path_factory: pytest.TempPathFactory):
+    cf = _conftest()
+    port = cf.free_port()
+    cache = tmp_path_factory.mktemp("instance-cache")
+    server = cf.ServerProcess([sys.executable, "-c", SERVE, str(logdir), str(port), str(cache)])
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        server.wait(url, timeout=90)
+        yield url
+    finally:
+        server.stop()
+
+
+def open_page(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector(".cf-chip", timeout=TIMEOUT)
+    page.wait_for_function(
+        """() => {
+            const gd = document.querySelector('#matrix-graph .js-plotly-plot');
+            return gd && gd._fullLayout && gd.data && gd.data.length > 0;
+        }""",
+        timeout=TIMEOUT,
+    )
+
+
+def click_cell(page, n_series: int, true: int, pred: int) -> None:
+    """A real mouse click in the middle of a matrix tile (positions from the figure's geometry)."""
+    from components.matrix_figure import MatrixStyle, matrix_geometry
+
+    geo = matrix_geometry(len(CLASSES), n_series, len(STEPS), MatrixStyle())
+    x, y = page.evaluate(
+        f"""() => {{
+            const gd = document.querySelector('#matrix-graph .js-plotly-plot');
+            const box = gd.getBoundingClientRect();
+            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            return [box.left + xa._offset + xa.l2p({geo.x.center(pred)}),
+                    box.top + ya._offset + ya.l2p({geo.y.center(true)})];
+        }}"""
+    )
+    page.wait_for_timeout(400)  # two clicks within 300 ms would be a double-click
+    page.mouse.click(x, y)
+
+
+def wait_text(page, element_id: str, text: str) -> None:
+    page.wait_for_function(
+        f"() => {{ const e = document.getElementById({element_id!r}); "
+        f"return e && (e.textContent || '').includes({text!r}); }}",
+        timeout=TIMEOUT,
+    )
+
+
+def text(page, element_id: str) -> str:
+    return page.locator(f"#{element_id}").text_content()
+
+
+def rows(page, element_id: str) -> list[list[str]]:
+    return page.eval_on_selector_all(
+        f"#{element_id} tbody tr", "trs => trs.map(tr => [...tr.cells].map(td => td.textContent))"
+    )
+
+
+def test_clicking_a_cell_lists_its_instances_and_what_changed_since_the_previous_step(page, app_url):
+    y_true, preds = predictions()
+    open_page(page, app_url + "?s=zoo/test&epoch=3")
+    wait_text(page, "instances-message", "Click a cell of the matrix")
+    click_cell(page, 1, CAT, DOG)
+    wait_text(page, "instances-title", "at step 3")
+    assert text(page, "instances-title").startswith("Instances of true class “cat” predicted as “dog”")
+    expected = cell_ids(y_true, preds[3], CAT, DOG)
+    assert 100 in expected and 101 in expected  # the cats moved about on purpose
+    ids_shown = page.eval_on_selector_all(".cf-instance-id", "els => els.map(e => Number(e.textContent))")
+    assert ids_shown == expected
+    assert text(page, "instances-count") == f"{len(expected)} instances of {N}"
+
+    before = set(cell_ids(y_true, preds[2], CAT, DOG))
+    entered = sorted(set(expected) - before)
+    left = sorted(before - set(expected))
+    stayed = len(set(expected) & before)
+    assert text(page, "instances-changes") == (
+        f"Since step 2: {len(entered)} entered, {len(left)} left, {stayed} stayed."
+    )
+    assert 101 in entered and 102 in entered
+    assert rows(page, "instances-entered") == [[str(i), CLASSES[preds[2][i - 100]]] for i in entered]
+    if left:
+        assert rows(page, "instances-left") == [[str(i), CLASSES[preds[3][i - 100]]] for i in left]
+
+
+def test_without_an_epoch_the_panel_shows_the_last_step_and_follows_a_counts_only_series(page, app_url):
+    y_true, preds = predictions()
+    # the first chosen series logged counts only: the panel uses the second, and says which
+    open_page(page, app_url + "?s=zoo/train&s=zoo/test")
+    click_cell(page, 2, FOX, DOG)
+    wait_text(page, "instances-title", "at step 4 — zoo / test")
+    expected = cell_ids(y_true, preds[4], FOX, DOG)
+    ids_shown = page.eval_on_selector_all(".cf-instance-id", "els => els.map(e => Number(e.textContent))")
+    assert ids_shown == expected
+    page.click("#instances-series")
+    option = page.locator(".dash-dropdown-option", has_text="zoo / train (counts only)")
+    assert option.count() == 1
+
+
+def test_the_csv_download_holds_the_full_list(page, app_url):
+    y_true, preds = predictions()
+    open_page(page, app_url + "?s=zoo/test&epoch=2")
+    click_cell(page, 1, CAT, DOG)
+    wait_text(page, "instances-title", "at step 2")
+    page.wait_for_function(
+        "() => !document.getElementById('instances-download-button').disabled", timeout=TIMEOUT
+    )
+    with page.expect_download(timeout=TIMEOUT) as info:
+        page.click("#instances-download-button")
+    download = info.value
+    assert download.suggested_filename == "instances-zoo-test-step-2.csv"
+    table = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
+    now = set(cell_ids(y_true, preds[2], CAT, DOG))
+    before = set(cell_ids(y_true, preds[1], CAT, DOG))
+    status = {int(r["instance_id"]): r["status"] for r in table}
+    assert status == {
+        **{i: "entered" for i in now - before},
+        **{i: "stayed" for i in now & before},
+        **{i: "left" for i in before - now},
+    }
