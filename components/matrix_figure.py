@@ -63,6 +63,7 @@ from components.figure_style import (
     empty_figure,
     format_step,
 )
+from data_access.metrics import FN_FP_DENOMINATORS
 from data_access.views import MatrixValues
 
 Encoding = Literal["heatmap", "lines"]
@@ -89,11 +90,10 @@ RELATIVE_PHRASE = {
     "pred": "of the predicted class (column total)",
     "all": "of all instances",
 }
-RELATIVE_PHRASE_FN_FP = {
-    "true": "of the class's instances",
-    "pred": "of the instances predicted as the class",
-    "all": "of all instances",
-}
+# FN is over the class's instances and FP over the class's predictions whatever the cells' mode
+# (see data_access.metrics.normalize_fn_fp), so each has its own phrase.
+RELATIVE_PHRASE_FN = {mode: fn for mode, (fn, _) in FN_FP_DENOMINATORS.items()}
+RELATIVE_PHRASE_FP = {mode: fp for mode, (_, fp) in FN_FP_DENOMINATORS.items()}
 
 
 # --------------------------------------------------------------------------------------------- style
@@ -620,7 +620,8 @@ def _value_text(
         return "accuracy " + value + ":.1%}" + mean, False
     if normalization is None:
         return value + (":,.1f}" if binned else ":,.0f}") + " instances" + mean, False
-    phrase = (RELATIVE_PHRASE if region == "cell" else RELATIVE_PHRASE_FN_FP)[normalization]
+    phrases = {"cell": RELATIVE_PHRASE, "fn": RELATIVE_PHRASE_FN, "fp": RELATIVE_PHRASE_FP}[region]
+    phrase = phrases[normalization]
     n = count + (":,.1f}" if binned else ":,}")
     return value + ":.1%} " + phrase + " (" + n + " instances)" + mean, True
 
@@ -1047,7 +1048,8 @@ def _build_lines(
 
     refs = ("%{customdata[0]", "%{customdata[1]") if relative else ("%{customdata", "")
     value_cell, _ = _value_text(values.normalization, "cell", *refs, binned=b > 1, step_name=step_name)
-    value_fnfp, _ = _value_text(values.normalization, "fn", *refs, binned=b > 1, step_name=step_name)
+    value_fn, _ = _value_text(values.normalization, "fn", *refs, binned=b > 1, step_name=step_name)
+    value_fp, _ = _value_text(values.normalization, "fp", *refs, binned=b > 1, step_name=step_name)
 
     for s in range(geo.n_series):
         color = colors[s]
@@ -1083,7 +1085,7 @@ def _build_lines(
                 "text": [f"true: {n}" for n in classes for _ in range(n_t + 1)],
                 "line": line,
                 "hovertemplate": f"false negatives of %{{text}} · {label}<br>%{{x}}<br>"
-                + value_fnfp
+                + value_fn
                 + "<extra></extra>",
                 "name": label,
             }
@@ -1098,7 +1100,7 @@ def _build_lines(
                 "y": fp_y.astype(np.float32),
                 "customdata": custom(fp_vals, [fp_counts[s, :, j] for j in range(c)]),
                 "line": line,
-                "hovertemplate": f"false positives of %{{x}}<br>{label}<br>" + value_fnfp + "<extra></extra>",
+                "hovertemplate": f"false positives of %{{x}}<br>{label}<br>" + value_fp + "<extra></extra>",
                 "name": label,
             }
         )
@@ -1294,9 +1296,7 @@ def detail_spec(target: CellTarget, values: MatrixValues) -> DetailSpec:
         return DetailSpec(what + share, unit, norm is not None, values.values[:, :, i, j], counts)
     if target.kind == "fn" and target.true is not None:
         i = target.true
-        fn_share = (
-            "" if norm is None else " (share of " + RELATIVE_PHRASE_FN_FP[norm].removeprefix("of ") + ")"
-        )
+        fn_share = "" if norm is None else " (share " + RELATIVE_PHRASE_FN[norm] + ")"
         counts = np.where(mask, values.fn_counts[:, :, i], np.nan)
         return DetailSpec(
             f"False negatives of {classes[i]}: {classes[i]} predicted as another class" + fn_share,
@@ -1307,9 +1307,7 @@ def detail_spec(target: CellTarget, values: MatrixValues) -> DetailSpec:
         )
     if target.kind == "fp" and target.pred is not None:
         j = target.pred
-        fp_share = (
-            "" if norm is None else " (share of " + RELATIVE_PHRASE_FN_FP[norm].removeprefix("of ") + ")"
-        )
+        fp_share = "" if norm is None else " (share " + RELATIVE_PHRASE_FP[norm] + ")"
         counts = np.where(mask, values.fp_counts[:, :, j], np.nan)
         return DetailSpec(
             f"False positives of {classes[j]}: other classes predicted as {classes[j]}" + fp_share,

@@ -86,7 +86,7 @@ def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _conftest():
-    """tests/conftest.py as pytest loaded it (for its server helpers), whatever the import mode."""
+    """tests/conftest.py as pytest loaded it (for its server functions), whatever the import mode."""
     path = str(Path(__file__).resolve().parent.parent / "conftest.py")
     for module in list(sys.modules.values()):
         if getattr(module, "__file__", None) == path:

@@ -214,6 +214,13 @@ def test_relative_mode_on_an_unbalanced_fold_shows_share_and_count():
     fn = trace(fig, geo, "values", "fn")
     assert np.asarray(fn.z, dtype=np.float64)[r_dog, 0] == pytest.approx(0.6)  # 6 of 10 dogs missed
     assert np.asarray(fn.customdata)[r_dog, 0] == 6
+    assert "of the class's instances" in fn.hovertemplate
+    # FP of owl: 7 of the 17 predictions of owl are wrong -> 7/17, named as a share of predictions
+    fp = trace(fig, geo, "values", "fp")
+    fp_z = np.asarray(fp.z, dtype=np.float64)
+    assert fp_z[0, c_owl] == pytest.approx(7 / 17)
+    assert "of the predictions of the class" in fp.hovertemplate
+    assert np.nanmax(fp_z) <= 1.0
     pred = build_matrix_figure(make_values(counts, normalization="pred", runs=("runA",)), PALETTE, style)
     assert "of the predicted class (column total)" in trace(pred, geo, "values", "cell").hovertemplate
 
