@@ -25,9 +25,9 @@ COPY app/ app/
 COPY components/ components/
 COPY data_access/ data_access/
 COPY assets/ assets/
-COPY demo_logs/ demo_logs/
-
-RUN mkdir -p /logs /cache && chown confusionflow:confusionflow /cache
+# The demo logs are the image's /logs, shown when no log folder is mounted over it.
+COPY demo_logs/ /logs/
+RUN mkdir -p /cache && chown confusionflow:confusionflow /cache
 
 ENV CONFUSIONFLOW_LOGDIR=/logs \
     CONFUSIONFLOW_CACHE_DIR=/cache \

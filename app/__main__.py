@@ -27,7 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port (default 8050)")
     p.add_argument("--prefix", help="URL prefix to serve under, e.g. /tools/confusionflow/ (default /)")
     p.add_argument("--cache-dir", type=Path, help="folder for parsed-log and job caches")
-    p.add_argument("--redis-url", help="share caches and run background jobs through this Redis")
+    p.add_argument(
+        "--redis-url",
+        help="share caches through this Redis; imports then run on Celery workers "
+        "(start at least one: celery -A app.jobs worker, same environment)",
+    )
     p.add_argument(
         "--poll-seconds", type=float, help="how often open pages look for new steps (default 5; 0 = never)"
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,17 +68,26 @@ celery = celery_app
 
 @worker_init.connect
 def _build_app_in_worker(sender: Any = None, **_: Any) -> None:
-    """Register the app's background callbacks as tasks before this worker takes any."""
+    """Register the app's background callbacks as tasks before this worker takes any.
+
+    A worker that cannot do so would take jobs it cannot run, so it stops instead (SystemExit:
+    Celery logs and swallows ordinary exceptions raised by signal handlers).
+    """
     if getattr(sender, "app", None) is not celery_app:
         return
     if not _ENV_REDIS_URL:
-        raise RuntimeError(
-            "celery -A app.jobs worker needs REDIS_URL (or CONFUSIONFLOW_REDIS_URL): the same Redis "
-            "the web processes use"
+        sys.stderr.write(
+            "celery -A app.jobs worker: set REDIS_URL (or CONFUSIONFLOW_REDIS_URL) to the Redis the web "
+            "processes use\n"
         )
+        raise SystemExit(2)
     from app.factory import create_app  # late: the factory imports this module
 
-    create_app(settings=Settings.from_env())
+    try:
+        create_app(settings=Settings.from_env())
+    except Exception as e:  # noqa: BLE001 - reported, then the worker stops
+        sys.stderr.write(f"celery -A app.jobs worker: cannot build the app to register its jobs: {e!r}\n")
+        raise SystemExit(1) from e
 
 
 def make_background_manager(settings: Settings) -> Any:

@@ -9,9 +9,16 @@ nothing in memory that another needs: parsed logs go to the cache folder (or Red
 
 from __future__ import annotations
 
+import logging
+
 from app.config import Settings
 from app.factory import create_app
 
+log = logging.getLogger("confusionflow")
+
 settings = Settings.from_env()
+if not settings.logdir.is_dir():
+    # Keep serving (healthz answers 503 and names the problem) so a late-mounted volume recovers.
+    log.error("log folder %s does not exist: set CONFUSIONFLOW_LOGDIR or mount it", settings.logdir)
 dash_app = create_app(settings=settings)
 application = dash_app.server

@@ -41,6 +41,14 @@ def series_options(infos: Sequence[SeriesInfo]) -> list[dict]:
     return [series_option(i) for i in infos]
 
 
+def _problem_item(problem: LoadProblem) -> html.Li:
+    """The file in code font, then what is wrong (messages usually start with the file: not twice)."""
+    message = problem.message
+    if message.startswith(problem.source):
+        message = message[len(problem.source) :].lstrip(" :")
+    return html.Li([html.Code(problem.source), html.Span(": " + message)], className="cf-problem")
+
+
 def problems_alert(problems: Sequence[LoadProblem]) -> list:
     """Children of the "logs that failed to load" alert (empty when every log loaded)."""
     if not problems:
@@ -51,12 +59,7 @@ def problems_alert(problems: Sequence[LoadProblem]) -> list:
             className="cf-alert cf-alert-warning",
             children=[
                 html.Summary(f"{n} log{'s' if n != 1 else ''} could not be loaded (click for details)"),
-                html.Ul(
-                    [
-                        html.Li([html.Code(p.source), html.Span(": " + p.message)], className="cf-problem")
-                        for p in problems
-                    ]
-                ),
+                html.Ul([_problem_item(p) for p in problems]),
             ],
         )
     ]

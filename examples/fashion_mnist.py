@@ -68,11 +68,12 @@ def missing_message(folder: Path) -> str:
     )
 
 
-def load(split: str, folder: Path = DEFAULT_DIR) -> Split:
-    """Load ``split`` ('train': 60,000 images, 'test': 10,000) from ``folder``.
+def load(split: str, folder: Path | None = None) -> Split:
+    """Load ``split`` ('train': 60,000 images, 'test': 10,000) from ``folder`` (default DEFAULT_DIR).
 
     Raises DatasetMissing with the install command if the files are absent.
     """
+    folder = DEFAULT_DIR if folder is None else folder
     image_name, label_name = FILES[split]
     image_path, label_path = folder / image_name, folder / label_name
     if not image_path.is_file() or not label_path.is_file():
@@ -84,6 +85,7 @@ def load(split: str, folder: Path = DEFAULT_DIR) -> Split:
     return Split(images=images, labels=labels)
 
 
-def available(folder: Path = DEFAULT_DIR) -> bool:
-    """True when all four files are installed."""
+def available(folder: Path | None = None) -> bool:
+    """True when all four files are installed in ``folder`` (default DEFAULT_DIR)."""
+    folder = DEFAULT_DIR if folder is None else folder
     return all((folder / name).is_file() for pair in FILES.values() for name in pair)

@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"| `{info.key}` | {len(s.steps)} | {s.steps[0]:g} | {s.steps[-1]:g} | {'yes' if info.has_instances else 'no'} |"
         )
 
-    al = [k for k in sorted(keys) if k.startswith("digits-al ")]
+    al = [k for k in sorted(keys) if k.startswith("logreg-al ")]
     if al:
         print("\n## Active learning: test accuracy by number of labelled images\n")
         marks = (10, 20, 30, 40, 50, 60)
@@ -84,8 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"- {key}: largest cell at step {s.steps[-1]:g}: {s.info.classes[i]} -> {s.info.classes[j]} ({c[i, j]})"
             )
-        if {"digits-al greedy/test", "digits-al smallest margin/test"} <= keys:
-            g, m = load("digits-al greedy/test"), load("digits-al smallest margin/test")
+        if {"logreg-al greedy/test", "logreg-al smallest margin/test"} <= keys:
+            g, m = load("logreg-al greedy/test"), load("logreg-al smallest margin/test")
             print(
                 f"- smallest margin vs greedy at 50 labels, most grown pairs: "
                 f"{'; '.join(top_changes(at(g, 50), at(m, 50), g.info.classes, 3))}"
@@ -100,13 +100,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             b = int(np.argmax(acc))
             print(f"| {key} | {acc[0]:.1%} | {acc[b]:.1%} ({s.steps[b]:g}) | {acc[-1]:.1%} |")
         pairs = [
-            ("fmnist-mlp dense/test", "fmnist-mlp pruned/test", "pruned vs dense, last epoch"),
+            ("fmnist-mlp 6x200 dense/test", "fmnist-mlp 6x200 pruned/test", "pruned vs dense, last epoch"),
             (
-                "fmnist-mlp pruned/test",
-                "fmnist-mlp lottery ticket/test",
+                "fmnist-mlp 6x200 pruned/test",
+                "fmnist-mlp 6x200 lottery ticket/test",
                 "lottery ticket vs pruned, last epoch",
             ),
-            ("fmnist-mlp shift/test", "fmnist-mlp shift/test-shifted", "test-shifted vs test, last epoch"),
+            (
+                "fmnist-mlp 256-128/test",
+                "fmnist-mlp 256-128/test-shifted",
+                "test-shifted vs test, last epoch",
+            ),
         ]
         for a, b, label in pairs:
             if {a, b} <= keys:
@@ -114,8 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(
                     f"- {label}, most grown pairs: {'; '.join(top_changes(sa.counts[-1], sb.counts[-1], sa.info.classes, 5))}"
                 )
-        if {"fmnist-mlp shift/test", "fmnist-mlp shift/test-shifted"} <= keys:
-            sa, sb = load("fmnist-mlp shift/test"), load("fmnist-mlp shift/test-shifted")
+        if {"fmnist-mlp 256-128/test", "fmnist-mlp 256-128/test-shifted"} <= keys:
+            sa, sb = load("fmnist-mlp 256-128/test"), load("fmnist-mlp 256-128/test-shifted")
             ra, rb = row_rates(sa.counts[-1]).diagonal(), row_rates(sb.counts[-1]).diagonal()
             per_class = ", ".join(
                 f"{c} {x:.0%}->{y:.0%}" for c, x, y in zip(sa.info.classes, ra, rb, strict=True)

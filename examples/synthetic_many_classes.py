@@ -26,7 +26,7 @@ Series: ``synthetic-cifar100 baseline`` on ``train`` and ``test``, ``synthetic-c
 regularized`` on ``test``; counts only (there are no real instances to drill down to). The
 class -> superclass mapping is in each run's ``metadata["superclasses"]``.
 
-Time here: ~1 s; ``--tiny`` writes 10 steps.
+Time here: 2 s; ``--tiny`` writes 10 steps.
 
     python examples/synthetic_many_classes.py --out demo_logs
 """

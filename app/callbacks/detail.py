@@ -235,4 +235,7 @@ def register(app: dash.Dash, store: Any) -> None:
             x_range=x_range_of(step_range),
             counts=dv.counts,
         )
+        if x_range_of(step_range) is None:
+            # back to every step: say so, or Plotly keeps the last zoom under the same uirevision
+            figure.update_xaxes(autorange=True)
         return figure, title

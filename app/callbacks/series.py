@@ -96,6 +96,12 @@ def chip(info: SeriesInfo | None, key: str, color: str) -> html.Span:
 
 
 def chips(keys: Sequence[str], infos: Mapping[str, SeriesInfo], slots: Mapping[str, int]) -> list:
+    if not infos:
+        return [
+            html.Span(
+                "No logs in the log folder yet: series appear here as they are written.", className="cf-hint"
+            )
+        ]
     if not keys:
         return [html.Span("Choose one or more series above.", className="cf-hint")]
     return [chip(infos.get(k), k, slot_color(slots[k])) for k in keys]

@@ -136,13 +136,13 @@ def range_update(
     relayout: object,
     selected: object,
     current: object,
-) -> tuple[list[float] | None, int, list[int], dict[int, str], str] | None:
+) -> tuple[list[float] | None, int, list[int], dict[int, str], str, bool] | None:
     """What the range callback returns for an event (None: nothing to change).
 
     ``trigger`` is the id that fired: the URL state (page opened), the selection (series or classes
     changed: keep the range, clamped to the new steps), the slider (positions), the timeline
     (``"<id>.relayoutData"`` for a drag-zoom, ``"<id>.selectedData"`` for a brush) or "Full range".
-    Returns ``(store value, slider max, slider value, slider marks, label)``.
+    Returns ``(store value, slider max, slider value, slider marks, label, slider disabled)``.
     """
     wanted: tuple[float, float] | None
     if trigger == ids.URL_STATE or trigger is None:
@@ -180,6 +180,7 @@ def range_update(
         value,
         slider_marks(steps),
         range_label(steps, step_range),
+        len(steps) < 2,
     )
 
 
@@ -220,6 +221,7 @@ def register(app: dash.Dash, store: Any) -> None:
         Output(ids.RANGE_SLIDER, "value"),
         Output(ids.RANGE_SLIDER, "marks"),
         Output(ids.RANGE_LABEL, "children"),
+        Output(ids.RANGE_SLIDER, "disabled"),
         Input(ids.URL_STATE, "data"),
         Input(ids.SELECTION, "data"),
         Input(ids.RANGE_SLIDER, "value"),

@@ -1,4 +1,4 @@
-"""Helpers for the service tests: small real logs, redis-server, app processes, page probes.
+"""What the service tests share: small real logs, redis-server, app processes, page probes.
 
 Every process runs on loopback on a free port and is stopped by the ``start_server`` fixture.
 """

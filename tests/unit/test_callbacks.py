@@ -182,9 +182,10 @@ STEPS = [1.0, 2.0, 3.0, 4.0, 5.0]
 
 
 def test_slider_positions_become_logged_steps():
-    store_value, smax, value, marks, label = timeline_cb.range_update(
+    store_value, smax, value, marks, label, disabled = timeline_cb.range_update(
         ids.RANGE_SLIDER, STEPS, "", [1, 3], None, None, None
     )
+    assert disabled is False
     assert store_value == [2.0, 4.0] and value == [1, 3] and smax == 4
     assert marks == {0: "1", 1: "2", 2: "3", 3: "4", 4: "5"}
     assert label == "Steps 2–4 (3 of 5)"
@@ -205,6 +206,11 @@ def test_timeline_drag_and_slider_end_in_the_same_state():
     )
     slider = timeline_cb.range_update(ids.RANGE_SLIDER, STEPS, "", [1, 3], None, None, None)
     assert drag == brush == slider
+
+
+def test_slider_is_disabled_without_steps():
+    out = timeline_cb.range_update(ids.SELECTION, [], "", None, None, None, None)
+    assert out[0] is None and out[4] == "No steps" and out[5] is True
 
 
 def test_autosize_events_do_not_touch_the_range():
@@ -347,3 +353,59 @@ def test_absolute_radio_value_means_no_normalization():
         url_cb.state_from_controls(None, "heatmap", [], "abs", "linear", 1, None, None, None).normalization
         is None
     )
+
+
+# ----------------------------------------------------------------------------- the app
+def test_app_builds_its_page_and_wires_every_view(logdir, tmp_path):
+    import flask
+
+    from app.config import Settings
+    from app.factory import create_app
+
+    server = flask.Flask("portal")
+    app = create_app(
+        logdir,
+        server=server,
+        url_base_pathname="/tools/cf/",
+        settings=Settings(cache_dir=tmp_path, poll_seconds=0),
+    )
+    outputs = " ".join(app.callback_map)
+    for graph in ids.GRAPHS:
+        assert f"{graph}.figure" in outputs
+    assert "url.search" in outputs and "detail-target.data" in outputs
+    client = server.test_client()
+    page = client.get("/tools/cf/")
+    assert page.status_code == 200 and b"ConfusionFlow" in page.data
+    assert b"/tools/cf/assets/confusionflow.css" in page.data
+    layout = client.get("/tools/cf/_dash-layout").get_json()
+    text = str(layout)
+    assert "alpha / test" in text and "could not be loaded" in text  # series options, broken run
+    assert client.get("/_dash-layout").status_code == 404  # nothing is served outside the prefix
+
+
+def test_app_behind_a_prefix_stripping_proxy(logdir, tmp_path):
+    from app.config import Settings
+    from app.factory import create_app
+
+    app = create_app(
+        logdir, requests_pathname_prefix="/portal/cf/", settings=Settings(cache_dir=tmp_path, poll_seconds=0)
+    )
+    assert app.config.requests_pathname_prefix == "/portal/cf/"
+    assert app.config.routes_pathname_prefix == "/"
+    page = app.server.test_client().get("/")
+    assert page.status_code == 200 and b"/portal/cf/_dash-component-suites/" in page.data
+
+
+def test_twelve_series_get_twelve_distinct_colours(tmp_path):
+    for r in range(6):
+        with LogWriter(tmp_path, f"run{r}", CLASSES) as w:
+            for fold in ("train", "test"):
+                w.add_counts(1, fold, counts_at(1))
+    many = LogStore(tmp_path)
+    keys = [i.key for i in many.list_series()]
+    assert len(keys) == 12
+    _, accepted, slots, chip_list, message = series_cb.series_update(
+        many, ids.SERIES_DROPDOWN, False, "", keys, None, {}
+    )
+    assert accepted == keys and message == "" and len(chip_list) == 12
+    assert sorted(set(series_colors(keys, slots))) == sorted(PALETTE)

@@ -54,6 +54,13 @@ def test_demo_logs_hold_exactly_the_documented_series(store: LogStore) -> None:
         assert not s.info.metadata.get("tiny"), f"{key} was generated with --tiny"
 
 
+def test_the_app_opens_on_the_shift_run_with_its_three_folds(store: LogStore) -> None:
+    # The app's first view is the first run in name order: the shift scenario, the most telling one.
+    infos = store.list_series()
+    assert infos[0].run == "fmnist-mlp 256-128"
+    assert [i.fold for i in infos if i.run == infos[0].run] == ["test", "test-shifted", "train"]
+
+
 def test_demo_logs_stay_small() -> None:
     total = sum(p.stat().st_size for p in DEMO.rglob("*") if p.is_file())
     assert total < 20 * 1024**2, f"demo_logs is {total / 1024**2:.1f} MB"
@@ -62,35 +69,35 @@ def test_demo_logs_stay_small() -> None:
 def test_greedy_beats_the_real_strategies_at_50_labels(store: LogStore) -> None:
     acc = {}
     for strategy in ("greedy", "smallest margin", "dense areas first"):
-        steps, curve = accuracy_curve(store, f"digits-al {strategy}/test")
+        steps, curve = accuracy_curve(store, f"logreg-al {strategy}/test")
         acc[strategy] = curve[np.flatnonzero(steps == 50)[0]]
     assert acc["greedy"] > acc["smallest margin"] > acc["dense areas first"]
 
 
 def test_every_strategy_starts_from_the_same_model(store: LogStore) -> None:
-    first = [store.load_series(f"digits-al {s}/test").counts[0] for s in ("greedy", "smallest margin")]
+    first = [store.load_series(f"logreg-al {s}/test").counts[0] for s in ("greedy", "smallest margin")]
     assert np.array_equal(*first)
 
 
 def test_dense_fashion_mlp_learns_past_80_percent(store: LogStore) -> None:
-    _, test_acc = accuracy_curve(store, "fmnist-mlp dense/test")
-    _, train_acc = accuracy_curve(store, "fmnist-mlp dense/train")
+    _, test_acc = accuracy_curve(store, "fmnist-mlp 6x200 dense/test")
+    _, train_acc = accuracy_curve(store, "fmnist-mlp 6x200 dense/train")
     assert test_acc.max() > 0.80
     assert test_acc[-1] > test_acc[0] and train_acc[-1] > train_acc[0]
-    assert store.load_series("fmnist-mlp dense/train").counts.sum(axis=(1, 2)).tolist() == [60_000] * 20
-    assert store.load_series("fmnist-mlp dense/test").counts.sum(axis=(1, 2)).tolist() == [10_000] * 20
+    assert store.load_series("fmnist-mlp 6x200 dense/train").counts.sum(axis=(1, 2)).tolist() == [60_000] * 20
+    assert store.load_series("fmnist-mlp 6x200 dense/test").counts.sum(axis=(1, 2)).tolist() == [10_000] * 20
 
 
 def test_pruned_run_records_its_shrinking_density(store: LogStore) -> None:
-    info = store.load_series("fmnist-mlp pruned/test").info
+    info = store.load_series("fmnist-mlp 6x200 pruned/test").info
     density = info.metadata["weight_density_by_epoch"]
     assert len(density) == 20 and density[0] == 1.0 and density[1] == pytest.approx(0.8, abs=0.002)
     assert density[-1] == pytest.approx(0.0151, abs=0.0002)  # 0.8**19 of the hidden, 0.9**19 of the output
 
 
 def test_shifted_fold_is_harder_than_the_test_fold(store: LogStore) -> None:
-    _, test_acc = accuracy_curve(store, "fmnist-mlp shift/test")
-    _, shifted_acc = accuracy_curve(store, "fmnist-mlp shift/test-shifted")
+    _, test_acc = accuracy_curve(store, "fmnist-mlp 256-128/test")
+    _, shifted_acc = accuracy_curve(store, "fmnist-mlp 256-128/test-shifted")
     assert (shifted_acc < test_acc).all()
 
 

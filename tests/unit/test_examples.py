@@ -67,7 +67,7 @@ def test_active_learning_tiny_logs_three_strategies_label_by_label(tmp_path: Pat
         info = series[f"{run}/test"]
         assert info.classes == tuple("0123456789")
         assert info.has_instances
-        assert info.metadata["strategy"] == run.removeprefix("digits-al ")
+        assert info.metadata["strategy"] == run.removeprefix("logreg-al ")
         steps, counts = _steps_and_counts(tmp_path, f"{run}/test")
         # step = labelled images: 10 to start, one more per iteration
         assert steps.tolist() == [10.0, 11.0, 12.0, 13.0, 14.0, 15.0]
@@ -147,7 +147,7 @@ def test_pruning_tiny_logs_dense_pruned_and_ticket(tmp_path: Path) -> None:
             steps, counts = _steps_and_counts(tmp_path, f"{run}/{fold}")
             assert steps.tolist() == [1.0, 2.0, 3.0]
             assert (counts.sum(axis=(1, 2)) == n).all()
-    density = series["fmnist-mlp pruned/test"].metadata["weight_density_by_epoch"]
+    density = series["fmnist-mlp 6x200 pruned/test"].metadata["weight_density_by_epoch"]
     # evaluated before each cut: full density at epoch 1, then 20% fewer weights per epoch
     assert density[0] == 1.0 and density[1] == pytest.approx(0.8, abs=0.002)
     assert density[2] == pytest.approx(0.64, abs=0.003)
@@ -176,13 +176,13 @@ def test_shift_tiny_logs_three_folds_of_one_model(tmp_path: Path) -> None:
     assert shift_fashion_mnist.main(["--out", str(tmp_path), "--tiny"]) == 0
     series = _series(tmp_path)
     assert sorted(series) == [
-        "fmnist-mlp shift/test",
-        "fmnist-mlp shift/test-shifted",
-        "fmnist-mlp shift/train",
+        "fmnist-mlp 256-128/test",
+        "fmnist-mlp 256-128/test-shifted",
+        "fmnist-mlp 256-128/train",
     ]
     store = LogStore(tmp_path)
-    a = store.instances("fmnist-mlp shift/test", 3)
-    b = store.instances("fmnist-mlp shift/test-shifted", 3)
+    a = store.instances("fmnist-mlp 256-128/test", 3)
+    b = store.instances("fmnist-mlp 256-128/test-shifted", 3)
     assert a is not None and b is not None
     assert a["instance_id"].tolist() == b["instance_id"].tolist()  # the same images in both folds
     assert a["y_true"].tolist() == b["y_true"].tolist()
@@ -212,6 +212,16 @@ def test_fashion_mnist_missing_says_how_to_install(tmp_path: Path) -> None:
         fashion_mnist.load("test", tmp_path)
 
 
+@pytest.mark.parametrize("generator", [pruning_fashion_mnist, shift_fashion_mnist], ids=["pruning", "shift"])
+def test_fashion_generators_exit_with_the_install_command_when_the_data_is_missing(
+    generator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(fashion_mnist, "DEFAULT_DIR", tmp_path / "nowhere")
+    assert generator.main(["--out", str(tmp_path / "out"), "--tiny"]) == 2
+    assert "apt-get install dataset-fashion-mnist" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()  # nothing written
+
+
 def test_generate_all_never_replaces_a_folder_of_other_logs(tmp_path: Path) -> None:
     (tmp_path / "my own run").mkdir()
     assert generate_all.main(["--out", str(tmp_path), "--tiny", "--force"]) == 2
@@ -235,8 +245,8 @@ def test_generate_all_tiny_as_a_script_writes_every_scenario(tmp_path: Path) -> 
     keys = set(_series(out))
     assert len(keys) == 3 + 6 + 3 + 3
     assert {
-        "digits-al greedy/test",
-        "fmnist-mlp lottery ticket/train",
-        "fmnist-mlp shift/test-shifted",
+        "logreg-al greedy/test",
+        "fmnist-mlp 6x200 lottery ticket/train",
+        "fmnist-mlp 256-128/test-shifted",
     } <= keys
     assert not list(tmp_path.glob(".*partial*"))  # the temporary folder was moved into place

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import dash
@@ -187,3 +190,17 @@ def test_panel_controls_are_disabled_and_explained_unless_uploads_are_allowed() 
     assert "--allow-upload" in str(off.children[1].children)
     assert "--allow-upload" not in str(on.children[1].children)
     assert _find(on, ip.IMPORT_UPLOAD).max_size == ip.MAX_UPLOAD_BYTES
+
+
+def test_celery_worker_without_redis_stops_with_a_message() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CONFUSIONFLOW_REDIS_URL")}
+    r = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "app.jobs", "worker", "--pool=solo"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2
+    assert "set REDIS_URL (or CONFUSIONFLOW_REDIS_URL)" in r.stderr

@@ -1,0 +1,98 @@
+"""The dashboard under a URL prefix, picking up new steps while a model trains, and its exports.
+
+Its own app process (``--prefix /tools/cf/``, polling every second) on its own logs, because the
+test appends steps to them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+
+import pytest
+from test_dashboard import CLASSES, TIMEOUT, browser, counts_at, open_page, wait_figure, write_logs  # noqa: F401
+
+from data_access.writer import LogWriter
+
+pytestmark = pytest.mark.browser
+
+PREFIX = "/tools/cf/"
+
+
+@pytest.fixture
+def served(tmp_path: Path, start_server):
+    from conftest import free_port  # tests/conftest.py, on sys.path under pytest's default import mode
+
+    logdir = tmp_path / "logs"
+    logdir.mkdir()
+    write_logs(logdir)
+    port = free_port()
+    server = start_server(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "--logdir",
+            str(logdir),
+            "--port",
+            str(port),
+            "--prefix",
+            PREFIX,
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--poll-seconds",
+            "1",
+        ]
+    )
+    url = f"http://127.0.0.1:{port}{PREFIX}"
+    server.wait(url, timeout=90)
+    return url, logdir
+
+
+def test_prefix_live_steps_csv_and_svg(page, served):
+    url, logdir = served
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    open_page(page, url)
+    # every request of the page stays under the prefix: nothing assumes the app owns "/"
+    assert requests
+    assert all(r.startswith(url) for r in requests), [r for r in requests if not r.startswith(url)]
+    assert page.locator("#step-range-label").text_content() == "All 20 steps (1–20)"
+
+    # a training run logs step 21: the open page extends its timeline without a reload
+    with LogWriter(logdir, "dense", CLASSES) as w:
+        w.add_counts(21, "train", counts_at(21, 0.2, 120))
+        w.add_counts(21, "test", counts_at(21, 0.25, 40))
+    page.wait_for_function(
+        "() => document.getElementById('step-range-label').textContent === 'All 21 steps (1–21)'",
+        timeout=TIMEOUT,
+    )
+    wait_figure(page, "timeline-graph", "gd._fullLayout.xaxis.range[1] > 21")
+    wait_figure(page, "detail-graph", "gd._fullData[0].x.length === 21")
+
+    # CSV of what is shown: 2 series x 21 steps x 36 cells, the logged counts
+    with page.expect_download(timeout=TIMEOUT) as info:
+        page.click("#download-csv-button")
+    download = info.value
+    assert download.suggested_filename == "confusionflow-dense.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
+    assert list(rows[0]) == ["run", "fold", "step", "true", "pred", "count"]
+    assert len(rows) == 2 * 21 * len(CLASSES) ** 2
+    at21 = [r for r in rows if r["fold"] == "test" and float(r["step"]) == 21]
+    assert sum(int(r["count"]) for r in at21) == int(counts_at(21, 0.25, 40).sum())
+    cat_dog = next(r for r in at21 if r["true"] == "cat" and r["pred"] == "dog")
+    assert int(cat_dog["count"]) == int(counts_at(21, 0.25, 40)[3, 5])
+
+    # SVG export of the matrix, drawn by Plotly in the browser
+    with page.expect_download(timeout=TIMEOUT) as info:
+        page.click(".cf-matrix-panel .cf-panel-header button")
+    svg = info.value
+    assert svg.suggested_filename.endswith(".svg")
+    assert Path(svg.path()).read_text()[:200].lstrip().startswith("<svg")
+
+    # the import panel opens from the header
+    assert page.locator("#import-drawer").is_hidden()
+    page.click("#import-toggle")
+    page.locator("#import-drawer").wait_for(state="visible", timeout=TIMEOUT)
