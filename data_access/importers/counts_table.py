@@ -19,7 +19,7 @@ import numpy as np
 from data_access.errors import LogFormatError
 from data_access.importers.common import Grouping, ImportSummary, group_rows, name_column, resolve_label_codes
 from data_access.importers.tables import Table, codes_to_names, numeric, read_table
-from data_access.importers.writing import PlannedSeries, write_planned
+from data_access.importers.writing import plan_series, write_planned
 from data_access.logformat import MAX_SERIES_CELLS
 from data_access.writer import LogWriter
 
@@ -120,17 +120,7 @@ def import_counts_table(
         path, run=run, fold=fold, classes=classes, labels_are_indices=labels_are_indices
     )
     meta = {"imported_from": Path(path).name, "importer": "counts table", **dict(metadata or {})}
-    planned = [
-        PlannedSeries(
-            run=r,
-            fold=f,
-            classes=parsed.classes,
-            steps=parsed.grouping.steps[s],
-            counts=parsed.counts[s],
-            metadata=meta,
-        )
-        for s, (r, f) in enumerate(parsed.grouping.series_names)
-    ]
+    planned = plan_series(parsed.grouping, parsed.classes, parsed.counts, meta)
 
     def write_step(writer: LogWriter, s: int, t: int, step: int | float) -> None:
         writer.add_counts(step, planned[s].fold, parsed.counts[s][t])

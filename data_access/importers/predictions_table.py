@@ -29,7 +29,7 @@ from data_access.importers.common import (
     resolve_label_codes,
 )
 from data_access.importers.tables import Table, codes_to_names, encode_arrow, numeric, read_table
-from data_access.importers.writing import PlannedSeries, write_planned
+from data_access.importers.writing import plan_series, write_planned
 from data_access.writer import LogWriter
 
 
@@ -160,17 +160,7 @@ def import_predictions_table(
         path, run=run, fold=fold, classes=classes, labels_are_indices=labels_are_indices
     )
     meta = {"imported_from": Path(path).name, "importer": "predictions table", **dict(metadata or {})}
-    planned = [
-        PlannedSeries(
-            run=r,
-            fold=f,
-            classes=parsed.classes,
-            steps=parsed.grouping.steps[s],
-            counts=parsed.counts[s],
-            metadata=meta,
-        )
-        for s, (r, f) in enumerate(parsed.grouping.series_names)
-    ]
+    planned = plan_series(parsed.grouping, parsed.classes, parsed.counts, meta)
 
     def write_step(writer: LogWriter, s: int, t: int, step: int | float) -> None:
         fold_name = planned[s].fold

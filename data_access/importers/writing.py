@@ -18,7 +18,7 @@ import numpy as np
 
 from data_access import logformat as lf
 from data_access.errors import LogFormatError
-from data_access.importers.common import ImportSummary, SeriesSummary
+from data_access.importers.common import Grouping, ImportSummary, SeriesSummary
 from data_access.reader import LogRecoveryWarning, read_counts_file, read_run
 from data_access.writer import LogWriter
 
@@ -33,6 +33,18 @@ class PlannedSeries:
     steps: np.ndarray
     counts: np.ndarray
     metadata: Mapping[str, Any]
+
+
+def plan_series(
+    grouping: Grouping, classes: tuple[str, ...], counts: Sequence[np.ndarray], metadata: Mapping[str, Any]
+) -> list[PlannedSeries]:
+    """One :class:`PlannedSeries` per (run, fold) group of a parsed table, in the grouping's order."""
+    return [
+        PlannedSeries(
+            run=r, fold=f, classes=classes, steps=grouping.steps[s], counts=counts[s], metadata=metadata
+        )
+        for s, (r, f) in enumerate(grouping.series_names)
+    ]
 
 
 # write_step(writer, series_index, step_position, step_value) writes one step of one series
