@@ -81,3 +81,42 @@ def test_four_gunicorn_workers_serve_the_page_and_agree(
         "#import-status:has-text('Imported server-side.csv as server-side/val')", timeout=30_000
     )
     wait_until(lambda: "server-side / val" in picker_options(page), 30, "the imported series in the picker")
+
+
+def test_four_gunicorn_workers_serve_the_bundled_demo_logs_read_only(
+    start_server, page, tmp_path: Path
+) -> None:
+    """The team-service set-up on the real demo logs: uploads off, the log folder only read."""
+    from app.config import DEMO_LOGDIR
+    from data_access.store import LogStore
+
+    before = {p: p.stat().st_mtime_ns for p in DEMO_LOGDIR.rglob("*")}
+    expected = [s.key for s in LogStore(DEMO_LOGDIR).list_series()]
+    port = free_port()
+    proc = start_server(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "app.wsgi:application",
+            "--workers",
+            "4",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "120",
+        ],  # fmt: skip
+        env=app_env(DEMO_LOGDIR, tmp_path / "cache", POLL_SECONDS="0"),
+    )
+    base = f"http://127.0.0.1:{port}/"
+    proc.wait(base + "healthz", timeout=120)
+    status, body = http_json(base + "healthz")
+    assert status == 200 and body["series_keys"] == expected and body["problems"] == []
+
+    open_app(page, base)
+    fig = figure_json(page, "matrix-graph")
+    # The first screen is never empty: the default selection draws a 10-class Fashion-MNIST matrix.
+    labels = [a.get("text") for a in fig["layout"].get("annotations", [])]
+    assert "Trouser" in labels and "Ankle boot" in labels
+    assert proc.output().count("Booting worker") == 4
+    assert {p: p.stat().st_mtime_ns for p in DEMO_LOGDIR.rglob("*")} == before
