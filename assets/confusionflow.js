@@ -44,8 +44,36 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             });
             return {points: points, timestamp: Date.now()};
         },
+        /* Show the view's query string in the address bar without adding a history entry. */
+        replaceQuery: function (query) {
+            if (typeof query !== "string" || query === window.location.search) {
+                return window.dash_clientside.no_update;
+            }
+            const url = window.location.pathname + query + window.location.hash;
+            window.history.replaceState(window.history.state, "", url);
+            return query;
+        },
         toggleHidden: function (n, hidden) {
             return n ? !hidden : hidden;
         }
+    }
+});
+
+/* Keyboard: with the timeline focused (click it, or Tab to it), ← / → move the epoch one logged
+   step, Esc clears it. The buttons do the work, so the keys behave exactly like them. */
+document.addEventListener("keydown", function (event) {
+    const panel = document.activeElement && document.activeElement.closest
+        ? document.activeElement.closest(".cf-timeline") : null;
+    if (!panel || event.altKey || event.ctrlKey || event.metaKey) {
+        return;
+    }
+    const tag = document.activeElement.tagName;
+    if (tag === "INPUT" || tag === "TEXTAREA" || document.activeElement.getAttribute("role") === "slider") {
+        return;
+    }
+    const target = {ArrowLeft: "epoch-prev", ArrowRight: "epoch-next", Escape: "epoch-clear"}[event.key];
+    if (target) {
+        event.preventDefault();
+        document.getElementById(target).click();
     }
 });

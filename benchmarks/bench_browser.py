@@ -1,6 +1,6 @@
 """End-to-end speed of the dashboard in headless Chromium: first load, a range change, an epoch move.
 
-Run: ``.venv/bin/python benchmarks/bench_browser.py`` (about 3–5 minutes on 2 cores; options:
+Run: ``.venv/bin/python benchmarks/bench_browser.py`` (1.5–3 minutes on 2 cores; options:
 ``--classes 10 20 50 100 --series 3 --steps 100 --repeat 5``). Prints markdown tables.
 
 What it does, for each class count:

@@ -1,14 +1,23 @@
 """Every component id of the page, in one place.
 
 Layout builders and callbacks import these names instead of repeating strings, so a renamed id
-cannot leave a callback wired to nothing. Ids of the import panel live next to that panel
-(``components.import_panel``) and are re-exported here.
+cannot leave a callback wired to nothing. Ids of the import panel (``components.import_panel``) and
+of the instance panel (``components.ids_instances``) live next to those panels and are re-exported
+here.
 """
 
 from __future__ import annotations
 
+from components.ids_instances import (  # noqa: F401 - re-exported
+    INSTANCES_BODY,
+    INSTANCES_DOWNLOAD,
+    INSTANCES_DOWNLOAD_BUTTON,
+    INSTANCES_PANEL,
+    INSTANCES_SERIES,
+)
 from components.import_panel import (  # noqa: F401 - re-exported
     IMPORT_BUTTON,
+    IMPORT_FOLD,
     IMPORT_KIND,
     IMPORT_PATH,
     IMPORT_PROGRESS,
@@ -22,6 +31,8 @@ from components.import_panel import (  # noqa: F401 - re-exported
 # ---------------------------------------------------------------- page, URL, data freshness
 URL = "url"
 URL_STATE = "url-state"  # the view state parsed from the URL when the page opened
+URL_QUERY = "url-query"  # the query string of the view on screen (written into the address bar)
+URL_WRITTEN = "url-written"  # dummy output of the clientside address-bar update
 POLL = "live-poll"  # dcc.Interval of the live update
 FINGERPRINT = "log-fingerprint"  # last seen LogStore.fingerprint()
 DATA_VERSION = "data-version"  # bumped when the logs change; every data view listens to it

@@ -14,6 +14,7 @@ from dash import dcc, html
 
 from components import ids
 from components.import_panel import import_panel
+from components.instances_panel import instances_panel
 from components.options import ABSOLUTE, GAMMA_DEFAULT, GAMMA_MAX, GAMMA_MIN, NORMALIZATION_LABELS
 from data_access.errors import LoadProblem
 from data_access.tensor import SeriesInfo
@@ -65,8 +66,11 @@ def problems_alert(problems: Sequence[LoadProblem]) -> list:
     ]
 
 
-def _panel(title: str, body: list, *, class_name: str = "", extra_header: list | None = None) -> html.Section:
+def _panel(
+    title: str, body: list, *, class_name: str = "", extra_header: list | None = None, **props
+) -> html.Section:
     return html.Section(
+        **props,
         className=f"cf-panel {class_name}".strip(),
         children=[html.Div([html.H2(title), *(extra_header or [])], className="cf-panel-header"), *body],
     )
@@ -308,7 +312,8 @@ def timeline_panel() -> html.Section:
                         "Clear epoch", id=ids.EPOCH_CLEAR, className="cf-btn cf-btn-small", n_clicks=0
                     ),
                     html.Span(
-                        "Drag on the chart to zoom every view to a range of steps; click a step to mark it.",
+                        "Drag on the chart to zoom every view to a range of steps; click a step to mark it "
+                        "(then ← → move it).",
                         className="cf-hint",
                     ),
                 ],
@@ -331,6 +336,9 @@ def timeline_panel() -> html.Section:
         ],
         class_name="cf-timeline",
         extra_header=[_svg_button(ids.TIMELINE_GRAPH)],
+        # focusable, so ← / → step the epoch and Esc clears it (assets/confusionflow.js)
+        tabIndex="0",
+        **{"aria-label": "Timeline: ← and → move the selected epoch, Esc clears it"},
     )
 
 
@@ -338,6 +346,8 @@ def stores(fingerprint: str | None) -> list:
     return [
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.URL_STATE, storage_type="memory"),
+        dcc.Store(id=ids.URL_QUERY, storage_type="memory"),
+        dcc.Store(id=ids.URL_WRITTEN, storage_type="memory"),
         dcc.Store(id=ids.SERIES_KEYS, storage_type="memory", data=[]),
         dcc.Store(id=ids.SLOTS, storage_type="memory", data={}),
         dcc.Store(id=ids.SELECTION, storage_type="memory"),
@@ -376,15 +386,22 @@ def build_layout(
             html.Main(
                 className="cf-main",
                 children=[
-                    _panel(
-                        "Confusion matrix",
-                        [
-                            matrix_toolbar(),
-                            html.Div(id=ids.MATRIX_CAPTION, className="cf-caption"),
-                            _graph(ids.MATRIX_GRAPH, "680px"),
+                    html.Div(
+                        className="cf-left",
+                        children=[
+                            _panel(
+                                "Confusion matrix",
+                                [
+                                    matrix_toolbar(),
+                                    html.Div(id=ids.MATRIX_CAPTION, className="cf-caption"),
+                                    _graph(ids.MATRIX_GRAPH, "680px"),
+                                ],
+                                class_name="cf-matrix-panel",
+                                extra_header=[_svg_button(ids.MATRIX_GRAPH)],
+                            ),
+                            # L3: the instances in the clicked cell, and what changed since the last step
+                            instances_panel(),
                         ],
-                        class_name="cf-matrix-panel",
-                        extra_header=[_svg_button(ids.MATRIX_GRAPH)],
                     ),
                     html.Div(
                         className="cf-side",

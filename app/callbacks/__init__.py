@@ -7,9 +7,11 @@ from typing import Any
 import dash
 
 from app.callbacks import class_charts, detail, export, live, matrix, selection, series, timeline, url
+from app.callbacks.instances import register_instance_callbacks
 
 
 def register_all(app: dash.Dash, store: Any) -> None:
     """Register every callback of the page on ``app`` (never module-level ``dash.callback``)."""
     for module in (url, series, selection, matrix, class_charts, detail, timeline, live, export):
         module.register(app, store)
+    register_instance_callbacks(app, store)

@@ -93,10 +93,12 @@ def shape_tensor(tensor: ConfusionTensor, selection: Selection) -> ConfusionTens
 
 
 class _Memo:
-    """A tiny thread-safe LRU: (fingerprint, keys) -> (tensor, problems)."""
+    """A tiny thread-safe LRU: (fingerprint, keys) -> (tensor, problems), bounded by entries and by
+    the bytes of the tensors it holds (a 100-class tensor of 3 series x 100 steps is 24 MB)."""
 
-    def __init__(self, size: int = 8) -> None:
+    def __init__(self, size: int = 8, max_bytes: int = 200 * 1024 * 1024) -> None:
         self.size = size
+        self.max_bytes = max_bytes
         self._items: OrderedDict[tuple, tuple[ConfusionTensor | None, list[LoadProblem]]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -111,8 +113,11 @@ class _Memo:
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
-            while len(self._items) > self.size:
+            while len(self._items) > 1 and (len(self._items) > self.size or self._bytes() > self.max_bytes):
                 self._items.popitem(last=False)
+
+    def _bytes(self) -> int:
+        return sum(t.counts.nbytes + t.mask.nbytes for t, _ in self._items.values() if t is not None)
 
 
 _MEMO = _Memo()

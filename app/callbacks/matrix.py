@@ -14,7 +14,7 @@ import dash
 from dash import Input, Output, Patch, State
 
 from app.callbacks.common import Selection, epoch_of, series_colors, view_tensor, x_range_of
-from app.state import NORMALIZATION_LABELS, format_number
+from app.state import NORMALIZATION_LABELS, clamp_gamma, format_number
 from components import ids
 from components.figure_style import empty_figure
 from components.matrix_figure import (
@@ -45,8 +45,6 @@ def matrix_style(
     encoding: object, rotate: object, scale: object, gamma: object, epoch: object
 ) -> MatrixStyle:
     """The builder's style from the toolbar values (anything unknown -> the default)."""
-    from app.state import clamp_gamma
-
     return MatrixStyle(
         encoding=encoding if encoding in ENCODINGS else "heatmap",
         rotate=isinstance(rotate, list) and "rotate" in rotate,
@@ -108,7 +106,16 @@ def caption(n_series: int, classes: tuple[str, ...], steps, normalization: str |
     )
 
 
+def rotate_options(encoding: object) -> list[dict]:
+    """Rotation applies to the heatmap strips only; in line mode the box is disabled and says so."""
+    lines = encoding == "lines"
+    label = "rotate 90° (heatmap only)" if lines else "rotate 90°"
+    return [{"label": label, "value": "rotate", "disabled": lines}]
+
+
 def register(app: dash.Dash, store: Any) -> None:
+    app.callback(Output(ids.ROTATE, "options"), Input(ids.ENCODING, "value"))(rotate_options)
+
     @app.callback(
         Output(ids.MATRIX_GRAPH, "figure"),
         Output(ids.MATRIX_META, "data"),

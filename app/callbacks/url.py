@@ -1,7 +1,8 @@
 """URL state: read once when the page opens, then written back after every change.
 
-Reading is triggered by the path only (which does not change when the query string is rewritten),
-so writing the query string never loops back into the controls. The parsed query string is kept in
+Reading is triggered by the path only, and writing goes through ``URL_QUERY`` and
+``history.replaceState`` in the browser (``assets/confusionflow.js``), so writing the query string
+never loops back into the controls. The parsed query string is kept in
 ``URL_STATE``; the views that own a piece of state (series, classes, range, epoch, detail) take it
 from there, the plain toolbar controls are set here.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, State
+from dash import ClientsideFunction, Input, Output, State
 
 from app.callbacks.common import Selection, epoch_of, x_range_of
 from app.state import DetailTarget as Target
@@ -79,7 +80,7 @@ def register(app: dash.Dash, store: Any) -> None:  # noqa: ARG001 - same signatu
         return (search or "", *controls_from_query(search))
 
     @app.callback(
-        Output(ids.URL, "search"),
+        Output(ids.URL_QUERY, "data"),
         Input(ids.SELECTION, "data"),
         Input(ids.ENCODING, "value"),
         Input(ids.ROTATE, "value"),
@@ -89,10 +90,10 @@ def register(app: dash.Dash, store: Any) -> None:  # noqa: ARG001 - same signatu
         Input(ids.RANGE_STORE, "data"),
         Input(ids.EPOCH_STORE, "data"),
         Input(ids.DETAIL_TARGET, "data"),
-        State(ids.URL, "search"),
+        State(ids.URL_QUERY, "data"),
     )
     def update_url(
-        selection, encoding, rotate, normalization, scale, gamma, step_range, epoch, detail, search
+        selection, encoding, rotate, normalization, scale, gamma, step_range, epoch, detail, shown
     ):
         if selection is None:
             raise dash.exceptions.PreventUpdate  # the page is still opening
@@ -101,6 +102,15 @@ def register(app: dash.Dash, store: Any) -> None:  # noqa: ARG001 - same signatu
                 selection, encoding, rotate, normalization, scale, gamma, step_range, epoch, detail
             )
         )
-        if query == (search or ""):
+        if query == shown:
             raise dash.exceptions.PreventUpdate
         return query
+
+    # the browser replaces (not pushes) the address: the URL always shares the view on screen, and
+    # Back leaves the page instead of stepping through every slider move
+    app.clientside_callback(
+        ClientsideFunction(namespace="confusionflow", function_name="replaceQuery"),
+        Output(ids.URL_WRITTEN, "data"),
+        Input(ids.URL_QUERY, "data"),
+        prevent_initial_call=True,
+    )

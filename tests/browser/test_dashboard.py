@@ -81,27 +81,6 @@ def _conftest():
 
 
 @pytest.fixture(scope="module")
-def browser():
-    """Headless Debian Chromium with the shared offline flags.
-
-    Playwright refuses ``--user-data-dir`` in ``launch`` (it gives every launch a fresh temporary
-    profile itself), so this drops that flag from the shared list.
-    """
-    from playwright.sync_api import sync_playwright
-
-    cf = _conftest()
-    if not Path(cf.CHROMIUM).exists():
-        pytest.fail(f"{cf.CHROMIUM} not found: install Debian's chromium")
-    args = [a for a in cf.CHROMIUM_ARGS if not a.startswith("--user-data-dir")]
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=cf.CHROMIUM, args=args)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture(scope="module")
 def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("dashboard-logs")
     write_logs(root)
@@ -298,6 +277,7 @@ def test_series_with_other_classes_are_refused_by_name(page, app_url):
 
 def test_toolbar_changes_encoding_rotation_values_scale_and_gamma(page, app_url):
     open_page(page, app_url)
+    history = page.evaluate("history.length")
     n_heat = fig(page, "matrix-graph", "gd.data.filter(t => t.type === 'heatmap').length")
     assert n_heat > 0 and fig(page, "matrix-graph", "gd.data.filter(t => t.type === 'scatter').length") == 0
 
@@ -338,6 +318,8 @@ def test_toolbar_changes_encoding_rotation_values_scale_and_gamma(page, app_url)
         page, "matrix-graph", f"JSON.stringify(gd.data.map(t => t.colorscale || null)) !== {before!r}"
     )
     screenshot(page, "dashboard-rotated-log.png")
+    # the address bar followed every change without piling up history entries (Back leaves the page)
+    assert page.evaluate("history.length") == history
 
 
 def test_class_selection_keeps_at_least_two(page, app_url):
@@ -503,7 +485,12 @@ def test_epoch_marks_every_view_and_clears(page, app_url):
     page.wait_for_function(
         "() => document.getElementById('epoch-label').textContent === 'step 8'", timeout=TIMEOUT
     )
-    page.click("#epoch-clear")
+    # the keyboard, with the timeline focused: → moves on, Esc clears
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "() => document.getElementById('epoch-label').textContent === 'step 9'", timeout=TIMEOUT
+    )
+    page.keyboard.press("Escape")
     page.wait_for_function(
         "() => document.getElementById('epoch-label').textContent === 'none'", timeout=TIMEOUT
     )

@@ -95,24 +95,6 @@ def _conftest():
 
 
 @pytest.fixture(scope="module")
-def browser():
-    """Headless Debian Chromium with the shared offline flags (Playwright gives every launch its own
-    temporary profile and refuses ``--user-data-dir``, so that flag is dropped)."""
-    from playwright.sync_api import sync_playwright
-
-    cf = _conftest()
-    if not Path(cf.CHROMIUM).exists():
-        pytest.fail(f"{cf.CHROMIUM} not found: install Debian's chromium")
-    args = [a for a in cf.CHROMIUM_ARGS if not a.startswith("--user-data-dir")]
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=cf.CHROMIUM, args=args)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture(scope="module")
 def app_url(logdir: Path, tmp_path_factory: pytest.TempPathFactory):
     cf = _conftest()
     port = cf.free_port()

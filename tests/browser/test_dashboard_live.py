@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_dashboard import CLASSES, TIMEOUT, browser, counts_at, open_page, wait_figure, write_logs  # noqa: F401
+from test_dashboard import CLASSES, TIMEOUT, counts_at, open_page, wait_figure, write_logs
 
 from data_access.writer import LogWriter
 

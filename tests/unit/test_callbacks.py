@@ -372,7 +372,7 @@ def test_app_builds_its_page_and_wires_every_view(logdir, tmp_path):
     outputs = " ".join(app.callback_map)
     for graph in ids.GRAPHS:
         assert f"{graph}.figure" in outputs
-    assert "url.search" in outputs and "detail-target.data" in outputs
+    assert "url-query.data" in outputs and "detail-target.data" in outputs
     client = server.test_client()
     page = client.get("/tools/cf/")
     assert page.status_code == 200 and b"ConfusionFlow" in page.data
@@ -409,3 +409,86 @@ def test_twelve_series_get_twelve_distinct_colours(tmp_path):
     )
     assert accepted == keys and message == "" and len(chip_list) == 12
     assert sorted(set(series_colors(keys, slots))) == sorted(PALETTE)
+
+
+def test_a_series_that_fails_to_load_is_left_out_and_named(tmp_path):
+    with LogWriter(tmp_path, "good", CLASSES) as w:
+        w.add_counts(1, "test", counts_at(1))
+    with LogWriter(tmp_path, "bad", CLASSES) as w:
+        w.add_counts(1, "test", counts_at(1))
+    (tmp_path / "bad" / "test.counts.jsonl").write_text('{"step": 1, "counts": [1, 2]}\n')
+    before = (tmp_path / "bad" / "test.counts.jsonl").read_bytes()
+    broken_store = LogStore(tmp_path)
+    _, accepted, _, _, message = series_cb.series_update(
+        broken_store, ids.SERIES_DROPDOWN, False, "", ["bad/test", "good/test"], None, {}
+    )
+    assert accepted == ["good/test"]
+    assert message.startswith("Could not load bad/test:") and "test.counts.jsonl" in message
+    assert (tmp_path / "bad" / "test.counts.jsonl").read_bytes() == before  # the log is never touched
+
+
+# ----------------------------------------------------------------------------- matrix patches and clicks
+def test_only_epoch_or_colour_changes_are_patched():
+    from app.callbacks.matrix import figure_change
+
+    base = {"classes": ["a", "b"], "epoch": None, "gamma": 1.0, "scale": "linear", "encoding": "heatmap"}
+    assert figure_change(base, {**base, "epoch": 3.0}) == "epoch"
+    assert figure_change(base, {**base, "gamma": 0.5}) == "colorscale"
+    assert figure_change(base, {**base, "gamma": 0.5, "scale": "log"}) == "colorscale"
+    assert figure_change(base, {**base, "gamma": 0.5, "epoch": 3.0}) is None
+    assert figure_change(base, {**base, "encoding": "lines"}) is None
+    assert figure_change(None, base) is None
+    assert figure_change(base, dict(base)) is None
+
+
+def test_heatmap_clicks_are_decoded_from_their_axis_position():
+    from components.matrix_figure import MatrixStyle, matrix_geometry
+
+    meta = {"classes": CLASSES, "n_series": 2, "n_steps": 4, "encoding": "heatmap", "rotate": False}
+    geo = matrix_geometry(3, 2, 4, MatrixStyle())
+    # what the browser sends for a heatmap brick: no point index, the added axis position
+    point = {
+        "curveNumber": 1,
+        "x": "pred: fox",
+        "y": "true: cat",
+        "col": geo.x.center(2),
+        "row": geo.y.center(0),
+    }
+    assert detail_cb.matrix_click_target(point, meta) == DetailTarget("cell", "cat", "fox")
+    fn = {"curveNumber": 2, "col": geo.x.center(3), "row": geo.y.center(1)}
+    assert detail_cb.matrix_click_target(fn, meta) == DetailTarget("fn", "dog", None)
+    corner = {"curveNumber": 4, "col": geo.x.center(3), "row": geo.y.center(3)}
+    assert detail_cb.matrix_click_target(corner, meta) == DetailTarget()
+    assert detail_cb.matrix_click_target(point, None) is None
+
+
+def test_class_chart_clicks_name_class_and_metric():
+    from components.charts import GAP_H, GAP_W, TILE_H, TILE_W
+
+    # a tile background brick sits at the tile's centre: metric column 2 (F1), class row 1
+    x, y = 2 * (TILE_W + GAP_W) + TILE_W / 2, 1 * (TILE_H + GAP_H) + TILE_H / 2
+    point = {"curveNumber": 0, "x": x, "y": y, "col": x, "row": y}
+    assert detail_cb.class_click_target(point, CLASSES) == DetailTarget("f1", "dog", None)
+    line = {"curveNumber": 2, "customdata": [3.0, 0.8, 2]}  # second trace of series 0: recall
+    assert detail_cb.class_click_target(line, CLASSES) == DetailTarget("recall", "fox", None)
+    assert (
+        detail_cb.class_click_target({"curveNumber": 0, "col": 0.5, "row": 9 * 1.28 + 0.5}, CLASSES) is None
+    )
+
+
+def test_rotation_is_offered_for_heatmaps_only():
+    from app.callbacks.matrix import rotate_options
+
+    assert rotate_options("heatmap") == [{"label": "rotate 90°", "value": "rotate", "disabled": False}]
+    assert rotate_options("lines")[0]["disabled"] is True
+
+
+def test_tensor_memo_is_bounded_by_bytes(store):
+    from app.callbacks.common import _Memo, load_series
+
+    tensor, problems = load_series(store, ["alpha/test"])
+    memo = _Memo(size=8, max_bytes=tensor.counts.nbytes * 2 + 10)
+    for i in range(5):
+        memo.put(("k", i), (tensor, problems))
+    assert memo.get(("k", 4)) is not None and memo.get(("k", 3)) is not None
+    assert memo.get(("k", 0)) is None  # evicted: three tensors would exceed the byte bound
