@@ -81,7 +81,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     app = create_app(settings=settings)
     print(f"ConfusionFlow is serving {settings.logdir} at {public_url(settings)}", flush=True)
-    app.run(host=settings.host, port=settings.port, debug=settings.debug, use_reloader=False)
+    # Dev tools would ask plotly.com for the newest Dash version: this app never calls out.
+    app.run(
+        host=settings.host,
+        port=settings.port,
+        debug=settings.debug,
+        use_reloader=False,
+        dev_tools_disable_version_check=True,
+    )
     return 0
 
 

@@ -6,12 +6,12 @@ in the page's URL and ``dcc.Store``\\s, the numbers come from the ``LogStore`` a
 
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 import dash
 import flask
 
+from app import health, jobs
 from app.callbacks import register_all
 from app.config import REPO_ROOT, Settings, normalize_prefix
 from components.layout import build_layout
@@ -20,29 +20,6 @@ from data_access.store import LogStore
 
 ASSETS = REPO_ROOT / "assets"
 TITLE = "ConfusionFlow"
-
-
-def _never_check_version(app: dash.Dash) -> None:
-    """Dev tools (``--debug``) would ask plotly.com for the newest Dash version: never call out."""
-    original = app.enable_dev_tools
-    signature = inspect.signature(original)
-
-    def enable_dev_tools(*args, **kwargs):
-        bound = signature.bind_partial(*args, **kwargs)
-        if bound.arguments.get("dev_tools_disable_version_check") is None:
-            bound.arguments["dev_tools_disable_version_check"] = True
-        return original(*bound.args, **bound.kwargs)
-
-    app.enable_dev_tools = enable_dev_tools  # type: ignore[method-assign]
-
-
-def _optional_hooks():
-    """The deployment pieces (background jobs, import, health), if this checkout has them."""
-    try:
-        from app import health, jobs
-    except ImportError:  # a minimal checkout without the deployment modules still serves the page
-        return None, None
-    return health, jobs
 
 
 def create_app(
@@ -70,11 +47,6 @@ def create_app(
         cache = make_cache(cache_dir=settings.resolved_cache_dir / "arrays", redis_url=settings.redis_url)
     store = LogStore(settings.logdir, cache=cache)
 
-    health, jobs = _optional_hooks()
-    extra: dict = {}
-    if jobs is not None:
-        extra["background_callback_manager"] = jobs.make_background_manager(settings)
-
     app = dash.Dash(
         __name__,
         server=server if server is not None else True,
@@ -85,9 +57,8 @@ def create_app(
         title=TITLE,
         update_title=None,
         suppress_callback_exceptions=False,
-        **extra,
+        background_callback_manager=jobs.make_background_manager(settings),
     )
-    _never_check_version(app)
 
     def serve_layout():
         # A function, so a reload lists series added since start-up.
@@ -101,8 +72,6 @@ def create_app(
 
     app.layout = serve_layout
     register_all(app, store)
-    if jobs is not None:
-        jobs.register_import_callbacks(app, settings, store)
-    if health is not None:
-        health.register_health(app.server, store, settings, route_prefix=app.config.routes_pathname_prefix)
+    jobs.register_import_callbacks(app, settings, store)
+    health.register_health(app.server, store, settings, route_prefix=app.config.routes_pathname_prefix)
     return app

@@ -660,7 +660,10 @@ def _margins(classes: Sequence[str]) -> dict[str, int]:
 def _class_axis(
     labels: list[str], axis: AxisLayout, names: Sequence[str], extra: str, title: str, tile_px: int
 ) -> dict:
-    ticks = [labels[int(round(axis.center(j)))] for j in range(axis.n_tiles + 1)]
+    # Category axes take fractional positions: a tile of an even number of bricks has its centre
+    # between two categories, and snapping to one of them (Python rounds half to even) would
+    # stagger the class names up and down.
+    ticks = [axis.center(j) for j in range(axis.n_tiles + 1)]
     return {
         "type": "category",
         "categoryorder": "array",

@@ -601,3 +601,18 @@ def test_apply_update_records_patch_operations_for_dash():
     assert locations[0] == ["layout", "shapes"]
     assert ["data", geo.trace_index("background", "cell"), "z"] in locations
     assert all(op["operation"] == "Assign" for op in ops)
+
+
+def test_class_names_sit_at_the_centre_of_their_tiles_even_with_two_strips_per_tile():
+    # two series -> two bricks per tile row: the centre lies between two categories, and every
+    # class name must sit exactly there (snapping would stagger them up and down)
+    values = make_values(runs=("runA", "runB"))
+    style = MatrixStyle()
+    fig = build_matrix_figure(values, PALETTE, style)
+    geo = matrix_geometry(len(CLASSES), 2, values.steps.size, style)
+    yticks = list(fig.layout.yaxis.tickvals)
+    assert yticks == [geo.y.start(i) + (geo.y.inner - 1) / 2 for i in range(len(CLASSES) + 1)]
+    assert geo.y.inner % 2 == 0 and all(t % 1 == 0.5 for t in yticks)  # between two bricks
+    assert list(fig.layout.yaxis.ticktext) == [*CLASSES, "FP"]
+    gaps = np.diff(yticks)
+    assert np.allclose(gaps[:-1], gaps[0])  # evenly spaced up to the wider gap before the FP row
