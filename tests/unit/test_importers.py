@@ -31,7 +31,8 @@ from data_access.importers import (
 from data_access.reader import read_instances, read_series
 
 REPO = Path(__file__).resolve().parents[2]
-SAMPLE = Path("/work/shared/samples/original-confusionflow-iris")
+# the reference sample lives in the shared folder next to the checkout (read-only)
+SAMPLE = REPO.parent / "shared" / "samples" / "original-confusionflow-iris"
 
 
 def tree_hashes(path: Path) -> dict[str, str]:
