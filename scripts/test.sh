@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one command that installs what the tests need and runs the whole suite:
 #   bash scripts/test.sh [extra pytest arguments]
-# Installs Debian's chromium and redis-server if missing, makes .venv (Python 3.11), installs
+# Installs Debian's chromium, redis-server and dataset-fashion-mnist if missing, makes .venv (Python 3.11), installs
 # requirements-test.txt (and torch 2.13.0 when it is on this machine's local wheel store), then
 # runs `ruff check` and every test: unit, browser and service. Exits non-zero on any failure,
 # including "no tests ran" (pytest's exit 5). pytest's summary line is the last thing printed.
@@ -17,6 +17,8 @@ die() { printf 'scripts/test.sh: %s\n' "$*" >&2; exit 1; }
 need_apt=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# The Fashion-MNIST demo generators are tested at a tiny size on the real data set.
+[ -d /usr/share/datasets/fashion-mnist ] || need_apt+=(dataset-fashion-mnist)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     step "installing ${need_apt[*]} (Debian packages)"
     SUDO=""
