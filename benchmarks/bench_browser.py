@@ -54,23 +54,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from components.colors import slot_color  # noqa: E402
 from components.matrix_figure import MatrixStyle, build_matrix_figure  # noqa: E402
 from data_access.store import LogStore  # noqa: E402
 from data_access.views import matrix_values  # noqa: E402
 from data_access.writer import LogWriter  # noqa: E402
 
-CHROMIUM = os.environ.get("CONFUSIONFLOW_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 FOLD = "test"
 GRAPHS = {
     "matrix": "matrix-graph",

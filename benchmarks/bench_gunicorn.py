@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
+from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from data_access.writer import LogWriter  # noqa: E402
 
 LOGS = (10, 3, 50, 5_000)  # classes, series, steps, instances per step
@@ -39,17 +40,6 @@ WORKERS = (1, 2, 4)
 CLIENTS = 8
 REQUESTS = 240  # per configuration, in ROUNDS interleaved batches
 ROUNDS = 4
-CHROMIUM = os.environ.get("CONFUSIONFLOW_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 def _machine() -> str:

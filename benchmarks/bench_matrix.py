@@ -35,6 +35,7 @@ from plotly.io.json import to_json_plotly
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from components.colors import PALETTE  # noqa: E402
 from components.matrix_figure import (  # noqa: E402
     LINES_MAX_CLASSES,
@@ -47,17 +48,6 @@ from components.matrix_figure import (  # noqa: E402
 from data_access.tensor import ConfusionTensor, SeriesInfo  # noqa: E402
 from data_access.views import MatrixValues, matrix_values  # noqa: E402
 
-CHROMIUM = os.environ.get("CONFUSIONFLOW_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 CASES = [(10, 3, 50), (20, 3, 50), (25, 3, 100), (50, 3, 100), (100, 3, 100)]
 
 
