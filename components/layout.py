@@ -154,7 +154,9 @@ def series_picker(options: list[dict]) -> html.Section:
             html.Div(
                 id=ids.SERIES_CHIPS, className="cf-chips", role="list", **{"aria-label": "chosen series"}
             ),
-            html.Div(id=ids.SERIES_MESSAGE, className="cf-message", role="status"),
+            html.Div(
+                id=ids.SERIES_MESSAGE, className="cf-message", role="status", style={"whiteSpace": "pre-line"}
+            ),
         ],
     )
 

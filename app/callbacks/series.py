@@ -147,7 +147,10 @@ def series_update(
             tuple(k for k in choice.accepted if k not in failed), choice.refused, choice.unknown
         )
     new_slots = assign_slots(choice.accepted, slots if isinstance(slots, dict) else {})
-    message = " ".join([choice.message(infos), *(f"Could not load {k}: {m}" for k, m in failed.items())])
+    # one line per problem (the message box keeps line breaks)
+    message = "\n".join(
+        m for m in [choice.message(infos), *(f"Could not load {k}: {m}" for k, m in failed.items())] if m
+    )
     return (
         list(choice.accepted),
         list(choice.accepted),
