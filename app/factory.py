@@ -14,11 +14,13 @@ import flask
 from app import health, jobs
 from app.callbacks import register_all
 from app.config import REPO_ROOT, Settings, normalize_prefix
+from components.import_panel import MAX_UPLOAD_BYTES
 from components.layout import build_layout
 from data_access.cache import make_cache
 from data_access.store import LogStore
 
 ASSETS = REPO_ROOT / "assets"
+MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + 1024 * 1024
 TITLE = "ConfusionFlow"
 
 
@@ -74,4 +76,9 @@ def create_app(
     register_all(app, store)
     jobs.register_import_callbacks(app, settings, store)
     health.register_health(app.server, store, settings, route_prefix=app.config.routes_pathname_prefix)
+    if server is None and app.server.config.get("MAX_CONTENT_LENGTH") is None:
+        # Our own server: refuse request bodies larger than the biggest allowed upload (base64 in a
+        # JSON callback grows it by a third) instead of reading them into memory. A host portal's
+        # server keeps its own limit.
+        app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     return app

@@ -146,3 +146,26 @@ def test_prefix_option_serves_the_page_assets_and_healthz_under_it(tmp_path: Pat
     assert health.status_code == 200 and health.get_json()["series"] == 0
     assert client.get("/healthz").status_code == 404
     assert client.get("/").status_code == 404
+
+
+def test_own_server_refuses_request_bodies_larger_than_an_upload(tmp_path) -> None:
+    from app.factory import MAX_REQUEST_BYTES, create_app
+    from components.import_panel import MAX_UPLOAD_BYTES
+
+    app = create_app(tmp_path, cache=None)
+    assert app.server.config["MAX_CONTENT_LENGTH"] == MAX_REQUEST_BYTES > MAX_UPLOAD_BYTES * 4 // 3
+    client = app.server.test_client()
+    too_big = b"x" * (MAX_REQUEST_BYTES + 1)
+    response = client.post("/_dash-update-component", data=too_big, content_type="application/json")
+    assert response.status_code == 413
+
+
+def test_a_host_portal_keeps_its_own_request_limit(tmp_path) -> None:
+    import flask
+
+    from app.factory import create_app
+
+    portal = flask.Flask("portal")
+    portal.config["MAX_CONTENT_LENGTH"] = 1234
+    create_app(tmp_path, server=portal, url_base_pathname="/tools/cf/")
+    assert portal.config["MAX_CONTENT_LENGTH"] == 1234
