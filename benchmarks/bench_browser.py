@@ -177,7 +177,8 @@ class AppProcess:
 # ----------------------------------------------------------------------------- in the page
 # Installed before any page script: counts pending Dash callback requests and logs each response
 # (which outputs, bytes, round-trip ms); stamps the time of the user's key press or click; counts
-# ``plotly_react`` events (emitted after each draw, Patch updates included) per graph.
+# ``plotly_react`` (a new figure, Patch updates included) and ``plotly_update`` (epoch markers moved in
+# the page) events per graph.
 INIT_JS = """
 (() => {
   const cf = window.__cf = {pending: 0, log: [], t0: null, reacts: {}, drawnAt: {}};
@@ -207,10 +208,13 @@ INIT_JS = """
       const gd = holder && holder.querySelector('.js-plotly-plot');
       if (gd && gd.on && !gd.__cfHooked) {
         gd.__cfHooked = true;
-        gd.on('plotly_react', () => {
+        // a redraw: a new figure (react), or epoch markers moved in the page (update)
+        const drawn = () => {
           cf.reacts[id] = (cf.reacts[id] || 0) + 1;
           cf.drawnAt[id] = performance.now();
-        });
+        };
+        gd.on('plotly_react', drawn);
+        gd.on('plotly_update', drawn);
       }
     }
   };

@@ -18,12 +18,14 @@ import plotly.graph_objects as go
 from components.figure_style import (
     AXIS_LINE_COLOR,
     EPOCH_COLOR,
+    EPOCH_MARKER_NAME,
     GRID_COLOR,
     MUTED_COLOR,
     as_2d,
     base_layout,
     empty_figure,
     epoch_line_shape,
+    epoch_marker_meta,
     format_step,
     range_band_shape,
     step_axis,
@@ -141,9 +143,45 @@ def class_performance_epoch_shapes(
                 "y1": bottom + 0.02,
                 "line": {"color": EPOCH_COLOR, "width": 1, "dash": "dash"},
                 "layer": "above",
+                "name": EPOCH_MARKER_NAME,
             }
         )
     return out
+
+
+def class_performance_epoch_meta(
+    steps: np.ndarray, n_classes: int, *, x_range: tuple[float, float] | None = None
+) -> dict:
+    """``layout.meta`` from which the browser redraws :func:`class_performance_epoch_shapes` for
+    any epoch (see :func:`components.figure_style.epoch_marker_meta`); empty when no step is shown."""
+    steps = np.asarray(steps, dtype=np.float64)
+    shown = steps[_steps_in_range(steps, x_range)]
+    if shown.size == 0:
+        return {}
+    lo, hi = float(shown[0]), float(shown[-1])
+    columns = [m * (TILE_W + GAP_W) for m in range(len(METRICS))]
+    return epoch_marker_meta(
+        kind="lines",
+        # ClassGridScale: x = column + (step - lo) / (hi - lo) * TILE_W, the middle if hi == lo
+        offsets=columns if hi > lo else [c + 0.5 * TILE_W for c in columns],
+        span=(-0.02, _row_top(n_classes) - GAP_H + 0.02),
+        line={"color": EPOCH_COLOR, "width": 1, "dash": "dash"},
+        origin=lo,
+        scale=TILE_W / (hi - lo) if hi > lo else 0.0,
+        visible=(lo, hi),
+    )
+
+
+def epoch_line_meta() -> dict:
+    """``layout.meta`` for a figure whose only epoch marker is :func:`epoch_line_shape` (timeline,
+    detail chart): one dashed line at x = epoch spanning the plot height."""
+    return epoch_marker_meta(
+        kind="lines",
+        offsets=[0.0],
+        span=(0.0, 1.0),
+        line={"color": EPOCH_COLOR, "width": 1.5, "dash": "dash"},
+        yref="paper",
+    )
 
 
 def build_class_performance_figure(
@@ -278,6 +316,7 @@ def build_class_performance_figure(
             }
         ],
         shapes=class_performance_epoch_shapes(steps, n_c, epoch=epoch, x_range=x_range),
+        meta=class_performance_epoch_meta(steps, n_c, x_range=x_range),
         hoverdistance=10,
         uirevision="class-performance",
     )
@@ -429,6 +468,7 @@ def build_detail_figure(
             "rangemode": "tozero",
         },
         shapes=[epoch_line_shape(epoch)] if epoch is not None else [],
+        meta=epoch_line_meta(),
         uirevision="detail",
     )
     layout["yaxis"] = {k: v for k, v in layout["yaxis"].items() if v is not None}
@@ -539,6 +579,7 @@ def build_timeline_figure(
         },
         yaxis2={"overlaying": "y", "range": [0, 1], "visible": False, "fixedrange": True},
         shapes=timeline_shapes(steps, x_range=x_range, epoch=epoch),
+        meta=epoch_line_meta(),
         uirevision="timeline",
     )
     return go.Figure(data=data, layout=layout)

@@ -7,6 +7,7 @@ carry ~8 kB of unused template JSON to the browser, and so the look is set in on
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,8 @@ MISSING_COLOR = "#ececec"  # a step the series did not log: visibly not "zero"
 EPOCH_COLOR = "#333333"
 RANGE_BAND_COLOR = "rgba(0, 114, 178, 0.12)"
 TEMPLATE = "none"
+EPOCH_MARKER_NAME = "epoch-marker"  # every epoch-marker shape carries it, so the browser can swap them
+EPOCH_META_KEY = "epoch_marker"  # layout.meta key of the marker recipe (see epoch_marker_meta)
 NOTHING_SELECTED = "Nothing selected: choose at least one series with logged steps."
 
 
@@ -92,6 +95,57 @@ def epoch_line_shape(epoch: float, *, xref: str = "x", yref: str = "paper") -> d
         "y1": 1,
         "line": {"color": EPOCH_COLOR, "width": 1.5, "dash": "dash"},
         "layer": "above",
+        "name": EPOCH_MARKER_NAME,
+    }
+
+
+def epoch_marker_meta(
+    *,
+    kind: str,
+    offsets: Sequence[float],
+    span: tuple[float, float],
+    line: dict,
+    snap_steps: Sequence[float] | None = None,
+    time_bin: int = 1,
+    origin: float = 0.0,
+    scale: float = 1.0,
+    visible: tuple[float, float] | None = None,
+    axis: str = "x",
+    xref: str = "x",
+    yref: str = "y",
+) -> dict:
+    """The recipe, stored in ``layout.meta``, from which the browser draws a figure's epoch markers.
+
+    Why: ``dcc.Graph`` applies any new figure (even a ``Patch`` of one shape) with
+    ``Plotly.react``, which decodes every base64 array again and recomputes every trace (200-300 ms
+    for a 50-class matrix). ``assets/confusionflow.js`` (``moveEpochMarkers``) instead builds the
+    marker shapes from this recipe and swaps them in with ``Plotly.update`` (a few ms).
+
+    Marker coordinates along ``axis`` (data units): ``offsets[k] + v``, where ``v`` is
+    ``floor(i / time_bin)`` with ``i`` the index of the step in ``snap_steps`` nearest the epoch
+    (markers on discrete time columns), or ``(epoch - origin) * scale`` when ``snap_steps`` is None.
+    No marker when the epoch lies outside ``snap_steps`` or ``visible`` (inclusive step numbers).
+    ``kind="path"``: one path shape, one segment per offset from ``span[0]`` to ``span[1]`` on the
+    other axis; ``kind="lines"``: one line shape per offset. Must match the server's own shapes.
+    """
+    if kind not in ("path", "lines") or axis not in ("x", "y"):
+        raise ValueError(f"kind must be 'path' or 'lines' and axis 'x' or 'y', not {kind!r}/{axis!r}")
+    return {
+        EPOCH_META_KEY: {
+            "name": EPOCH_MARKER_NAME,
+            "kind": kind,
+            "offsets": [float(o) for o in offsets],
+            "span": [float(span[0]), float(span[1])],
+            "line": dict(line),
+            "snap": None if snap_steps is None else [float(s) for s in snap_steps],
+            "bin": int(time_bin),
+            "origin": float(origin),
+            "scale": float(scale),
+            "visible": None if visible is None else [float(visible[0]), float(visible[1])],
+            "axis": axis,
+            "xref": xref,
+            "yref": yref,
+        }
     }
 
 

@@ -57,10 +57,12 @@ import plotly.graph_objects as go
 
 from components.figure_style import (
     EPOCH_COLOR,
+    EPOCH_MARKER_NAME,
     MISSING_COLOR,
     MUTED_COLOR,
     base_layout,
     empty_figure,
+    epoch_marker_meta,
     format_step,
 )
 from data_access.metrics import FN_FP_DENOMINATORS
@@ -860,6 +862,7 @@ def _build_heatmap(
             yaxis=y_axis,
             annotations=annotations,
             shapes=_epoch_shapes(values.steps, style, geo),
+            meta=epoch_marker_recipe(values.steps, geo),
             uirevision=uirev,
             dragmode="zoom",
         ),
@@ -900,8 +903,31 @@ def _epoch_shapes(steps: np.ndarray, style: MatrixStyle, geo: MatrixGeometry) ->
             "path": path,
             "line": {"color": EPOCH_COLOR, "width": 1, "dash": "dash"},
             "layer": "above",
+            "name": EPOCH_MARKER_NAME,
         }
     ]
+
+
+def epoch_marker_recipe(steps: np.ndarray, geo: MatrixGeometry) -> dict:
+    """``layout.meta`` from which the browser redraws :func:`_epoch_shapes` for any epoch (see
+    :func:`components.figure_style.epoch_marker_meta`); empty for an empty matrix."""
+    if geo.empty:
+        return {}
+    rotated = geo.encoding == "heatmap" and geo.rotate
+    axis = geo.y if rotated else geo.x
+    if rotated:
+        span = (-0.5, geo.x.total - 0.5)
+    else:
+        span = (-0.5, geo.y.total - 0.5) if geo.encoding == "heatmap" else (0.0, geo.y.total)
+    return epoch_marker_meta(
+        kind="path",
+        offsets=[axis.start(j) for j in range(geo.n_classes + 1)],
+        span=span,
+        line={"color": EPOCH_COLOR, "width": 1, "dash": "dash"},
+        snap_steps=np.asarray(steps, dtype=np.float64).tolist(),
+        time_bin=geo.time_bin,
+        axis="y" if rotated else "x",
+    )
 
 
 # -------------------------------------------------------------------------------------------- lines
@@ -1151,6 +1177,7 @@ def _build_lines(
             yaxis=y_axis,
             annotations=_diagonal_annotations(classes, geo, tile),
             shapes=_epoch_shapes(values.steps, style, geo),
+            meta=epoch_marker_recipe(values.steps, geo),
             uirevision=uirev,
             dragmode="zoom",
             hoverdistance=8,  # a line point wins only when really under the pointer, else the tile's names
@@ -1236,10 +1263,12 @@ def epoch_marker_update(
 def colorscale_update(values: MatrixValues, style: MatrixStyle, geometry: MatrixGeometry) -> dict | None:
     """New colour scales after a gamma or linear/log change, or None if the figure must be rebuilt.
 
-    Heatmap mode: ``{"shapes"`` absent, ``"data": {trace_index: {"colorscale": ...}}}`` for the
+    Heatmap mode: ``{"shapes": [...], "data": {trace_index: {"colorscale": ...}}}`` for the
     value traces of cells, FN and FP (accuracy keeps its linear scale): ``z`` holds true values, so
-    only the mapping from value to brightness changes. Lines mode moves the lines themselves, so it
-    returns None and the caller rebuilds the figure.
+    only the mapping from value to brightness changes. ``shapes`` are the epoch markers of
+    ``style.epoch``: the browser moves markers without telling the server's copy of the figure
+    (see ``epoch_marker_meta``), so every update re-states them. Lines mode moves the lines
+    themselves, so it returns None and the caller rebuilds the figure.
     """
     if geometry.encoding != "heatmap" or geometry.empty:
         return None
@@ -1248,7 +1277,7 @@ def colorscale_update(values: MatrixValues, style: MatrixStyle, geometry: Matrix
     for reg in ("cell", "fn", "fp"):
         vmax, eps = scales["cell" if reg == "cell" else "fnfp"]
         out[geometry.trace_index("values", reg)] = {"colorscale": ramp_colorscale(style, vmax, eps)}
-    return {"data": out}
+    return {"shapes": _epoch_shapes(values.steps, style, geometry), "data": out}
 
 
 def geometry_for(values: MatrixValues, style: MatrixStyle) -> MatrixGeometry:

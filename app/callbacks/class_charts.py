@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, Patch, ctx
+from dash import Input, Output, ctx
 
 from app.callbacks.common import Selection, epoch_of, series_colors, view_tensor, x_range_of
 from components import ids
 from components.charts import (
     build_class_performance_figure,
     build_distribution_figure,
-    class_performance_epoch_shapes,
 )
 from components.figure_style import empty_figure
 from data_access import metrics
@@ -36,12 +35,9 @@ def register(app: dash.Dash, store: Any) -> None:
         sel = Selection.from_store(selection)
         tensor = view_tensor(store, sel)
         if tensor is not None and set(ctx.triggered_prop_ids or {}) == {f"{ids.EPOCH_STORE}.data"}:
-            # only the epoch moved: move the dashed markers, keep the lines
-            patch = Patch()
-            patch["layout"]["shapes"] = class_performance_epoch_shapes(
-                tensor.steps, tensor.n_classes, epoch=epoch_of(epoch), x_range=x_range_of(step_range)
-            )
-            return patch, dash.no_update
+            # only the epoch moved: the browser moved the dashed markers (moveEpochMarkers); a
+            # Patch would make dcc.Graph recompute every line. Every rebuild draws the markers.
+            return dash.no_update, dash.no_update
         if tensor is None:
             return empty_figure("Choose a series to see precision, recall and F1 per class."), None
         figure = build_class_performance_figure(

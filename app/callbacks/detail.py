@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import ClientsideFunction, Input, Output, Patch, State, ctx
+from dash import ClientsideFunction, Input, Output, State, ctx
 
 from app.callbacks.common import Selection, epoch_of, series_colors, view_tensor, x_range_of
 from app.state import CLASS_METRICS, NORMALIZATION_LABELS, DetailTarget, parse_query
 from components import ids
 from components.charts import GAP_H, GAP_W, METRICS, TILE_H, TILE_W, build_detail_figure, decode_class_click
-from components.figure_style import empty_figure, epoch_line_shape
+from components.figure_style import empty_figure
 from components.matrix_figure import MatrixStyle, decode_click, matrix_geometry
 from data_access.views import detail_values
 
@@ -212,11 +212,8 @@ def register(app: dash.Dash, store: Any) -> None:
         if tensor is None:
             return empty_figure("Choose a series to see its accuracy."), "Overall accuracy"
         if set(ctx.triggered_prop_ids or {}) == {f"{ids.EPOCH_STORE}.data"}:
-            # only the epoch moved: move the dashed line, keep the chart
-            patch = Patch()
-            ep = epoch_of(epoch)
-            patch["layout"]["shapes"] = [epoch_line_shape(ep)] if ep is not None else []
-            return patch, dash.no_update
+            # only the epoch moved: the browser moved the dashed line (moveEpochMarkers)
+            return dash.no_update, dash.no_update
         if not set(target.classes()) <= set(tensor.classes):
             target = DetailTarget()
         normalization = norm if norm in ("true", "pred", "all") else None

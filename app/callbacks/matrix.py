@@ -1,8 +1,9 @@
 """View A: the ConfusionFlow matrix.
 
 The matrix is rebuilt on the *windowed* tensor (only the steps in the selected range), so zooming in
-time gives every step more room. Changing only the epoch moves the marker with a ``Patch`` instead
-of resending the figure.
+time gives every step more room. Changing only the epoch: the browser moves the marker itself
+(``moveEpochMarkers``, see ``app/callbacks/timeline.py``); in the line encoding the grey background
+of that epoch comes as a ``Patch``. Every ``Patch`` restates the marker of the current epoch.
 """
 
 from __future__ import annotations
@@ -156,7 +157,12 @@ def register(app: dash.Dash, store: Any) -> None:
                 if change == "epoch"
                 else colorscale_update(values, style, geometry)
             )
+            if update is not None and change == "epoch" and not update["data"]:
+                # heatmaps: the browser already moved the marker (moveEpochMarkers in assets/);
+                # a Patch would make dcc.Graph recompute the whole figure for one shape
+                return dash.no_update, new_meta, dash.no_update, dash.no_update
             if update is not None:
+                # carries the current epoch marker too: the browser moved it without this figure
                 return apply_update(Patch(), update), new_meta, dash.no_update, dash.no_update
         figure = build_matrix_figure(values, colors, style)
         return figure, new_meta, caption(tensor.n_series, tensor.classes, tensor.steps, normalization), note

@@ -15,7 +15,7 @@ from typing import Any
 
 import dash
 import numpy as np
-from dash import Input, Output, Patch, State, ctx
+from dash import ClientsideFunction, Input, Output, Patch, State, ctx
 
 from app.callbacks.common import Selection, epoch_of, series_colors, view_tensor, x_range_of
 from app.state import format_number, parse_query
@@ -25,6 +25,8 @@ from components.figure_style import empty_figure
 from data_access import metrics
 
 MAX_MARKS = 8
+# figures whose epoch markers the browser moves (each carries a recipe in layout.meta)
+EPOCH_MARKER_GRAPHS = (ids.MATRIX_GRAPH, ids.CLASS_PERF_GRAPH, ids.DETAIL_GRAPH, ids.TIMELINE_GRAPH)
 
 
 # ----------------------------------------------------------------------------- pure helpers
@@ -259,6 +261,17 @@ def register(app: dash.Dash, store: Any) -> None:
             raise dash.exceptions.PreventUpdate
         return epoch, epoch_label(epoch)
 
+    # An epoch move redraws only the markers, in the browser: see moveEpochMarkers in
+    # assets/confusionflow.js for why (and the measurements), epoch_marker_meta for the recipe each
+    # figure carries. The server callbacks of those figures skip epoch-only changes, and each of
+    # their later updates draws the markers of the current epoch.
+    app.clientside_callback(
+        ClientsideFunction(namespace="confusionflow", function_name="moveEpochMarkers"),
+        Input(ids.EPOCH_STORE, "data"),
+        *(State(graph, "id") for graph in EPOCH_MARKER_GRAPHS),
+        prevent_initial_call=True,
+    )
+
     @app.callback(
         Output(ids.TIMELINE_GRAPH, "figure"),
         Input(ids.SELECTION, "data"),
@@ -269,6 +282,8 @@ def register(app: dash.Dash, store: Any) -> None:
     def update_timeline(selection, slots, step_range, epoch):
         sel = Selection.from_store(selection)
         rng, ep = x_range_of(step_range), epoch_of(epoch)
+        if sel.series and set(ctx.triggered_prop_ids or {}) == {f"{ids.EPOCH_STORE}.data"}:
+            raise dash.exceptions.PreventUpdate  # the browser moved the epoch line (moveEpochMarkers)
         if sel.series and only_marks_moved(ctx.triggered_prop_ids):
             # the lines are unchanged: move the band and the epoch line, drop the brush box
             patch = Patch()

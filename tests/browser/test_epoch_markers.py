@@ -1,0 +1,241 @@
+"""Moving the epoch redraws only the markers, in the page, and they stay right afterwards.
+
+The browser moves the dashed markers itself (``moveEpochMarkers``) instead of letting every figure
+be re-plotted; these tests check that the markers land exactly where the server draws them for that
+epoch, that the figures' traces are not recomputed (Plotly keeps its ``calcdata``), and that later
+server updates (gamma, scale, range, line encoding) keep the marker at the selected epoch.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from components.matrix_figure import MatrixStyle, matrix_geometry
+from data_access.writer import LogWriter
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parent.parent.parent
+CLASSES = ["plane", "car", "bird", "cat", "deer"]
+STEPS = list(range(1, 13))
+TIMEOUT = 20_000  # ms; the machine is shared
+GRAPHS = ("matrix-graph", "class-performance-graph", "detail-graph", "timeline-graph")
+# every epoch-marker shape of a graph, as [type, x0, x1, y0, y1, path] (numbers rounded)
+MARKERS = (
+    "(gd.layout.shapes || []).filter(s => s.name === 'epoch-marker').map(s => [s.type, "
+    "...['x0', 'x1', 'y0', 'y1'].map(k => typeof s[k] === 'number' ? Math.round(s[k] * 1e6) / 1e6 : null), "
+    "s.path ? s.path.match(/-?[0-9.]+(e-?[0-9]+)?/g).map(Number) : null])"
+)
+
+
+def write_logs(root: Path) -> None:
+    rng = np.random.default_rng(3)
+    c = len(CLASSES)
+    for run in ("base", "wide"):
+        with LogWriter(root, run, CLASSES) as w:
+            for step in STEPS:
+                counts = rng.integers(0, 12, size=(c, c))
+                counts[np.arange(c), np.arange(c)] += 20 + 4 * step
+                w.add_counts(step, "test", counts)
+
+
+def _conftest():
+    path = str(REPO / "tests" / "conftest.py")
+    for module in list(sys.modules.values()):
+        if getattr(module, "__file__", None) == path:
+            return module
+    raise RuntimeError("tests/conftest.py is not loaded")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory):
+    logdir = tmp_path_factory.mktemp("epoch-logs")
+    write_logs(logdir)
+    cf = _conftest()
+    port = cf.free_port()
+    cache = tmp_path_factory.mktemp("epoch-cache")
+    server = cf.ServerProcess(
+        [sys.executable, "-m", "app", "--logdir", str(logdir), "--port", str(port)]
+        + ["--cache-dir", str(cache), "--poll-seconds", "0"]
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        server.wait(url, timeout=90)
+        yield url
+    finally:
+        server.stop()
+
+
+def wait_figure(page, graph_id: str, condition: str) -> None:
+    page.wait_for_function(
+        f"""() => {{
+            const holder = document.getElementById({graph_id!r});
+            const gd = holder && holder.querySelector('.js-plotly-plot');
+            if (!gd || !gd._fullLayout || !gd.data) return false;
+            try {{ return Boolean({condition}); }} catch (e) {{ return false; }}
+        }}""",
+        timeout=TIMEOUT,
+    )
+
+
+def fig(page, graph_id: str, expression: str):
+    return page.evaluate(
+        f"() => {{ const gd = document.getElementById({graph_id!r}).querySelector('.js-plotly-plot'); "
+        f"return {expression}; }}"
+    )
+
+
+def open_page(page, url: str) -> None:
+    page.goto(url)
+    wait_figure(page, "matrix-graph", "gd.data.length > 0")
+    wait_figure(page, "class-performance-graph", "gd.data.length > 0")
+    wait_figure(page, "detail-graph", "gd.data.length === 2")
+    wait_figure(page, "timeline-graph", "gd.data.length > 1")
+    settle(page)
+
+
+def settle(page) -> None:
+    """Wait until no Dash callback is pending (the page shows the server's last word)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')", timeout=TIMEOUT
+    )
+    time.sleep(0.6)
+
+
+def markers(page) -> dict[str, list]:
+    return {g: fig(page, g, MARKERS) for g in GRAPHS}
+
+
+def go_to_epoch(page, step: int) -> None:
+    """Press "next epoch" until ``step`` is selected (from none: the first step)."""
+    for _ in range(len(STEPS) + 1):
+        if page.locator("#epoch-label").text_content() == f"step {step}":
+            break
+        before = page.locator("#epoch-label").text_content()
+        page.click("#epoch-next")
+        page.wait_for_function(
+            f"() => document.getElementById('epoch-label').textContent !== {before!r}", timeout=TIMEOUT
+        )
+    assert page.locator("#epoch-label").text_content() == f"step {step}"
+    for graph in GRAPHS:
+        wait_figure(page, graph, "gd.layout.shapes.some(s => s.name === 'epoch-marker')")
+    settle(page)
+
+
+def matrix_xs(page) -> list[float]:
+    """x of each segment of the matrix marker path (one per tile column)."""
+    return fig(
+        page,
+        "matrix-graph",
+        "[].concat(...(gd.layout.shapes || []).filter(s => s.name === 'epoch-marker')"
+        ".map(s => [...s.path.matchAll(/M(-?[0-9.]+),/g)].map(m => Number(m[1]))))",
+    )
+
+
+def expected_matrix_xs(n_steps: int, index: int) -> list[float]:
+    geo = matrix_geometry(len(CLASSES), 2, n_steps, MatrixStyle())
+    return [geo.x.start(j) + index for j in range(len(CLASSES) + 1)]
+
+
+def test_epoch_move_redraws_only_the_markers_where_the_server_draws_them(page, app_url):
+    open_page(page, app_url + "?s=base/test&s=wide/test")
+    assert all(m == [] for m in markers(page).values())
+    page.evaluate(
+        f"""() => {{
+            window.__calc = {{}};
+            for (const id of {list(GRAPHS)!r}) {{
+                window.__calc[id] = document.getElementById(id).querySelector('.js-plotly-plot').calcdata;
+            }}
+        }}"""
+    )
+    go_to_epoch(page, 4)
+    moved = markers(page)
+    # no trace was recomputed: Plotly kept each figure's calcdata
+    for graph in GRAPHS:
+        assert fig(page, graph, f"gd.calcdata === window.__calc[{graph!r}]"), graph
+    assert matrix_xs(page) == expected_matrix_xs(len(STEPS), 3)
+    assert len(moved["class-performance-graph"]) == 3  # precision, recall, F1 columns
+    assert moved["detail-graph"] == [["line", 4, 4, 0, 1, None]]
+    assert moved["timeline-graph"] == [["line", 4, 4, 0, 1, None]]
+    # the same page drawn by the server for epoch 4 (a fresh load of the shared URL)
+    page.wait_for_function("() => new URLSearchParams(location.search).get('epoch') === '4'", timeout=TIMEOUT)
+    open_page(page, page.url)
+    assert markers(page) == moved
+    # clearing removes every marker, in the page too
+    page.click("#epoch-clear")
+    for graph in GRAPHS:
+        wait_figure(page, graph, "!gd.layout.shapes.some(s => s.name === 'epoch-marker')")
+
+
+def test_marker_stays_at_the_epoch_after_gamma_scale_and_range_changes(page, app_url):
+    open_page(page, app_url + "?s=base/test&s=wide/test")
+    go_to_epoch(page, 3)
+    want = expected_matrix_xs(len(STEPS), 2)
+    assert matrix_xs(page) == want
+
+    colours = fig(page, "matrix-graph", "JSON.stringify(gd.data.map(t => t.colorscale || null))")
+    page.locator("#matrix-gamma [role='slider']").focus()
+    page.keyboard.press("ArrowLeft")
+    wait_figure(
+        page, "matrix-graph", f"JSON.stringify(gd.data.map(t => t.colorscale || null)) !== {colours!r}"
+    )
+    settle(page)
+    assert matrix_xs(page) == want
+
+    colours = fig(page, "matrix-graph", "JSON.stringify(gd.data.map(t => t.colorscale || null))")
+    page.locator("#matrix-scale label", has_text="log").first.click()
+    wait_figure(
+        page, "matrix-graph", f"JSON.stringify(gd.data.map(t => t.colorscale || null)) !== {colours!r}"
+    )
+    settle(page)
+    assert matrix_xs(page) == want
+
+    # an epoch move after the Patches, then a range change (every view rebuilt) keeps step 5
+    go_to_epoch(page, 5)
+    page.locator("#range-slider [role='slider']").nth(0).focus()
+    page.keyboard.press("ArrowRight")  # steps 2-12: step 5 is the 4th shown
+    page.wait_for_function(
+        "() => document.getElementById('matrix-caption').textContent.includes('steps 2–12')", timeout=TIMEOUT
+    )
+    settle(page)
+    assert page.locator("#epoch-label").text_content() == "step 5"
+    assert matrix_xs(page) == expected_matrix_xs(len(STEPS) - 1, 3)
+    shown = markers(page)
+    assert shown["detail-graph"] == [["line", 5, 5, 0, 1, None]]
+    assert [s[1] for s in shown["timeline-graph"]] == [5]
+    assert len(shown["class-performance-graph"]) == 3
+    # and the server draws the same for this view
+    open_page(page, page.url)
+    assert markers(page) == shown
+
+
+def test_line_encoding_background_and_marker_follow_the_epoch(page, app_url):
+    open_page(page, app_url + "?s=base/test&s=wide/test&enc=lines")
+    # the grey backgrounds' values (float32 from the server, rounded: a Patch sends them as lists)
+    background = (
+        "JSON.stringify(gd._fullData.filter(t => t.type === 'heatmap').map(t => Array.from(t.z || []) "
+        ".map(r => Array.from(r, v => Number.isFinite(v) ? Math.round(v * 1e5) / 1e5 : null))))"
+    )
+    empty = fig(page, "matrix-graph", background)
+    go_to_epoch(page, 2)
+    wait_figure(page, "matrix-graph", f"{background} !== {empty!r}")
+    at_two = fig(page, "matrix-graph", background)
+    go_to_epoch(page, 6)
+    wait_figure(page, "matrix-graph", f"{background} !== {at_two!r}")
+    geo = matrix_geometry(len(CLASSES), 2, len(STEPS), MatrixStyle(encoding="lines"))
+    assert matrix_xs(page) == [geo.x.start(j) + 5 for j in range(len(CLASSES) + 1)]
+    # gamma rebuilds the lines: the marker and the background stay at step 6
+    at_six = fig(page, "matrix-graph", background)
+    page.locator("#matrix-gamma [role='slider']").focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(
+        "() => new URLSearchParams(location.search).get('gamma') === '0.95'", timeout=TIMEOUT
+    )
+    settle(page)
+    assert matrix_xs(page) == [geo.x.start(j) + 5 for j in range(len(CLASSES) + 1)]
+    assert fig(page, "matrix-graph", background) == at_six

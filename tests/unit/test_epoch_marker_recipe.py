@@ -1,0 +1,193 @@
+"""The epoch-marker recipes in ``layout.meta`` reproduce the server's own marker shapes.
+
+The browser draws the markers from the recipe (``epochMarkerShapes`` in assets/confusionflow.js);
+``draw`` below follows that function line by line, so every figure's recipe is checked against the
+shapes the server draws for the same epoch, for every logged step and for epochs between, before
+and after them. The browser tests check the JavaScript itself against the server on a live page.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from components.charts import (
+    build_class_performance_figure,
+    build_detail_figure,
+    build_timeline_figure,
+    class_performance_epoch_meta,
+    class_performance_epoch_shapes,
+    epoch_line_meta,
+)
+from components.colors import PALETTE
+from components.figure_style import EPOCH_MARKER_NAME, EPOCH_META_KEY, epoch_line_shape, epoch_marker_meta
+from components.matrix_figure import (
+    MatrixStyle,
+    _epoch_shapes,
+    build_matrix_figure,
+    colorscale_update,
+    epoch_marker_recipe,
+    matrix_geometry,
+)
+from data_access.metrics import tensor_metrics
+from data_access.tensor import ConfusionTensor, SeriesInfo
+from data_access.views import matrix_values
+
+STEPS = np.array([1.0, 2.0, 5.0, 10.0, 11.0])  # uneven: nearest-step snapping matters
+
+
+def draw(recipe: dict, epoch: float | None) -> list[dict]:
+    """What ``epochMarkerShapes(recipe, epoch)`` in assets/confusionflow.js returns."""
+    if epoch is None or not math.isfinite(epoch):
+        return []
+    if recipe["snap"] is not None:
+        steps = recipe["snap"]
+        if not steps or epoch < steps[0] - 1e-9 or epoch > steps[-1] + 1e-9:
+            return []
+        best = 0
+        for i in range(1, len(steps)):
+            if abs(steps[i] - epoch) < abs(steps[best] - epoch):
+                best = i
+        v = best // max(recipe["bin"], 1)
+    else:
+        vis = recipe["visible"]
+        if vis is not None and (epoch < vis[0] or epoch > vis[1]):
+            return []
+        v = (epoch - recipe["origin"]) * recipe["scale"]
+    at = [o + v for o in recipe["offsets"]]
+    a, b = recipe["span"]
+    base = {"xref": recipe["xref"], "yref": recipe["yref"], "line": dict(recipe["line"]), "layer": "above"}
+    base["name"] = recipe["name"]
+    if recipe["kind"] == "path":
+        y = recipe["axis"] == "y"
+        path = "".join(f"M{a},{c}H{b}" if y else f"M{c},{a}V{b}" for c in at)
+        return [{"type": "path", "path": path, **base}]
+    if recipe["axis"] == "y":
+        return [{"type": "line", "x0": a, "x1": b, "y0": c, "y1": c, **base} for c in at]
+    return [{"type": "line", "x0": c, "x1": c, "y0": a, "y1": b, **base} for c in at]
+
+
+def normalised(shapes: list[dict]) -> list[dict]:
+    """Shapes with path numbers parsed and every number rounded (formatting may differ)."""
+    out = []
+    for s in shapes:
+        s = dict(s)
+        if "path" in s:
+            s["path"] = [round(float(n), 9) for n in re.findall(r"-?[0-9.]+(?:e-?[0-9]+)?", s["path"])]
+        for k in ("x0", "x1", "y0", "y1"):
+            if k in s:
+                s[k] = round(float(s[k]), 9)
+        out.append(s)
+    return out
+
+
+EPOCHS = [None, 0.0, 1.0, 1.4, 1.6, 2.0, 3.4, 3.6, 5.0, 7.5, 9.0, 10.0, 10.6, 11.0, 12.0]
+
+
+def tensor(n_classes: int = 3, n_series: int = 2, steps: np.ndarray = STEPS) -> ConfusionTensor:
+    names = tuple(f"k{i}" for i in range(n_classes))
+    rng = np.random.default_rng(n_classes)
+    counts = rng.integers(0, 20, size=(n_series, len(steps), n_classes, n_classes))
+    series = tuple(SeriesInfo(f"r{i}", "test", names) for i in range(n_series))
+    return ConfusionTensor(counts, np.ones((n_series, len(steps)), bool), steps, names, series)
+
+
+@pytest.mark.parametrize(
+    "style",
+    [
+        MatrixStyle(),
+        MatrixStyle(rotate=True),
+        MatrixStyle(encoding="lines"),
+    ],
+    ids=["heatmap", "rotated", "lines"],
+)
+def test_matrix_recipe_draws_the_servers_marker_for_every_epoch(style):
+    geo = matrix_geometry(3, 2, len(STEPS), style)
+    recipe = epoch_marker_recipe(STEPS, geo)[EPOCH_META_KEY]
+    for epoch in EPOCHS:
+        want = _epoch_shapes(STEPS, MatrixStyle(style.encoding, style.rotate, epoch=epoch), geo)
+        assert normalised(draw(recipe, epoch)) == normalised(want), epoch
+    assert draw(recipe, 5.0) != draw(recipe, 2.0)  # it does move
+
+
+def test_matrix_recipe_follows_averaged_time_columns():
+    steps = np.arange(1.0, 101.0)
+    geo = matrix_geometry(50, 3, 100, MatrixStyle())
+    assert geo.time_bin > 1  # above the brick budget, consecutive steps share a column
+    recipe = epoch_marker_recipe(steps, geo)[EPOCH_META_KEY]
+    assert recipe["bin"] == geo.time_bin
+    for epoch in [1.0, 2.0, 3.0, 50.0, 99.0, 100.0, 100.4, 101.0]:
+        want = _epoch_shapes(steps, MatrixStyle(epoch=epoch), geo)
+        assert normalised(draw(recipe, epoch)) == normalised(want), epoch
+
+
+def test_built_matrix_carries_its_recipe_and_names_its_marker():
+    t = tensor()
+    fig = build_matrix_figure(matrix_values(t), PALETTE, MatrixStyle(epoch=5.0)).to_plotly_json()
+    geo = matrix_geometry(3, 2, len(STEPS), MatrixStyle())
+    assert fig["layout"]["meta"] == epoch_marker_recipe(STEPS, geo)
+    assert [s["name"] for s in fig["layout"]["shapes"]] == [EPOCH_MARKER_NAME]
+    assert normalised(draw(fig["layout"]["meta"][EPOCH_META_KEY], 5.0)) == normalised(fig["layout"]["shapes"])
+
+
+def test_colorscale_update_restates_the_current_marker():
+    # the browser moves markers without updating the server's copy of the figure, so a gamma Patch
+    # must carry the marker of the current epoch or it would bring back an old one
+    t = tensor()
+    style = MatrixStyle(gamma=0.5, epoch=10.0)
+    geo = matrix_geometry(3, 2, len(STEPS), style)
+    update = colorscale_update(matrix_values(t), style, geo)
+    assert update["shapes"] == _epoch_shapes(STEPS, style, geo)
+    assert marker_x(update["shapes"]) == [geo.x.start(j) + 3 for j in range(4)]
+    cleared = colorscale_update(matrix_values(t), MatrixStyle(gamma=0.5), geo)
+    assert cleared["shapes"] == []
+
+
+def marker_x(shapes: list[dict]) -> list[float]:
+    return [float(seg.split(",")[0]) for seg in shapes[0]["path"].split("M")[1:]]
+
+
+@pytest.mark.parametrize("x_range", [None, (2.0, 10.0), (5.0, 5.0), (12.0, 20.0)])
+def test_class_performance_recipe_draws_the_servers_markers(x_range):
+    recipe_meta = class_performance_epoch_meta(STEPS, 4, x_range=x_range)
+    if x_range == (12.0, 20.0):
+        assert recipe_meta == {}  # no step shown: no marker, no recipe
+        return
+    recipe = recipe_meta[EPOCH_META_KEY]
+    for epoch in EPOCHS:
+        want = class_performance_epoch_shapes(STEPS, 4, epoch=epoch, x_range=x_range)
+        assert normalised(draw(recipe, epoch)) == normalised(want), epoch
+
+
+def test_line_recipe_draws_the_detail_and_timeline_marker():
+    recipe = epoch_line_meta()[EPOCH_META_KEY]
+    for epoch in EPOCHS:
+        want = [] if epoch is None else [epoch_line_shape(epoch)]
+        assert normalised(draw(recipe, epoch)) == normalised(want), epoch
+
+
+def test_every_chart_with_an_epoch_marker_carries_a_recipe():
+    t = tensor()
+    m = tensor_metrics(t)
+    labels, colors = ["a", "b"], PALETTE[:2]
+    perf = build_class_performance_figure(m, STEPS, t.classes, labels, colors, epoch=2.0)
+    detail = build_detail_figure(
+        STEPS, m.accuracy, labels, colors, title="acc", y_title="acc", percent=True, epoch=2.0
+    )
+    timeline = build_timeline_figure(STEPS, m.accuracy, colors, epoch=2.0, x_range=(2.0, 10.0))
+    for fig in (perf, detail, timeline):
+        layout = fig.to_plotly_json()["layout"]
+        recipe = layout["meta"][EPOCH_META_KEY]
+        marks = [s for s in layout["shapes"] if s.get("name") == EPOCH_MARKER_NAME]
+        assert normalised(draw(recipe, 2.0)) == normalised(marks)
+    # the timeline's range band is not a marker: the browser keeps it when the epoch moves
+    shapes = timeline.to_plotly_json()["layout"]["shapes"]
+    assert [s["type"] for s in shapes if s.get("name") != EPOCH_MARKER_NAME] == ["rect"]
+
+
+def test_recipe_rejects_unknown_kinds():
+    with pytest.raises(ValueError, match="kind"):
+        epoch_marker_meta(kind="dots", offsets=[0], span=(0, 1), line={})
