@@ -681,15 +681,33 @@ def _class_axis(
     }
 
 
+CHAR_WIDTH = 0.6  # average glyph width of the UI font, in font sizes
+MIN_LABEL_PX = 7
+
+
+def fit_label(name: str, tile_px: int) -> tuple[str, int]:
+    """The text and font size (px) that make ``name`` fit inside a tile ``tile_px`` wide.
+
+    The font shrinks from ``tile_px / 4.5`` (at most 13 px) until the name fits in 90 % of the
+    tile; at the 7 px floor a name that still does not fit is cut with an ellipsis. The axes
+    always carry the full name, so a cut label only has to say which tile is which.
+    """
+    room = 0.9 * tile_px
+    font_px = int(np.clip(tile_px / 4.5, MIN_LABEL_PX, 13))
+    font_px = max(MIN_LABEL_PX, min(font_px, int(room / (CHAR_WIDTH * max(len(name), 1)))))
+    fits = int(room / (CHAR_WIDTH * font_px))
+    text = name if len(name) <= fits else name[: max(fits - 1, 1)] + "…"
+    return text, font_px
+
+
 def _diagonal_annotations(names: Sequence[str], geo: MatrixGeometry, tile_px: int) -> list[dict]:
     """Class names in the diagonal tiles; none when tiles are too small to hold readable text
     (the axes still name every class, and the empty diagonal stays visible)."""
     if tile_px < 24:
         return []
-    font_px = int(np.clip(tile_px / 4.5, 7, 13))
     out = []
     for i, name in enumerate(names):
-        text = name if len(name) <= 14 else name[:13] + "…"
+        text, font_px = fit_label(name, tile_px)
         out.append(
             {
                 "x": geo.x.center(i),

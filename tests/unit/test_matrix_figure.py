@@ -616,3 +616,24 @@ def test_class_names_sit_at_the_centre_of_their_tiles_even_with_two_strips_per_t
     assert list(fig.layout.yaxis.ticktext) == [*CLASSES, "FP"]
     gaps = np.diff(yticks)
     assert np.allclose(gaps[:-1], gaps[0])  # evenly spaced up to the wider gap before the FP row
+
+
+@pytest.mark.parametrize("tile_px", [24, 36, 58, 110])
+@pytest.mark.parametrize("name", ["cat", "T-shirt/top", "large man-made outdoor things"])
+def test_diagonal_labels_fit_inside_their_tile(name: str, tile_px: int):
+    from components.matrix_figure import CHAR_WIDTH, fit_label
+
+    text, font_px = fit_label(name, tile_px)
+    assert 7 <= font_px <= 13
+    assert len(text) * CHAR_WIDTH * font_px <= 0.9 * tile_px
+    # a name is only cut when even the smallest font cannot hold it, and then it says so
+    assert text == name or (text.endswith("…") and name.startswith(text[:-1]))
+    if text != name:
+        assert font_px == 7
+
+
+def test_a_short_label_keeps_the_large_font():
+    from components.matrix_figure import fit_label
+
+    assert fit_label("cat", 110) == ("cat", 13)
+    assert fit_label("T-shirt/top", 58) == ("T-shirt/top", 7)
