@@ -12,7 +12,7 @@ import pandas as pd
 
 from data_access.counting import counts_from_predictions
 from data_access.errors import LogFormatError
-from data_access.importers.tables import Table, encode, first_row_with, sort_labels
+from data_access.importers.tables import Table, codes_to_names, encode, first_row_with, numeric, sort_labels
 from data_access.logformat import MAX_SERIES_CELLS, check_classes, format_step, validate_name
 
 
@@ -333,3 +333,43 @@ def count_groups(
             counts_from_predictions(local, y_true[rows], y_pred[rows], int(b[s + 1] - b[s]), n_classes)
         )
     return tuple(out)
+
+
+@dataclass(frozen=True)
+class KeyedRows:
+    """What both table importers read first: each row's run, fold, step and class indices."""
+
+    run_codes: np.ndarray
+    runs: list[str]
+    fold_codes: np.ndarray
+    folds: list[str]
+    steps: np.ndarray
+    classes: tuple[str, ...]
+    y_true: np.ndarray
+    y_pred: np.ndarray
+
+
+def read_keyed_rows(
+    table: Table,
+    run: str | None,
+    fold: str | None,
+    classes: Sequence[str] | None,
+    *,
+    labels_are_indices: bool,
+) -> KeyedRows:
+    """Run/fold names (column or ``--run``/``--fold`` default), steps and labels, validated."""
+    run_codes, runs = name_column(table, "run", run, "--run")
+    fold_codes, folds = name_column(table, "fold", fold, "--fold")
+    steps = numeric(table, "step", what="step")
+    true_codes, true_labels = codes_to_names(table, "y_true", what="true label")
+    pred_codes, pred_labels = codes_to_names(table, "y_pred", what="predicted label")
+    names, y_true, y_pred = resolve_label_codes(
+        table,
+        true_codes,
+        true_labels,
+        pred_codes,
+        pred_labels,
+        classes,
+        labels_are_indices=labels_are_indices,
+    )
+    return KeyedRows(run_codes, runs, fold_codes, folds, steps, tuple(names), y_true, y_pred)

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from data_access.errors import LogFormatError
-from data_access.importers.common import Grouping, ImportSummary, group_rows, name_column, resolve_label_codes
-from data_access.importers.tables import Table, codes_to_names, numeric, read_table
+from data_access.importers.common import Grouping, ImportSummary, group_rows, read_keyed_rows
+from data_access.importers.tables import Table, numeric, read_table
 from data_access.importers.writing import plan_series, write_planned
 from data_access.logformat import MAX_SERIES_CELLS
 from data_access.writer import LogWriter
@@ -60,21 +60,16 @@ def parse_counts_table(
 ) -> ParsedCounts:
     """Read and validate a counts table without writing anything (see the predictions table for options)."""
     table = read_table(Path(path), required=("step", "y_true", "y_pred", "count"), optional=("run", "fold"))
-    run_codes, runs = name_column(table, "run", run, "--run")
-    fold_codes, folds = name_column(table, "fold", fold, "--fold")
-    steps = numeric(table, "step", what="step")
     values = _count_values(table)
-    true_codes, true_labels = codes_to_names(table, "y_true", what="true label")
-    pred_codes, pred_labels = codes_to_names(table, "y_pred", what="predicted label")
-    names, y_true, y_pred = resolve_label_codes(
-        table,
-        true_codes,
-        true_labels,
-        pred_codes,
-        pred_labels,
-        classes,
-        labels_are_indices=labels_are_indices,
+    rows = read_keyed_rows(table, run, fold, classes, labels_are_indices=labels_are_indices)
+    run_codes, runs, fold_codes, folds, steps = (
+        rows.run_codes,
+        rows.runs,
+        rows.fold_codes,
+        rows.folds,
+        rows.steps,
     )
+    names, y_true, y_pred = rows.classes, rows.y_true, rows.y_pred
     c = len(names)
     grouping = group_rows(
         run_codes, runs, fold_codes, folds, steps, tie_break=y_true * c + y_pred, n_tie=c * c

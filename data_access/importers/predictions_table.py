@@ -25,10 +25,9 @@ from data_access.importers.common import (
     ImportSummary,
     count_groups,
     group_rows,
-    name_column,
-    resolve_label_codes,
+    read_keyed_rows,
 )
-from data_access.importers.tables import Table, codes_to_names, encode_arrow, numeric, read_table
+from data_access.importers.tables import Table, encode_arrow, read_table
 from data_access.importers.writing import plan_series, write_planned
 from data_access.writer import LogWriter
 
@@ -94,20 +93,15 @@ def parse_predictions_table(
     table = read_table(
         Path(path), required=("step", "y_true", "y_pred"), optional=("run", "fold", "instance_id")
     )
-    run_codes, runs = name_column(table, "run", run, "--run")
-    fold_codes, folds = name_column(table, "fold", fold, "--fold")
-    steps = numeric(table, "step", what="step")
-    true_codes, true_labels = codes_to_names(table, "y_true", what="true label")
-    pred_codes, pred_labels = codes_to_names(table, "y_pred", what="predicted label")
-    names, y_true, y_pred = resolve_label_codes(
-        table,
-        true_codes,
-        true_labels,
-        pred_codes,
-        pred_labels,
-        classes,
-        labels_are_indices=labels_are_indices,
+    rows = read_keyed_rows(table, run, fold, classes, labels_are_indices=labels_are_indices)
+    run_codes, runs, fold_codes, folds, steps = (
+        rows.run_codes,
+        rows.runs,
+        rows.fold_codes,
+        rows.folds,
+        rows.steps,
     )
+    names, y_true, y_pred = rows.classes, rows.y_true, rows.y_pred
 
     instance_ids = None
     if "instance_id" in table.columns:
