@@ -9,7 +9,6 @@ are real mouse events at positions computed from the axes.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -18,10 +17,10 @@ import numpy as np
 import pytest
 
 from data_access.writer import LogWriter
+from tests.browser.pages import TIMEOUT, fig, serve_app, wait_figure
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parent.parent.parent
 CLASSES = ["plane", "car", "bird", "cat", "deer", "dog"]
 SUPER = {
     "plane": "vehicle",
@@ -32,7 +31,6 @@ SUPER = {
     "dog": "animal",
 }
 STEPS = list(range(1, 21))
-TIMEOUT = 20_000  # ms; the machine is shared, first draws can be slow
 
 
 def counts_at(step: int, quality: float, size: int) -> np.ndarray:
@@ -71,15 +69,6 @@ def write_logs(root: Path) -> None:
     (broken / "run.json").write_text('{"format": "confusionflow", "classes": ')
 
 
-def _conftest():
-    """tests/conftest.py as loaded by pytest (for its server helper), whatever the import mode."""
-    path = str(REPO / "tests" / "conftest.py")
-    for module in list(sys.modules.values()):
-        if getattr(module, "__file__", None) == path:
-            return module
-    raise RuntimeError("tests/conftest.py is not loaded")
-
-
 @pytest.fixture(scope="module")
 def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("dashboard-logs")
@@ -90,30 +79,8 @@ def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def app_url(logdir: Path, tmp_path_factory: pytest.TempPathFactory):
     """One app process for the module (reused by every test)."""
-    cf = _conftest()
-    port = cf.free_port()
-    cache = tmp_path_factory.mktemp("cache")
-    server = cf.ServerProcess(
-        [
-            sys.executable,
-            "-m",
-            "app",
-            "--logdir",
-            str(logdir),
-            "--port",
-            str(port),
-            "--cache-dir",
-            str(cache),
-            "--poll-seconds",
-            "1",
-        ]
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        server.wait(url, timeout=90)
+    with serve_app(logdir, tmp_path_factory.mktemp("cache"), "--poll-seconds", "1") as url:
         yield url
-    finally:
-        server.stop()
 
 
 # ----------------------------------------------------------------------------- page helpers
@@ -122,29 +89,6 @@ def open_page(page, url: str) -> None:
     page.wait_for_selector(".cf-chip", timeout=TIMEOUT)
     wait_figure(page, "matrix-graph", "gd.data.length > 0")
     wait_figure(page, "timeline-graph", "gd.data.length > 1")
-
-
-def wait_figure(page, graph_id: str, condition: str, timeout: int = TIMEOUT) -> None:
-    """Wait until ``condition`` (JS, with ``gd`` the graph div) holds for a drawn figure."""
-    page.wait_for_function(
-        f"""() => {{
-            const holder = document.getElementById({graph_id!r});
-            const gd = holder && holder.querySelector('.js-plotly-plot');
-            if (!gd || !gd._fullLayout || !gd.data) return false;
-            try {{ return Boolean({condition}); }} catch (e) {{ return false; }}
-        }}""",
-        timeout=timeout,
-    )
-
-
-def fig(page, graph_id: str, expression: str):
-    """Evaluate ``expression`` (JS, with ``gd``) on a graph div."""
-    return page.evaluate(
-        f"""() => {{
-            const gd = document.getElementById({graph_id!r}).querySelector('.js-plotly-plot');
-            return {expression};
-        }}"""
-    )
 
 
 def query(page) -> dict[str, list[str]]:

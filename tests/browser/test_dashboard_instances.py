@@ -2,21 +2,20 @@
 which entered or left it since the previous step, switch series, download the CSV.
 
 Expected ids are computed here from the predictions the test writes, with plain numpy, not with
-``data_access.instances``. The app process is ``create_app`` plus the panel and its callbacks (added
-only if the page does not already have them).
+``data_access.instances``. The app runs as its own process (``python -m app``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from data_access.writer import LogWriter
+from tests.browser.pages import TIMEOUT, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -25,33 +24,6 @@ CAT, DOG, FOX = 0, 1, 2
 STEPS = [1, 2, 3, 4]
 N = 40
 IDS = np.arange(100, 100 + N)
-TIMEOUT = 20_000  # ms; the machine is shared
-
-SERVE = """
-import sys
-from pathlib import Path
-from app.config import Settings
-from app.factory import create_app
-from app.callbacks.instances import register_instance_callbacks
-from components import ids_instances as iid
-from components.instances_panel import instances_panel
-from data_access.store import LogStore
-
-logdir, port, cache = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
-app = create_app(logdir, settings=Settings(cache_dir=cache, poll_seconds=0))
-if not any(iid.INSTANCES_BODY in output for output in app.callback_map):
-    base = app.layout
-
-    def layout():
-        page = base()
-        page.children.append(instances_panel())
-        return page
-
-    app.validation_layout = None  # validated again, now with the panel in it
-    app.layout = layout
-    register_instance_callbacks(app, LogStore(logdir))
-app.run(host="127.0.0.1", port=port, debug=False)
-"""
 
 
 def predictions() -> tuple[np.ndarray, dict[int, np.ndarray]]:
@@ -85,27 +57,10 @@ def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _conftest():
-    """tests/conftest.py as pytest loaded it (for its server functions), whatever the import mode."""
-    path = str(Path(__file__).resolve().parent.parent / "conftest.py")
-    for module in list(sys.modules.values()):
-        if getattr(module, "__file__", None) == path:
-            return module
-    raise RuntimeError("tests/conftest.py is not loaded")
-
-
 @pytest.fixture(scope="module")
 def app_url(logdir: Path, tmp_path_factory: pytest.TempPathFactory):
-    cf = _conftest()
-    port = cf.free_port()
-    cache = tmp_path_factory.mktemp("instance-cache")
-    server = cf.ServerProcess([sys.executable, "-c", SERVE, str(logdir), str(port), str(cache)])
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        server.wait(url, timeout=90)
+    with serve_app(logdir, tmp_path_factory.mktemp("instance-cache"), "--poll-seconds", "0") as url:
         yield url
-    finally:
-        server.stop()
 
 
 def open_page(page, url: str) -> None:

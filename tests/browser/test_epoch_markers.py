@@ -8,7 +8,6 @@ server updates (gamma, scale, range, line encoding) keep the marker at the selec
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -17,13 +16,12 @@ import pytest
 
 from components.matrix_figure import MatrixStyle, matrix_geometry
 from data_access.writer import LogWriter
+from tests.browser.pages import TIMEOUT, fig, serve_app, wait_figure
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parent.parent.parent
 CLASSES = ["plane", "car", "bird", "cat", "deer"]
 STEPS = list(range(1, 13))
-TIMEOUT = 20_000  # ms; the machine is shared
 GRAPHS = ("matrix-graph", "class-performance-graph", "detail-graph", "timeline-graph")
 # every epoch-marker shape of a graph, as [type, x0, x1, y0, y1, path] (numbers rounded)
 MARKERS = (
@@ -44,50 +42,12 @@ def write_logs(root: Path) -> None:
                 w.add_counts(step, "test", counts)
 
 
-def _conftest():
-    path = str(REPO / "tests" / "conftest.py")
-    for module in list(sys.modules.values()):
-        if getattr(module, "__file__", None) == path:
-            return module
-    raise RuntimeError("tests/conftest.py is not loaded")
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory):
     logdir = tmp_path_factory.mktemp("epoch-logs")
     write_logs(logdir)
-    cf = _conftest()
-    port = cf.free_port()
-    cache = tmp_path_factory.mktemp("epoch-cache")
-    server = cf.ServerProcess(
-        [sys.executable, "-m", "app", "--logdir", str(logdir), "--port", str(port)]
-        + ["--cache-dir", str(cache), "--poll-seconds", "0"]
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        server.wait(url, timeout=90)
+    with serve_app(logdir, tmp_path_factory.mktemp("epoch-cache"), "--poll-seconds", "0") as url:
         yield url
-    finally:
-        server.stop()
-
-
-def wait_figure(page, graph_id: str, condition: str) -> None:
-    page.wait_for_function(
-        f"""() => {{
-            const holder = document.getElementById({graph_id!r});
-            const gd = holder && holder.querySelector('.js-plotly-plot');
-            if (!gd || !gd._fullLayout || !gd.data) return false;
-            try {{ return Boolean({condition}); }} catch (e) {{ return false; }}
-        }}""",
-        timeout=TIMEOUT,
-    )
-
-
-def fig(page, graph_id: str, expression: str):
-    return page.evaluate(
-        f"() => {{ const gd = document.getElementById({graph_id!r}).querySelector('.js-plotly-plot'); "
-        f"return {expression}; }}"
-    )
 
 
 def open_page(page, url: str) -> None:
