@@ -21,9 +21,8 @@ from tests.service.conftest import (
 pytestmark = [pytest.mark.service, pytest.mark.browser]
 
 
-def test_four_gunicorn_workers_serve_the_page_and_agree(
-    start_server, page, logdir: Path, tmp_path: Path
-) -> None:
+def start_gunicorn(start_server, env: dict[str, str], workers: int = 4):
+    """gunicorn serving ``app.wsgi:application`` on a free port; returns the process and base URL."""
     port = free_port()
     proc = start_server(
         [
@@ -32,16 +31,25 @@ def test_four_gunicorn_workers_serve_the_page_and_agree(
             "gunicorn",
             "app.wsgi:application",
             "--workers",
-            "4",
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
             "--timeout",
             "120",
         ],  # fmt: skip
-        env=app_env(logdir, tmp_path / "cache", POLL_SECONDS="0", ALLOW_UPLOAD="1"),
+        env=env,
     )
     base = f"http://127.0.0.1:{port}/"
     proc.wait(base + "healthz", timeout=120)
+    return proc, base
+
+
+def test_four_gunicorn_workers_serve_the_page_and_agree(
+    start_server, page, logdir: Path, tmp_path: Path
+) -> None:
+    proc, base = start_gunicorn(
+        start_server, env=app_env(logdir, tmp_path / "cache", POLL_SECONDS="0", ALLOW_UPLOAD="1")
+    )
 
     # Every worker answers healthz with the same view of the log folder.
     def four_workers_seen() -> dict[int, dict]:
@@ -92,24 +100,7 @@ def test_four_gunicorn_workers_serve_the_bundled_demo_logs_read_only(
 
     before = {p: p.stat().st_mtime_ns for p in DEMO_LOGDIR.rglob("*")}
     expected = [s.key for s in LogStore(DEMO_LOGDIR).list_series()]
-    port = free_port()
-    proc = start_server(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "app.wsgi:application",
-            "--workers",
-            "4",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "120",
-        ],  # fmt: skip
-        env=app_env(DEMO_LOGDIR, tmp_path / "cache", POLL_SECONDS="0"),
-    )
-    base = f"http://127.0.0.1:{port}/"
-    proc.wait(base + "healthz", timeout=120)
+    proc, base = start_gunicorn(start_server, env=app_env(DEMO_LOGDIR, tmp_path / "cache", POLL_SECONDS="0"))
     status, body = http_json(base + "healthz")
     assert status == 200 and body["series_keys"] == expected and body["problems"] == []
 
