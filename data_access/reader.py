@@ -355,6 +355,16 @@ def _read_step_labels(path: Path, n_classes: int) -> tuple[np.ndarray, np.ndarra
     )
 
 
+def checked_step_files(pred_dir: Path, n_classes: int) -> list[tuple[float, Path]]:
+    """The fold's step files, refusing an empty fold or one too large to count in memory."""
+    files = list_step_files(pred_dir)
+    if not files:
+        raise LogFormatError(pred_dir, "holds no step-<number>.parquet file")
+    if len(files) * n_classes * n_classes > lf.MAX_SERIES_CELLS:
+        raise LogFormatError(pred_dir, f"{len(files)} steps of {n_classes} classes exceed the memory limit")
+    return files
+
+
 def list_step_files(pred_dir: Path) -> list[tuple[float, Path]]:
     """``(step, path)`` of a predictions folder sorted by step; warns about leftovers, refuses duplicates."""
 
@@ -396,11 +406,7 @@ def read_predictions_dir(pred_dir: str | Path, n_classes: int) -> tuple[np.ndarr
     bincount.
     """
     pred_dir = Path(pred_dir)
-    files = list_step_files(pred_dir)
-    if not files:
-        raise LogFormatError(pred_dir, "holds no step-<number>.parquet file")
-    if len(files) * n_classes * n_classes > lf.MAX_SERIES_CELLS:
-        raise LogFormatError(pred_dir, f"{len(files)} steps of {n_classes} classes exceed the memory limit")
+    files = checked_step_files(pred_dir, n_classes)
     counts = np.zeros((len(files), n_classes, n_classes), dtype=np.int64)
     for i, (_, path) in enumerate(files):
         counts[i] = read_step_counts(path, n_classes)
@@ -443,15 +449,21 @@ def series_from_run(run_file: RunFile, source: lf.FoldSource) -> SeriesCounts:
     return SeriesCounts(info=info, steps=steps, counts=counts)
 
 
-def read_series(logdir: str | Path, run: str, fold: str) -> SeriesCounts:
-    """One series (run + fold) as validated ``SeriesCounts``; LogFormatError if anything is wrong."""
+def _run_and_fold(logdir: str | Path, run: str, fold: str) -> tuple[RunFile, lf.FoldSource | None]:
+    """The run's file and the fold's source (None if the run has no such fold); a bad fold name
+    is a LogFormatError on the run's folder."""
     run_file = read_run(logdir, run)
     try:
-        source = fold_source(logdir, run, fold)
+        return run_file, fold_source(logdir, run, fold)
+    except LogFormatError:
+        raise
     except ValueError as e:
-        if isinstance(e, LogFormatError):
-            raise
         raise LogFormatError(run_file.path.parent, str(e)) from None
+
+
+def read_series(logdir: str | Path, run: str, fold: str) -> SeriesCounts:
+    """One series (run + fold) as validated ``SeriesCounts``; LogFormatError if anything is wrong."""
+    run_file, source = _run_and_fold(logdir, run, fold)
     if source is None:
         raise LogFormatError(run_file.path.parent, f"run {run!r} has no fold {fold!r}")
     return series_from_run(run_file, source)
@@ -463,13 +475,7 @@ def read_instances(logdir: str | Path, run: str, fold: str, step: float) -> pd.D
     Columns: ``instance_id``, ``y_true`` and ``y_pred`` (int64 class indices), and ``scores``
     (one float32 array of C values per row) when the writer stored them.
     """
-    run_file = read_run(logdir, run)
-    try:
-        source = fold_source(logdir, run, fold)
-    except ValueError as e:
-        if isinstance(e, LogFormatError):
-            raise
-        raise LogFormatError(run_file.path.parent, str(e)) from None
+    run_file, source = _run_and_fold(logdir, run, fold)
     if source is None or source.kind != "predictions":
         return None
     try:

@@ -27,8 +27,8 @@ from data_access.cache import ArrayCache
 from data_access.errors import LoadProblem, LogFormatError
 from data_access.reader import (
     RunFile,
+    checked_step_files,
     fold_source,
-    list_step_files,
     parse_counts_bytes,
     parse_counts_tail,
     read_file_bytes,
@@ -361,11 +361,7 @@ class LogStore:
         return steps, counts, end, lines, crc
 
     def _parse_predictions(self, pred_dir: Path, c: int) -> tuple[np.ndarray, np.ndarray]:
-        files = list_step_files(pred_dir)
-        if not files:
-            raise LogFormatError(pred_dir, "holds no step-<number>.parquet file")
-        if len(files) * c * c > lf.MAX_SERIES_CELLS:
-            raise LogFormatError(pred_dir, f"{len(files)} steps of {c} classes exceed the memory limit")
+        files = checked_step_files(pred_dir, c)
         counts = np.zeros((len(files), c, c), dtype=np.int64)
         reused = 0
         for i, (_, path) in enumerate(files):
