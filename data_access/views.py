@@ -198,3 +198,14 @@ def support_at(tensor: ConfusionTensor, step: float | None = None) -> tuple[np.n
     last_steps = sorted({float(tensor.steps[i]) for i in last[logged]})
     label = "last step" if len(last_steps) != 1 else f"last step ({last_steps[0]:g})"
     return out, label
+
+
+def fold_sizes_differ(tensor: ConfusionTensor, tolerance: float = 0.1) -> bool:
+    """Whether the series hold clearly different numbers of instances (median over their logged
+    steps), e.g. a 60,000-image train fold beside a 10,000-image test fold. Absolute counts would
+    then compare the folds' sizes more than their confusion, so a first view should be relative.
+    """
+    totals = metrics.totals(tensor.counts)  # (S, T)
+    typical = np.array([np.median(t[m]) for t, m in zip(totals, tensor.mask, strict=True) if m.any()])
+    typical = typical[typical > 0]
+    return typical.size > 1 and bool(typical.max() > (1 + tolerance) * typical.min())

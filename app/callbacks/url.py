@@ -14,11 +14,13 @@ from typing import Any
 import dash
 from dash import ClientsideFunction, Input, Output, State
 
-from app.callbacks.common import Selection, epoch_of, x_range_of
+from app.callbacks.common import Selection, epoch_of, load_series, x_range_of
+from app.callbacks.series import default_series
 from app.state import DetailTarget as Target
 from app.state import ViewState, clamp_gamma, parse_query, to_query
 from components import ids
 from components.options import ABSOLUTE, ENCODINGS, NORMALIZATIONS, SCALES
+from data_access.views import fold_sizes_differ
 
 
 def controls_from_query(search: str | None) -> tuple[str, list[str], str, str, float, list[str]]:
@@ -33,6 +35,14 @@ def controls_from_query(search: str | None) -> tuple[str, list[str], str, str, f
         s.gamma,
         class_opts,
     )
+
+
+def first_view_normalization(store: Any) -> str:
+    """Values shown on a fresh page (no series in the URL): the first run's folds, relative to the
+    true class when those folds differ in size (a train fold six times the test fold would
+    otherwise set the colour scale alone), absolute counts otherwise."""
+    tensor, _ = load_series(store, default_series(store.list_series()))
+    return "true" if tensor is not None and fold_sizes_differ(tensor) else ABSOLUTE
 
 
 def state_from_controls(
@@ -64,7 +74,7 @@ def state_from_controls(
     )
 
 
-def register(app: dash.Dash, store: Any) -> None:  # noqa: ARG001 - same signature as the other views
+def register(app: dash.Dash, store: Any) -> None:
     @app.callback(
         Output(ids.URL_STATE, "data"),
         Output(ids.ENCODING, "value"),
@@ -77,7 +87,10 @@ def register(app: dash.Dash, store: Any) -> None:  # noqa: ARG001 - same signatu
         State(ids.URL, "search"),
     )
     def on_url_load(_pathname, search):
-        return (search or "", *controls_from_query(search))
+        encoding, rotate, normalization, scale, gamma, class_opts = controls_from_query(search)
+        if not parse_query(search).series:
+            normalization = first_view_normalization(store)
+        return (search or "", encoding, rotate, normalization, scale, gamma, class_opts)
 
     @app.callback(
         Output(ids.URL_QUERY, "data"),

@@ -174,6 +174,9 @@ def test_page_opens_with_first_runs_folds_and_lists_broken_logs(page, app_url):
     assert detail_title(page).startswith("Overall accuracy")
     wait_query(page, "s", "dense/test")
     assert query(page)["s"] == ["dense/test", "dense/train"]
+    # train holds 3x the instances of test: the first view compares them relative to the true class
+    wait_query(page, "norm", "true")
+    assert page.locator("#matrix-normalization label.selected").text_content() == "% of true class (row)"
     # the broken run is named in a collapsible alert, never a traceback
     alert = page.locator("#load-problems details")
     assert "1 log could not be loaded" in alert.locator("summary").text_content()

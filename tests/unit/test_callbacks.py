@@ -21,6 +21,7 @@ from app.callbacks.common import Selection, series_colors, shape_tensor, view_te
 from app.state import DetailTarget, parse_query, to_query
 from components import ids
 from components.colors import PALETTE
+from components.options import ABSOLUTE
 from data_access.store import LogStore
 from data_access.views import detail_values, long_counts, support_at
 from data_access.writer import LogWriter
@@ -492,3 +493,16 @@ def test_tensor_memo_is_bounded_by_bytes(store):
         memo.put(("k", i), (tensor, problems))
     assert memo.get(("k", 4)) is not None and memo.get(("k", 3)) is not None
     assert memo.get(("k", 0)) is None  # evicted: three tensors would exceed the byte bound
+
+
+# ----------------------------------------------------------------------------- first view
+def test_a_fresh_page_compares_folds_of_different_sizes_relatively(store, tmp_path):
+    # alpha's train fold holds twice the instances of its test fold: absolute counts would compare
+    # sizes, so the first view opens relative to the true class
+    assert url_cb.first_view_normalization(store) == "true"
+    with LogWriter(tmp_path, "same", CLASSES) as w:
+        for step in (1, 2):
+            w.add_counts(step, "test", counts_at(step))
+            w.add_counts(step, "val", counts_at(step))
+    assert url_cb.first_view_normalization(LogStore(tmp_path)) == ABSOLUTE
+    assert url_cb.first_view_normalization(LogStore(tmp_path / "empty")) == ABSOLUTE

@@ -127,3 +127,25 @@ def test_values_after_class_selection_recompute_fn_fp(tensor: ConfusionTensor) -
 def test_unknown_normalization_rejected(tensor: ConfusionTensor) -> None:
     with pytest.raises(ValueError, match="unknown normalization"):
         matrix_values(tensor, "row")  # type: ignore[arg-type]
+
+
+def _sized(sizes: dict[str, list[int]]) -> ConfusionTensor:
+    """Series whose every step holds the given number of instances (all on the diagonal of class a);
+    a size of 0 is a step the series did not log."""
+    items = []
+    for fold, per_step in sizes.items():
+        steps = [float(i + 1) for i, n in enumerate(per_step) if n]
+        counts = np.zeros((len(steps), 3, 3), dtype=np.int64)
+        counts[:, 0, 0] = [n for n in per_step if n]
+        items.append(SeriesCounts(SeriesInfo("r", fold, ("a", "b", "c")), np.asarray(steps), counts))
+    return ConfusionTensor.from_series(items)
+
+
+def test_fold_sizes_differ_compares_typical_fold_sizes() -> None:
+    from data_access.views import fold_sizes_differ
+
+    assert fold_sizes_differ(_sized({"train": [600, 600, 600], "test": [100, 100, 100]}))
+    assert not fold_sizes_differ(_sized({"test": [100, 100, 100], "val": [105, 95, 100]}))  # within 10 %
+    assert not fold_sizes_differ(_sized({"test": [100, 100, 100]}))  # one series: nothing to compare
+    # an unlogged step is not a size of 0, and one odd step does not move the median
+    assert not fold_sizes_differ(_sized({"a": [100, 0, 100, 100], "b": [100, 100, 400, 100]}))
