@@ -1,8 +1,8 @@
-"""Headless Debian Chromium for the browser benchmarks: where it is and how it is started.
+"""Headless Debian Chromium for the browser tests and benchmarks: where it is and how it is started.
 
 The flags keep Chromium off the network (no background, component-update or sync traffic) so a
 benchmark touches only 127.0.0.1; Playwright's ``launch`` gives each run a fresh, empty profile.
-The test fixtures in ``tests/conftest.py`` start it the same way.
+The test fixtures in ``tests/conftest.py`` use these too.
 """
 
 from __future__ import annotations

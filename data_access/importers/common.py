@@ -348,6 +348,18 @@ class KeyedRows:
     y_true: np.ndarray
     y_pred: np.ndarray
 
+    def group(self, *, tie_break: np.ndarray | None = None, n_tie: int = 1) -> Grouping:
+        """These rows grouped by (run, fold, step); see :func:`group_rows`."""
+        return group_rows(
+            self.run_codes,
+            self.runs,
+            self.fold_codes,
+            self.folds,
+            self.steps,
+            tie_break=tie_break,
+            n_tie=n_tie,
+        )
+
 
 def read_keyed_rows(
     table: Table,

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from data_access.errors import LogFormatError
-from data_access.importers.common import Grouping, ImportSummary, group_rows, read_keyed_rows
+from data_access.importers.common import Grouping, ImportSummary, read_keyed_rows
 from data_access.importers.tables import Table, numeric, read_table
 from data_access.importers.writing import plan_series, write_planned
 from data_access.logformat import MAX_SERIES_CELLS
@@ -62,18 +62,9 @@ def parse_counts_table(
     table = read_table(Path(path), required=("step", "y_true", "y_pred", "count"), optional=("run", "fold"))
     values = _count_values(table)
     rows = read_keyed_rows(table, run, fold, classes, labels_are_indices=labels_are_indices)
-    run_codes, runs, fold_codes, folds, steps = (
-        rows.run_codes,
-        rows.runs,
-        rows.fold_codes,
-        rows.folds,
-        rows.steps,
-    )
-    names, y_true, y_pred = rows.classes, rows.y_true, rows.y_pred
+    names, steps, y_true, y_pred = rows.classes, rows.steps, rows.y_true, rows.y_pred
     c = len(names)
-    grouping = group_rows(
-        run_codes, runs, fold_codes, folds, steps, tie_break=y_true * c + y_pred, n_tie=c * c
-    )
+    grouping = rows.group(tie_break=y_true * c + y_pred, n_tie=c * c)
     if grouping.duplicate is not None:
         a, b = grouping.duplicate
         run_name, fold_name = grouping.series_names[grouping.series_of_row(b)]

@@ -24,7 +24,6 @@ from data_access.importers.common import (
     Grouping,
     ImportSummary,
     count_groups,
-    group_rows,
     read_keyed_rows,
 )
 from data_access.importers.tables import Table, encode_arrow, read_table
@@ -94,21 +93,12 @@ def parse_predictions_table(
         Path(path), required=("step", "y_true", "y_pred"), optional=("run", "fold", "instance_id")
     )
     rows = read_keyed_rows(table, run, fold, classes, labels_are_indices=labels_are_indices)
-    run_codes, runs, fold_codes, folds, steps = (
-        rows.run_codes,
-        rows.runs,
-        rows.fold_codes,
-        rows.folds,
-        rows.steps,
-    )
-    names, y_true, y_pred = rows.classes, rows.y_true, rows.y_pred
+    names, steps, y_true, y_pred = rows.classes, rows.steps, rows.y_true, rows.y_pred
 
     instance_ids = None
     if "instance_id" in table.columns:
         inst_codes, inst_values = encode_arrow(table, "instance_id", what="instance id")
-        grouping = group_rows(
-            run_codes, runs, fold_codes, folds, steps, tie_break=inst_codes, n_tie=len(inst_values)
-        )
+        grouping = rows.group(tie_break=inst_codes, n_tie=len(inst_values))
         if grouping.duplicate is not None:
             a, b = grouping.duplicate
             run_name, fold_name = grouping.series_names[grouping.series_of_row(b)]
@@ -119,7 +109,7 @@ def parse_predictions_table(
             )
         instance_ids = _instance_ids(table)
     else:
-        grouping = group_rows(run_codes, runs, fold_codes, folds, steps)
+        grouping = rows.group()
 
     counts = count_groups(grouping, y_true, y_pred, len(names))
     return ParsedPredictions(
