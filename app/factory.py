@@ -11,7 +11,7 @@ from pathlib import Path
 import dash
 import flask
 
-from app import health, jobs
+from app import delivery, health, jobs
 from app.callbacks import register_all
 from app.config import REPO_ROOT, Settings, normalize_prefix
 from components.import_panel import MAX_UPLOAD_BYTES
@@ -55,12 +55,16 @@ def create_app(
         url_base_pathname=url_base_pathname,
         requests_pathname_prefix=requests_pathname_prefix,
         assets_folder=str(ASSETS),
+        assets_ignore=delivery.ASSETS_IGNORE,
         serve_locally=True,
         title=TITLE,
         update_title=None,
         suppress_callback_exceptions=False,
         background_callback_manager=jobs.make_background_manager(settings),
     )
+
+    # The plotly.js bundle from assets/, compression (on our own server) and cache lifetimes.
+    delivery.configure_delivery(app, ASSETS, compress=server is None)
 
     def serve_layout():
         # A function, so a reload lists series added since start-up.

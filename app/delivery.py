@@ -1,0 +1,118 @@
+"""How the page reaches the browser: the vendored plotly.js bundle, compression and cache lifetimes.
+
+* **plotly.js.** ``dcc.Graph`` draws with ``window.Plotly`` when a bundle is already on the page and
+  otherwise fetches Dash's full ``plotly.min.js`` (4.8 MB) only after the layout has arrived. The
+  app needs three trace types (heatmap, scatter, bar), all in plotly.js's official *cartesian*
+  bundle (1.5 MB) of the same version as the plotly Python package's: it is vendored in
+  ``assets/vendor/`` (origin, version and how to update it: ``docs/plotly-bundle.md``) and loaded
+  with a ``defer`` script tag, so the browser downloads it alongside Dash's own scripts and runs it
+  after them, while the layout is being requested. ``assets/plotly_bundle_url.js`` points
+  ``dcc.Graph``'s fallback URL at the same file, so a graph that mounts before the bundle has run
+  waits for this bundle instead of fetching the full one.
+* **Compression** (flask-compress) of every text response: brotli, gzip for older clients. Level 2 /
+  1: a 4 MB figure costs ~40 ms to compress; higher levels cost 4-10x that for 10-20 % fewer bytes.
+  Only on a server the app owns; a host portal chooses its own.
+* **Cache lifetimes.** Fingerprinted URLs (Dash's component scripts ``….v4_4_1m….js``, assets with a
+  ``?m=``/``?v=`` query) are ``immutable`` for a year: a returning visit asks for none of them. The
+  page, the layout and the callback graph are ``no-cache`` with a content ETag (a returning visit
+  revalidates them and gets ``304 Not Modified`` while nothing changed); callback answers
+  ``no-store``.
+
+Shapes: nothing here touches data; every function takes the Dash app or a Flask response.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import dash
+import flask
+from dash.fingerprint import check_fingerprint
+from flask_compress import Compress
+
+# The vendored plotly.js: file name inside assets/ and the version in its header. Update both with
+# the plotly Python package (docs/plotly-bundle.md); tests/unit/test_plotly_bundle.py checks they agree.
+PLOTLY_BUNDLE = "vendor/plotly-cartesian-4.1.1.min.js"
+PLOTLY_BUNDLE_VERSION = "4.1.1"
+# Dash would otherwise add every .js under assets/ as a blocking script tag; the bundle gets its own.
+ASSETS_IGNORE = r"^plotly-cartesian-[0-9.]+\.min\.js$"
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"
+NO_STORE = "no-store"
+COMPRESSION = {
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    "COMPRESS_ALGORITHM_STREAMING": ["br", "deflate"],
+    "COMPRESS_BR_LEVEL": 2,
+    "COMPRESS_LEVEL": 1,
+    "COMPRESS_DEFLATE_LEVEL": 1,
+    "COMPRESS_MIN_SIZE": 500,
+}
+_HEADER_VERSION = re.compile(rb"plotly\.js \(cartesian - minified\) v(\d+\.\d+\.\d+)")
+
+
+def bundle_version(path: Path) -> str:
+    """The plotly.js version written in the header comment of the bundle at ``path``."""
+    with path.open("rb") as f:
+        found = _HEADER_VERSION.search(f.read(400))
+    if not found:
+        raise ValueError(f"{path} does not start with a plotly.js cartesian bundle header")
+    return found.group(1).decode()
+
+
+def bundle_fingerprint(path: Path) -> str:
+    """First 12 hex digits of the bundle's SHA-256: its URL's ``?v=``, new whenever the file changes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+
+
+def configure_delivery(app: dash.Dash, assets_folder: Path, *, compress: bool) -> None:
+    """Add the plotly.js script tag, compression (if ``compress``) and cache headers to ``app``.
+
+    Call after ``dash.Dash(..., assets_ignore=ASSETS_IGNORE)``, before the first request.
+    """
+    bundle = assets_folder / PLOTLY_BUNDLE
+    url = app.get_asset_url(PLOTLY_BUNDLE) + "?v=" + bundle_fingerprint(bundle)
+    app.config.external_scripts.append({"src": url, "defer": "defer", "data-plotly-bundle": "cartesian"})
+    server = app.server
+    if compress:
+        for key, value in COMPRESSION.items():
+            server.config.setdefault(key, value)
+        # Dash serves assets through a blueprint: answer conditional requests for them too.
+        static = [name for name in server.view_functions if name.endswith(".static")]
+        server.config.setdefault("COMPRESS_STREAMING_ENDPOINT_CONDITIONAL", ["static", *static])
+        Compress(server)  # registered first, so it runs after the cache headers below are set
+    prefix = app.config.routes_pathname_prefix
+    assets_path = prefix + app.config.assets_url_path.strip("/") + "/"
+    server.after_request(lambda response: cache_headers(response, prefix, assets_path))
+
+
+def cache_headers(response: flask.Response, prefix: str, assets_path: str) -> flask.Response:
+    """Set ``Cache-Control`` (and a content ETag for the page and Dash's JSON) on the app's responses.
+
+    ``prefix``: the app's route prefix (``/`` or ``/cf/``); responses outside it (a host portal's own
+    pages) are left alone. ``assets_path``: where ``assets/`` is served (``/cf/assets/``).
+    """
+    request = flask.request
+    path = request.path
+    rest = path[len(prefix) :]
+    if not path.startswith(prefix) or rest.startswith("healthz"):
+        return response  # a host portal's page, or the health check (it sets its own headers)
+    if request.method not in ("GET", "HEAD"):
+        response.headers["Cache-Control"] = NO_STORE
+        return response
+    if response.status_code not in (200, 304):
+        return response
+    if rest.startswith("_dash-component-suites/"):
+        fingerprinted = check_fingerprint(rest)[1]
+        response.headers["Cache-Control"] = IMMUTABLE if fingerprinted else REVALIDATE
+    elif path.startswith(assets_path) or rest == "_favicon.ico":
+        versioned = "m" in request.args or "v" in request.args
+        response.headers["Cache-Control"] = IMMUTABLE if versioned else REVALIDATE
+    elif response.mimetype in ("text/html", "application/json") and not response.is_streamed:
+        response.headers["Cache-Control"] = REVALIDATE
+        if response.status_code == 200 and not response.get_etag()[0]:
+            response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:20], weak=True)
+            response.make_conditional(request)
+    return response
