@@ -44,7 +44,7 @@ REVALIDATE = "no-cache"
 NO_STORE = "no-store"
 COMPRESSION = {
     "COMPRESS_ALGORITHM": ["br", "gzip"],
-    "COMPRESS_ALGORITHM_STREAMING": ["br", "deflate"],
+    "COMPRESS_ALGORITHM_STREAMING": ["br", "gzip"],
     "COMPRESS_BR_LEVEL": 2,
     "COMPRESS_LEVEL": 1,
     "COMPRESS_DEFLATE_LEVEL": 1,
