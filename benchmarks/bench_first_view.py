@@ -203,6 +203,17 @@ class Board(Dashboard):
         )
         return Load(settled, matrix, before, wire, body, network, total, largest)
 
+    def range_change(self, lo: int, hi: int):
+        """``bench_browser``'s range change, once the slider shows the current range's right end
+        (slider values are step indices: the end before the move is step ``hi + 1``, index ``hi``)."""
+        self.page.wait_for_function(
+            """(hi) => { const t = document.querySelector("#range-slider [aria-label='Maximum']");
+                return t && t.getAttribute('aria-valuenow') === String(hi); }""",
+            arg=hi,
+            timeout=TIMEOUT_MS,
+        )
+        return super().range_change(lo, hi)
+
     def settled_after_input(self) -> float:
         settled = self.quiet()
         t0 = self.page.evaluate("() => window.__cf.t0")
@@ -351,6 +362,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             for c in args.classes:
                 t0 = time.monotonic()
                 results.append(run_case(browser, Path(tmp), c, args.series, args.steps, args.repeat))
+                print(
+                    report(results, args, started, load, "?"), file=sys.stderr, flush=True
+                )  # partial results
                 print(
                     f"<!-- {c} classes done in {time.monotonic() - t0:.0f} s -->", file=sys.stderr, flush=True
                 )
