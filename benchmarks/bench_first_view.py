@@ -203,16 +203,14 @@ class Board(Dashboard):
         )
         return Load(settled, matrix, before, wire, body, network, total, largest)
 
-    def range_change(self, lo: int, hi: int):
-        """``bench_browser``'s range change, once the slider shows the current range's right end
-        (slider values are step indices: the end before the move is step ``hi + 1``, index ``hi``)."""
-        self.page.wait_for_function(
-            """(hi) => { const t = document.querySelector("#range-slider [aria-label='Maximum']");
-                return t && t.getAttribute('aria-valuenow') === String(hi); }""",
-            arg=hi,
-            timeout=TIMEOUT_MS,
+    def range_step_left(self):
+        """``bench_browser``'s range change from wherever the slider is: its right handle one step
+        left. Slider values are step indices (step = index + 1 for steps 1..T)."""
+        lo_index, hi_index = self.page.evaluate(
+            """() => [...document.querySelectorAll("#range-slider [role='slider']")]
+                .map(t => Number(t.getAttribute('aria-valuenow')))"""
         )
-        return super().range_change(lo, hi)
+        return super().range_change(lo_index + 1, hi_index)
 
     def settled_after_input(self) -> float:
         settled = self.quiet()
@@ -234,6 +232,15 @@ class Board(Dashboard):
             ]
         )
         return self.settled_after_input()
+
+
+def attempt(action) -> float:
+    """``action()``'s ms, or NaN (reported as failed) if the page never reached the expected state."""
+    try:
+        return action()
+    except Exception as e:  # noqa: BLE001 - one stuck interaction must not lose the whole run
+        print(f"<!-- failed: {str(e).splitlines()[0][:300]} -->", file=sys.stderr, flush=True)
+        return float("nan")
 
 
 def new_context(browser):
@@ -273,7 +280,7 @@ def run_case(browser, root: Path, n_classes: int, n_series: int, n_steps: int, r
                 board = Board(context, url, len(shown))  # same profile: the returning visitor
                 returning.append(board.load())
                 if i:
-                    adds.append(board.add_series(added.replace("/", " / ")))
+                    adds.append(attempt(lambda b=board: b.add_series(added.replace("/", " / "))))
                 board.close()
             finally:
                 context.close()
@@ -282,12 +289,10 @@ def run_case(browser, root: Path, n_classes: int, n_series: int, n_steps: int, r
             board = Board(context, url, len(shown))
             board.load()
             ranges, epochs = [], []
+            for _ in range(repeat):
+                ranges.append(attempt(lambda: (board.range_step_left(), board.settled_after_input())[1]))
             for i in range(1, repeat + 1):
-                board.range_change(1, n_steps - i)
-                ranges.append(board.settled_after_input())
-            for i in range(1, repeat + 1):
-                board.epoch_move(i)
-                epochs.append(board.settled_after_input())
+                epochs.append(attempt(lambda i=i: (board.epoch_move(i), board.settled_after_input())[1]))
             board.close()
         finally:
             context.close()
@@ -300,7 +305,9 @@ def run_case(browser, root: Path, n_classes: int, n_series: int, n_steps: int, r
 
 
 def med(values: Sequence[float]) -> float:
-    return statistics.median(values)
+    """Median of the runs that finished (NaN: none did)."""
+    done = [v for v in values if v == v]
+    return statistics.median(done) if done else float("nan")
 
 
 def report(results: list[CaseResult], args, started: str, load: str, plotly_js: str) -> str:
