@@ -65,7 +65,7 @@ from components.figure_style import (
     epoch_marker_meta,
     format_step,
 )
-from data_access.metrics import FN_FP_DENOMINATORS
+from components.wording import FN_FP_DENOMINATORS
 from data_access.views import MatrixValues
 
 Encoding = Literal["heatmap", "lines"]

@@ -22,6 +22,8 @@ from typing import Literal
 
 import numpy as np
 
+from data_access.vocabulary import format_step  # noqa: F401 - steps in file names are written this way
+
 FORMAT_NAME = "confusionflow-dash-log"
 FORMAT_VERSION = 1
 
@@ -100,13 +102,6 @@ def validate_step(step: object) -> float:
     if abs(value) > MAX_EXACT_STEP:
         raise ValueError(f"step {step!r} is too large (at most 2**53)")
     return value
-
-
-def format_step(step: float) -> str:
-    """Text of a step in file names and messages: ``3`` for integral steps, else ``repr`` (``0.5``)."""
-    if float(step).is_integer():
-        return str(int(step))
-    return repr(float(step))
 
 
 def parse_step_text(text: str) -> float | None:

@@ -13,18 +13,13 @@ there instead of a fake zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
 from data_access.tensor import ConfusionTensor
+from data_access.vocabulary import NORMALIZATIONS, Normalization, check_normalization
 
-Normalization = Literal["true", "pred", "all"]
-NORMALIZATIONS: dict[str, str] = {
-    "true": "share of the true class's instances (row total)",
-    "pred": "share of the instances predicted as that class (column total)",
-    "all": "share of all instances in the fold",
-}
+__all__ = ["NORMALIZATIONS", "Normalization"]  # re-exported: the vocabulary lives in data_access.vocabulary
 
 
 def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -91,6 +86,7 @@ def normalize(counts: np.ndarray, mode: Normalization | None) -> np.ndarray:
     predicted as j"); ``'pred'`` divides each column by its predicted total; ``'all'`` divides by the
     number of instances. ``None`` returns the counts as float. A zero total gives 0.
     """
+    mode = check_normalization(mode)
     if mode is None:
         return counts.astype(np.float64)
     if mode == "true":
@@ -99,7 +95,7 @@ def normalize(counts: np.ndarray, mode: Normalization | None) -> np.ndarray:
         return _safe_div(counts, predicted_totals(counts)[..., None, :])
     if mode == "all":
         return _safe_div(counts, totals(counts)[..., None, None])
-    raise ValueError(f"unknown normalization {mode!r}; expected one of {sorted(NORMALIZATIONS)} or None")
+    raise AssertionError(mode)  # unreachable: check_normalization refused it
 
 
 def normalize_fn_fp(counts: np.ndarray, mode: Normalization | None) -> tuple[np.ndarray, np.ndarray]:
@@ -109,9 +105,10 @@ def normalize_fn_fp(counts: np.ndarray, mode: Normalization | None) -> tuple[np.
     class j is part of column j, so relative FP is ``FP / predicted total`` (= 1 - precision). That
     holds for both ``'true'`` and ``'pred'``: dividing FP by the *true* class size (what the original
     tool did) gives "percentages" above 100 % for a class that attracts many wrong predictions.
-    ``'all'`` divides both by the number of instances. :data:`FN_FP_DENOMINATORS` names each
-    denominator for hover text and legends.
+    ``'all'`` divides both by the number of instances. :func:`fn_fp_denominators` names each
+    denominator (as a code) for hover text and legends.
     """
+    mode = check_normalization(mode)
     fn = false_negatives(counts)
     fp = false_positives(counts)
     if mode is None:
@@ -121,14 +118,18 @@ def normalize_fn_fp(counts: np.ndarray, mode: Normalization | None) -> tuple[np.
     if mode == "all":
         den = totals(counts)[..., None]
         return _safe_div(fn, den), _safe_div(fp, den)
-    raise ValueError(f"unknown normalization {mode!r}")
+    raise AssertionError(mode)  # unreachable: check_normalization refused it
 
 
-FN_FP_DENOMINATORS: dict[str, tuple[str, str]] = {
-    "true": ("of the class's instances", "of the predictions of the class"),
-    "pred": ("of the class's instances", "of the predictions of the class"),
-    "all": ("of all instances", "of all instances"),
-}
+def fn_fp_denominators(mode: Normalization) -> tuple[str, str]:
+    """What relative FN and FP are divided by, as codes: ``("support" | "total", "predicted" | "total")``.
+
+    Components turn the codes into words (``components.wording``).
+
+    >>> fn_fp_denominators("pred")
+    ('support', 'predicted')
+    """
+    return ("total", "total") if check_normalization(mode) == "all" else ("support", "predicted")
 
 
 @dataclass(frozen=True)

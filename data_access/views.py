@@ -7,13 +7,21 @@ builders only lay numbers out, they never compute a metric.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from data_access import metrics
-from data_access.metrics import Normalization
 from data_access.tensor import ConfusionTensor
+from data_access.vocabulary import (
+    DETAIL_KINDS,
+    DetailKind,
+    Normalization,
+    check_detail_kind,
+    check_normalization,
+    format_step,
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +83,17 @@ def matrix_values(tensor: ConfusionTensor, normalization: Normalization | None =
 
 
 # ----------------------------------------------------------------------------- detail view, export
-DETAIL_KINDS = ("accuracy", "cell", "fn", "fp", "precision", "recall", "f1")
+__all__ = ["DETAIL_KINDS", "DetailUnit", "DetailValues", "MatrixValues", "detail_values", "matrix_values"]
+
+DetailUnit = Literal["instances", "share_true", "share_pred", "share_all", "accuracy", "precision", "recall", "f1"]
+"""What one unit of a detail series is, as a code; ``components.wording`` names it for axis titles."""
+
+_UNITS: dict[Normalization | None, DetailUnit] = {
+    None: "instances",
+    "true": "share_true",
+    "pred": "share_pred",
+    "all": "share_all",
+}
 
 
 @dataclass(frozen=True)
@@ -84,27 +102,19 @@ class DetailValues:
 
     values:  ``(S, T)`` float64, NaN where the series did not log the step.
     percent: True when ``values`` are fractions in [0, 1] (shown as percentages).
-    unit:    what one unit of ``values`` is, for the y-axis title.
+    unit:    what one unit of ``values`` is, as a :data:`DetailUnit` code (for the y-axis title).
     counts:  ``(S, T)`` the instance counts behind relative cell/FN/FP values, else None.
     """
 
     values: np.ndarray
     percent: bool
-    unit: str
+    unit: DetailUnit
     counts: np.ndarray | None = None  # (S, T) instance counts behind relative values, for hover
-
-
-_UNITS = {
-    None: "instances",
-    "true": "share of the true class (row)",
-    "pred": "share of the predicted class (column)",
-    "all": "share of all instances",
-}
 
 
 def detail_values(
     tensor: ConfusionTensor,
-    kind: str,
+    kind: DetailKind | str,
     true: int | None = None,
     pred: int | None = None,
     normalization: Normalization | None = None,
@@ -114,7 +124,10 @@ def detail_values(
     ``cell`` is cell (``true``, ``pred``); ``fn`` the false negatives of class ``true``; ``fp`` the
     false positives of class ``pred``; these follow ``normalization`` like the matrix does.
     ``precision``/``recall``/``f1`` are of class ``true``; ``accuracy`` is overall.
+    An unknown ``kind`` or ``normalization`` raises ValueError.
     """
+    kind = check_detail_kind(kind)
+    normalization = check_normalization(normalization)
     if kind in ("accuracy", "precision", "recall", "f1"):
         if kind == "accuracy":
             values = np.where(tensor.mask, metrics.accuracy(tensor.counts), np.nan)
@@ -123,7 +136,7 @@ def detail_values(
                 raise ValueError(f"{kind} needs a class")
             per_class = getattr(metrics, kind)(tensor.counts)[:, :, true]
             values = np.where(tensor.mask, per_class, np.nan)
-        return DetailValues(values, True, kind if kind != "f1" else "F1")
+        return DetailValues(values, True, kind)
     mv = matrix_values(tensor, normalization)
     if kind == "cell":
         if true is None or pred is None:
@@ -138,7 +151,7 @@ def detail_values(
             raise ValueError("false positives need a (predicted) class")
         values, counts = mv.fp[:, :, pred], mv.fp_counts[:, :, pred]
     else:
-        raise ValueError(f"unknown detail {kind!r}; expected one of {DETAIL_KINDS}")
+        raise AssertionError(kind)  # unreachable: check_detail_kind refused it
     relative = normalization is not None
     return DetailValues(
         np.asarray(values, dtype=np.float64),
@@ -188,15 +201,15 @@ def support_at(tensor: ConfusionTensor, step: float | None = None) -> tuple[np.n
     if step is not None:
         t = tensor.step_index(step)
         if t is None:
-            return out, f"step {step:g} (not logged)"
+            return out, f"step {format_step(step)} (not logged)"
         out[tensor.mask[:, t]] = sup[tensor.mask[:, t], t]
-        return out, f"step {step:g}"
+        return out, f"step {format_step(step)}"
     logged = tensor.mask.any(axis=1)
     # last logged position per series: argmax over the reversed mask
     last = tensor.n_steps - 1 - np.argmax(tensor.mask[:, ::-1], axis=1)
     out[logged] = sup[np.arange(s)[logged], last[logged]]
     last_steps = sorted({float(tensor.steps[i]) for i in last[logged]})
-    label = "last step" if len(last_steps) != 1 else f"last step ({last_steps[0]:g})"
+    label = "last step" if len(last_steps) != 1 else f"last step ({format_step(last_steps[0])})"
     return out, label
 
 

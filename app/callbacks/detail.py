@@ -19,6 +19,7 @@ from components import ids
 from components.charts import GAP_H, GAP_W, METRICS, TILE_H, TILE_W, build_detail_figure, decode_class_click
 from components.figure_style import empty_figure
 from components.matrix_figure import MatrixStyle, decode_click, matrix_geometry
+from components.wording import detail_unit_title
 from data_access.views import detail_values
 
 METRIC_NAMES = {"precision": "Precision", "recall": "Recall", "f1": "F1 score"}
@@ -232,7 +233,7 @@ def register(app: dash.Dash, store: Any) -> None:
             [s.label for s in tensor.series],
             series_colors(sel.series, slots),
             title=title,
-            y_title=dv.unit,
+            y_title=detail_unit_title(dv.unit),
             percent=dv.percent,
             epoch=epoch_of(epoch),
             x_range=x_range_of(step_range),
