@@ -32,8 +32,8 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
-from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from data_access.writer import LogWriter  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 LOGS = (10, 3, 50, 5_000)  # classes, series, steps, instances per step
 WORKERS = (1, 2, 4)

@@ -35,7 +35,6 @@ from plotly.io.json import to_json_plotly
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from components.colors import PALETTE  # noqa: E402
 from components.matrix_figure import (  # noqa: E402
     LINES_MAX_CLASSES,
@@ -47,6 +46,7 @@ from components.matrix_figure import (  # noqa: E402
 )
 from data_access.tensor import ConfusionTensor, SeriesInfo  # noqa: E402
 from data_access.views import MatrixValues, matrix_values  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 CASES = [(10, 3, 50), (20, 3, 50), (25, 3, 100), (50, 3, 100), (100, 3, 100)]
 
