@@ -8,9 +8,9 @@ the series does not have), so the app can show it as is. Damaged files still rai
 
 Cells are addressed by class *names*. A cell of the matrix the user sees may be a group of classes
 (a superclass, or the "(other)" bucket of the class selection): pass the member class names as a
-collection for the true side and/or the predicted side. :func:`display_groups` turns the app's class
-selection into exactly those collections, mirroring ``ConfusionTensor.aggregate`` and
-``ConfusionTensor.select_classes``.
+collection for the true side and/or the predicted side. :func:`data_access.class_groups.display_groups`
+turns the app's class selection into exactly those collections, from the same grouping the tensor is
+regrouped with (``ConfusionTensor.for_display``).
 
 Instances are matched across steps by ``instance_id``. All work is vectorised: membership is a
 lookup of ``(y_true, y_pred)`` in two boolean class masks, matching across steps is one hash join
@@ -19,7 +19,7 @@ lookup of ``(y_true, y_pred)`` in two boolean class masks, matching across steps
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from data_access import logformat as lf
+from data_access.class_groups import display_groups  # noqa: F401 - re-exported for callers
 from data_access.errors import LogFormatError
 from data_access.reader import fold_source, list_step_files, read_run
-from data_access.tensor import OTHER_CLASS
 
 ClassSpec = str | Collection[str]
 
@@ -102,36 +102,6 @@ def instance_series(store, key: str) -> InstanceSeries:
     if not steps:
         return InstanceSeries(key, run_file.classes, (), source.path, f"{source.path} holds no step file yet")
     return InstanceSeries(key, run_file.classes, steps, source.path)
-
-
-# ----------------------------------------------------------------------------- class groups
-def display_groups(
-    classes: Sequence[str],
-    *,
-    mapping: Mapping[str, str] | None = None,
-    selected: Sequence[str] = (),
-    other: bool = False,
-) -> dict[str, tuple[str, ...]]:
-    """``{class shown in the matrix: the run's classes it is made of}``, in the matrix's order.
-
-    Mirrors what the app does to the tensor: ``aggregate(mapping)`` (groups ordered by their first
-    member; unmapped classes stay themselves), then, when two or more shown names are ``selected``
-    and they are not all of them (or ``other`` is set), ``select_classes(selected, other=other)``:
-    without ``other`` only the selected groups remain; with it the rest become one trailing
-    ``"(other)"`` group (absent when nothing is left over).
-    """
-    groups: dict[str, list[str]] = {}
-    for name in classes:
-        groups.setdefault((mapping or {}).get(name, name), []).append(name)
-    present = [c for c in dict.fromkeys(selected) if c in groups]
-    if len(present) < 2 or (not other and len(present) == len(groups)):
-        return {g: tuple(m) for g, m in groups.items()}
-    out = {g: tuple(groups[g]) for g in present}
-    if other:
-        rest = [c for g, members in groups.items() if g not in out for c in members]
-        if rest:
-            out[OTHER_CLASS] = tuple(sorted(rest, key=list(classes).index))
-    return out
 
 
 def _class_mask(

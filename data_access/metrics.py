@@ -17,9 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from data_access.tensor import ConfusionTensor
-from data_access.vocabulary import NORMALIZATIONS, Normalization, check_normalization
-
-__all__ = ["NORMALIZATIONS", "Normalization"]  # re-exported: the vocabulary lives in data_access.vocabulary
+from data_access.vocabulary import (  # noqa: F401 - NORMALIZATIONS re-exported; defined in vocabulary
+    NORMALIZATIONS,
+    Normalization,
+    check_normalization,
+)
 
 
 def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:

@@ -17,7 +17,15 @@ from typing import Any
 
 import numpy as np
 
-OTHER_CLASS = "(other)"
+from data_access.class_groups import (  # noqa: F401 - OTHER_CLASS re-exported
+    OTHER_CLASS,
+    ClassGrouping,
+    aggregate_grouping,
+    display_grouping,
+    regroup_counts,
+    select_grouping,
+    superclass_mapping,
+)
 
 
 @dataclass(frozen=True)
@@ -156,25 +164,9 @@ class ConfusionTensor:
         unchosen classes are dropped too: the result is exactly the sub-matrix the user sees, so FN,
         FP and accuracy recomputed on it describe the chosen classes only (the paper's behaviour).
         With ``other``, the unchosen classes are merged into one trailing ``(other)`` class so no
-        instance is lost.
+        instance is lost. See :mod:`data_access.class_groups`.
         """
-        idx = self.class_indices(classes)
-        if len(idx) < 2:
-            raise ValueError("select at least two classes")
-        if len(set(idx.tolist())) != len(idx):
-            raise ValueError("a class was selected twice")
-        if not other:
-            sub = self.counts[:, :, idx[:, None], idx[None, :]]
-            return ConfusionTensor(
-                sub, self.mask, self.steps, tuple(self.classes[i] for i in idx), self.series
-            )
-        rest = np.setdiff1d(np.arange(self.n_classes), idx)
-        if len(rest) == 0:
-            return self.select_classes(classes, other=False)
-        group = np.full(self.n_classes, len(idx), dtype=np.intp)
-        group[idx] = np.arange(len(idx))
-        names = tuple(self.classes[i] for i in idx) + (OTHER_CLASS,)
-        return self._regroup(group, names)
+        return self.regroup(select_grouping(self.classes, self.class_indices(classes).tolist(), other=other))
 
     def aggregate(self, mapping: Mapping[str, str]) -> ConfusionTensor:
         """Sum classes into groups (e.g. CIFAR-100 superclasses).
@@ -182,22 +174,32 @@ class ConfusionTensor:
         Groups are ordered by the first class (in class order) that maps to them; a class missing
         from ``mapping`` stays a group of its own, so nothing is silently dropped.
         """
-        names: list[str] = []
-        group = np.empty(self.n_classes, dtype=np.intp)
-        for i, cls_name in enumerate(self.classes):
-            g = mapping.get(cls_name, cls_name)
-            if g not in names:
-                names.append(g)
-            group[i] = names.index(g)
-        return self._regroup(group, tuple(names))
+        return self.regroup(aggregate_grouping(self.classes, mapping))
 
-    def _regroup(self, group: np.ndarray, names: tuple[str, ...]) -> ConfusionTensor:
-        g = len(names)
-        # one-hot (C, G) so summing rows and columns is two matrix products, no Python loops
-        onehot = np.zeros((self.n_classes, g), dtype=np.int64)
-        onehot[np.arange(self.n_classes), group] = 1
-        out = np.einsum("stij,ia,jb->stab", self.counts, onehot, onehot, optimize=True)
-        return ConfusionTensor(out, self.mask, self.steps, names, self.series)
+    def regroup(self, grouping: ClassGrouping) -> ConfusionTensor:
+        """Counts of ``grouping``'s shown classes, ``(S, T, G, G)``."""
+        if grouping.classes != self.classes:
+            raise ValueError("the grouping was made for other classes")
+        if grouping.is_identity:
+            return self
+        return ConfusionTensor(
+            regroup_counts(self.counts, grouping), self.mask, self.steps, grouping.names, self.series
+        )
+
+    def display_grouping(
+        self, selected: Sequence[str] = (), *, other: bool = False, superclasses: bool = False
+    ) -> ClassGrouping:
+        """The grouping the matrix shows: the first series' superclasses when ``superclasses`` (and
+        it has any), then the class selection (:func:`data_access.class_groups.display_grouping`)."""
+        mapping = superclass_mapping(self.series[0]) if superclasses and self.series else None
+        return display_grouping(self.classes, mapping=mapping, selected=selected, other=other)
+
+    def for_display(
+        self, selected: Sequence[str] = (), *, other: bool = False, superclasses: bool = False
+    ) -> ConfusionTensor:
+        """This tensor as the matrix shows it for a class selection (never raises for user input:
+        unknown or repeated names are ignored)."""
+        return self.regroup(self.display_grouping(selected, other=other, superclasses=superclasses))
 
     def select_series(self, keys: Sequence[str]) -> ConfusionTensor:
         """Keep the named series, in the order given, on the union of *their* steps."""

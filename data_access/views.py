@@ -14,7 +14,7 @@ import pandas as pd
 
 from data_access import metrics
 from data_access.tensor import ConfusionTensor
-from data_access.vocabulary import (
+from data_access.vocabulary import (  # noqa: F401 - DETAIL_KINDS re-exported; defined in vocabulary
     DETAIL_KINDS,
     DetailKind,
     Normalization,
@@ -83,9 +83,9 @@ def matrix_values(tensor: ConfusionTensor, normalization: Normalization | None =
 
 
 # ----------------------------------------------------------------------------- detail view, export
-__all__ = ["DETAIL_KINDS", "DetailUnit", "DetailValues", "MatrixValues", "detail_values", "matrix_values"]
-
-DetailUnit = Literal["instances", "share_true", "share_pred", "share_all", "accuracy", "precision", "recall", "f1"]
+DetailUnit = Literal[
+    "instances", "share_true", "share_pred", "share_all", "accuracy", "precision", "recall", "f1"
+]
 """What one unit of a detail series is, as a code; ``components.wording`` names it for axis titles."""
 
 _UNITS: dict[Normalization | None, DetailUnit] = {

@@ -24,12 +24,12 @@ from components.instances_panel import (
     instances_panel,
     series_options,
 )
+from data_access.class_groups import display_groups
 from data_access.errors import LogFormatError
 from data_access.instances import (
     cell_members,
     cell_table,
     cell_transitions,
-    display_groups,
     instance_series,
 )
 from data_access.store import LogStore
