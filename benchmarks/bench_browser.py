@@ -55,7 +55,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from components.colors import slot_color  # noqa: E402
-from components.matrix_figure import MatrixStyle, build_matrix_figure  # noqa: E402
+from components.matrix import MatrixStyle, build_matrix_figure  # noqa: E402
 from data_access.store import LogStore  # noqa: E402
 from data_access.views import matrix_values  # noqa: E402
 from data_access.writer import LogWriter  # noqa: E402

@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from components.colors import PALETTE  # noqa: E402
-from components.matrix_figure import (  # noqa: E402
+from components.matrix import (  # noqa: E402
     LINES_MAX_CLASSES,
     MatrixStyle,
     build_matrix_figure,

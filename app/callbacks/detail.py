@@ -18,7 +18,7 @@ from app.state import CLASS_METRICS, NORMALIZATION_LABELS, DetailTarget, parse_q
 from components import ids
 from components.charts import GAP_H, GAP_W, METRICS, TILE_H, TILE_W, build_detail_figure, decode_class_click
 from components.figure_style import empty_figure
-from components.matrix_figure import MatrixStyle, decode_click, matrix_geometry
+from components.matrix import MatrixStyle, decode_click, matrix_geometry
 from components.wording import detail_unit_title
 from data_access.views import detail_values
 

@@ -18,7 +18,7 @@ from app.callbacks.common import Selection, epoch_of, series_colors, view_tensor
 from app.state import NORMALIZATION_LABELS, clamp_gamma, format_number
 from components import ids
 from components.figure_style import empty_figure
-from components.matrix_figure import (
+from components.matrix import (
     LINES_MAX_CLASSES,
     MatrixStyle,
     apply_update,

@@ -299,7 +299,7 @@ def test_class_selection_keeps_at_least_two(page, app_url):
 
 
 def test_clicking_matrix_tiles_and_class_charts_fills_the_detail_view(page, app_url):
-    from components.matrix_figure import MatrixStyle, matrix_geometry
+    from components.matrix import MatrixStyle, matrix_geometry
 
     open_page(page, app_url)
     wait_text(page, "detail-title", "Overall accuracy")

@@ -82,7 +82,7 @@ def open_page(page, url: str) -> None:
 
 def click_cell(page, n_series: int, true: int, pred: int) -> None:
     """A real mouse click in the middle of a matrix tile (positions from the figure's geometry)."""
-    from components.matrix_figure import MatrixStyle, matrix_geometry
+    from components.matrix import MatrixStyle, matrix_geometry
 
     geo = matrix_geometry(len(CLASSES), n_series, len(STEPS), MatrixStyle())
     x, y = page.evaluate(

@@ -443,7 +443,7 @@ def test_only_epoch_or_colour_changes_are_patched():
 
 
 def test_heatmap_clicks_are_decoded_from_their_axis_position():
-    from components.matrix_figure import MatrixStyle, matrix_geometry
+    from components.matrix import MatrixStyle, matrix_geometry
 
     meta = {"classes": CLASSES, "n_series": 2, "n_steps": 4, "encoding": "heatmap", "rotate": False}
     geo = matrix_geometry(3, 2, 4, MatrixStyle())

@@ -24,12 +24,12 @@ from components.charts import (
 )
 from components.colors import PALETTE
 from components.figure_style import EPOCH_MARKER_NAME, EPOCH_META_KEY, epoch_line_shape, epoch_marker_meta
-from components.matrix_figure import (
+from components.matrix import (
     MatrixStyle,
-    _epoch_shapes,
     build_matrix_figure,
     colorscale_update,
     epoch_marker_recipe,
+    epoch_shapes,
     matrix_geometry,
 )
 from data_access.metrics import tensor_metrics
@@ -108,7 +108,7 @@ def test_matrix_recipe_draws_the_servers_marker_for_every_epoch(style):
     geo = matrix_geometry(3, 2, len(STEPS), style)
     recipe = epoch_marker_recipe(STEPS, geo)[EPOCH_META_KEY]
     for epoch in EPOCHS:
-        want = _epoch_shapes(STEPS, MatrixStyle(style.encoding, style.rotate, epoch=epoch), geo)
+        want = epoch_shapes(STEPS, MatrixStyle(style.encoding, style.rotate, epoch=epoch), geo)
         assert normalised(draw(recipe, epoch)) == normalised(want), epoch
     assert draw(recipe, 5.0) != draw(recipe, 2.0)  # it does move
 
@@ -120,7 +120,7 @@ def test_matrix_recipe_follows_averaged_time_columns():
     recipe = epoch_marker_recipe(steps, geo)[EPOCH_META_KEY]
     assert recipe["bin"] == geo.time_bin
     for epoch in [1.0, 2.0, 3.0, 50.0, 99.0, 100.0, 100.4, 101.0]:
-        want = _epoch_shapes(steps, MatrixStyle(epoch=epoch), geo)
+        want = epoch_shapes(steps, MatrixStyle(epoch=epoch), geo)
         assert normalised(draw(recipe, epoch)) == normalised(want), epoch
 
 
@@ -140,7 +140,7 @@ def test_colorscale_update_restates_the_current_marker():
     style = MatrixStyle(gamma=0.5, epoch=10.0)
     geo = matrix_geometry(3, 2, len(STEPS), style)
     update = colorscale_update(matrix_values(t), style, geo)
-    assert update["shapes"] == _epoch_shapes(STEPS, style, geo)
+    assert update["shapes"] == epoch_shapes(STEPS, style, geo)
     assert marker_x(update["shapes"]) == [geo.x.start(j) + 3 for j in range(4)]
     cleared = colorscale_update(matrix_values(t), MatrixStyle(gamma=0.5), geo)
     assert cleared["shapes"] == []

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from components.colors import PALETTE
-from components.matrix_figure import (
+from components.matrix import (
     LINES_MAX_CLASSES,
     ZW,
     CellTarget,
@@ -18,14 +18,13 @@ from components.matrix_figure import (
     build_matrix_figure,
     colorscale_update,
     decode_click,
-    detail_spec,
+    drawn_style,
     epoch_marker_update,
-    geometry_for,
     matrix_geometry,
     ramp_colorscale,
 )
 from data_access.tensor import ConfusionTensor, SeriesInfo
-from data_access.views import MatrixValues, matrix_values
+from data_access.views import MatrixValues, detail_values, matrix_values
 
 CLASSES = ("cat", "dog", "owl")
 STEPS = np.array([1.0, 2.0, 5.0, 10.0])  # real step numbers with gaps, not indices
@@ -566,28 +565,29 @@ def test_large_matrices_over_many_steps_average_steps_into_columns_and_say_so():
 
 
 # ---------------------------------------------------------------------------------------- detail
-def test_detail_spec_names_what_a_click_shows_with_its_denominator():
+def test_detail_values_give_the_numbers_a_click_shows():
+    # what a click on a tile, the FN column, the FP row or the corner plots in the detail chart
     counts = np.zeros((1, 4, 3, 3), dtype=np.int64)
     counts[:, :] = [[90, 8, 2], [1, 4, 5], [0, 0, 10]]
-    rel = make_values(counts, normalization="true", runs=("runA",))
-    spec = detail_spec(CellTarget("cell", 0, 1), rel)
-    assert spec.title == "cat predicted as dog (share of the true class)"
-    assert spec.percent and spec.values[0, 0] == pytest.approx(0.08) and spec.counts[0, 0] == 8
-    fn = detail_spec(CellTarget("fn", 1, None), rel)
-    assert fn.title.startswith("False negatives of dog: dog predicted as another class")
+    series = (SeriesInfo("runA", "test", CLASSES),)
+    tensor = ConfusionTensor(counts, np.ones((1, 4), dtype=bool), STEPS.copy(), CLASSES, series)
+    cell = detail_values(tensor, "cell", 0, 1, "true")
+    assert cell.percent and cell.values[0, 0] == pytest.approx(0.08) and cell.counts[0, 0] == 8
+    fn = detail_values(tensor, "fn", 1, None, "true")
     assert fn.values[0, 2] == pytest.approx(0.6) and fn.counts[0, 2] == 6
-    fp = detail_spec(CellTarget("fp", None, 2), make_values(counts, runs=("runA",)))
-    assert fp.title == "False positives of owl: other classes predicted as owl"
-    assert not fp.percent and fp.y_title == "instances" and fp.values[0, 1] == 7
-    acc = detail_spec(CellTarget("accuracy", None, None), rel)
-    assert acc.title == "Overall accuracy" and acc.values[0, 0] == pytest.approx(104 / 120)
-    assert detail_spec(CellTarget("cell", 2, 2), rel).title.startswith("owl correctly classified")
+    fp = detail_values(tensor, "fp", None, 2)
+    assert not fp.percent and fp.values[0, 1] == 7
+    acc = detail_values(tensor, "accuracy")
+    assert acc.values[0, 0] == pytest.approx(104 / 120)
 
 
-def test_geometry_for_matches_the_builders_fallback():
-    values = make_values()
-    assert geometry_for(values, MatrixStyle(encoding="lines")).encoding == "lines"
-    assert geometry_for(values, MatrixStyle()) == matrix_geometry(3, 2, 4, MatrixStyle())
+def test_the_line_to_heatmap_fallback_is_decided_once_and_says_so():
+    lines = MatrixStyle(encoding="lines", epoch=5)
+    assert drawn_style(3, lines) == (lines, None)
+    fallback, note = drawn_style(LINES_MAX_CLASSES + 1, MatrixStyle(encoding="lines", rotate=True, epoch=5))
+    assert fallback == MatrixStyle(encoding="heatmap", rotate=False, epoch=5)
+    assert note is not None and f"up to {LINES_MAX_CLASSES} classes" in note
+    assert matrix_geometry(3, 2, 4, drawn_style(3, MatrixStyle())[0]) == matrix_geometry(3, 2, 4, MatrixStyle())
 
 
 def test_apply_update_records_patch_operations_for_dash():
@@ -621,7 +621,7 @@ def test_class_names_sit_at_the_centre_of_their_tiles_even_with_two_strips_per_t
 @pytest.mark.parametrize("tile_px", [24, 36, 58, 110])
 @pytest.mark.parametrize("name", ["cat", "T-shirt/top", "large man-made outdoor things"])
 def test_diagonal_labels_fit_inside_their_tile(name: str, tile_px: int):
-    from components.matrix_figure import CHAR_WIDTH, fit_label
+    from components.matrix import CHAR_WIDTH, fit_label
 
     text, font_px = fit_label(name, tile_px)
     assert 7 <= font_px <= 13
@@ -633,7 +633,7 @@ def test_diagonal_labels_fit_inside_their_tile(name: str, tile_px: int):
 
 
 def test_a_short_label_keeps_the_large_font():
-    from components.matrix_figure import fit_label
+    from components.matrix import fit_label
 
     assert fit_label("cat", 110) == ("cat", 13)
     assert fit_label("T-shirt/top", 58) == ("T-shirt/top", 7)
