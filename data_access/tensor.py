@@ -26,6 +26,7 @@ from data_access.class_groups import (  # noqa: F401 - OTHER_CLASS re-exported
     select_grouping,
     superclass_mapping,
 )
+from data_access.step_windows import step_index, window_mask
 
 
 @dataclass(frozen=True)
@@ -216,19 +217,12 @@ class ConfusionTensor:
         )
 
     def step_window(self, lo: float | None = None, hi: float | None = None) -> ConfusionTensor:
-        """Keep steps with ``lo <= step <= hi`` (either bound may be None)."""
-        keep = np.ones(self.n_steps, dtype=bool)
-        if lo is not None:
-            keep &= self.steps >= lo
-        if hi is not None:
-            keep &= self.steps <= hi
+        """Keep steps with ``lo <= step <= hi`` (either bound may be None); see ``data_access.step_windows``."""
+        keep = window_mask(self.steps, lo, hi)
         return ConfusionTensor(
             self.counts[:, keep], self.mask[:, keep], self.steps[keep], self.classes, self.series
         )
 
     def step_index(self, step: float) -> int | None:
         """Position of an exact logged step, or None if no series logged it."""
-        i = int(np.searchsorted(self.steps, step))
-        if i < self.n_steps and self.steps[i] == step:
-            return i
-        return None
+        return step_index(self.steps, step)
