@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data_access.tensor import ConfusionTensor, SeriesCounts, SeriesInfo
+from data_access.tensor import ConfusionTensor
 from data_access.views import matrix_values
+from tests.factories import series_counts
 
 # An unbalanced fold: 90 instances of "common", 10 of "rare", 2 of "tiny".
 #
@@ -26,10 +27,9 @@ PERFECT = np.diag([45, 5, 1]).astype(np.int64)
 
 @pytest.fixture
 def tensor() -> ConfusionTensor:
-    info_a = SeriesInfo(run="model", fold="test", classes=("common", "rare", "tiny"))
-    info_b = SeriesInfo(run="other", fold="test", classes=("common", "rare", "tiny"))
-    a = SeriesCounts(info_a, np.array([1.0, 2.0]), np.stack([UNBALANCED, PERFECT]))
-    b = SeriesCounts(info_b, np.array([2.0]), np.stack([UNBALANCED]))
+    classes = ("common", "rare", "tiny")
+    a = series_counts("model", [1.0, 2.0], np.stack([UNBALANCED, PERFECT]), classes)
+    b = series_counts("other", [2.0], np.stack([UNBALANCED]), classes)
     return ConfusionTensor.from_series([a, b])
 
 
@@ -137,7 +137,7 @@ def _sized(sizes: dict[str, list[int]]) -> ConfusionTensor:
         steps = [float(i + 1) for i, n in enumerate(per_step) if n]
         counts = np.zeros((len(steps), 3, 3), dtype=np.int64)
         counts[:, 0, 0] = [n for n in per_step if n]
-        items.append(SeriesCounts(SeriesInfo("r", fold, ("a", "b", "c")), np.asarray(steps), counts))
+        items.append(series_counts("r", steps, counts, ("a", "b", "c"), fold=fold))
     return ConfusionTensor.from_series(items)
 
 
