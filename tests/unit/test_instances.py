@@ -35,6 +35,7 @@ from data_access.instances import (
 from data_access.store import LogStore
 from data_access.tensor import OTHER_CLASS
 from data_access.writer import LogWriter
+from tests.factories import find_id, tree_text
 
 CLASSES = ["cat", "dog", "fox"]
 SUPER = {"cat": "pet", "dog": "pet", "fox": "wild"}
@@ -46,31 +47,6 @@ Y_TRUE = [CAT, CAT, CAT, CAT, DOG, DOG, DOG, FOX, FOX, FOX]
 PRED_1 = [CAT, DOG, DOG, FOX, DOG, CAT, CAT, FOX, DOG, FOX]
 PRED_2 = [DOG, DOG, CAT, CAT, DOG, CAT, DOG, DOG, DOG, CAT]
 PRED_5 = [CAT, DOG, DOG, DOG, DOG, DOG, CAT, FOX, DOG]
-
-
-def tree_text(component: object) -> str:
-    """All text of a Dash component tree, space-separated (what a user would read)."""
-    if component is None:
-        return ""
-    if isinstance(component, (str, int, float)):
-        return str(component)
-    if isinstance(component, (list, tuple)):
-        return " ".join(tree_text(c) for c in component)
-    return tree_text(getattr(component, "children", None))
-
-
-def find_id(component: object, wanted: str) -> object | None:
-    """The component with id ``wanted`` inside a tree, or None."""
-    if isinstance(component, (list, tuple)):
-        for c in component:
-            hit = find_id(c, wanted)
-            if hit is not None:
-                return hit
-        return None
-    if getattr(component, "id", None) == wanted:
-        return component
-    children = getattr(component, "children", None)
-    return find_id(children, wanted) if children is not None and not isinstance(children, str) else None
 
 
 def table_rows(component: object) -> list[list[str]]:
