@@ -23,22 +23,11 @@ from components.matrix import (
     matrix_geometry,
     ramp_colorscale,
 )
-from data_access.tensor import ConfusionTensor, SeriesInfo
 from data_access.views import MatrixValues, detail_values, matrix_values
+from tests.factories import make_tensor, random_counts, unique_counts
 
 CLASSES = ("cat", "dog", "owl")
 STEPS = np.array([1.0, 2.0, 5.0, 10.0])  # real step numbers with gaps, not indices
-
-
-def known_counts(n_series: int = 2) -> np.ndarray:
-    """``(S, T, C, C)`` where every entry is unique: 1000*s + 100*t + 10*i + j + 1."""
-    s, t, c = np.meshgrid(np.arange(n_series), np.arange(len(STEPS)), np.arange(3), indexing="ij")
-    out = np.zeros((n_series, len(STEPS), 3, 3), dtype=np.int64)
-    for i in range(3):
-        for j in range(3):
-            out[..., i, j] = 1000 * s[..., 0] + 100 * t[..., 0] + 10 * i + j + 1
-    del c
-    return out
 
 
 def make_values(
@@ -48,12 +37,9 @@ def make_values(
     normalization: str | None = None,
     runs: tuple[str, ...] = ("runA", "runB"),
 ) -> MatrixValues:
-    counts = known_counts(len(runs)) if counts is None else counts
-    n_s, n_t = counts.shape[:2]
-    mask = np.ones((n_s, n_t), dtype=bool) if mask is None else mask
-    counts = np.where(mask[:, :, None, None], counts, 0)
-    series = tuple(SeriesInfo(r, "test", CLASSES) for r in runs)
-    tensor = ConfusionTensor(counts, mask, STEPS[:n_t].copy(), CLASSES, series)
+    # every entry unique: 1000*s + 100*t + 10*i + j + 1
+    counts = unique_counts(len(runs), len(STEPS)) if counts is None else counts
+    tensor = make_tensor(counts, STEPS[: counts.shape[1]], CLASSES, runs, mask=mask)
     return matrix_values(tensor, normalization)  # type: ignore[arg-type]
 
 
@@ -452,11 +438,9 @@ def test_decode_click_on_line_points():
 
 def test_lines_over_many_steps_average_steps_to_bound_the_payload():
     c, s, t = 20, 3, 200
-    rng = np.random.default_rng(2)
     names = tuple(f"k{i}" for i in range(c))
-    counts = rng.integers(0, 30, size=(s, t, c, c))
-    series = tuple(SeriesInfo(f"r{i}", "test", names) for i in range(s))
-    tensor = ConfusionTensor(counts, np.ones((s, t), bool), np.arange(t, dtype=float), names, series)
+    counts = random_counts((s, t, c, c), seed=2, high=30)
+    tensor = make_tensor(counts, np.arange(t, dtype=float), names)
     style = MatrixStyle(encoding="lines")
     geo = matrix_geometry(c, s, t, style)
     b = geo.time_bin
@@ -482,9 +466,7 @@ def test_lines_above_the_class_limit_fall_back_to_heatmaps_with_a_note():
     c = LINES_MAX_CLASSES + 1
     names = tuple(f"k{i}" for i in range(c))
     counts = np.ones((1, 2, c, c), dtype=np.int64)
-    tensor = ConfusionTensor(
-        counts, np.ones((1, 2), bool), np.array([0.0, 1.0]), names, (SeriesInfo("r", "f", names),)
-    )
+    tensor = make_tensor(counts, [0.0, 1.0], names, ("r",), fold="f")
     fig = build_matrix_figure(matrix_values(tensor), PALETTE, MatrixStyle(encoding="lines"))
     assert {t.type for t in fig.data} == {"heatmap"}
     assert any("Line encoding shows up to" in a.text for a in fig.layout.annotations)
@@ -515,11 +497,8 @@ def test_empty_input_gives_a_nothing_selected_figure(encoding):
 
 def test_hundred_classes_build_with_compact_dtypes():
     c, s, t = 100, 2, 10
-    rng = np.random.default_rng(0)
     names = tuple(f"class{i}" for i in range(c))
-    counts = rng.integers(0, 20, size=(s, t, c, c))
-    series = tuple(SeriesInfo(f"r{i}", "test", names) for i in range(s))
-    tensor = ConfusionTensor(counts, np.ones((s, t), bool), np.arange(t, dtype=float), names, series)
+    tensor = make_tensor(random_counts((s, t, c, c), seed=0), np.arange(t, dtype=float), names)
     style = MatrixStyle()
     fig = build_matrix_figure(matrix_values(tensor), PALETTE, style)
     geo = matrix_geometry(c, s, t, style)
@@ -532,15 +511,11 @@ def test_hundred_classes_build_with_compact_dtypes():
 
 def test_large_matrices_over_many_steps_average_steps_into_columns_and_say_so():
     c, s, t = 100, 3, 100
-    rng = np.random.default_rng(1)
     names = tuple(f"class{i}" for i in range(c))
-    counts = rng.integers(0, 20, size=(s, t, c, c))
+    counts = random_counts((s, t, c, c), seed=1)
     mask = np.ones((s, t), dtype=bool)
     mask[2, 1] = False
-    series = tuple(SeriesInfo(f"r{i}", "test", names) for i in range(s))
-    tensor = ConfusionTensor(
-        np.where(mask[:, :, None, None], counts, 0), mask, np.arange(t, dtype=float) * 2, names, series
-    )
+    tensor = make_tensor(counts, np.arange(t, dtype=float) * 2, names, mask=mask)
     values = matrix_values(tensor)
     style = MatrixStyle(epoch=50)
     geo = matrix_geometry(c, s, t, style)
@@ -569,8 +544,7 @@ def test_detail_values_give_the_numbers_a_click_shows():
     # what a click on a tile, the FN column, the FP row or the corner plots in the detail chart
     counts = np.zeros((1, 4, 3, 3), dtype=np.int64)
     counts[:, :] = [[90, 8, 2], [1, 4, 5], [0, 0, 10]]
-    series = (SeriesInfo("runA", "test", CLASSES),)
-    tensor = ConfusionTensor(counts, np.ones((1, 4), dtype=bool), STEPS.copy(), CLASSES, series)
+    tensor = make_tensor(counts, STEPS, CLASSES, ("runA",))
     cell = detail_values(tensor, "cell", 0, 1, "true")
     assert cell.percent and cell.values[0, 0] == pytest.approx(0.08) and cell.counts[0, 0] == 8
     fn = detail_values(tensor, "fn", 1, None, "true")
