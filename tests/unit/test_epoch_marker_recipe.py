@@ -33,8 +33,9 @@ from components.matrix import (
     matrix_geometry,
 )
 from data_access.metrics import tensor_metrics
-from data_access.tensor import ConfusionTensor, SeriesInfo
+from data_access.tensor import ConfusionTensor
 from data_access.views import matrix_values
+from tests.factories import make_tensor, random_counts
 
 STEPS = np.array([1.0, 2.0, 5.0, 10.0, 11.0])  # uneven: nearest-step snapping matters
 
@@ -88,11 +89,9 @@ EPOCHS = [None, 0.0, 1.0, 1.4, 1.6, 2.0, 3.4, 3.6, 5.0, 7.5, 9.0, 10.0, 10.6, 11
 
 
 def tensor(n_classes: int = 3, n_series: int = 2, steps: np.ndarray = STEPS) -> ConfusionTensor:
-    names = tuple(f"k{i}" for i in range(n_classes))
-    rng = np.random.default_rng(n_classes)
-    counts = rng.integers(0, 20, size=(n_series, len(steps), n_classes, n_classes))
-    series = tuple(SeriesInfo(f"r{i}", "test", names) for i in range(n_series))
-    return ConfusionTensor(counts, np.ones((n_series, len(steps)), bool), steps, names, series)
+    """Seeded counts over classes ``k0, k1, ...`` for series ``r0, r1, ...``."""
+    counts = random_counts((n_series, len(steps), n_classes, n_classes), seed=n_classes)
+    return make_tensor(counts, steps, tuple(f"k{i}" for i in range(n_classes)))
 
 
 @pytest.mark.parametrize(
