@@ -182,3 +182,23 @@ def step_axis(title: str | None, *, x_range: tuple[float, float] | None = None, 
         axis["range"] = [lo - pad, hi + pad]
     axis.update(extra)
     return {k: v for k, v in axis.items() if v is not None}
+
+
+def epoch_line_meta() -> dict:
+    """``layout.meta`` for a figure whose only epoch marker is :func:`epoch_line_shape` (timeline,
+    detail chart): one dashed line at x = epoch spanning the plot height."""
+    return epoch_marker_meta(
+        kind="lines",
+        offsets=[0.0],
+        span=(0.0, 1.0),
+        line={"color": EPOCH_COLOR, "width": 1.5, "dash": "dash"},
+        yref="paper",
+    )
+
+
+def check_colors(colors: Sequence[str], n_series: int) -> list[str]:
+    """The first ``n_series`` colours (one per series); a ValueError when there are fewer."""
+    colors = list(colors)
+    if len(colors) < n_series:
+        raise ValueError(f"{n_series} series need {n_series} colours, got {len(colors)}")
+    return colors[:n_series]

@@ -6,21 +6,13 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from components.figure_style import MUTED_COLOR, empty_figure
+from components.figure_style import MUTED_COLOR, check_colors, empty_figure
 from components.matrix.geometry import drawn_style, matrix_geometry
 from components.matrix.heatmap import build_heatmap
 from components.matrix.lines import build_lines
 from components.matrix.style import MatrixStyle
 from components.matrix.updates import epoch_marker_recipe, epoch_shapes
 from data_access.views import MatrixValues
-
-
-def check_colors(colors: Sequence[str], n_series: int) -> list[str]:
-    """The first ``n_series`` colours; a ValueError when there are fewer."""
-    colors = list(colors)
-    if len(colors) < n_series:
-        raise ValueError(f"{n_series} series need {n_series} colours, got {len(colors)}")
-    return colors[:n_series]
 
 
 def build_matrix_figure(
