@@ -25,15 +25,10 @@ from components.options import ABSOLUTE
 from data_access.store import LogStore
 from data_access.views import detail_values, long_counts, support_at
 from data_access.writer import LogWriter
+from tests.factories import improving_counts, write_broken_run
 
 CLASSES = ["cat", "dog", "fox"]
 SUPER = {"cat": "pet", "dog": "pet", "fox": "wild"}
-
-
-def counts_at(step: float, scale: int = 1) -> np.ndarray:
-    """A deterministic matrix that improves with the step: diagonal grows, confusions shrink."""
-    s = int(step)
-    return scale * np.array([[10 + s, 3, 1], [2, 8 + s, 2], [1, 1, 5 + s]], dtype=np.int64)
 
 
 @pytest.fixture(scope="module")
@@ -41,16 +36,14 @@ def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("logs")
     with LogWriter(root, "alpha", CLASSES, metadata={"lr": 0.01, "superclasses": SUPER}) as w:
         for step in (1, 2, 3, 5):
-            w.add_counts(step, "train", counts_at(step, 2))
-            w.add_counts(step, "test", counts_at(step))
+            w.add_counts(step, "train", improving_counts(step, 2))
+            w.add_counts(step, "test", improving_counts(step))
     with LogWriter(root, "beta", CLASSES, metadata={"lr": 0.1}) as w:
         for step in (2, 3, 4):
-            w.add_counts(step, "test", counts_at(step))
+            w.add_counts(step, "test", improving_counts(step))
     with LogWriter(root, "gamma", ["a", "b"]) as w:
         w.add_counts(0, "test", np.array([[3, 1], [0, 4]]))
-    broken = root / "broken"
-    broken.mkdir()
-    (broken / "run.json").write_text("{not json")
+    write_broken_run(root)
     return root
 
 
@@ -326,7 +319,7 @@ def test_csv_is_a_complete_long_table(store):
     assert len(table) == 2 * 2 * 9  # two series x two logged steps x 3x3 cells
     row = table[(table.run == "beta") & (table.step == 3) & (table.true == "fox") & (table.pred == "fox")]
     assert row["count"].tolist() == [8]
-    assert table["count"].sum() == 2 * (counts_at(2).sum() + counts_at(3).sum())
+    assert table["count"].sum() == 2 * (improving_counts(2).sum() + improving_counts(3).sum())
 
 
 def test_csv_filename_is_safe():
@@ -401,7 +394,7 @@ def test_twelve_series_get_twelve_distinct_colours(tmp_path):
     for r in range(6):
         with LogWriter(tmp_path, f"run{r}", CLASSES) as w:
             for fold in ("train", "test"):
-                w.add_counts(1, fold, counts_at(1))
+                w.add_counts(1, fold, improving_counts(1))
     many = LogStore(tmp_path)
     keys = [i.key for i in many.list_series()]
     assert len(keys) == 12
@@ -414,9 +407,9 @@ def test_twelve_series_get_twelve_distinct_colours(tmp_path):
 
 def test_a_series_that_fails_to_load_is_left_out_and_named(tmp_path):
     with LogWriter(tmp_path, "good", CLASSES) as w:
-        w.add_counts(1, "test", counts_at(1))
+        w.add_counts(1, "test", improving_counts(1))
     with LogWriter(tmp_path, "bad", CLASSES) as w:
-        w.add_counts(1, "test", counts_at(1))
+        w.add_counts(1, "test", improving_counts(1))
     (tmp_path / "bad" / "test.counts.jsonl").write_text('{"step": 1, "counts": [1, 2]}\n')
     before = (tmp_path / "bad" / "test.counts.jsonl").read_bytes()
     broken_store = LogStore(tmp_path)
@@ -502,7 +495,7 @@ def test_a_fresh_page_compares_folds_of_different_sizes_relatively(store, tmp_pa
     assert url_cb.first_view_normalization(store) == "true"
     with LogWriter(tmp_path, "same", CLASSES) as w:
         for step in (1, 2):
-            w.add_counts(step, "test", counts_at(step))
-            w.add_counts(step, "val", counts_at(step))
+            w.add_counts(step, "test", improving_counts(step))
+            w.add_counts(step, "val", improving_counts(step))
     assert url_cb.first_view_normalization(LogStore(tmp_path)) == ABSOLUTE
     assert url_cb.first_view_normalization(LogStore(tmp_path / "empty")) == ABSOLUTE

@@ -11,15 +11,14 @@ from app.config import Settings
 from app.health import register_health
 from data_access.cache import make_cache
 from data_access.store import LogStore
-from data_access.writer import LogWriter
+from tests.factories import write_broken_run, write_run
 
 
 def _logs(root: Path) -> None:
-    with LogWriter(root, "alpha", ["a", "b"]) as w:
-        for step in (1, 2):
-            w.add(step, "test", np.array([0, 1, 1]), np.array([0, 1, 0]))
-    (root / "broken").mkdir()
-    (root / "broken" / "run.json").write_text("{not json")
+    """One good run (two steps of three predictions) and one broken one."""
+    y_true, y_pred = np.array([0, 1, 1]), np.array([0, 1, 0])
+    write_run(root, "alpha", ["a", "b"], predictions={"test": {1: (y_true, y_pred), 2: (y_true, y_pred)}})
+    write_broken_run(root)
 
 
 def _client(root: Path, prefix: str = "/", *, load: str | None = None) -> flask.testing.FlaskClient:
