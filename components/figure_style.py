@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from components.text import plain
+
 FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 FONT_SIZE = 12
 TEXT_COLOR = "#222222"
@@ -54,7 +56,7 @@ def empty_figure(message: str = NOTHING_SELECTED, *, height: int = 300) -> go.Fi
         yaxis={"visible": False},
         annotations=[
             {
-                "text": message,
+                "text": plain(message),
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0.5,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -40,9 +41,9 @@ def build_matrix_figure(
     style, note = drawn_style(n_c, style)
     geo = matrix_geometry(n_c, n_s, n_t, style)
     if uirevision is None:
-        uirevision = "|".join(
-            ["matrix", style.encoding, str(style.rotate), *values.classes, *values.series_keys]
-        )
+        # a digest, not the names: short, and no user string in a property nothing escapes
+        key = "\0".join(["matrix", style.encoding, str(style.rotate), *values.classes, *values.series_keys])
+        uirevision = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     build = build_lines if style.encoding == "lines" else build_heatmap
     fig = build(
         values,
