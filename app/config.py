@@ -12,6 +12,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_LOGDIR = REPO_ROOT / "demo_logs"
+DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024  # a callback request; uploads have their own limit
+# cells x steps x series one view may draw: 100 classes x 3 series x 200 steps is 6 M
+DEFAULT_MAX_VIEW_CELLS = 20_000_000
 
 
 def _default_cache_dir() -> Path:
@@ -23,6 +26,11 @@ def _env_bool(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _paths(value: str | None) -> tuple[Path, ...]:
+    """``/a:/b`` (``os.pathsep``-separated) -> ``(Path("/a"), Path("/b"))``; empty parts ignored."""
+    return tuple(Path(p) for p in (value or "").split(os.pathsep) if p.strip())
 
 
 def normalize_prefix(prefix: str | None) -> str:
@@ -43,6 +51,10 @@ class Settings:
     port: int = 8050
     poll_seconds: float = 5.0  # live-update poll; 0 disables it
     allow_upload: bool = False  # importing into the shared log folder from the page
+    # folders whose tables may be imported by server path; none: server-path import is off
+    import_dirs: tuple[Path, ...] = ()
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES  # every request body but an upload
+    max_view_cells: int = DEFAULT_MAX_VIEW_CELLS  # classes^2 x steps x series drawn in one view
     debug: bool = False
 
     @property
@@ -65,6 +77,9 @@ class Settings:
             port=int(get("PORT") or 8050),
             poll_seconds=float(get("POLL_SECONDS") or 5.0),
             allow_upload=_env_bool(get("ALLOW_UPLOAD"), False),
+            import_dirs=_paths(get("IMPORT_DIRS")),
+            max_request_bytes=int(get("MAX_REQUEST_BYTES") or DEFAULT_MAX_REQUEST_BYTES),
+            max_view_cells=int(get("MAX_VIEW_CELLS") or DEFAULT_MAX_VIEW_CELLS),
             debug=_env_bool(get("DEBUG"), False),
         )
         clean = {k: v for k, v in overrides.items() if v is not None}
@@ -72,6 +87,8 @@ class Settings:
             clean["prefix"] = normalize_prefix(str(clean["prefix"]))
         if "logdir" in clean:
             clean["logdir"] = Path(str(clean["logdir"]))
+        if "import_dirs" in clean:
+            clean["import_dirs"] = tuple(Path(str(p)) for p in clean["import_dirs"])  # type: ignore[union-attr]
         if "cache_dir" in clean:
             clean["cache_dir"] = Path(str(clean["cache_dir"]))
         return replace(s, **clean)

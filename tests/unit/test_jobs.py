@@ -12,15 +12,14 @@ from pathlib import Path
 import dash
 import pytest
 
+from app.background import celery_app_for, make_background_manager
 from app.config import Settings
-from app.jobs import (
+from app.importing import (
     REFUSED,
     ImportRequest,
-    celery_app_for,
     decode_upload,
     default_run_name,
     import_from_page,
-    make_background_manager,
     run_import,
     table_suffix,
 )
@@ -48,9 +47,10 @@ class Recorder:
 
 
 def _settings(tmp_path: Path, allow: bool = True) -> Settings:
+    """Imports allowed (or not) into ``tmp_path/logs``; server paths inside ``tmp_path`` only."""
     logdir = tmp_path / "logs"
     logdir.mkdir(exist_ok=True)
-    return Settings(logdir=logdir, cache_dir=tmp_path / "cache", allow_upload=allow)
+    return Settings(logdir=logdir, cache_dir=tmp_path / "cache", allow_upload=allow, import_dirs=(tmp_path,))
 
 
 def test_uploaded_predictions_table_becomes_a_series_with_progress_to_100(tmp_path: Path) -> None:
@@ -171,8 +171,8 @@ def test_background_manager_is_diskcache_locally_and_celery_with_redis(tmp_path:
 
 
 def test_panel_controls_are_disabled_and_explained_unless_uploads_are_allowed() -> None:
-    off = ip.import_panel(Settings(allow_upload=False))
-    on = ip.import_panel(Settings(allow_upload=True))
+    off = ip.import_panel(allow_upload=False)
+    on = ip.import_panel(allow_upload=True)
     for cid in (ip.IMPORT_UPLOAD, ip.IMPORT_PATH, ip.IMPORT_RUN, ip.IMPORT_FOLD, ip.IMPORT_BUTTON):
         assert find_id(off, cid).disabled is True, cid
         assert find_id(on, cid).disabled is False, cid
@@ -184,7 +184,7 @@ def test_panel_controls_are_disabled_and_explained_unless_uploads_are_allowed() 
 def test_celery_worker_without_redis_stops_with_a_message() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CONFUSIONFLOW_REDIS_URL")}
     r = subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "app.jobs", "worker", "--pool=solo"],
+        [sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=solo"],
         cwd=Path(__file__).resolve().parents[2],
         env=env,
         capture_output=True,
