@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import pandas as pd
 from dash import dcc, html
 
-from components import ids_instances as iid
+from components import ids
 from data_access.instances import (
     ID,
     NEXT_PRED,
@@ -94,18 +94,18 @@ def _members_block(members: CellMembers, limit: int) -> list:
     multi = len(members.true_classes) > 1 or len(members.pred_classes) > 1
     if frame.empty:
         block = html.Div(
-            "No instance sits in this cell at this step.", id=iid.INSTANCES_IDS, className="cf-hint"
+            "No instance sits in this cell at this step.", id=ids.INSTANCES_IDS, className="cf-hint"
         )
     elif multi:
         block = _table(
-            iid.INSTANCES_IDS,
+            ids.INSTANCES_IDS,
             ["instance", "true class", "predicted"],
             shown[[ID, TRUE, PRED]].itertuples(index=False, name=None),
         )
     else:
         block = html.Div(
             [html.Code(str(v), style=_ID_STYLE, className="cf-instance-id") for v in shown[ID].tolist()],
-            id=iid.INSTANCES_IDS,
+            id=ids.INSTANCES_IDS,
             style=_SCROLL_STYLE,
         )
     return [block, _showing(len(shown), len(frame), "instances")]
@@ -113,7 +113,7 @@ def _members_block(members: CellMembers, limit: int) -> list:
 
 def _transitions_block(transitions: CellTransitions, limit: int) -> list:
     if transitions.problem:
-        return [html.Div(transitions.problem, id=iid.INSTANCES_CHANGES, className="cf-note")]
+        return [html.Div(transitions.problem, id=ids.INSTANCES_CHANGES, className="cf-note")]
     entered, left, stayed = transitions.entered, transitions.left, transitions.stayed
     since = format_step(transitions.previous_step)
     out: list = [
@@ -122,7 +122,7 @@ def _transitions_block(transitions: CellTransitions, limit: int) -> list:
                 html.Strong(f"Since step {since}: "),
                 f"{len(entered):,} entered, {len(left):,} left, {len(stayed):,} stayed.",
             ],
-            id=iid.INSTANCES_CHANGES,
+            id=ids.INSTANCES_CHANGES,
             style={"margin": "6px 0 2px", "fontSize": "13px"},
         )
     ]
@@ -143,7 +143,7 @@ def _transitions_block(transitions: CellTransitions, limit: int) -> list:
         ]
         out += [
             html.Div(_changes_summary(entered[PREV_PRED], "came from:"), className="cf-hint"),
-            _table(iid.INSTANCES_ENTERED, header, rows),
+            _table(ids.INSTANCES_ENTERED, header, rows),
             _showing(len(head), len(entered), "entered instances"),
         ]
     if not left.empty:
@@ -162,7 +162,7 @@ def _transitions_block(transitions: CellTransitions, limit: int) -> list:
         ]
         out += [
             html.Div(_changes_summary(left[NEXT_PRED], "went to:"), className="cf-hint"),
-            _table(iid.INSTANCES_LEFT, header, rows),
+            _table(ids.INSTANCES_LEFT, header, rows),
             _showing(len(head), len(left), "instances that left"),
         ]
     return out
@@ -171,7 +171,7 @@ def _transitions_block(transitions: CellTransitions, limit: int) -> list:
 # ----------------------------------------------------------------------------- public builders
 def instances_message(text: str) -> list:
     """Body of the panel when there is nothing to list (no cell clicked, counts-only series, …)."""
-    return [html.Div(text, id=iid.INSTANCES_MESSAGE, className="cf-hint", role="status")]
+    return [html.Div(text, id=ids.INSTANCES_MESSAGE, className="cf-hint", role="status")]
 
 
 def instances_body(
@@ -193,7 +193,7 @@ def instances_body(
     step = format_step(members.step)
     heading = html.Div(
         [html.Strong(title), html.Span(f" at step {step} — {series_label}", className="cf-hint")],
-        id=iid.INSTANCES_TITLE,
+        id=ids.INSTANCES_TITLE,
         style={"fontSize": "13px", "marginBottom": "4px"},
     )
     if members.problem:
@@ -211,7 +211,7 @@ def instances_body(
             html.Strong(f"{members.count:,}"),
             f" instance{'s' if members.count != 1 else ''} of {members.total:,}",
         ],
-        id=iid.INSTANCES_COUNT,
+        id=ids.INSTANCES_COUNT,
         style={"fontSize": "13px"},
     )
     body: list = [heading, count, *(html.Div(n, className="cf-note") for n in notes)]
@@ -236,7 +236,7 @@ def series_options(items: Sequence[tuple[str, str, bool]]) -> list[dict]:
 def instances_panel() -> html.Section:
     """The panel's skeleton: a series picker, the body a callback fills, and a CSV download."""
     return html.Section(
-        id=iid.INSTANCES_PANEL,
+        id=ids.INSTANCES_PANEL,
         className="cf-panel cf-instances",
         children=[
             html.Div(
@@ -244,21 +244,21 @@ def instances_panel() -> html.Section:
                     html.H2("Instances"),
                     html.Button(
                         "CSV",
-                        id=iid.INSTANCES_DOWNLOAD_BUTTON,
+                        id=ids.INSTANCES_DOWNLOAD_BUTTON,
                         className="cf-btn cf-btn-small",
                         n_clicks=0,
                         disabled=True,
                         title="Download the full list of this cell's instances (and those that left it) as CSV",
                     ),
-                    dcc.Download(id=iid.INSTANCES_DOWNLOAD),
+                    dcc.Download(id=ids.INSTANCES_DOWNLOAD),
                 ],
                 className="cf-panel-header",
             ),
             html.Div(
                 [
-                    html.Label("Series", htmlFor=iid.INSTANCES_SERIES, className="cf-label"),
+                    html.Label("Series", htmlFor=ids.INSTANCES_SERIES, className="cf-label"),
                     dcc.Dropdown(
-                        id=iid.INSTANCES_SERIES,
+                        id=ids.INSTANCES_SERIES,
                         options=[],
                         value=None,
                         clearable=False,
@@ -271,7 +271,7 @@ def instances_panel() -> html.Section:
             ),
             html.Div(
                 instances_message("Click a cell of the matrix to list the instances in it."),
-                id=iid.INSTANCES_BODY,
+                id=ids.INSTANCES_BODY,
                 **{"aria-live": "polite"},
             ),
         ],

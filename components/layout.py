@@ -372,9 +372,12 @@ def build_layout(
     *,
     poll_seconds: float,
     fingerprint: str | None,
-    settings,  # app.config.Settings; untyped here so components never import app at runtime
+    allow_upload: bool,
 ) -> html.Div:
-    """The whole page for the series ``infos`` found in the log folder."""
+    """The whole page for the series ``infos`` found in the log folder.
+
+    ``allow_upload``: whether the import panel's controls are enabled (the server's setting).
+    """
     live = poll_seconds > 0
     return html.Div(
         className="cf-page",
@@ -383,7 +386,7 @@ def build_layout(
             dcc.Interval(id=ids.POLL, interval=int(max(poll_seconds, 0.5) * 1000), disabled=not live),
             header(live=live),
             html.Div(problems_alert(problems), id=ids.PROBLEMS),
-            html.Div(import_panel(settings), id=ids.IMPORT_DRAWER, className="cf-drawer", hidden=True),
+            html.Div(import_panel(allow_upload=allow_upload), id=ids.IMPORT_DRAWER, className="cf-drawer", hidden=True),
             series_picker(series_options(infos)),
             html.Main(
                 className="cf-main",

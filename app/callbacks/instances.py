@@ -20,7 +20,7 @@ from dash import Input, Output, State
 from app.callbacks.common import Selection, epoch_of, load_series, superclass_mapping, x_range_of
 from app.state import DetailTarget, format_number
 from components import ids
-from components import ids_instances as iid
+from components import ids as iid
 from components.instances_panel import cell_title, instances_body, instances_message, series_options
 from data_access.errors import LogFormatError
 from data_access.instances import cell_members, cell_table, cell_transitions, display_groups, instance_series

@@ -16,7 +16,7 @@ from dash import dcc, html
 from app.callbacks import instances as inst_cb
 from app.callbacks.common import Selection, shape_tensor
 from components import ids
-from components import ids_instances as iid
+from components import ids as iid
 from components.instances_panel import (
     cell_title,
     instances_body,
