@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import dash
-from dash import ALL, Input, Output, State, ctx, html
+from dash import ALL, Input, Output, State, ctx
 
 from app.callbacks.common import load_series
 from app.state import parse_query
 from components import ids
-from components.colors import assign_slots, slot_color
+from components.colors import assign_slots
+from components.series_chips import chips
 from data_access.tensor import SeriesInfo
 
 
@@ -67,44 +68,6 @@ def default_series(infos: Sequence[SeriesInfo]) -> list[str]:
         return []
     run = infos[0].run
     return [i.key for i in infos if i.run == run and i.classes == infos[0].classes]
-
-
-def chip(info: SeriesInfo | None, key: str, color: str) -> html.Span:
-    label = info.label if info else key
-    meta = ""
-    if info is not None:
-        meta = "; ".join(f"{k}: {v}" for k, v in sorted(info.metadata.items()) if k != "superclasses")
-    return html.Span(
-        className="cf-chip",
-        role="listitem",
-        title=f"{label}" + (f" — {meta}" if meta else ""),
-        style={"--chip-color": color},
-        **{"data-key": key, "data-color": color},
-        children=[
-            html.Span(className="cf-chip-swatch", style={"backgroundColor": color}),
-            html.Span(label, className="cf-chip-label"),
-            html.Button(
-                "×",
-                id={"type": ids.CHIP_REMOVE, "key": key},
-                className="cf-chip-remove",
-                n_clicks=0,
-                title=f"Remove {label}",
-                **{"aria-label": f"Remove {label}"},
-            ),
-        ],
-    )
-
-
-def chips(keys: Sequence[str], infos: Mapping[str, SeriesInfo], slots: Mapping[str, int]) -> list:
-    if not infos:
-        return [
-            html.Span(
-                "No logs in the log folder yet: series appear here as they are written.", className="cf-hint"
-            )
-        ]
-    if not keys:
-        return [html.Span("Choose one or more series above.", className="cf-hint")]
-    return [chip(infos.get(k), k, slot_color(slots[k])) for k in keys]
 
 
 def series_update(
