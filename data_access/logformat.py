@@ -51,6 +51,8 @@ MAX_STEP_FILE_BYTES = 4 * 1024**3  # one step's Parquet predictions
 MAX_INSTANCES_PER_STEP = 500_000_000
 MAX_SERIES_CELLS = 250_000_000  # steps x C x C of one series held in memory (2 GB as int64)
 MAX_EXACT_STEP = 2**53  # larger steps would not round-trip through float64
+MAX_METADATA_DEPTH = 32  # nesting of run metadata: deeper documents are refused, never recursed into
+MAX_STEP_TOTAL = 2**53  # predictions in one matrix: every sum stays exact in int64 and float64
 
 _NAME_EXTRA = set("._=+-,@ ")
 _STEP_TEXT = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
