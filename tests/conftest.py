@@ -17,12 +17,16 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # one definition of how Chromium starts
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, ConsoleMessage, Error, Page
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -75,7 +79,7 @@ class ServerProcess:
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(
-                    f"{self.proc.args} exited with {self.proc.returncode}:\n{self.output()[-4000:]}"
+                    f"{self.proc.args!r} exited with {self.proc.returncode}:\n{self.output()[-4000:]}"
                 )
             try:
                 wait_http(url, timeout=1.0)
@@ -115,7 +119,7 @@ PYTHON = sys.executable
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser() -> Iterator[Browser]:
     """One headless Debian Chromium for the session; tests open their own pages/contexts.
 
     Playwright's ``launch`` already runs Chromium on a fresh, empty temporary profile (it refuses a
@@ -138,7 +142,9 @@ _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Keep each phase's report on the test item, so fixtures can tell in teardown whether it failed."""
     report = yield
     item.stash.setdefault(_REPORTS, {})[report.when] = report
@@ -151,7 +157,7 @@ def failed_so_far(item: pytest.Item) -> bool:
     return any(r.failed for r in reports.values())
 
 
-def save_failure_artifacts(page, name: str, console: list[str], folder: Path = ARTIFACTS) -> list[Path]:
+def save_failure_artifacts(page: Page, name: str, console: list[str], folder: Path = ARTIFACTS) -> list[Path]:
     """Save ``page``'s screenshot and ``console`` (one message a line) as ``folder/<name>.png|.log``.
 
     The folder ignores itself in git. Returns the paths written (no screenshot if the page is gone).
@@ -172,30 +178,29 @@ def save_failure_artifacts(page, name: str, console: list[str], folder: Path = A
 
 
 @pytest.fixture
-def page(browser, request: pytest.FixtureRequest):
-    """A fresh page that records console errors and failed requests; the test fails on any.
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh page that records its console; any error there (a failed request is one) fails the test.
 
     If the test failed (or the page logged an error), the screenshot and the whole console log are
     saved under ``ARTIFACTS`` before the page closes.
     """
     context = browser.new_context(viewport={"width": 1600, "height": 1100})
     pg = context.new_page()
-    pg.console_errors = []  # type: ignore[attr-defined]
     console: list[str] = []
+    errors: list[str] = []
 
-    def on_console(m) -> None:
+    def on_console(m: ConsoleMessage) -> None:
         console.append(f"[{m.type}] {m.text}")
         if m.type == "error":
-            pg.console_errors.append(m.text)  # type: ignore[attr-defined]
+            errors.append(m.text)
 
-    def on_page_error(e) -> None:
+    def on_page_error(e: Error) -> None:
         console.append(f"[pageerror] {e}")
-        pg.console_errors.append(str(e))  # type: ignore[attr-defined]
+        errors.append(str(e))
 
     pg.on("console", on_console)
     pg.on("pageerror", on_page_error)
     yield pg
-    errors = list(pg.console_errors)  # type: ignore[attr-defined]
     if errors or failed_so_far(request.node):
         saved = save_failure_artifacts(pg, request.node.nodeid, console)
         print(f"saved after failure: {', '.join(str(p) for p in saved)}")

@@ -100,11 +100,11 @@ def write_run(
     ``(y_true, y_pred)`` (labels or class indices, one entry per instance).
     """
     with LogWriter(root, run, list(classes), metadata=dict(metadata) if metadata else None) as w:
-        for fold, by_step in (counts or {}).items():
-            for step, matrix in by_step.items():
+        for fold, matrices in (counts or {}).items():
+            for step, matrix in matrices.items():
                 w.add_counts(step, fold, np.asarray(matrix))
-        for fold, by_step in (predictions or {}).items():
-            for step, (y_true, y_pred) in by_step.items():
+        for fold, labels in (predictions or {}).items():
+            for step, (y_true, y_pred) in labels.items():
                 w.add(step, fold, y_true, y_pred)
     return root / run
 

@@ -13,6 +13,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
@@ -111,7 +112,8 @@ class Redis:
             return False
 
     def key_names(self) -> list[str]:
-        return sorted(k.decode() for k in self.client.keys("*"))
+        keys = cast("list[bytes]", self.client.keys("*"))  # the sync client: a list, not an awaitable
+        return sorted(k.decode() for k in keys)
 
 
 @pytest.fixture

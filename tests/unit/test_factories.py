@@ -57,9 +57,10 @@ def test_write_run_logs_what_it_is_given(tmp_path) -> None:
     write_broken_run(tmp_path)
     store = LogStore(tmp_path)
     assert [s.key for s in store.list_series()] == ["alpha/test", "alpha/train"]
-    tensor = store.load(["alpha/train"]).tensor
-    np.testing.assert_array_equal(tensor.counts[0, 1], [[12, 3, 1], [2, 10, 2], [1, 1, 7]])
+    train = store.load(["alpha/train"]).tensor
     test = store.load(["alpha/test"]).tensor
+    assert train is not None and test is not None
+    np.testing.assert_array_equal(train.counts[0, 1], [[12, 3, 1], [2, 10, 2], [1, 1, 7]])
     np.testing.assert_array_equal(test.counts[0, 0], [[1, 0, 0], [0, 0, 1], [0, 0, 1]])
 
 
