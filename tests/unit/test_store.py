@@ -177,7 +177,7 @@ def test_errors_in_an_appended_tail_name_the_true_line_and_duplicates_both_lines
 
 
 def test_step_files_are_read_once_each(logs, monkeypatch):
-    import data_access.store as store_module
+    import data_access.series_cache as store_module
 
     reads = []
     original = store_module.read_step_counts
