@@ -6,7 +6,6 @@ carry ~8 kB of unused template JSON to the browser, and so the look is set in on
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from components.text import plain
+from data_access.vocabulary import format_step  # noqa: F401 - re-exported: the one step formatter
 
 FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 FONT_SIZE = 12
@@ -67,14 +67,6 @@ def empty_figure(message: str = NOTHING_SELECTED, *, height: int = 300) -> go.Fi
         ],
     )
     return go.Figure(layout=layout)
-
-
-def format_step(step: float) -> str:
-    """A logged step as people write it: ``12`` for integral steps, ``12.5`` otherwise."""
-    s = float(step)
-    if math.isfinite(s) and s == int(s):
-        return str(int(s))
-    return f"{s:g}"
 
 
 def as_2d(values: np.ndarray, name: str) -> np.ndarray:
