@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,18 @@ from data_access import logformat as lf
 from data_access.class_groups import display_groups  # noqa: F401 - re-exported for callers
 from data_access.errors import LogFormatError
 from data_access.reader import fold_source, list_step_files, read_run
+
+
+class InstanceStore(Protocol):
+    """What the instance level needs of a ``LogStore``."""
+
+    @property
+    def root(self) -> Path: ...
+
+    def instances(self, key: str, step: float) -> pd.DataFrame | None: ...
+
+    def check_inside(self, *paths: str | Path) -> None: ...
+
 
 ClassSpec = str | Collection[str]
 
@@ -75,7 +88,7 @@ class InstanceSeries:
         return inside[-1] if inside else None
 
 
-def instance_series(store, key: str) -> InstanceSeries:
+def instance_series(store: InstanceStore, key: str) -> InstanceSeries:
     """Look ``key`` (``"run/fold"``) up under ``store.root``: its classes and per-instance steps.
 
     Reads ``run.json`` and lists the predictions folder; no step file is opened.
@@ -87,10 +100,12 @@ def instance_series(store, key: str) -> InstanceSeries:
     root = Path(store.root)
     if not (root / run / lf.RUN_FILE).is_file():
         return InstanceSeries(key, problem=f"unknown series {key!r}: no run {run!r} in {root}")
+    store.check_inside(root / run, root / run / lf.RUN_FILE)
     run_file = read_run(root, run)
     source = fold_source(root, run, fold)
     if source is None:
         return InstanceSeries(key, run_file.classes, problem=f"unknown series {key!r}: no fold {fold!r}")
+    store.check_inside(source.path)
     if source.kind != "predictions":
         return InstanceSeries(
             key,
@@ -193,7 +208,7 @@ def _missing_step(series: InstanceSeries, step: float) -> str:
     )
 
 
-def _read_step(store, series: InstanceSeries, step: float) -> pd.DataFrame | None:
+def _read_step(store: InstanceStore, series: InstanceSeries, step: float) -> pd.DataFrame | None:
     """The step's predictions (``instance_id``, ``y_true``, ``y_pred``), ids checked to be unique."""
     frame = store.instances(series.key, step)
     if frame is None:
@@ -222,12 +237,16 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(ID, kind="stable", ignore_index=True)
 
 
-def _prepare(series: InstanceSeries, true_class: ClassSpec, pred_class: ClassSpec, steps: Sequence):
-    """Shared checks: ``(true mask, pred mask, true names, pred names, problem)``."""
+def _prepare(
+    series: InstanceSeries, true_class: ClassSpec, pred_class: ClassSpec, steps: Sequence[float | None]
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...], str | None]:
+    """Shared checks: ``(true mask (C,), pred mask (C,), true names, pred names, problem)``; the
+    masks are all False when there is a problem."""
     t_names = (true_class,) if isinstance(true_class, str) else tuple(true_class)
     p_names = (pred_class,) if isinstance(pred_class, str) else tuple(pred_class)
     if series.problem:
-        return None, None, t_names, p_names, series.problem
+        none = np.zeros(len(series.classes), dtype=bool)
+        return none, none, t_names, p_names, series.problem
     t_mask, t_names, t_problem = _class_mask(series.classes, true_class, "true")
     p_mask, p_names, p_problem = _class_mask(series.classes, pred_class, "predicted")
     problem = t_problem or p_problem
@@ -239,7 +258,9 @@ def _prepare(series: InstanceSeries, true_class: ClassSpec, pred_class: ClassSpe
     return t_mask, p_mask, t_names, p_names, problem or None
 
 
-def cell_members(store, key: str, true_class: ClassSpec, pred_class: ClassSpec, step: float) -> CellMembers:
+def cell_members(
+    store: InstanceStore, key: str, true_class: ClassSpec, pred_class: ClassSpec, step: float
+) -> CellMembers:
     """Which instances of ``key`` have a true class in ``true_class`` and are predicted as one of
     ``pred_class`` at ``step`` (class names; a collection of names for an aggregated cell).
 
@@ -268,7 +289,7 @@ def cell_members(store, key: str, true_class: ClassSpec, pred_class: ClassSpec, 
 
 
 def cell_transitions(
-    store,
+    store: InstanceStore,
     key: str,
     true_classes: ClassSpec,
     pred_classes: ClassSpec,
@@ -306,8 +327,8 @@ def cell_transitions(
             message,
         )
 
-    if problem:
-        return empty(problem)
+    if problem or previous_step is None:
+        return empty(problem or "no previous step")
     now = _read_step(store, series, step)
     before = _read_step(store, series, previous_step)
     if now is None or before is None:
@@ -384,10 +405,9 @@ def cell_table(members: CellMembers, transitions: CellTransitions | None = None)
     empty if the instance is no longer in the fold), ``previous_true``, ``previous_pred``.
     """
     columns = ["series", "step", "previous_step", ID, "status", TRUE, PRED, PREV_TRUE, PREV_PRED]
-    usable = transitions is not None and transitions.problem is None
     if members.problem:
         return pd.DataFrame({c: [] for c in columns})
-    if not usable:
+    if transitions is None or transitions.problem is not None:
         frame = members.members.assign(status="in cell", **{PREV_TRUE: None, PREV_PRED: None})
         previous = None
     else:

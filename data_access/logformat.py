@@ -199,7 +199,7 @@ def check_classes(classes: object) -> tuple[str, ...]:
     """
     if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
         raise ValueError(f"classes must be a list of strings, got {type(classes).__name__}")
-    out = tuple(classes)  # type: ignore[arg-type]
+    out = tuple(classes)
     if len(out) < 2:
         raise ValueError(f"need at least 2 classes, got {len(out)}")
     if len(out) > MAX_CLASSES:

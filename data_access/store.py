@@ -155,7 +155,8 @@ class LogStore:
         return list(self.catalog().problems)
 
     # ------------------------------------------------------------------ loading
-    def _check_inside(self, *paths: str | Path) -> None:
+    def check_inside(self, *paths: str | Path) -> None:
+        """Raise LogFormatError for the first path leading outside the root (unless links are followed)."""
         if not self.follow_symlinks:
             check_inside(real_root(self.root), *paths)
 
@@ -166,12 +167,12 @@ class LogStore:
             raise UnknownSeriesError(f"unknown series {key!r}: {e}") from None
         if not (self.root / run / lf.RUN_FILE).is_file():
             raise UnknownSeriesError(f"unknown series {key!r}: no run {run!r} in {self.root}")
-        self._check_inside(self.root / run, self.root / run / lf.RUN_FILE)
+        self.check_inside(self.root / run, self.root / run / lf.RUN_FILE)
         run_file = read_run(self.root, run)
         source = fold_source(self.root, run, fold)
         if source is None:
             raise UnknownSeriesError(f"unknown series {key!r}: run {run!r} has no fold {fold!r}")
-        self._check_inside(source.path)
+        self.check_inside(source.path)
         return run_file, source
 
     def _load_raw(self, key: str) -> tuple[SeriesInfo, np.ndarray, np.ndarray]:
@@ -179,7 +180,7 @@ class LogStore:
         run_file, source = self._locate(key)
         try:
             paths = source_paths(run_file, source)
-            self._check_inside(*paths[2:])  # step files; the run and fold were checked above
+            self.check_inside(*paths[2:])  # step files; the run and fold were checked above
             cache_key = series_cache_key(paths, len(run_file.classes))
         except OSError as e:
             raise LogFormatError(source.path, f"cannot be read: {e.strerror or e}") from None
@@ -260,7 +261,7 @@ class LogStore:
         match = [p for s, p in list_step_files(source.path) if s == wanted]
         if not match:
             return None
-        self._check_inside(match[0])
+        self.check_inside(match[0])
         return read_step_table(match[0], len(run_file.classes))
 
     # ------------------------------------------------------------------ change detection

@@ -192,3 +192,16 @@ def test_fingerprint_ttl_reuses_the_walk(logs):
         w.add_counts(1, "val", np.eye(3, dtype=int))
     assert store.fingerprint() == first  # within the ttl: the same walk
     assert LogStore(logs).fingerprint() != first
+
+
+def test_instance_level_refuses_a_linked_run_too(logs, outside):
+    from data_access.instances import cell_members, instance_series
+
+    os.symlink(outside, logs / "linked")
+    store = LogStore(logs)
+    with pytest.raises(LogFormatError, match="symbolic link"):
+        instance_series(store, "linked/test")
+    with pytest.raises(LogFormatError, match="symbolic link"):
+        cell_members(store, "linked/test", "cat", "cat", 1)
+    allowed = LogStore(logs, follow_symlinks=True)
+    assert cell_members(allowed, "linked/test", "cat", "cat", 1).count == 2
