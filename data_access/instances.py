@@ -30,6 +30,22 @@ import pandas as pd
 from data_access import logformat as lf
 from data_access.class_groups import display_groups  # noqa: F401 - re-exported for callers
 from data_access.errors import LogFormatError
+from data_access.instance_results import (  # noqa: F401 - re-exported: the results' names
+    ENTERED_COLUMNS,
+    ID,
+    LEFT_COLUMNS,
+    MEMBER_COLUMNS,
+    NEXT_PRED,
+    PRED,
+    PREV_PRED,
+    PREV_TRUE,
+    TRUE,
+    CellMembers,
+    CellTransitions,
+    cell_table,
+    empty_frame,
+    sort_by_id,
+)
 from data_access.reader import fold_source, list_step_files, read_run
 
 
@@ -45,16 +61,6 @@ class InstanceStore(Protocol):
 
 
 ClassSpec = str | Collection[str]
-
-# Columns of the result frames. Class columns hold class names; a "previous"/"next" class is None
-# when the instance was not in the fold at that step (e.g. it moved from the unlabelled pool to the
-# training set in active learning).
-ID = "instance_id"
-TRUE = "true"
-PRED = "pred"
-PREV_TRUE = "previous_true"
-PREV_PRED = "previous_pred"
-NEXT_PRED = "next_pred"
 
 
 # ----------------------------------------------------------------------------- series lookup
@@ -135,67 +141,6 @@ def _class_mask(
     return mask, names, ""
 
 
-# ----------------------------------------------------------------------------- results
-def _empty_frame(columns: Sequence[str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-
-
-@dataclass(frozen=True, eq=False)
-class CellMembers:
-    """Instances of ``true_classes`` predicted as one of ``pred_classes`` at ``step``.
-
-    members: one row per instance, sorted by id: ``instance_id``, ``true``, ``pred`` (class names).
-    total:   instances the fold holds at that step (the denominator of "12 of 1,797").
-    problem: why there is no answer (counts-only series, step not logged, unknown class), or None.
-    """
-
-    key: str
-    step: float
-    true_classes: tuple[str, ...]
-    pred_classes: tuple[str, ...]
-    members: pd.DataFrame
-    total: int = 0
-    problem: str | None = None
-
-    @property
-    def count(self) -> int:
-        return len(self.members)
-
-    @property
-    def ids(self) -> list:
-        """Instance ids as plain Python values (ints or strings), sorted."""
-        return self.members[ID].tolist()
-
-
-@dataclass(frozen=True, eq=False)
-class CellTransitions:
-    """How a cell's membership changed from ``previous_step`` to ``step``.
-
-    entered: in the cell at ``step`` but not at ``previous_step``: ``instance_id``, ``true``, ``pred``
-             (now), ``previous_true``, ``previous_pred`` (None if the instance was not in the fold).
-    left:    in the cell at ``previous_step`` but not at ``step``: ``instance_id``, ``previous_true``,
-             ``previous_pred``, ``true``, ``next_pred`` (None if the instance is no longer in the fold).
-    stayed:  in the cell at both steps, same columns as ``entered`` (an aggregated cell's instances
-             may change class inside it).
-    All sorted by instance id. ``previous_step`` is None when there is no earlier step.
-    """
-
-    key: str
-    step: float
-    previous_step: float | None
-    true_classes: tuple[str, ...]
-    pred_classes: tuple[str, ...]
-    entered: pd.DataFrame
-    left: pd.DataFrame
-    stayed: pd.DataFrame
-    problem: str | None = None
-
-
-ENTERED_COLUMNS = (ID, TRUE, PRED, PREV_TRUE, PREV_PRED)
-LEFT_COLUMNS = (ID, PREV_TRUE, PREV_PRED, TRUE, NEXT_PRED)
-MEMBER_COLUMNS = (ID, TRUE, PRED)
-
-
 def _step_text(step: float) -> str:
     return lf.format_step(float(step))
 
@@ -233,10 +178,6 @@ def _names(classes: Sequence[str], idx: np.ndarray) -> pd.Series:
     return pd.Series(lookup[np.where(idx < 0, len(classes), idx)], dtype=object)
 
 
-def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.sort_values(ID, kind="stable", ignore_index=True)
-
-
 def _prepare(
     series: InstanceSeries, true_class: ClassSpec, pred_class: ClassSpec, steps: Sequence[float | None]
 ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...], str | None]:
@@ -270,11 +211,11 @@ def cell_members(
     series = instance_series(store, key)
     t_mask, p_mask, t_names, p_names, problem = _prepare(series, true_class, pred_class, [step])
     if problem:
-        return CellMembers(key, float(step), t_names, p_names, _empty_frame(MEMBER_COLUMNS), 0, problem)
+        return CellMembers(key, float(step), t_names, p_names, empty_frame(MEMBER_COLUMNS), 0, problem)
     frame = _read_step(store, series, step)
     if frame is None:  # the file vanished between listing and reading
         return CellMembers(
-            key, float(step), t_names, p_names, _empty_frame(MEMBER_COLUMNS), 0, _missing_step(series, step)
+            key, float(step), t_names, p_names, empty_frame(MEMBER_COLUMNS), 0, _missing_step(series, step)
         )
     yt, yp = frame[lf.COL_TRUE].to_numpy(), frame[lf.COL_PRED].to_numpy()
     inside = t_mask[yt] & p_mask[yp]
@@ -285,7 +226,7 @@ def cell_members(
             PRED: _names(series.classes, yp[inside]),
         }
     )
-    return CellMembers(key, float(step), t_names, p_names, _sorted(members), len(frame))
+    return CellMembers(key, float(step), t_names, p_names, sort_by_id(members), len(frame))
 
 
 def cell_transitions(
@@ -321,9 +262,9 @@ def cell_transitions(
             None if previous_step is None else float(previous_step),
             t_names,
             p_names,
-            _empty_frame(ENTERED_COLUMNS),
-            _empty_frame(LEFT_COLUMNS),
-            _empty_frame(ENTERED_COLUMNS),
+            empty_frame(ENTERED_COLUMNS),
+            empty_frame(LEFT_COLUMNS),
+            empty_frame(ENTERED_COLUMNS),
             message,
         )
 
@@ -390,35 +331,7 @@ def cell_transitions(
         float(previous_step),
         t_names,
         p_names,
-        _sorted(entered),
-        _sorted(left),
-        _sorted(stayed),
+        sort_by_id(entered),
+        sort_by_id(left),
+        sort_by_id(stayed),
     )
-
-
-def cell_table(members: CellMembers, transitions: CellTransitions | None = None) -> pd.DataFrame:
-    """The full list as one long table (for CSV export): every instance in the cell at the step and
-    every instance that left it since the previous step.
-
-    Columns: ``series``, ``step``, ``previous_step``, ``instance_id``, ``status`` ("entered",
-    "stayed", "left", or "in cell" when there is no previous step), ``true``, ``pred`` (at ``step``;
-    empty if the instance is no longer in the fold), ``previous_true``, ``previous_pred``.
-    """
-    columns = ["series", "step", "previous_step", ID, "status", TRUE, PRED, PREV_TRUE, PREV_PRED]
-    if members.problem:
-        return pd.DataFrame({c: [] for c in columns})
-    if transitions is None or transitions.problem is not None:
-        frame = members.members.assign(status="in cell", **{PREV_TRUE: None, PREV_PRED: None})
-        previous = None
-    else:
-        previous = transitions.previous_step
-        frame = pd.concat(
-            [
-                transitions.entered.assign(status="entered"),
-                transitions.stayed.assign(status="stayed"),
-                transitions.left.rename(columns={NEXT_PRED: PRED}).assign(status="left"),
-            ],
-            ignore_index=True,
-        )
-    frame = frame.assign(series=members.key, step=members.step, previous_step=previous)
-    return _sorted(frame[columns])
