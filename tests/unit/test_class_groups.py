@@ -33,8 +33,9 @@ def make_tensor(metadata: dict | None = None) -> ConfusionTensor:
 
 def reference_shape(tensor: ConfusionTensor, classes, other: bool, superclasses: bool) -> ConfusionTensor:
     """The two-stage rule the app used before (aggregate, then select), written out again."""
-    if superclasses and superclass_mapping(tensor.series[0]):
-        tensor = tensor.aggregate(superclass_mapping(tensor.series[0]))
+    mapping = superclass_mapping(tensor.series[0]) if superclasses else None
+    if mapping:
+        tensor = tensor.aggregate(mapping)
     present = [c for c in dict.fromkeys(classes) if c in tensor.classes]
     if len(present) >= 2 and (other or len(present) < tensor.n_classes):
         tensor = tensor.select_classes(present, other=other)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import dash
 import numpy as np
@@ -49,7 +50,7 @@ PRED_2 = [DOG, DOG, CAT, CAT, DOG, CAT, DOG, DOG, DOG, CAT]
 PRED_5 = [CAT, DOG, DOG, DOG, DOG, DOG, CAT, FOX, DOG]
 
 
-def table_rows(component: object) -> list[list[str]]:
+def table_rows(component: Any) -> list[list[str]]:
     """Body rows of the html.Table inside ``component`` as lists of cell texts."""
     table = component.children
     body = table.children[1]

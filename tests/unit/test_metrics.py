@@ -8,6 +8,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_f
 
 from data_access import metrics
 from data_access.tensor import ConfusionTensor
+from data_access.vocabulary import NORMALIZATIONS, Normalization
 from tests.factories import series_counts
 
 # Three classes a=0, b=1, c=2. Rows = true, columns = predicted.
@@ -102,8 +103,8 @@ def test_metrics_broadcast_over_leading_axes() -> None:
     np.testing.assert_allclose(metrics.accuracy(stacked)[0], [11 / 18, 11 / 18, 1.0])
 
 
-@pytest.mark.parametrize("mode", ["true", "pred", "all"])
-def test_normalize_matches_sklearn(mode: str) -> None:
+@pytest.mark.parametrize("mode", NORMALIZATIONS)
+def test_normalize_matches_sklearn(mode: Normalization) -> None:
     y_true, y_pred = labels_from_counts(COUNTS)
     expected = confusion_matrix(y_true, y_pred, labels=[0, 1, 2], normalize=mode)
     np.testing.assert_allclose(metrics.normalize(COUNTS, mode), expected)
