@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.conftest import ServerProcess, free_port
 
-TIMEOUT = 20_000  # ms; the machine may be shared, first draws can be slow
+TIMEOUT = 30_000  # ms; the machine may be shared, first draws can be slow
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -100,6 +101,17 @@ def click_at(page, x: float, y: float) -> None:
 
 def detail_title(page) -> str:
     return page.locator("#detail-title").text_content()
+
+
+def visible_state(page) -> dict[str, Any]:
+    """What a user reads of the view: series chips, step range, epoch, matrix caption, detail title."""
+    return {
+        "chips": [label for label, _ in chips(page)],
+        "range": page.locator("#step-range-label").text_content(),
+        "epoch": page.locator("#epoch-label").text_content(),
+        "caption": page.locator("#matrix-caption").text_content(),
+        "detail": detail_title(page),
+    }
 
 
 def screenshot(page, name: str) -> None:
@@ -401,13 +413,7 @@ def test_shared_url_opens_the_same_view(page, browser, app_url):
         "() => document.getElementById('detail-title').textContent.startsWith('True class “cat” predicted as “dog”')",
         timeout=TIMEOUT,
     )
-    state = {
-        "chips": [label for label, _ in chips(page)],
-        "range": page.locator("#step-range-label").text_content(),
-        "epoch": page.locator("#epoch-label").text_content(),
-        "caption": page.locator("#matrix-caption").text_content(),
-        "detail": detail_title(page),
-    }
+    state = visible_state(page)
     assert state["chips"] == ["pruned / test", "sparse / test"]
     assert state["range"] == "Steps 3–15 (13 of 20)"
     assert state["epoch"] == "step 9"
@@ -426,14 +432,7 @@ def test_shared_url_opens_the_same_view(page, browser, app_url):
             "() => document.getElementById('detail-title').textContent.startsWith('True class “cat”')",
             timeout=TIMEOUT,
         )
-        again = {
-            "chips": [label for label, _ in chips(other)],
-            "range": other.locator("#step-range-label").text_content(),
-            "epoch": other.locator("#epoch-label").text_content(),
-            "caption": other.locator("#matrix-caption").text_content(),
-            "detail": detail_title(other),
-        }
-        assert again == state
+        assert visible_state(other) == state
         assert parse_qs(urlsplit(other.url).query) == parse_qs(urlsplit(page.url).query)
     finally:
         context.close()
