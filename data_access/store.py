@@ -23,7 +23,7 @@ import pandas as pd
 from data_access import logformat as lf
 from data_access.cache import ArrayCache
 from data_access.catalog import ScanResult, scan_log_folder
-from data_access.containment import check_inside, real_root
+from data_access.containment import check_inside, check_links_inside, real_root
 from data_access.errors import LoadProblem, LogFormatError
 from data_access.fingerprint import log_fingerprint
 from data_access.reader import fold_source, read_run, series_from_run
@@ -180,7 +180,8 @@ class LogStore:
         run_file, source = self._locate(key)
         try:
             paths = source_paths(run_file, source)
-            self.check_inside(*paths[2:])  # step files; the run and fold were checked above
+            if not self.follow_symlinks:  # step files: their folder was checked by _locate
+                check_links_inside(real_root(self.root), paths[1:])
             cache_key = series_cache_key(paths, len(run_file.classes))
         except OSError as e:
             raise LogFormatError(source.path, f"cannot be read: {e.strerror or e}") from None

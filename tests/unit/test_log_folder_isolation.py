@@ -205,3 +205,10 @@ def test_instance_level_refuses_a_linked_run_too(logs, outside):
         cell_members(store, "linked/test", "cat", "cat", 1)
     allowed = LogStore(logs, follow_symlinks=True)
     assert cell_members(allowed, "linked/test", "cat", "cat", 1).count == 2
+
+
+def test_the_first_step_file_is_checked_too(logs, outside):
+    step = next((outside / "test.predictions").glob("step-*.parquet"))
+    os.symlink(step, logs / "good" / "test.predictions" / "step-0.parquet")
+    loaded = LogStore(logs).load(["good/test"])
+    assert loaded.tensor is None and "step-0.parquet" in loaded.problems[0].message
