@@ -21,6 +21,7 @@ from tests.browser.pages import TIMEOUT, fig, open_dashboard, serve_app, wait_fi
 
 pytestmark = pytest.mark.browser
 
+
 @pytest.fixture(scope="module")
 def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("dashboard-logs")

@@ -19,7 +19,7 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.browser
 
 CHILD_CONFTEST = "from tests.conftest import browser, page, pytest_runtest_makereport  # noqa: F401\n"
-CHILD_TESTS = '''
+CHILD_TESTS = """
 def test_fails(page):
     page.set_content("<p id='x'>drawn</p><script>console.log('step one drawn')</script>")
     page.wait_for_selector("#x")
@@ -36,7 +36,7 @@ def test_logs_an_error(page):
     page.wait_for_selector("#x")
     page.wait_for_timeout(200)
     assert page.text_content("#x") == "drawn"
-'''
+"""
 
 
 def test_failed_tests_leave_a_screenshot_and_the_console_log(tmp_path: Path) -> None:
@@ -44,9 +44,19 @@ def test_failed_tests_leave_a_screenshot_and_the_console_log(tmp_path: Path) -> 
     (tmp_path / "test_child.py").write_text(CHILD_TESTS)
     artifacts = tmp_path / "artifacts"
     env = {**os.environ, "CONFUSIONFLOW_TEST_ARTIFACTS": str(artifacts), "PYTHONPATH": str(REPO)}
+    pytest_args = [
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:dash",
+        "-o",
+        "addopts=",
+        "--rootdir",
+        str(tmp_path),
+    ]
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:dash", "--rootdir", str(tmp_path)]
-        + ["-o", "addopts=", str(tmp_path / "test_child.py")],
+        [sys.executable, "-m", "pytest", *pytest_args, str(tmp_path / "test_child.py")],
         cwd=tmp_path,
         env=env,
         capture_output=True,
