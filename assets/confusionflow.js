@@ -54,8 +54,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             return query;
         },
         /* The selected epoch moved: redraw only the epoch markers of every figure that carries a
-           marker recipe in layout.meta.epoch_marker (written by components/figure_style.py's
-           epoch_marker_meta). Measured at 50 classes: dcc.Graph's Plotly.react of a patched
+           marker recipe (or a list of recipes) in layout.meta.epoch_marker (written by
+           components/figure_style.py's epoch_marker_meta). Measured at 50 classes: dcc.Graph's Plotly.react of a patched
            figure decodes every base64 array again and recomputes every trace (200-300 ms for the
            matrix, ~100 ms for class performance, even with the same trace objects, and
            layout.datarevision does not stop it for 1-D arrays), while Plotly.update of the
@@ -78,10 +78,15 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
                 if (!recipe) {
                     return;
                 }
+                /* one recipe, or a list of them (one per subplot the markers cross) */
+                const recipes = [].concat(recipe);
+                const names = recipes.map(function (r) { return r.name; });
                 const kept = (gd.layout.shapes || []).filter(function (s) {
-                    return s.name !== recipe.name;
+                    return names.indexOf(s.name) < 0;
                 });
-                const shapes = kept.concat(epochMarkerShapes(recipe, epoch));
+                const shapes = recipes.reduce(function (acc, r) {
+                    return acc.concat(epochMarkerShapes(r, epoch));
+                }, kept);
                 window.Plotly.update(gd, {}, {shapes: shapes});
             });
         },

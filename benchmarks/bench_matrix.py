@@ -9,7 +9,12 @@ Run: ``.venv/bin/python benchmarks/bench_matrix.py`` (add ``--no-browser`` for t
 2. the size of the ``dash.Patch`` payloads for moving the epoch and for a gamma/log change;
 3. browser: ``Plotly.newPlot`` of the matrix in headless Debian Chromium (loading the
    ``plotly.min.js`` shipped in the installed plotly package, no network), plus the time to apply
-   the epoch-marker and colour-scale updates with ``Plotly.relayout``/``Plotly.restyle``.
+   the epoch-marker and colour-scale updates with ``Plotly.relayout``/``Plotly.restyle``;
+4. ``--regions``: the heatmap matrix as built (subplots per region: matrix | FN column / FP row |
+   accuracy corner, a 2 x 2 grid of axes with hand-set domains, one hue and one value heatmap per
+   region) against the same bricks with every region on one pair of axes (how it was drawn
+   before), drawn alternately in one browser session; the ratio is subplots / one pair. It also
+   times ``make_subplots``, which the builder does not use (hand-set domains cost nothing).
 
 Data are random counts with the given shape (the figure's cost does not depend on the values).
 Times are medians over the runs.
@@ -38,6 +43,7 @@ sys.path.insert(0, str(REPO))
 from components.colors import PALETTE  # noqa: E402
 from components.matrix import (  # noqa: E402
     LINES_MAX_CLASSES,
+    MatrixGeometry,
     MatrixStyle,
     build_matrix_figure,
     colorscale_update,
@@ -174,15 +180,111 @@ def browser_rows(figures: dict, repeat: int) -> list[str]:
     return rows
 
 
+def one_pair_of_axes(fig: dict, hue_z: list[np.ndarray], geo: MatrixGeometry) -> dict:
+    """The same heatmap matrix with every region on ONE pair of axes (how it was drawn before the
+    regions became subplots): the four hue layers merged into one grid, all traces on ``x``/``y``.
+
+    ``fig``: ``build_matrix_figure(...).to_dict()`` in heatmap mode; ``hue_z``: the ``z`` arrays of
+    its four hue traces (``(rows, cols)`` each, in region order).
+    """
+    data = fig["data"]
+    hues, values = data[:4], data[4:]
+    transparent = int(hues[0]["zmax"])
+    grid = np.full((int(geo.y.total), int(geo.x.total)), transparent, dtype=hue_z[0].dtype)
+    for h, z in zip(hues, hue_z, strict=True):
+        y0, x0 = int(h["y0"]), int(h["x0"])
+        grid[y0 : y0 + z.shape[0], x0 : x0 + z.shape[1]] = z
+    strip = ("xaxis", "yaxis")
+    one = [{**{k: v for k, v in hues[0].items() if k not in strip}, "z": grid, "x0": 0, "y0": 0}]
+    one += [{k: v for k, v in tr.items() if k not in strip} for tr in values]
+    lay = {k: v for k, v in fig["layout"].items() if k not in ("xaxis2", "yaxis2", "width")}
+    x, x2, y, y2 = (fig["layout"][k] for k in ("xaxis", "xaxis2", "yaxis", "yaxis2"))
+    lay["xaxis"] = {**{k: v for k, v in x.items() if k not in ("domain", "anchor")},
+                    "tickvals": [*x["tickvals"], *x2["tickvals"]], "ticktext": [*x["ticktext"], *x2["ticktext"]],
+                    "range": [-0.5, geo.x.total - 0.5], "constrain": "domain"}  # fmt: skip
+    lay["yaxis"] = {**{k: v for k, v in y.items() if k not in ("domain", "anchor")},
+                    "tickvals": [*y["tickvals"], *y2["tickvals"]], "ticktext": [*y["ticktext"], *y2["ticktext"]],
+                    "range": [geo.y.total - 0.5, -0.5], "scaleanchor": "x",
+                    "scaleratio": geo.x.pitch / geo.y.pitch, "constrain": "domain"}  # fmt: skip
+    return {"data": one, "layout": lay}
+
+
+def region_rows(repeat: int) -> list[str]:
+    """newPlot of the heatmap matrix on one pair of axes vs as subplots per region (as built),
+    drawn alternately in one browser session, and the server cost of ``make_subplots``."""
+    from playwright.sync_api import sync_playwright
+    from plotly.subplots import make_subplots
+
+    pairs = []
+    for c, s, t in CASES:
+        style = MatrixStyle()
+        geo = matrix_geometry(c, s, t, style)
+        built = build_matrix_figure(make_values(c, s, t, None), PALETTE, style)
+        built.layout.shapes, built.layout.annotations = (), ()  # the same on both sides: left out
+        grid = built.to_dict()
+        one = one_pair_of_axes(grid, [np.asarray(tr.z) for tr in built.data[:4]], geo)
+        fx = geo.x.main_extent / geo.x.total
+        make_ms, _ = median_ms(
+            lambda f=fx: make_subplots(rows=2, cols=2, column_widths=[f, 1 - f], row_heights=[f, 1 - f],
+                                       horizontal_spacing=0.01, vertical_spacing=0.01), repeat)  # fmt: skip
+        pairs.append(
+            (
+                (c, s, t),
+                to_json_plotly(one),
+                to_json_plotly(grid),
+                len(one["data"]),
+                len(grid["data"]),
+                make_ms,
+            )
+        )
+    tmp = Path(tempfile.mkdtemp(prefix="cf-bench-"))
+    shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", tmp / "plotly.min.js")
+    (tmp / "index.html").write_text(PAGE)
+    rows = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1600, "height": 1100})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto((tmp / "index.html").as_uri())
+            page.wait_for_function("window.Plotly !== undefined")
+            for (c, s, t), one, grid, n_one, n_grid, make_ms in pairs:
+                a, b = [], []
+                for _ in range(repeat):  # alternate, so drift in the machine's load hits both alike
+                    a.append(page.evaluate(NEWPLOT_JS, {"fig": one, "shapes": None, "scale": None})[0])
+                    b.append(page.evaluate(NEWPLOT_JS, {"fig": grid, "shapes": None, "scale": None})[0])
+                ma, mb = statistics.median(a), statistics.median(b)
+                rows.append(
+                    f"| {c} | {s} | {t} | {n_one} / {n_grid} | {len(one) / 1e6:.2f} / {len(grid) / 1e6:.2f} "
+                    f"| {ma:.0f} | {mb:.0f} | {mb / ma:.2f} | {make_ms:.0f} |"
+                )
+            browser.close()
+            if errors:
+                raise RuntimeError(f"browser errors: {errors}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-browser", action="store_true")
+    ap.add_argument("--regions", action="store_true", help="only: one pair of axes vs subplots per region")
     args = ap.parse_args()
     print(f"# Matrix benchmark ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})\n")
     print(
         f"python {platform.python_version()}, plotly {plotly.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs\n"
     )
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}\n")
+    if args.regions:
+        print("## Heatmap matrix: one pair of axes vs subplots per region (headless Chromium, ms)\n")
+        print("| C | series | steps | traces (one / regions) | JSON MB (one / regions) | newPlot one pair "
+              "| newPlot per region | ratio | make_subplots ms |")  # fmt: skip
+        print("|---|---|---|---|---|---|---|---|---|")
+        print("\n".join(region_rows(args.repeat)))
+        return
     rows, figures = server_rows(args.repeat)
     print("## Server: build + serialise (ms), payload (MB); Patch payloads (kB)\n")
     print(
