@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from data_access.tensor import ConfusionTensor, SeriesCounts, SeriesInfo
 from data_access.writer import LogWriter
@@ -90,14 +91,14 @@ def write_run(
     run: str,
     classes: Sequence[str],
     *,
-    counts: Mapping[str, Mapping[float, np.ndarray]] | None = None,
-    predictions: Mapping[str, Mapping[float, tuple[Sequence[Any], Sequence[Any]]]] | None = None,
+    counts: Mapping[str, Mapping[Any, ArrayLike]] | None = None,
+    predictions: Mapping[str, Mapping[Any, tuple[ArrayLike, ArrayLike]]] | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write one run with the real ``LogWriter``; returns its folder ``root/run``.
 
-    ``counts`` maps fold -> step -> ``(C, C)`` matrix; ``predictions`` maps fold -> step ->
-    ``(y_true, y_pred)`` (labels or class indices, one entry per instance).
+    ``counts`` maps fold -> step (a number) -> ``(C, C)`` matrix; ``predictions`` maps fold -> step
+    -> ``(y_true, y_pred)`` (labels or class indices, one entry per instance).
     """
     with LogWriter(root, run, list(classes), metadata=dict(metadata) if metadata else None) as w:
         for fold, matrices in (counts or {}).items():
