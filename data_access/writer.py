@@ -8,20 +8,30 @@
 Crash safety: a counts step is one ``write`` of a complete line followed by ``fsync``; a
 per-instance step is written to a hidden temporary file, fsynced, then renamed into place. A writer
 killed at any moment therefore loses at most the step it was writing, and readers skip that
-remnant with a warning. Earlier steps are never rewritten. One writer per run and fold at a time.
+remnant with a warning. Earlier steps are never rewritten.
+
+Run identity (``mode``): by default a run name that already exists is refused at ``LogWriter(...)``,
+before any training, so a script run twice never mixes two trainings in one run. ``mode="resume"``
+appends to the existing run (a step already logged is still refused; :meth:`LogWriter.last_step`
+says where to resume); ``mode="version"`` starts ``<run>-v2`` (``-v3``, ...) and ``writer.run``
+says which. One writer per fold: each fold is locked for the writer's life (``foldlock``), so a
+second writer, in this process or another, is refused with a message naming the holder.
+
+Each step records the wall-clock time it was logged (``"time"``, Unix seconds; see
+``docs/log-format.md``).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import threading
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import orjson
@@ -31,7 +41,11 @@ import pyarrow.parquet as pq
 from data_access import logformat as lf
 from data_access.counting import counts_from_predictions
 from data_access.errors import LogFormatError
+from data_access.foldlock import FoldBusyError, FoldLock
 from data_access.reader import LogRecoveryWarning, parse_counts_bytes, parse_run_file, read_file_bytes
+from data_access.tempfiles import remove_abandoned_temp_files, temp_name
+
+__all__ = ["FoldBusyError", "LogWriter", "RunExistsError", "WriteMode"]
 
 ArrayLike = Any  # numpy arrays, lists, anything np.asarray accepts (CPU torch tensors included)
 
@@ -56,7 +70,7 @@ def _create_exclusive(path: Path, data: bytes) -> bool:
     Written to a hidden temporary file, fsynced, then hard-linked into place: readers never see it
     empty or half written, and a file created meanwhile by someone else is never overwritten.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(temp_name(path.name))
     try:
         with open(tmp, "xb") as f:
             f.write(data)
@@ -83,6 +97,36 @@ def _to_numpy(values: ArrayLike) -> np.ndarray:
     return np.asarray(values)
 
 
+WriteMode = Literal["new", "resume", "version"]
+MODES = ("new", "resume", "version")
+MAX_VERSIONS = 10_000
+
+
+class RunExistsError(ValueError):
+    """``LogWriter(..., mode="new")`` on a run name that is already logged."""
+
+
+def _class_names(classes: Sequence[Any]) -> list[Any]:
+    """Integer class labels (``list(range(10))``) become their text ("0".."9"); others unchanged."""
+    if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
+        return classes  # type: ignore[return-value]  # check_classes names the problem
+    return [
+        str(int(c)) if isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)) else c
+        for c in classes
+    ]
+
+
+def _check_step_total(counts: np.ndarray) -> None:
+    """Refuse a matrix whose total (hence any row, column or diagonal sum) could overflow int64
+    or stop being exact in float64: at most ``logformat.MAX_STEP_TOTAL`` predictions per step."""
+    total = float(counts.sum(dtype=np.float64)) if counts.size else 0.0
+    if total > lf.MAX_STEP_TOTAL:
+        raise ValueError(
+            f"counts sum to {total:.4g} predictions in one step; at most 2**53 "
+            f"({lf.MAX_STEP_TOTAL:,}) are allowed so that sums and rates stay exact"
+        )
+
+
 def _label_dtype(n_classes: int) -> np.dtype:
     return np.dtype(np.uint8) if n_classes <= 256 else np.dtype(np.uint16)
 
@@ -93,35 +137,41 @@ class _Fold:
     steps: set[float] = field(default_factory=set)
     fd: int | None = None  # open append handle of a counts file
     needs_newline: bool = False
+    lock: FoldLock | None = None
 
 
 class LogWriter:
     """Logs one run: its class list once, then one record per (step, fold).
 
-    ``classes`` fixes the matrix order; integer labels index it. Re-opening an existing run checks
-    the class list is identical and appends; ``metadata`` of an existing run is kept as first
-    written. With ``store_instances=False``, :meth:`add` stores only the counts (smaller files, no
-    instance drill-down).
+    ``classes`` fixes the matrix order; integer labels index it (integer classes are stored as
+    text, so ``classes=list(range(10))`` gives "0".."9"). ``mode``: what to do when the run is
+    already logged (see the module docstring); ``mode="resume"`` checks the class list is identical,
+    and ``metadata`` of an existing run is kept as first written. With ``store_instances=False``,
+    :meth:`add` stores only the counts (smaller files, no instance drill-down).
     """
 
     def __init__(
         self,
         logdir: str | Path,
         run: str,
-        classes: Sequence[str],
+        classes: Sequence[str] | Sequence[int],
         *,
         metadata: Mapping[str, Any] | None = None,
         store_instances: bool = True,
+        mode: WriteMode = "new",
     ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        self.mode = mode
         self.run = lf.validate_name("run", run)
-        self.classes = lf.check_classes(classes)
+        self.classes = lf.check_classes(_class_names(classes))
         self.store_instances = bool(store_instances)
         self.logdir = Path(logdir)
         self.path = lf.run_dir(self.logdir, self.run)
         self._lookup = {name: i for i, name in enumerate(self.classes)}
         self._folds: dict[str, _Fold] = {}
         self._lock = threading.Lock()
-        self._closed = False
+        self._closed = True  # until the run is open: close() and __del__ then have nothing to do
         meta = dict(metadata or {})
         if any(not isinstance(k, str) for k in meta):
             raise ValueError("metadata keys must be strings")
@@ -131,14 +181,33 @@ class LogWriter:
             raise ValueError(f"metadata must be JSON-serialisable: {e}") from None
         self.metadata: dict[str, Any] = meta_json
         self._open_run()
+        self._closed = False
 
     # ------------------------------------------------------------------ run.json
     def _open_run(self) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
+        base = self.run
+        for n in range(2, MAX_VERSIONS + 2):
+            if self._try_create_run():
+                return
+            if self.mode == "resume":
+                self._check_existing(self.path / lf.RUN_FILE)
+                return
+            if self.mode == "new":
+                raise RunExistsError(
+                    f"run {self.run!r} already exists in {self.logdir}; nothing was written. Pass "
+                    f"mode='resume' to append to it (after its last logged step), mode='version' to "
+                    f"start {self.run + '-v2'!r}, or choose another run name"
+                )
+            self.run = lf.validate_name("run", f"{base}-v{n}")
+            self.path = lf.run_dir(self.logdir, self.run)
+        raise RunExistsError(f"run {base!r} already has {MAX_VERSIONS} versions in {self.logdir}")
+
+    def _try_create_run(self) -> bool:
+        """Create ``run.json`` of a new run; False if the run exists (or another writer just made it)."""
         target = self.path / lf.RUN_FILE
         if target.exists():
-            self._check_existing(target)
-            return
+            return False
+        self.path.mkdir(parents=True, exist_ok=True)
         body = {
             "format": lf.FORMAT_NAME,
             "version": lf.FORMAT_VERSION,
@@ -147,8 +216,10 @@ class LogWriter:
             "metadata": self.metadata,
         }
         data = orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n"
-        if not _create_exclusive(target, data):
-            self._check_existing(target)  # another writer created the run meanwhile
+        created = _create_exclusive(target, data)
+        if created:
+            _fsync_dir(self.logdir)
+        return created
 
     def _check_existing(self, target: Path) -> None:
         existing = parse_run_file(
@@ -165,7 +236,14 @@ class LogWriter:
     def _fold(self, fold: str, kind: lf.FoldKind) -> _Fold:
         state = self._folds.get(fold)
         if state is None:
-            state = self._load_fold(fold) or _Fold(kind)  # a new fold takes the kind of its first step
+            lock = FoldLock(self.path, self.run, fold)
+            lock.acquire()  # before reading the fold: what we load cannot change under us
+            try:
+                state = self._load_fold(fold) or _Fold(kind)  # a new fold takes its first step's kind
+            except BaseException:
+                lock.release()
+                raise
+            state.lock = lock
             self._folds[fold] = state
         if state.kind != kind:
             if state.kind == "counts":
@@ -188,7 +266,9 @@ class LogWriter:
         pred_dir = lf.predictions_dir(self.logdir, self.run, fold)
         if counts_path.exists() and pred_dir.exists():
             raise LogFormatError(self.path, f"fold {fold!r} exists both as counts and as predictions")
+        remove_abandoned_temp_files(self.path)
         if pred_dir.exists():
+            remove_abandoned_temp_files(pred_dir)
             found, _, _ = lf.step_entries(pred_dir)
             return _Fold("predictions", {s for s, _ in found})
         if counts_path.exists():
@@ -292,12 +372,14 @@ class LogWriter:
         *,
         instance_ids: ArrayLike | None = None,
         scores: ArrayLike | None = None,
+        wall_time: float | None = None,
     ) -> None:
         """Log the predictions of one fold at one step (an epoch, an iteration: any real number).
 
         ``y_true``/``y_pred``: one label per instance, class indices or class names.
         ``instance_ids``: unique ids (ints or strings) to follow instances across steps; default
         0..n-1. ``scores``: ``(n, C)`` class scores, stored as float32.
+        ``wall_time``: when the step was logged, Unix seconds (default: now).
         """
         self._ensure_open()
         step_value = lf.validate_step(step)
@@ -308,7 +390,7 @@ class LogWriter:
             raise ValueError(f"y_true has {yt.size} labels but y_pred has {yp.size}")
         if not self.store_instances:
             counts = counts_from_predictions(0, yt, yp, 1, len(self.classes))[0]
-            self._append_counts(step, step_value, fold, counts)
+            self._append_counts(step, step_value, fold, counts, wall_time)
             return
         n = yt.size
         columns: dict[str, pa.Array] = {}
@@ -336,7 +418,11 @@ class LogWriter:
                 pa.array(sc.reshape(-1)), len(self.classes)
             )
         table = pa.table(columns).replace_schema_metadata(
-            {"confusionflow": orjson.dumps({"run": self.run, "fold": fold, "step": step_value})}
+            {
+                "confusionflow": orjson.dumps(
+                    {"run": self.run, "fold": fold, "step": step_value, "time": _wall_time(wall_time)}
+                )
+            }
         )
         with self._lock:
             state = self._fold(fold, "predictions")
@@ -351,7 +437,7 @@ class LogWriter:
                 raise ValueError(
                     f"{final} already exists: step {lf.format_step(step_value)} is already logged"
                 )
-            tmp = pred_dir / f".{final.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+            tmp = pred_dir / temp_name(final.name)
             try:
                 with open(tmp, "xb") as f:
                     pq.write_table(table, f)
@@ -363,8 +449,14 @@ class LogWriter:
             _fsync_dir(pred_dir)
             state.steps.add(step_value)
 
-    def add_counts(self, step: float, fold: str, counts: ArrayLike) -> None:
-        """Log a ready-made ``(C, C)`` confusion matrix (rows = true class, columns = predicted)."""
+    def add_counts(
+        self, step: float, fold: str, counts: ArrayLike, *, wall_time: float | None = None
+    ) -> None:
+        """Log a ready-made ``(C, C)`` confusion matrix (rows = true class, columns = predicted).
+
+        At most ``2**53`` predictions per matrix, so no row, column or total sum can overflow;
+        ``wall_time``: Unix seconds (default: now).
+        """
         self._ensure_open()
         step_value = lf.validate_step(step)
         lf.validate_name("fold", fold)
@@ -379,15 +471,18 @@ class LogWriter:
             raise ValueError(f"counts must be integers, got dtype {arr.dtype}")
         if arr.size and arr.min() < 0:
             raise ValueError(f"counts must be non-negative, found {arr.min()}")
-        if arr.size and arr.max() > np.iinfo(np.int64).max // 2:
-            raise ValueError("counts are too large")
-        self._append_counts(step, step_value, fold, arr.astype(np.int64))
+        _check_step_total(arr)
+        self._append_counts(step, step_value, fold, arr.astype(np.int64), wall_time)
 
-    def _append_counts(self, step: float, step_value: float, fold: str, counts: np.ndarray) -> None:
-        # Integral steps given as ints stay ints in the file ("step": 3), others are floats.
+    def _append_counts(
+        self, step: float, step_value: float, fold: str, counts: np.ndarray, wall_time: float | None
+    ) -> None:
+        # Integral steps given as ints stay ints in the file ("step": 3), others are floats. The time
+        # comes before the counts so a reader can pick it up without parsing the counts.
         json_step: int | float = int(step) if isinstance(step, (int, np.integer)) else step_value
         line = orjson.dumps(
-            {"step": json_step, "counts": counts.reshape(-1)}, option=orjson.OPT_SERIALIZE_NUMPY
+            {"step": json_step, "time": _wall_time(wall_time), "counts": counts.reshape(-1)},
+            option=orjson.OPT_SERIALIZE_NUMPY,
         )
         with self._lock:
             state = self._fold(fold, "counts")
@@ -408,6 +503,20 @@ class LogWriter:
             state.needs_newline = False
             state.steps.add(step_value)
 
+    def last_step(self, fold: str) -> float | None:
+        """The largest step already logged in ``fold`` (None if none): where a resumed run goes on.
+
+        Takes the fold's lock, like the first step logged into it would."""
+        self._ensure_open()
+        lf.validate_name("fold", fold)
+        with self._lock:
+            state = self._folds.get(fold)
+            if state is None:
+                counts = lf.counts_file(self.logdir, self.run, fold)
+                has_counts = counts.exists() or not self.store_instances
+                state = self._fold(fold, "counts" if has_counts else "predictions")
+            return max(state.steps) if state.steps else None
+
     def _ensure_open(self) -> None:
         if self._closed:
             raise ValueError(f"LogWriter for run {self.run!r} is closed")
@@ -419,6 +528,9 @@ class LogWriter:
                 if state.fd is not None:
                     os.close(state.fd)
                     state.fd = None
+                if state.lock is not None:
+                    state.lock.release()
+                    state.lock = None
             self._closed = True
 
     def __enter__(self) -> LogWriter:
@@ -429,5 +541,20 @@ class LogWriter:
     ) -> None:
         self.close()
 
+    def __del__(self) -> None:  # a writer dropped without close() must not keep its folds locked
+        try:
+            if not getattr(self, "_closed", True):
+                self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
     def __repr__(self) -> str:
         return f"LogWriter({str(self.logdir)!r}, {self.run!r}, {len(self.classes)} classes)"
+
+
+def _wall_time(value: float | None) -> float:
+    """Unix seconds of a step, rounded to milliseconds: ``time.time()`` unless given."""
+    t = time.time() if value is None else float(value)
+    if not np.isfinite(t):
+        raise ValueError(f"wall_time must be a finite number of seconds, got {value!r}")
+    return round(t, 3)

@@ -62,7 +62,7 @@ def test_prefix_live_steps_csv_and_svg(page, served):
     assert page.locator("#step-range-label").text_content() == "All 20 steps (1–20)"
 
     # a training run logs step 21: the open page extends its timeline without a reload
-    with LogWriter(logdir, "dense", CLASSES) as w:
+    with LogWriter(logdir, "dense", CLASSES, mode="resume") as w:
         w.add_counts(21, "train", counts_at(21, 0.2, 120))
         w.add_counts(21, "test", counts_at(21, 0.25, 40))
     page.wait_for_function(

@@ -46,7 +46,7 @@ def append_steps(logdir: Path, run: str, first: int, last: int, *, fold: str = "
     from data_access.writer import LogWriter
 
     y_true = np.arange(n) % len(CLASSES)
-    with LogWriter(logdir, run, list(CLASSES)) as w:
+    with LogWriter(logdir, run, list(CLASSES), mode="resume") as w:
         for step in range(first, last + 1):
             w.add(step, fold, y_true, (y_true + step) % len(CLASSES))
 

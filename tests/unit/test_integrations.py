@@ -200,7 +200,7 @@ def test_log_pytorch_epoch_counts_ids_and_modes(tmp_path: Path, digits, torch, m
     inst = read_instances(tmp_path, "mlp", "test", 1)
     np.testing.assert_array_equal(np.sort(inst["instance_id"].to_numpy()), ids.numpy())
     # eval mode restored as well when the model was in eval mode
-    with LogWriter(tmp_path, "mlp", DIGIT_CLASSES) as log:
+    with LogWriter(tmp_path, "mlp", DIGIT_CLASSES, mode="resume") as log:
         log_pytorch_epoch(log, 2, "test", model, loader)
     assert not model.training
 
