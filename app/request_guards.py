@@ -22,10 +22,12 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
+import dash
 import flask
+from dash import _validate as dash_validate
 
 from app.config import Settings
-from components import import_panel as ip
+from components import ids as ip
 from components.import_panel import MAX_UPLOAD_BYTES
 
 # the largest body any route accepts: the biggest upload, base64-encoded, plus the JSON around it
@@ -123,6 +125,8 @@ def callback_body_error(body: object, callback_map: Mapping[str, Mapping[str, An
     if not isinstance(output, str) or output not in callback_map:
         return "unknown callback"
     cb = callback_map[output]
+    if "callback" not in cb:  # a clientside callback: the browser runs it, the server has none
+        return "unknown callback"
     for key in ("inputs", "state"):
         sent, declared = body.get(key, []), cb.get(key, [])
         if not isinstance(sent, list) or len(sent) != len(declared):
@@ -141,6 +145,13 @@ def callback_body_error(body: object, callback_map: Mapping[str, Mapping[str, An
     outputs = body.get("outputs", [])
     if not isinstance(outputs, (list, dict)) or len(outputs) > MAX_PATTERN_ITEMS:
         return "outputs: malformed"
+    if not cb.get("no_output"):
+        # Dash's own check of the outputs against the definition ("for security", it says), which
+        # raises on a mismatch inside the dispatch, where it would become a 500
+        try:
+            dash_validate.validate_output_spec(cb["output"], outputs, dash.Output)
+        except (dash.exceptions.CallbackException, KeyError, TypeError, AttributeError):
+            return "outputs: not the declared outputs"
     return None
 
 

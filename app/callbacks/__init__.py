@@ -13,6 +13,8 @@ from data_access.store import LogStore
 def register_all(app: dash.Dash, store: LogStore, settings: Settings | None = None) -> None:
     """Register every callback of the page on ``app`` (never module-level ``dash.callback``)."""
     settings = settings or Settings()
-    for module in (url, series, selection, matrix, class_charts, detail, timeline, live, export):
+    for module in (url, series, selection, class_charts, detail, timeline, live):
         module.register(app, store)
+    matrix.register(app, store, settings)
+    export.register(app, store, settings)
     register_instance_callbacks(app, store)

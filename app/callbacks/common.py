@@ -15,11 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.colors import slot_color
-from data_access.errors import LoadProblem
-from data_access.tensor import ConfusionTensor, SeriesInfo
+import numpy as np
 
-SUPERCLASS_KEY = "superclasses"
+from components.colors import slot_color
+from data_access.class_groups import superclass_mapping  # noqa: F401 - re-exported for the views
+from data_access.errors import LoadProblem
+from data_access.store import LogStore
+from data_access.tensor import ConfusionTensor
 
 
 @dataclass(frozen=True)
@@ -67,29 +69,10 @@ class Selection:
         )
 
 
-def superclass_mapping(info: SeriesInfo | None) -> dict[str, str] | None:
-    """A run's ``{"class": "superclass"}`` metadata, or None if it has none (or not a flat mapping)."""
-    if info is None:
-        return None
-    mapping = info.metadata.get(SUPERCLASS_KEY) if isinstance(info.metadata, Mapping) else None
-    if not isinstance(mapping, Mapping) or not mapping:
-        return None
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
-        return None
-    return dict(mapping)
-
-
 def shape_tensor(tensor: ConfusionTensor, selection: Selection) -> ConfusionTensor:
-    """Apply superclass aggregation and the class selection (ignoring names no longer present)."""
-    if selection.superclasses:
-        mapping = superclass_mapping(tensor.series[0])
-        if mapping:
-            tensor = tensor.aggregate(mapping)
-    if selection.classes:
-        present = [c for c in selection.classes if c in tensor.classes]
-        if len(present) >= 2 and (selection.other or len(present) < tensor.n_classes):
-            tensor = tensor.select_classes(present, other=selection.other)
-    return tensor
+    """Apply superclass aggregation and the class selection (ignoring names no longer present);
+    the grouping rules are :func:`data_access.class_groups.display_grouping`'s."""
+    return tensor.for_display(selection.classes, other=selection.other, superclasses=selection.superclasses)
 
 
 class _Memo:
@@ -123,7 +106,7 @@ class _Memo:
 _MEMO = _Memo()
 
 
-def load_series(store: Any, keys: Sequence[str]) -> tuple[ConfusionTensor | None, list[LoadProblem]]:
+def load_series(store: LogStore, keys: Sequence[str]) -> tuple[ConfusionTensor | None, list[LoadProblem]]:
     """The raw tensor of ``keys`` (all classes, all steps) and any problems loading them."""
     if not keys:
         return None, []
@@ -137,12 +120,19 @@ def load_series(store: Any, keys: Sequence[str]) -> tuple[ConfusionTensor | None
     return value
 
 
-def view_tensor(store: Any, selection: Selection) -> ConfusionTensor | None:
+def view_tensor(store: LogStore, selection: Selection) -> ConfusionTensor | None:
     """The tensor every view of ``selection`` is drawn from, or None if nothing loaded."""
     tensor, _ = load_series(store, selection.series)
     if tensor is None:
         return None
     return shape_tensor(tensor, selection)
+
+
+def server_steps(store: LogStore, selection: Selection) -> np.ndarray:
+    """``(T,)`` the logged steps of the selection's series, from the server's own data (never the
+    step list a browser sent back)."""
+    tensor, _ = load_series(store, selection.series)
+    return np.asarray(tensor.steps if tensor is not None else (), dtype=np.float64)
 
 
 def series_colors(keys: Sequence[str], slots: Mapping[str, int] | None) -> list[str]:
@@ -166,3 +156,21 @@ def epoch_of(value: object) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     return None
+
+
+def view_cells(tensor: ConfusionTensor) -> int:
+    """Values one matrix view of ``tensor`` draws: ``(C + 1)^2`` tiles (with the FN column, FP row
+    and corner) x ``T`` steps x ``S`` series."""
+    return (tensor.n_classes + 1) ** 2 * tensor.n_steps * tensor.n_series
+
+
+def over_budget(tensor: ConfusionTensor, max_cells: int) -> str | None:
+    """Why ``tensor`` is too large to draw or export here (a sentence for the page), or None."""
+    cells = view_cells(tensor)
+    if cells <= max_cells:
+        return None
+    return (
+        f"This view would hold {cells:,} values ({tensor.n_classes} classes squared x "
+        f"{tensor.n_steps} steps x {tensor.n_series} series), more than this server's limit of "
+        f"{max_cells:,}. Select fewer classes or series, or a shorter step range."
+    )

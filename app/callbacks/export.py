@@ -8,14 +8,18 @@ the chart on screen), through a clientside callback in ``assets/confusionflow.js
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import dash
 from dash import ALL, ClientsideFunction, Input, Output, State
 
-from app.callbacks.common import Selection, view_tensor, x_range_of
+from app.callbacks.common import Selection, over_budget, view_tensor
+from app.callbacks.inputs import Bounds, PageInputs, outputs_of, parse_inputs
+from app.config import DEFAULT_MAX_VIEW_CELLS, Settings
 from components import ids
+from data_access.store import LogStore
 from data_access.views import long_counts
+
+DOWNLOAD_OUTPUTS = {"download": Output(ids.DOWNLOAD, "data")}
 
 
 def csv_filename(selection: Selection) -> str:
@@ -25,26 +29,35 @@ def csv_filename(selection: Selection) -> str:
     return f"confusionflow-{safe}.csv"
 
 
-def register(app: dash.Dash, store: Any) -> None:
+def csv_download(store: LogStore, page: PageInputs, max_cells: int = DEFAULT_MAX_VIEW_CELLS) -> dict | None:
+    """The CSV download of the page's selection and step range, or None when there is nothing to
+    export or it would hold more than ``max_cells`` values (the view budget)."""
+    tensor = view_tensor(store, page.selection)
+    if tensor is None:
+        return None
+    if page.step_range is not None:
+        tensor = tensor.step_window(*page.step_range)
+    if over_budget(tensor, max_cells):
+        return None
+    table = long_counts(tensor)
+    return dash.dcc.send_data_frame(table.to_csv, csv_filename(page.selection), index=False)
+
+
+def register(app: dash.Dash, store: LogStore, settings: Settings | None = None) -> None:
+    max_cells = (settings or Settings()).max_view_cells
+
     @app.callback(
-        Output(ids.DOWNLOAD, "data"),
-        Input(ids.DOWNLOAD_BUTTON, "n_clicks"),
-        State(ids.SELECTION, "data"),
-        State(ids.RANGE_STORE, "data"),
+        output=DOWNLOAD_OUTPUTS,
+        inputs={"clicks": Input(ids.DOWNLOAD_BUTTON, "n_clicks")},
+        state={"selection": State(ids.SELECTION, "data"), "step_range": State(ids.RANGE_STORE, "data")},
         prevent_initial_call=True,
     )
-    def on_download(n_clicks, selection, step_range):
-        if not n_clicks:
+    def on_download(**raw):
+        page = parse_inputs(raw, Bounds.of(store.list_series()))
+        download = csv_download(store, page, max_cells) if page.clicks else None
+        if download is None:
             raise dash.exceptions.PreventUpdate
-        sel = Selection.from_store(selection)
-        tensor = view_tensor(store, sel)
-        if tensor is None:
-            raise dash.exceptions.PreventUpdate
-        rng = x_range_of(step_range)
-        if rng is not None:
-            tensor = tensor.step_window(*rng)
-        table = long_counts(tensor)
-        return dash.dcc.send_data_frame(table.to_csv, csv_filename(sel), index=False)
+        return outputs_of({"download": download}, DOWNLOAD_OUTPUTS)
 
     app.clientside_callback(
         ClientsideFunction(namespace="confusionflow", function_name="exportSvg"),

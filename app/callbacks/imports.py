@@ -11,7 +11,7 @@ from dash import Input, Output, State, ctx
 
 from app.config import Settings
 from app.importing import import_from_page
-from components import import_panel as ip
+from components import ids as ip
 
 
 def register_import_callbacks(app: dash.Dash, settings: Settings) -> None:

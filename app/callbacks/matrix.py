@@ -8,27 +8,58 @@ of that epoch comes as a ``Patch``. Every ``Patch`` restates the marker of the c
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import dash
 from dash import Input, Output, Patch, State
 
-from app.callbacks.common import Selection, epoch_of, series_colors, view_tensor, x_range_of
+from app.callbacks.common import Selection, epoch_of, over_budget, series_colors, view_tensor
+from app.callbacks.inputs import VIEW_INPUTS, Bounds, PageInputs, outputs_of, parse_inputs
+from app.config import DEFAULT_MAX_VIEW_CELLS, Settings
 from app.state import NORMALIZATION_LABELS, clamp_gamma, format_number
 from components import ids
 from components.figure_style import empty_figure
 from components.matrix import (
-    LINES_MAX_CLASSES,
     MatrixStyle,
     apply_update,
     build_matrix_figure,
     colorscale_update,
+    drawn_style,
     epoch_marker_update,
     matrix_geometry,
 )
 from components.options import ENCODINGS, SCALES
+from data_access.store import LogStore
+from data_access.tensor import ConfusionTensor
 from data_access.views import matrix_values
+
+MATRIX_OUTPUTS = {
+    "figure": Output(ids.MATRIX_GRAPH, "figure"),
+    "meta": Output(ids.MATRIX_META, "data"),
+    "caption": Output(ids.MATRIX_CAPTION, "children"),
+    "note": Output(ids.NORMALIZATION_NOTE, "children"),
+}
+MATRIX_INPUTS = {
+    **VIEW_INPUTS,
+    "encoding": Input(ids.ENCODING, "value"),
+    "rotate": Input(ids.ROTATE, "value"),
+    "normalization": Input(ids.NORMALIZATION, "value"),
+    "scale": Input(ids.SCALE, "value"),
+    "gamma": Input(ids.GAMMA, "value"),
+}
+Response = Literal["skip", "patch", "rebuild"]
+
+
+@dataclass(frozen=True)
+class MatrixUpdate:
+    """What the matrix callback sets (``dash.no_update`` for what stays)."""
+
+    figure: Any
+    meta: Any
+    caption: Any
+    note: Any
+
 
 NORMALIZATION_NOTES = {
     None: "Counts of instances per cell. FN column: instances of the row's class predicted as another "
@@ -96,6 +127,75 @@ def figure_change(old: object, new: dict) -> str | None:
     return None
 
 
+def matrix_response(change: str | None, update: dict | None) -> Response:
+    """Whether the matrix on screen is left alone, patched or rebuilt.
+
+    ``change`` is :func:`figure_change`'s verdict, ``update`` the Patch recipe for it (None when
+    the builder has none for this figure). An epoch move whose recipe changes no trace data
+    (heatmaps) is ``"skip"``: the browser already moved the marker (``moveEpochMarkers`` in
+    assets/), and a Patch would make dcc.Graph recompute the whole figure for one shape.
+    """
+    if change is None or update is None:
+        return "rebuild"
+    if change == "epoch" and not update.get("data"):
+        return "skip"
+    return "patch"
+
+
+def style_of(page: PageInputs) -> MatrixStyle:
+    """The builder's style from the parsed toolbar values."""
+    return MatrixStyle(
+        encoding=page.encoding,
+        rotate=page.rotate,
+        scale=page.scale,
+        gamma=page.gamma,
+        epoch=page.epoch,
+    )
+
+
+def windowed(tensor: ConfusionTensor, page: PageInputs) -> ConfusionTensor:
+    """The tensor restricted to the page's step range (all steps without one)."""
+    return tensor.step_window(*page.step_range) if page.step_range is not None else tensor
+
+
+def matrix_update(
+    store: LogStore, page: PageInputs, old_meta: object, max_cells: int = DEFAULT_MAX_VIEW_CELLS
+) -> MatrixUpdate:
+    """The matrix for the page's inputs: a new figure, a Patch, or nothing new (see
+    :func:`matrix_response`); a view over ``max_cells`` is refused with a message instead."""
+    note = NORMALIZATION_NOTES[page.normalization]
+    tensor = view_tensor(store, page.selection)
+    if tensor is None:
+        return MatrixUpdate(empty_figure("Choose a series to draw its confusion matrix."), None, "", note)
+    tensor = windowed(tensor, page)
+    refusal = over_budget(tensor, max_cells)
+    if refusal:
+        return MatrixUpdate(empty_figure(refusal), None, "", note)
+    style, _ = drawn_style(tensor.n_classes, style_of(page))
+    colors = series_colors(page.selection.series, page.slots)
+    new_meta = matrix_meta(tensor, page.selection, colors, style, page.normalization)
+    values = matrix_values(tensor, page.normalization)
+    change = figure_change(old_meta, new_meta)
+    update = None
+    if change is not None:
+        geometry = matrix_geometry(tensor.n_classes, tensor.n_series, tensor.n_steps, style)
+        update = (
+            epoch_marker_update(values, style, geometry)
+            if change == "epoch"
+            else colorscale_update(values, style, geometry)
+        )
+    response = matrix_response(change, update)
+    if response == "skip":
+        return MatrixUpdate(dash.no_update, new_meta, dash.no_update, dash.no_update)
+    if response == "patch":
+        # carries the current epoch marker too: the browser moved it without this figure
+        return MatrixUpdate(apply_update(Patch(), update), new_meta, dash.no_update, dash.no_update)
+    figure = build_matrix_figure(values, colors, style)
+    return MatrixUpdate(
+        figure, new_meta, caption(tensor.n_series, tensor.classes, tensor.steps, page.normalization), note
+    )
+
+
 def caption(n_series: int, classes: tuple[str, ...], steps, normalization: str | None) -> str:
     if len(steps) == 0:
         return ""
@@ -114,55 +214,11 @@ def rotate_options(encoding: object) -> list[dict]:
     return [{"label": label, "value": "rotate", "disabled": lines}]
 
 
-def register(app: dash.Dash, store: Any) -> None:
+def register(app: dash.Dash, store: LogStore, settings: Settings | None = None) -> None:
+    max_cells = (settings or Settings()).max_view_cells
     app.callback(Output(ids.ROTATE, "options"), Input(ids.ENCODING, "value"))(rotate_options)
 
-    @app.callback(
-        Output(ids.MATRIX_GRAPH, "figure"),
-        Output(ids.MATRIX_META, "data"),
-        Output(ids.MATRIX_CAPTION, "children"),
-        Output(ids.NORMALIZATION_NOTE, "children"),
-        Input(ids.SELECTION, "data"),
-        Input(ids.SLOTS, "data"),
-        Input(ids.RANGE_STORE, "data"),
-        Input(ids.ENCODING, "value"),
-        Input(ids.ROTATE, "value"),
-        Input(ids.NORMALIZATION, "value"),
-        Input(ids.SCALE, "value"),
-        Input(ids.GAMMA, "value"),
-        Input(ids.EPOCH_STORE, "data"),
-        State(ids.MATRIX_META, "data"),
-    )
-    def update_matrix(selection, slots, step_range, encoding, rotate, norm, scale, gamma, epoch, meta):
-        sel = Selection.from_store(selection)
-        normalization = normalization_of(norm)
-        note = NORMALIZATION_NOTES[normalization]
-        style = matrix_style(encoding, rotate, scale, gamma, epoch)
-        tensor = view_tensor(store, sel)
-        if tensor is None:
-            return empty_figure("Choose a series to draw its confusion matrix."), None, "", note
-        rng = x_range_of(step_range)
-        if rng is not None:
-            tensor = tensor.step_window(*rng)
-        if style.encoding == "lines" and tensor.n_classes > LINES_MAX_CLASSES:
-            style = replace(style, encoding="heatmap", rotate=False)  # what the builder draws then
-        colors = series_colors(sel.series, slots)
-        new_meta = matrix_meta(tensor, sel, colors, style, normalization)
-        values = matrix_values(tensor, normalization)
-        change = figure_change(meta, new_meta)
-        if change is not None:
-            geometry = matrix_geometry(tensor.n_classes, tensor.n_series, tensor.n_steps, style)
-            update = (
-                epoch_marker_update(values, style, geometry)
-                if change == "epoch"
-                else colorscale_update(values, style, geometry)
-            )
-            if update is not None and change == "epoch" and not update["data"]:
-                # heatmaps: the browser already moved the marker (moveEpochMarkers in assets/);
-                # a Patch would make dcc.Graph recompute the whole figure for one shape
-                return dash.no_update, new_meta, dash.no_update, dash.no_update
-            if update is not None:
-                # carries the current epoch marker too: the browser moved it without this figure
-                return apply_update(Patch(), update), new_meta, dash.no_update, dash.no_update
-        figure = build_matrix_figure(values, colors, style)
-        return figure, new_meta, caption(tensor.n_series, tensor.classes, tensor.steps, normalization), note
+    @app.callback(output=MATRIX_OUTPUTS, inputs=MATRIX_INPUTS, state={"meta": State(ids.MATRIX_META, "data")})
+    def update_matrix(meta, **raw):
+        page = parse_inputs(raw, Bounds.of(store.list_series()))
+        return outputs_of(matrix_update(store, page, meta, max_cells), MATRIX_OUTPUTS)

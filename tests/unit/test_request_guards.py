@@ -108,7 +108,7 @@ def test_a_well_formed_body_passes_the_shape_check(tmp_path: Path) -> None:
     cb = app.callback_map[output]
     body = {
         "output": output,
-        "outputs": [],
+        "outputs": [{"id": o.component_id, "property": o.component_property} for o in cb["output"]],
         "inputs": [{**d, "value": None} for d in cb["inputs"]],
         "state": [{**d, "value": None} for d in cb["state"]],
         "changedPropIds": [],
