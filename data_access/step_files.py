@@ -21,10 +21,27 @@ from data_access import logformat as lf
 from data_access.counting import counts_from_predictions
 from data_access.errors import LogFormatError
 from data_access.file_bytes import LogRecoveryWarning
+from data_access.tempfiles import remove_abandoned_temp_files
 
 _WARNED: set[str] = set()
 _WARNED_LOCK = threading.Lock()
 _MAX_WARNED = 100_000  # bound the memory of a process that watches a folder for months
+
+
+def _unseen(paths: list[Path]) -> list[Path]:
+    """The paths this process has not warned about yet."""
+    with _WARNED_LOCK:
+        return [p for p in paths if os.fspath(p) not in _WARNED]
+
+
+def _without_abandoned(pred_dir: Path, temps: list[Path]) -> list[Path]:
+    """``temps`` minus the ones deleted as provably abandoned (their writer is gone and they are
+    old: :func:`data_access.tempfiles.remove_abandoned_temp_files`). Tried once per leftover per
+    process, so a read-only log folder costs nothing on later reads."""
+    if not _unseen(temps):
+        return temps
+    removed = set(remove_abandoned_temp_files(pred_dir))
+    return [t for t in temps if t not in removed]
 
 
 def _warn_once(path: Path, message: str) -> None:
@@ -105,12 +122,15 @@ def checked_step_files(pred_dir: Path, n_classes: int) -> list[tuple[float, Path
 def list_step_files(pred_dir: Path) -> list[tuple[float, Path]]:
     """``(step, path)`` of a predictions folder sorted by step; refuses duplicates.
 
-    A leftover temporary file or a stray file is warned about once per process, not on every read.
+    Leftover temporary files whose writer is provably gone are deleted; any other leftover or stray
+    file is warned about once per process, not on every read.
     """
     try:
         found, temps, strays = lf.step_entries(pred_dir)
     except OSError as e:
         raise LogFormatError(pred_dir, f"cannot be listed: {e.strerror or e}") from None
+    if temps:
+        temps = _without_abandoned(pred_dir, temps)
     for tmp in temps:
         _warn_once(
             tmp,

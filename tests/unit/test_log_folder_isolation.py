@@ -212,3 +212,26 @@ def test_the_first_step_file_is_checked_too(logs, outside):
     os.symlink(step, logs / "good" / "test.predictions" / "step-0.parquet")
     loaded = LogStore(logs).load(["good/test"])
     assert loaded.tensor is None and "step-0.parquet" in loaded.problems[0].message
+
+
+def test_a_provably_abandoned_temporary_file_is_removed_by_the_first_read(logs):
+    import subprocess
+    import sys
+
+    from data_access import tempfiles
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    pid = int(dead.stdout)  # that process has exited
+    pred_dir = logs / "good" / "test.predictions"
+    abandoned = pred_dir / f".step-2.parquet.{pid}@{tempfiles.host_tag()}.ab12cd34.tmp"
+    abandoned.write_bytes(b"PAR1 half")
+    old = abandoned.stat().st_mtime - 2 * tempfiles.DEFAULT_MIN_AGE_SECONDS
+    os.utime(abandoned, (old, old))
+    recent = pred_dir / f".step-3.parquet.{pid}@{tempfiles.host_tag()}.ef56ab78.tmp"
+    recent.write_bytes(b"PAR1 half")  # too young to be called abandoned: kept, warned about once
+    with pytest.warns(LogRecoveryWarning) as record:
+        assert LogStore(logs).load_series("good/test").steps.tolist() == [1.0]
+    assert not abandoned.exists() and recent.exists()
+    assert [str(recent) in str(w.message) for w in record] == [True]
