@@ -232,7 +232,10 @@ def test_duplicate_per_instance_step_is_refused_even_across_writers(tmp_path):
         w.add(3, "test", [0, 1], [0, 1])
         with pytest.raises(ValueError, match="step 3 .* already logged"):
             w.add(3.0, "test", [0, 1], [1, 1])
-    with LogWriter(tmp_path, "r", CLASSES, mode="resume") as w, pytest.raises(ValueError, match="already logged"):
+    with (
+        LogWriter(tmp_path, "r", CLASSES, mode="resume") as w,
+        pytest.raises(ValueError, match="already logged"),
+    ):
         w.add(3, "test", [0, 1], [1, 1])
 
 
@@ -365,7 +368,10 @@ def test_writer_resumes_after_a_crash_by_cutting_only_the_partial_line(tmp_path)
     data = path.read_bytes()
     complete = data[: data.rindex(b"\n", 0, len(data) - 1) + 1]  # steps 1 and 2
     path.write_bytes(data[:-12])
-    with pytest.warns(LogRecoveryWarning, match="removing"), LogWriter(tmp_path, "r", CLASSES, mode="resume") as w:
+    with (
+        pytest.warns(LogRecoveryWarning, match="removing"),
+        LogWriter(tmp_path, "r", CLASSES, mode="resume") as w,
+    ):
         w.add_counts(3, "val", 30 * np.eye(3, dtype=int))  # step 3 was lost: log it again
     assert path.read_bytes().startswith(complete)
     with warnings.catch_warnings():
@@ -392,7 +398,10 @@ def test_writer_cuts_a_nul_filled_tail(tmp_path):
     good = path.read_bytes()
     with open(path, "ab") as f:
         f.write(b"\0" * 100 + b"\n")
-    with pytest.warns(LogRecoveryWarning, match="removing 101 bytes"), LogWriter(tmp_path, "r", CLASSES, mode="resume") as w:
+    with (
+        pytest.warns(LogRecoveryWarning, match="removing 101 bytes"),
+        LogWriter(tmp_path, "r", CLASSES, mode="resume") as w,
+    ):
         w.add_counts(4, "val", np.eye(3, dtype=int))
     assert path.read_bytes().startswith(good)
     assert read_counts_file(path, 3).steps.tolist() == [1, 2, 3, 4]
