@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
+
+import pyarrow as pa
 
 from data_access.errors import LogFormatError
 from data_access.importers.common import ImportSummary, load_class_list
@@ -84,8 +87,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         summary = run_import(args)
     except (LogFormatError, ValueError, OSError) as e:
-        # OSError: unreadable source or unwritable log folder; its text names the path
-        print(f"import failed: {e}", file=sys.stderr)
+        # OSError: unreadable source or unwritable log folder; its text usually names the path
+        text = str(e)
+        if isinstance(e, OSError) and not getattr(e, "filename", None) and str(args.src) not in text:
+            text = f"{args.src}: {text}"
+        print(f"import failed: {text}", file=sys.stderr)
+        return 2
+    except (pa.ArrowException, EOFError, zlib.error, RecursionError, MemoryError) as e:
+        print(f"import failed: {args.src}: cannot be read ({type(e).__name__}: {e})", file=sys.stderr)
         return 2
     print(summary.describe())
     return 0

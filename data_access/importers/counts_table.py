@@ -16,11 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from data_access.errors import LogFormatError
-from data_access.importers.common import Grouping, ImportSummary, read_keyed_rows
+from data_access.importers.common import Grouping, ImportSummary, check_cells, read_keyed_rows
 from data_access.importers.tables import Table, numeric, read_table
 from data_access.importers.writing import plan_series, write_planned
-from data_access.logformat import MAX_SERIES_CELLS
 from data_access.writer import LogWriter
 
 
@@ -73,14 +71,7 @@ def parse_counts_table(
             f"{run_name!r}, fold {fold_name!r} at step {steps[b]:g} is already given on {table.where(a)}",
             row=b,
         )
-    for s in range(len(grouping.series_names)):
-        n_steps = len(grouping.steps[s])
-        if n_steps * c * c > MAX_SERIES_CELLS:
-            raise LogFormatError(
-                table.path,
-                f"series {'/'.join(grouping.series_names[s])}: {n_steps} steps x {c}x{c} classes is more "
-                f"than the limit of {MAX_SERIES_CELLS:,} cells",
-            )
+    check_cells(table.path, grouping, c)
     flat = (grouping.group_of_row * c + y_true) * c + y_pred
     cells = np.zeros(grouping.n_groups * c * c, dtype=np.int64)
     cells[flat] = values  # cells are unique (checked above), so assignment is the sum

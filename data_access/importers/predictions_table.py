@@ -23,6 +23,7 @@ import pyarrow as pa
 from data_access.importers.common import (
     Grouping,
     ImportSummary,
+    check_cells,
     count_groups,
     read_keyed_rows,
 )
@@ -111,6 +112,7 @@ def parse_predictions_table(
     else:
         grouping = rows.group()
 
+    check_cells(table.path, grouping, len(names))
     counts = count_groups(grouping, y_true, y_pred, len(names))
     return ParsedPredictions(
         source=Path(path),
