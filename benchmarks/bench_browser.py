@@ -301,10 +301,14 @@ class Dashboard:
         self.context.add_init_script(INIT_JS)
         self.page = self.context.new_page()
         self.errors: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.url = url
         self.n_series = n_series
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
 
     def close(self) -> None:
         self.context.close()
