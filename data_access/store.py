@@ -106,6 +106,7 @@ class LogStore:
         }
         self._scans = 0
         self._lock = threading.Lock()
+        self._scan_lock = threading.Lock()
         self._catalog: tuple[str, ScanResult] | None = None
         self._fingerprint: tuple[float, str] | None = None
         self._parser = SeriesParser(cache, self._count) if cache is not None else None
@@ -137,14 +138,13 @@ class LogStore:
     def catalog(self) -> ScanResult:
         """The scan of the folder as it is now, scanned once per change of :meth:`fingerprint`."""
         fingerprint = self.fingerprint()
-        with self._lock:
+        with self._scan_lock:  # threads arriving during a scan wait for it instead of repeating it
             memo = self._catalog
-        if memo is not None and memo[0] == fingerprint:
-            return memo[1]
-        result = self.scan()
-        with self._lock:
+            if memo is not None and memo[0] == fingerprint:
+                return memo[1]
+            result = self.scan()
             self._catalog = (fingerprint, result)
-        return result
+            return result
 
     def list_series(self) -> list[SeriesInfo]:
         """Every series under the root, sorted by run then fold (see :meth:`catalog`)."""

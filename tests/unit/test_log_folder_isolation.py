@@ -235,3 +235,22 @@ def test_a_provably_abandoned_temporary_file_is_removed_by_the_first_read(logs):
         assert LogStore(logs).load_series("good/test").steps.tolist() == [1.0]
     assert not abandoned.exists() and recent.exists()
     assert [str(recent) in str(w.message) for w in record] == [True]
+
+
+def test_threads_asking_at_once_share_one_scan(logs):
+    import threading
+
+    store = LogStore(logs)
+    barrier = threading.Barrier(8)
+    results = []
+
+    def ask() -> None:
+        barrier.wait()
+        results.append(store.list_series())
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.scans == 1 and all(r == results[0] for r in results) and len(results) == 8
