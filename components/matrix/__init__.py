@@ -1,4 +1,4 @@
-"""The ConfusionFlow matrix (view A) as one Plotly figure: a few tiled traces per region.
+"""The ConfusionFlow matrix (view A) as one Plotly figure with few traces.
 
 Modules: ``style`` (how it is drawn), ``geometry`` (where everything sits, the line -> heatmap
 fallback), ``colorscale``, ``labels``, ``heatmap`` and ``lines`` (the two encodings), ``updates``
@@ -9,35 +9,25 @@ convention), then, after a wider gap, a false-negative column on the right, a fa
 the bottom and the accuracy corner. Diagonal tiles show the class name instead of (large) correct
 counts.
 
-**Heatmap encoding** (default, the "lasagna plot"), drawn as **subplots per region**: a 2 x 2 grid
-of axes, the matrix on ``x``/``y``, the FN column on ``x2``/``y``, the FP row on ``x``/``y2`` and
-the accuracy corner on ``x2``/``y2`` (``geometry.REGION_AXES``), so each region has its own axes
-and its own colour scale. All axes are *categorical* over the categories of the whole grid (each
-showing its region's range), so a brick has the same coordinates on every subplot: clicks
-(``clickPosition`` in assets/confusionflow.js) and epoch markers mean one thing everywhere. Every
-brick column and row has its own category label, e.g. column ``"pred: dog · epoch 12"`` and row
-``"true: cat · lr=0.1 / test"``; hover text comes from ``%{x}``/``%{y}`` at no payload cost
+**Heatmap encoding** (default, the "lasagna plot"). Both axes are *categorical*: every brick column
+and row of the tiled grid has its own category label, e.g. column ``"pred: dog · epoch 12"`` and row
+``"true: cat · lr=0.1 / test"``. Hover text then comes from ``%{x}``/``%{y}`` at no payload cost
 (per-cell ``customdata`` strings would multiply the payload ~5x). Plotly places a heatmap on a
-categorical axis uniformly from ``x0``/``dx``, so each region is a contiguous block placed by its
-origin. The subplots' domains are the regions' shares of the grid and the figure has a fixed size,
-so tiles stay square (``scaleanchor`` would shrink each domain on its own and misalign them).
-Eight heatmaps in all:
+categorical axis uniformly from ``x0``/``dx`` (measured: it ignores the categories of a per-trace
+``x`` array), so each region is a contiguous block placed by its origin. Five heatmaps in all:
 
-* traces 0-3, ``hue``, one per region: ``uint8`` series index per brick, drawn in the series'
-  colour. They are the click targets (``hoverinfo="none"``: events without a label), so a click
-  anywhere in a tile (a step a series did not log, a diagonal tile) still resolves to the tile;
-* traces 4-7, ``values`` of the cells, FN column, FP row and accuracy corner: the *true* values
+* trace 0, ``hue``: the whole grid, ``uint8`` series index per brick, drawn in the series' colour.
+  It is also the click target (``hoverinfo="none"``: events without a label), so a click anywhere
+  in a tile (a step a series did not log, a diagonal tile) still resolves to the tile;
+* traces 1-4, ``values`` of the cells, FN column, FP row and accuracy corner: the *true* values
   (``float32``) under a white colour scale whose opacity falls with the value, so brightness
   encodes the value on top of the hue. Because ``z`` holds real values, hover shows them, and
-  changing gamma or linear/log only replaces the colour scales
-  (:func:`~components.matrix.updates.colorscale_update`).
+  changing gamma or linear/log only replaces the colour scales (:func:`~components.matrix.updates.colorscale_update`).
 
-Subplots per region were measured no slower to draw than one shared pair of axes, and one subplot
-per *cell* 30-60x slower (docs/PERFORMANCE.md). Categorical axes cost the browser time per trace
-and per brick, hence one hue and one value layer per region and no per-tile traces. Above
-``CELL_BUDGET`` bricks per layer (e.g. 50 classes x 3 series x 100 steps), consecutive steps are
-averaged into one time column (``MatrixGeometry.time_bin``); labels then read ``"epochs 8–15"``
-and hover says it is a mean.
+Categorical axes cost the browser time per trace and per brick (measured ~100 ms per extra trace
+at 50 classes), hence one hue layer and no per-tile traces. Above ``CELL_BUDGET`` bricks per layer
+(e.g. 50 classes x 3 series x 100 steps), consecutive steps are averaged into one time column
+(``MatrixGeometry.time_bin``); labels then read ``"epochs 8–15"`` and hover says it is a mean.
 
 A step a series did not log is NaN in ``values`` (no hover) and light grey in ``hue``, so a gap
 never reads as a zero. In relative mode, ``customdata`` carries the raw counts (``uint16`` or
@@ -53,8 +43,7 @@ series from the trace and predicted class and epoch from ``%{x}``. Behind them, 
 (one brick per tile) shows the selected epoch's value, the **mean over the shown series** of that
 cell (each region scaled to its own maximum), and is transparent when no epoch is selected. The
 line encoding is drawn up to ``LINES_MAX_CLASSES`` classes (heatmaps above, with a note), and above
-``LINE_POINT_BUDGET`` points it averages steps into time columns like the heatmaps do. Lines stay
-on one pair of axes (y is numeric over all tile rows); they are not split per region yet.
+``LINE_POINT_BUDGET`` points it averages steps into time columns like the heatmaps do.
 
 Moving the epoch only changes the dashed markers (layout shapes) and, in lines mode, the grey
 background: :func:`~components.matrix.updates.epoch_marker_update` returns exactly that, to be applied with ``dash.Patch``.
@@ -65,14 +54,13 @@ from components.matrix.figure import build_matrix_figure
 from components.matrix.geometry import (
     CELL_BUDGET,
     LINES_MAX_CLASSES,
-    REGION_AXES,
     CellTarget,
     MatrixGeometry,
     drawn_style,
     matrix_geometry,
 )
 from components.matrix.labels import CHAR_WIDTH, ZW, fit_label
-from components.matrix.style import REGIONS, MatrixStyle
+from components.matrix.style import MatrixStyle
 from components.matrix.updates import (
     apply_update,
     colorscale_update,
@@ -86,8 +74,6 @@ __all__ = [
     "CELL_BUDGET",
     "CHAR_WIDTH",
     "LINES_MAX_CLASSES",
-    "REGIONS",
-    "REGION_AXES",
     "ZW",
     "CellTarget",
     "MatrixGeometry",

@@ -116,11 +116,10 @@ class AxisLayout:
 class TraceRole:
     """What trace number ``n`` of the figure holds (the order is fixed by the geometry).
 
-    ``kind``: ``hue`` (heatmap mode, one per region: series colours, also the click target),
-    ``values`` (heatmap mode, one per region), ``background`` (lines mode, grey epoch values) or
-    ``line``. ``row`` is the tile row of a ``line`` trace in the cell region. ``x0``/``y0`` are the
-    grid units of the trace's first brick column/row. ``xaxis``/``yaxis`` name the trace's axes:
-    in heatmap mode each region is its own subplot (see :data:`REGION_AXES`).
+    ``kind``: ``hue`` (heatmap mode: the whole grid, also the click target), ``values`` (heatmap
+    mode, one per region), ``background`` (lines mode, grey epoch values) or ``line``. ``row`` is
+    the tile row of a ``line`` trace in the cell region. ``x0``/``y0`` are the grid units of the
+    trace's first brick column/row.
     """
 
     kind: Literal["hue", "values", "background", "line"]
@@ -129,20 +128,6 @@ class TraceRole:
     row: int | None = None
     x0: float = 0
     y0: float = 0
-    xaxis: str = "x"
-    yaxis: str = "y"
-
-
-# Heatmap mode draws the regions as subplots of a 2 x 2 grid of axes: the matrix on x/y, the FN
-# column on x2/y, the FP row on x/y2 and the accuracy corner on x2/y2. Every axis counts in the
-# same grid units (the categories of the whole grid, each axis showing its region's range), so
-# positions, clicks and epoch markers mean the same on every subplot.
-REGION_AXES: dict[Region, tuple[str, str]] = {
-    "cell": ("x", "y"),
-    "fn": ("x2", "y"),
-    "fp": ("x", "y2"),
-    "accuracy": ("x2", "y2"),
-}
 
 
 @dataclass(frozen=True)
@@ -178,8 +163,10 @@ class MatrixGeometry:
         raise KeyError(f"no {kind} trace for region {region} series {series} row {row}")
 
     def region_shape(self, region: Region, kind: str) -> tuple[int, int]:
-        """``(rows, cols)`` of a trace's ``z``: tiles for ``background``, grid units of its region else."""
+        """``(rows, cols)`` of a trace's ``z``: tiles for ``background``, grid units else."""
         c = self.n_classes
+        if kind == "hue":
+            return int(self.y.total), int(self.x.total)
         if kind == "background":
             return (c if region in ("cell", "fn") else 1), (c if region in ("cell", "fp") else 1)
         rows = self.y.main_extent if region in ("cell", "fn") else self.y.inner
@@ -268,11 +255,10 @@ def matrix_geometry(n_classes: int, n_series: int, n_steps: int, style: MatrixSt
             "accuracy": (x.start(c), y.start(c)),
         }
         if style.encoding == "heatmap":
-            for kind in ("hue", "values"):  # every hue layer under every value layer
-                for reg in REGIONS:
-                    ox, oy = origins[reg]
-                    xa, ya = REGION_AXES[reg]
-                    traces.append(TraceRole(kind, reg, x0=ox, y0=oy, xaxis=xa, yaxis=ya))
+            traces.append(TraceRole("hue", "cell"))
+            for reg in REGIONS:
+                ox, oy = origins[reg]
+                traces.append(TraceRole("values", reg, x0=ox, y0=oy))
         else:
             for reg in REGIONS:
                 ox, oy = origins[reg]

@@ -6,7 +6,6 @@ grids and builds the figure dict.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -105,11 +104,26 @@ def build_heatmap(
     scales = region_scales(values)
     acc_lo, acc_hi = accuracy_range(values.accuracy)
     missing, transparent = n_s, n_s + 1
-    # one hue layer per region: series colour, grey where a series did not log, transparent in gaps
-    # and on the diagonal. It is also the click target (hoverinfo "none": events, no label).
+    # one hue layer for the whole grid: series colour, grey where a series did not log, transparent
+    # in gaps and on the diagonal. It is also the click target (hoverinfo "none": events, no label).
     hue_dtype = np.uint8 if transparent < 255 else np.uint16  # 0xFF bytes base64 to escaped "/"
-    hue_traces: list[dict] = []
-    value_traces: list[dict] = []
+    hue_grid = np.full((int(geo.y.total), int(geo.x.total)), transparent, dtype=hue_dtype)
+    data: list[dict] = [
+        {
+            "type": "heatmap",
+            "z": hue_grid,
+            "x0": 0,
+            "dx": 1,
+            "y0": 0,
+            "dy": 1,
+            "zmin": 0,
+            "zmax": n_s + 1,
+            "colorscale": hue_colorscale(colors),
+            "showscale": False,
+            "hoverinfo": "none",
+            "name": "series",
+        }
+    ]
     names = {"cell": "confusion", "fn": "false negatives", "fp": "false positives", "accuracy": "accuracy"}
     for reg in REGIONS:
         vals, cnts = blocks[reg]
@@ -125,24 +139,8 @@ def build_heatmap(
                 r0, c0 = int(geo.y.start(i)), int(geo.x.start(i))
                 hue[r0 : r0 + int(geo.y.inner), c0 : c0 + int(geo.x.inner)] = transparent
         role = geo.traces[geo.trace_index("values", reg)]
-        on_axes = {"xaxis": role.xaxis, "yaxis": role.yaxis}
-        hue_traces.append(
-            {
-                "type": "heatmap",
-                "z": hue,
-                "x0": role.x0,
-                "dx": 1,
-                "y0": role.y0,
-                "dy": 1,
-                "zmin": 0,
-                "zmax": n_s + 1,
-                "colorscale": hue_colorscale(colors),
-                "showscale": False,
-                "hoverinfo": "none",
-                "name": "series",
-                **on_axes,
-            }
-        )
+        y0, x0 = int(role.y0), int(role.x0)
+        hue_grid[y0 : y0 + hue.shape[0], x0 : x0 + hue.shape[1]] = hue
         value_tmpl, with_counts = value_text(values.normalization, reg, binned=binned, step_name=step_name)
         trace: dict[str, Any] = {
             "type": "heatmap",
@@ -155,7 +153,6 @@ def build_heatmap(
             "hoverongaps": False,
             "hovertemplate": heatmap_hovertemplate(reg, value_tmpl),
             "name": names[reg],
-            **on_axes,
         }
         if reg == "accuracy":
             trace.update(zmin=acc_lo, zmax=acc_hi, colorscale=linear_ramp())
@@ -165,12 +162,21 @@ def build_heatmap(
         if with_counts:
             dtype = np.float32 if binned else count_dtype(cnts)
             trace["customdata"] = tile_grid(arrange(cnts, geo.rotate, k), gy, gx, 0, dtype)
-        value_traces.append(trace)
+        data.append(trace)
     tile = tile_size_px(c)
+    plot_h = geo.y.total * tile / geo.y.pitch
     margins = matrix_margins(values.classes)
-    axes = region_axes(x_labels, y_labels, geo, values.classes, tile)
-    # Square tiles come from the figure's size: the four subplots' domains are fixed shares of it
-    plot_w, plot_h = geo.x.total * tile / geo.x.pitch, geo.y.total * tile / geo.y.pitch
+    x_axis = class_axis(x_labels, geo.x, values.classes, "FN", "predicted class", tile)
+    x_axis.update(
+        side="top", range=[-0.5, geo.x.total - 0.5], tickangle=-60 if c > 6 else 0, constrain="domain"
+    )
+    y_axis = class_axis(y_labels, geo.y, values.classes, "FP", "true class", tile)
+    y_axis.update(
+        range=[geo.y.total - 0.5, -0.5],
+        scaleanchor="x",
+        scaleratio=geo.x.pitch / geo.y.pitch,
+        constrain="domain",
+    )
     annotations = diagonal_annotations(values.classes, geo, tile)
     if binned:
         annotations.append(
@@ -189,12 +195,12 @@ def build_heatmap(
             }
         )
     return go.Figure(
-        data=hue_traces + value_traces,
+        data=data,
         layout=base_layout(
             height=int(plot_h + margins["t"] + margins["b"]),
-            width=int(plot_w + margins["l"] + margins["r"]),
             margin=margins,
-            **axes,
+            xaxis=x_axis,
+            yaxis=y_axis,
             annotations=annotations,
             shapes=shapes,
             meta=meta,
@@ -202,40 +208,3 @@ def build_heatmap(
             dragmode="zoom",
         ),
     )
-
-
-def region_axes(
-    x_labels: list[str], y_labels: list[str], geo: MatrixGeometry, classes: Sequence[str], tile: int
-) -> dict[str, dict]:
-    """The 2 x 2 grid of axes: ``xaxis``/``yaxis`` (matrix), ``xaxis2`` (FN), ``yaxis2`` (FP).
-
-    Every axis holds the categories of the whole grid and shows only its region's range, so a
-    brick has the same coordinates on every subplot. Domains are the regions' shares of the grid
-    (gaps included), so all subplots draw one grid unit at the same size.
-    """
-    c = geo.n_classes
-    x_axis = class_axis(x_labels, geo.x, classes, "FN", "predicted class", tile)
-    y_axis = class_axis(y_labels, geo.y, classes, "FP", "true class", tile)
-    fx, fx2 = geo.x.main_extent / geo.x.total, geo.x.start(c) / geo.x.total
-    fy, fy2 = geo.y.main_extent / geo.y.total, geo.y.start(c) / geo.y.total
-    angle = -60 if c > 6 else 0
-
-    def part(base: dict, tiles: slice, lo: float, hi: float, domain: list[float], anchor: str) -> dict:
-        rng = [lo - 0.5, hi - 0.5] if base is x_axis else [hi - 0.5, lo - 0.5]  # y points down
-        return {
-            **base,
-            "tickvals": base["tickvals"][tiles],
-            "ticktext": base["ticktext"][tiles],
-            "range": rng,
-            "domain": domain,
-            "anchor": anchor,
-            **({"side": "top", "tickangle": angle} if base is x_axis else {}),
-        }
-
-    regular, extra = slice(0, c), slice(c, c + 1)
-    return {
-        "xaxis": part(x_axis, regular, 0, geo.x.main_extent, [0.0, fx], "y"),
-        "xaxis2": {**part(x_axis, extra, geo.x.start(c), geo.x.total, [fx2, 1.0], "y"), "title": None},
-        "yaxis": part(y_axis, regular, 0, geo.y.main_extent, [1.0 - fy, 1.0], "x"),
-        "yaxis2": {**part(y_axis, extra, geo.y.start(c), geo.y.total, [0.0, 1.0 - fy2], "x"), "title": None},
-    }

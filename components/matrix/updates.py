@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from components.figure_style import EPOCH_COLOR, EPOCH_MARKER_NAME, EPOCH_META_KEY, epoch_marker_meta
+from components.figure_style import EPOCH_COLOR, EPOCH_MARKER_NAME, epoch_marker_meta
 from components.matrix.colorscale import ramp_colorscale, region_scales
 from components.matrix.geometry import CellTarget, MatrixGeometry, make_target, nearest_step
 from components.matrix.lines import epoch_background
@@ -23,71 +23,65 @@ from components.matrix.style import REGIONS, MatrixStyle
 from data_access.views import MatrixValues
 
 
-def _marker_groups(geo: MatrixGeometry) -> list[tuple[list[float], tuple[float, float], str, str]]:
-    """``(offsets, span, xref, yref)`` of each epoch-marker shape: one per subplot column (per
-    subplot row when rotated) in heatmap mode, spanning the plot's height (width); one in lines mode.
+def epoch_marker_positions(steps: np.ndarray, style: MatrixStyle, geo: MatrixGeometry) -> list[float]:
+    """Axis positions of the epoch markers: x of each tile column (y of each tile row if rotated).
 
-    Offsets are the grid units of each tile's first time column (the same on every subplot).
+    Empty when no epoch is selected or it lies outside the shown steps. The marker sits on the
+    nearest logged step (on its time column when steps are averaged).
     """
-    c = geo.n_classes
-    if geo.encoding == "lines":
-        return [([geo.x.start(j) for j in range(c + 1)], (0.0, geo.y.total), "x", "y")]
-    axis = geo.y if geo.rotate else geo.x
-    cells, extra = [axis.start(j) for j in range(c)], [axis.start(c)]
-    if geo.rotate:
-        return [(cells, (0.0, 1.0), "paper", "y"), (extra, (0.0, 1.0), "paper", "y2")]
-    return [(cells, (0.0, 1.0), "x", "paper"), (extra, (0.0, 1.0), "x2", "paper")]
-
-
-def epoch_shapes(steps: np.ndarray, style: MatrixStyle, geo: MatrixGeometry) -> list[dict]:
-    """The dashed epoch markers: one path shape per subplot column (row when rotated), one
-    segment per tile column (row) in it. Few shapes keep the figure light and the epoch ``Patch``
-    to a few short strings."""
     t = nearest_step(np.asarray(steps, dtype=np.float64), style.epoch)
     if t is None or geo.empty:
         return []
     t //= geo.time_bin
-    horizontal = geo.encoding == "heatmap" and geo.rotate
-    out = []
-    for offsets, (a, b), xref, yref in _marker_groups(geo):
-        at = [float(o + t) for o in offsets]
-        path = "".join(f"M{a:g},{v:g}H{b:g}" if horizontal else f"M{v:g},{a:g}V{b:g}" for v in at)
-        out.append(
-            {
-                "type": "path",
-                "xref": xref,
-                "yref": yref,
-                "path": path,
-                "line": {"color": EPOCH_COLOR, "width": 1, "dash": "dash"},
-                "layer": "above",
-                "name": EPOCH_MARKER_NAME,
-            }
-        )
-    return out
+    axis = geo.y if (geo.encoding == "heatmap" and geo.rotate) else geo.x
+    return [float(axis.start(j) + t) for j in range(geo.n_classes + 1)]
+
+
+def epoch_shapes(steps: np.ndarray, style: MatrixStyle, geo: MatrixGeometry) -> list[dict]:
+    """The dashed epoch markers as ONE path shape (one segment per tile column, or tile row when
+    rotated): a single shape keeps the figure light and the epoch ``Patch`` to one short string."""
+    positions = epoch_marker_positions(steps, style, geo)
+    if not positions:
+        return []
+    if geo.encoding == "heatmap" and geo.rotate:
+        x0, x1 = -0.5, geo.x.total - 0.5
+        path = "".join(f"M{x0:g},{y:g}H{x1:g}" for y in positions)
+    else:
+        y0, y1 = (-0.5, geo.y.total - 0.5) if geo.encoding == "heatmap" else (0.0, geo.y.total)
+        path = "".join(f"M{x:g},{y0:g}V{y1:g}" for x in positions)
+    return [
+        {
+            "type": "path",
+            "xref": "x",
+            "yref": "y",
+            "path": path,
+            "line": {"color": EPOCH_COLOR, "width": 1, "dash": "dash"},
+            "layer": "above",
+            "name": EPOCH_MARKER_NAME,
+        }
+    ]
 
 
 def epoch_marker_recipe(steps: np.ndarray, geo: MatrixGeometry) -> dict:
-    """``layout.meta`` from which the browser redraws :func:`epoch_shapes` for any epoch: a list
-    of recipes, one per shape (see :func:`components.figure_style.epoch_marker_meta`); empty for
-    an empty matrix."""
+    """``layout.meta`` from which the browser redraws :func:`epoch_shapes` for any epoch (see
+    :func:`components.figure_style.epoch_marker_meta`); empty for an empty matrix."""
     if geo.empty:
         return {}
     rotated = geo.encoding == "heatmap" and geo.rotate
-    recipes = [
-        epoch_marker_meta(
-            kind="path",
-            offsets=offsets,
-            span=span,
-            line={"color": EPOCH_COLOR, "width": 1, "dash": "dash"},
-            snap_steps=np.asarray(steps, dtype=np.float64).tolist(),
-            time_bin=geo.time_bin,
-            axis="y" if rotated else "x",
-            xref=xref,
-            yref=yref,
-        )[EPOCH_META_KEY]
-        for offsets, span, xref, yref in _marker_groups(geo)
-    ]
-    return {EPOCH_META_KEY: recipes}
+    axis = geo.y if rotated else geo.x
+    if rotated:
+        span = (-0.5, geo.x.total - 0.5)
+    else:
+        span = (-0.5, geo.y.total - 0.5) if geo.encoding == "heatmap" else (0.0, geo.y.total)
+    return epoch_marker_meta(
+        kind="path",
+        offsets=[axis.start(j) for j in range(geo.n_classes + 1)],
+        span=span,
+        line={"color": EPOCH_COLOR, "width": 1, "dash": "dash"},
+        snap_steps=np.asarray(steps, dtype=np.float64).tolist(),
+        time_bin=geo.time_bin,
+        axis="y" if rotated else "x",
+    )
 
 
 def decode_click(point: Mapping[str, Any], geometry: MatrixGeometry) -> CellTarget | None:

@@ -40,11 +40,8 @@ from tests.factories import make_tensor, random_counts
 STEPS = np.array([1.0, 2.0, 5.0, 10.0, 11.0])  # uneven: nearest-step snapping matters
 
 
-def draw(recipe: dict | list[dict], epoch: float | None) -> list[dict]:
-    """What ``epochMarkerShapes(recipe, epoch)`` in assets/confusionflow.js returns; for a list of
-    recipes (one per subplot), the shapes of each in order, as ``moveEpochMarkers`` draws them."""
-    if isinstance(recipe, list):
-        return [shape for r in recipe for shape in draw(r, epoch)]
+def draw(recipe: dict, epoch: float | None) -> list[dict]:
+    """What ``epochMarkerShapes(recipe, epoch)`` in assets/confusionflow.js returns."""
     if epoch is None or not math.isfinite(epoch):
         return []
     if recipe["snap"] is not None:
@@ -120,7 +117,7 @@ def test_matrix_recipe_follows_averaged_time_columns():
     geo = matrix_geometry(50, 3, 100, MatrixStyle())
     assert geo.time_bin > 1  # above the brick budget, consecutive steps share a column
     recipe = epoch_marker_recipe(steps, geo)[EPOCH_META_KEY]
-    assert [r["bin"] for r in recipe] == [geo.time_bin, geo.time_bin]  # matrix and FN subplots
+    assert recipe["bin"] == geo.time_bin
     for epoch in [1.0, 2.0, 3.0, 50.0, 99.0, 100.0, 100.4, 101.0]:
         want = epoch_shapes(steps, MatrixStyle(epoch=epoch), geo)
         assert normalised(draw(recipe, epoch)) == normalised(want), epoch
@@ -131,9 +128,7 @@ def test_built_matrix_carries_its_recipe_and_names_its_marker():
     fig = build_matrix_figure(matrix_values(t), PALETTE, MatrixStyle(epoch=5.0)).to_plotly_json()
     geo = matrix_geometry(3, 2, len(STEPS), MatrixStyle())
     assert fig["layout"]["meta"] == epoch_marker_recipe(STEPS, geo)
-    # one marker shape per subplot column (matrix, FN column), both named for the browser
-    assert [s["name"] for s in fig["layout"]["shapes"]] == [EPOCH_MARKER_NAME, EPOCH_MARKER_NAME]
-    assert [(s["xref"], s["yref"]) for s in fig["layout"]["shapes"]] == [("x", "paper"), ("x2", "paper")]
+    assert [s["name"] for s in fig["layout"]["shapes"]] == [EPOCH_MARKER_NAME]
     assert normalised(draw(fig["layout"]["meta"][EPOCH_META_KEY], 5.0)) == normalised(fig["layout"]["shapes"])
 
 
@@ -151,8 +146,7 @@ def test_colorscale_update_restates_the_current_marker():
 
 
 def marker_x(shapes: list[dict]) -> list[float]:
-    """x of every segment of the marker paths, in order (one path per subplot column)."""
-    return [float(seg.split(",")[0]) for s in shapes for seg in s["path"].split("M")[1:]]
+    return [float(seg.split(",")[0]) for seg in shapes[0]["path"].split("M")[1:]]
 
 
 @pytest.mark.parametrize("x_range", [None, (2.0, 10.0), (5.0, 5.0), (12.0, 20.0)])

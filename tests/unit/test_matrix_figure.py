@@ -10,8 +10,6 @@ import pytest
 from components.colors import PALETTE
 from components.matrix import (
     LINES_MAX_CLASSES,
-    REGION_AXES,
-    REGIONS,
     ZW,
     CellTarget,
     MatrixStyle,
@@ -46,16 +44,15 @@ def make_values(
 
 
 def marker_xs(shapes) -> list[float]:
-    """x of each vertical segment ``M{x},{y0}V{y1}`` of the epoch path shapes, in order (one
-    path per subplot column: the matrix's, then the FN column's; one in lines mode)."""
-    assert 1 <= len(shapes) <= 2 and all(s["type"] == "path" for s in shapes)
-    return [float(seg.split(",")[0]) for s in shapes for seg in s["path"].split("M")[1:]]
+    """x of each vertical segment ``M{x},{y0}V{y1}`` of the one epoch path shape."""
+    assert len(shapes) == 1 and shapes[0]["type"] == "path"
+    return [float(seg.split(",")[0]) for seg in shapes[0]["path"].split("M")[1:]]
 
 
 def marker_ys(shapes) -> list[float]:
-    """y of each horizontal segment ``M{x0},{y}H{x1}`` (rotated layout: one path per subplot row)."""
-    assert 1 <= len(shapes) <= 2 and all(s["type"] == "path" for s in shapes)
-    return [float(seg.split(",")[1].split("H")[0]) for s in shapes for seg in s["path"].split("M")[1:]]
+    """y of each horizontal segment ``M{x0},{y}H{x1}`` (rotated layout)."""
+    assert len(shapes) == 1 and shapes[0]["type"] == "path"
+    return [float(seg.split(",")[1].split("H")[0]) for seg in shapes[0]["path"].split("M")[1:]]
 
 
 def trace(fig, geo, kind: str, region: str, **kw):
@@ -278,7 +275,7 @@ def test_rotated_layout_runs_time_down_and_series_across():
     assert list(fig.layout.xaxis.categoryarray)[col] == "pred: owl · runB / test"
     shapes = build_matrix_figure(values, PALETTE, MatrixStyle(rotate=True, epoch=5)).layout.shapes
     assert marker_ys(shapes) == [geo.y.start(i) + 2 for i in range(4)]  # horizontal markers
-    assert all("V" not in s.path for s in shapes)
+    assert "V" not in shapes[0].path
 
 
 # ------------------------------------------------------------------------------------------ click
@@ -310,18 +307,14 @@ def test_decode_click_on_fn_fp_and_accuracy(heat):
 def test_decode_click_on_the_diagonal_a_missing_step_and_the_fn_column_background(heat):
     geo = heat
     hue = geo.trace_index("hue", "cell")
-    # a hue layer per region, under every value layer: it receives clicks where values are NaN
-    assert max(geo.trace_index("hue", r) for r in REGIONS) < min(
-        geo.trace_index("values", r) for r in REGIONS
-    )
+    assert hue == 0  # the hue layer spans the whole grid and receives clicks where values are NaN
     diag = [int(geo.y.start(1)) + 1, int(geo.x.start(1)) + 2]
     assert decode_click({"curveNumber": hue, "pointNumber": diag}, geo) == CellTarget("cell", 1, 1, 0, 2)
-    fn = [int(geo.y.start(2)) + 3, 1]  # indices into the FN column's own z
-    fn_hue = geo.trace_index("hue", "fn")
-    assert decode_click({"curveNumber": fn_hue, "pointNumber": fn}, geo) == CellTarget("fn", 2, None, 1, 1)
-    corner = [0, 0]
-    assert decode_click({"curveNumber": geo.trace_index("hue", "accuracy"), "pointNumber": corner}, geo) == (
-        CellTarget("accuracy", None, None, 0, 0)
+    fn = [int(geo.y.start(2)) + 3, int(geo.x.start(3)) + 1]
+    assert decode_click({"curveNumber": hue, "pointNumber": fn}, geo) == CellTarget("fn", 2, None, 1, 1)
+    corner = [int(geo.y.start(3)), int(geo.x.start(3))]
+    assert decode_click({"curveNumber": hue, "pointNumber": corner}, geo) == CellTarget(
+        "accuracy", None, None, 0, 0
     )
 
 
@@ -358,9 +351,7 @@ def test_epoch_marker_sits_on_the_epochs_column_in_every_tile_column():
     geo = matrix_geometry(3, 2, 4, style)
     assert marker_xs(fig.layout.shapes) == [geo.x.start(j) + 2 for j in range(4)]  # step 5: 3rd step
     assert fig.layout.shapes[0].line.dash == "dash"
-    # one path per subplot column, each spanning the plot's height (the FP row included)
-    assert f"M{geo.x.start(1) + 2:g},0V1" in fig.layout.shapes[0].path
-    assert [(s.xref, s.yref) for s in fig.layout.shapes] == [("x", "paper"), ("x2", "paper")]
+    assert f"M{geo.x.start(1) + 2:g},-0.5V{geo.y.total - 0.5:g}" in fig.layout.shapes[0].path
     assert build_matrix_figure(values, PALETTE, MatrixStyle()).layout.shapes == ()
     assert build_matrix_figure(values, PALETTE, MatrixStyle(epoch=99)).layout.shapes == ()
 
@@ -513,7 +504,7 @@ def test_hundred_classes_build_with_compact_dtypes():
     geo = matrix_geometry(c, s, t, style)
     z = trace(fig, geo, "values", "cell").z
     assert z.dtype == np.float32 and z.shape == (geo.y.main_extent, geo.x.main_extent)
-    assert len(fig.data) == 8  # a hue and a value layer per region
+    assert len(fig.data) == 5
     assert geo.time_bin == 1
     assert fig.layout.height > 1000  # grows with the class count
 
@@ -570,9 +561,7 @@ def test_the_line_to_heatmap_fallback_is_decided_once_and_says_so():
     fallback, note = drawn_style(LINES_MAX_CLASSES + 1, MatrixStyle(encoding="lines", rotate=True, epoch=5))
     assert fallback == MatrixStyle(encoding="heatmap", rotate=False, epoch=5)
     assert note is not None and f"up to {LINES_MAX_CLASSES} classes" in note
-    assert matrix_geometry(3, 2, 4, drawn_style(3, MatrixStyle())[0]) == matrix_geometry(
-        3, 2, 4, MatrixStyle()
-    )
+    assert matrix_geometry(3, 2, 4, drawn_style(3, MatrixStyle())[0]) == matrix_geometry(3, 2, 4, MatrixStyle())
 
 
 def test_apply_update_records_patch_operations_for_dash():
@@ -595,10 +584,10 @@ def test_class_names_sit_at_the_centre_of_their_tiles_even_with_two_strips_per_t
     style = MatrixStyle()
     fig = build_matrix_figure(values, PALETTE, style)
     geo = matrix_geometry(len(CLASSES), 2, values.steps.size, style)
-    yticks = list(fig.layout.yaxis.tickvals) + list(fig.layout.yaxis2.tickvals)  # matrix, FP row
+    yticks = list(fig.layout.yaxis.tickvals)
     assert yticks == [geo.y.start(i) + (geo.y.inner - 1) / 2 for i in range(len(CLASSES) + 1)]
     assert geo.y.inner % 2 == 0 and all(t % 1 == 0.5 for t in yticks)  # between two bricks
-    assert list(fig.layout.yaxis.ticktext) + list(fig.layout.yaxis2.ticktext) == [*CLASSES, "FP"]
+    assert list(fig.layout.yaxis.ticktext) == [*CLASSES, "FP"]
     gaps = np.diff(yticks)
     assert np.allclose(gaps[:-1], gaps[0])  # evenly spaced up to the wider gap before the FP row
 
@@ -622,29 +611,3 @@ def test_a_short_label_keeps_the_large_font():
 
     assert fit_label("cat", 110) == ("cat", 13)
     assert fit_label("T-shirt/top", 58) == ("T-shirt/top", 7)
-
-
-@pytest.mark.parametrize("rotate", [False, True])
-def test_each_region_is_a_subplot_drawing_grid_units_at_one_size(rotate: bool):
-    values = make_values()
-    style = MatrixStyle(rotate=rotate)
-    fig = build_matrix_figure(values, PALETTE, style)
-    geo = matrix_geometry(3, 2, 4, style)
-    lay = fig.layout
-    for role, tr in zip(geo.traces, fig.data, strict=True):
-        assert (tr.xaxis, tr.yaxis) == REGION_AXES[role.region]
-        assert (tr.x0, tr.y0) == (role.x0, role.y0)  # grid units, the same on every subplot
-    for a, b, layout in ((lay.xaxis, lay.xaxis2, geo.x), (lay.yaxis, lay.yaxis2, geo.y)):
-        ranges = [abs(ax.range[1] - ax.range[0]) for ax in (a, b)]
-        widths = [ax.domain[1] - ax.domain[0] for ax in (a, b)]
-        assert ranges == [layout.main_extent, layout.inner]
-        assert widths[0] / ranges[0] == pytest.approx(widths[1] / ranges[1])  # one unit, one size
-        assert list(a.categoryarray) == list(b.categoryarray)  # one coordinate system
-    assert lay.xaxis2.domain[0] == pytest.approx(geo.x.start(3) / geo.x.total)
-    assert lay.yaxis2.domain[1] == pytest.approx(1 - geo.y.start(3) / geo.y.total)  # y points down
-    # square tiles: the plot area's aspect is the grid's
-    plot_w = lay.width - lay.margin.l - lay.margin.r
-    plot_h = lay.height - lay.margin.t - lay.margin.b
-    assert plot_w / plot_h == pytest.approx(
-        (geo.x.total / geo.x.pitch) / (geo.y.total / geo.y.pitch), rel=0.02
-    )
