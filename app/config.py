@@ -55,6 +55,7 @@ class Settings:
     import_dirs: tuple[Path, ...] = ()
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES  # every request body but an upload
     max_view_cells: int = DEFAULT_MAX_VIEW_CELLS  # classes^2 x steps x series drawn in one view
+    frame_ancestors: str = "'self'"  # who may frame the page (CSP sources), see app/security.py
     debug: bool = False
 
     @property
@@ -77,6 +78,7 @@ class Settings:
             port=int(get("PORT") or 8050),
             poll_seconds=float(get("POLL_SECONDS") or 5.0),
             allow_upload=_env_bool(get("ALLOW_UPLOAD"), False),
+            frame_ancestors=get("FRAME_ANCESTORS") or "'self'",
             import_dirs=_paths(get("IMPORT_DIRS")),
             max_request_bytes=int(get("MAX_REQUEST_BYTES") or DEFAULT_MAX_REQUEST_BYTES),
             max_view_cells=int(get("MAX_VIEW_CELLS") or DEFAULT_MAX_VIEW_CELLS),

@@ -11,7 +11,7 @@ from pathlib import Path
 import dash
 import flask
 
-from app import health
+from app import health, security
 from app.background import make_background_manager
 from app.callbacks import register_all
 from app.callbacks.imports import register_import_callbacks
@@ -77,6 +77,7 @@ def create_app(
     register_all(app, store, settings)
     register_import_callbacks(app, settings)
     health.register_health(app.server, store, settings, route_prefix=app.config.routes_pathname_prefix)
+    security.register_security_headers(app.server, settings, route_prefix=app.config.routes_pathname_prefix)
     if server is None and app.server.config.get("MAX_CONTENT_LENGTH") is None:
         # Our own server: no route reads a body larger than the biggest allowed upload (base64 in
         # a JSON callback grows it by a third). A host portal's server keeps its own ceiling.
