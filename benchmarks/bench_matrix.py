@@ -10,11 +10,11 @@ Run: ``.venv/bin/python benchmarks/bench_matrix.py`` (add ``--no-browser`` for t
 3. browser: ``Plotly.newPlot`` of the matrix in headless Debian Chromium (loading the
    ``plotly.min.js`` shipped in the installed plotly package, no network), plus the time to apply
    the epoch-marker and colour-scale updates with ``Plotly.relayout``/``Plotly.restyle``;
-4. ``--regions``: the heatmap matrix as built (subplots per region: matrix | FN column / FP row |
-   accuracy corner, a 2 x 2 grid of axes with hand-set domains, one hue and one value heatmap per
-   region) against the same bricks with every region on one pair of axes (how it was drawn
-   before), drawn alternately in one browser session; the ratio is subplots / one pair. It also
-   times ``make_subplots``, which the builder does not use (hand-set domains cost nothing).
+4. ``--regions``: the heatmap matrix as built (every region on one pair of axes) against the same
+   bricks as subplots per region (matrix | FN column / FP row | accuracy corner: a 2 x 2 grid of
+   axes with hand-set domains, one hue and one value heatmap per region; see
+   :func:`region_subplots`), drawn alternately in one browser session; ratios are subplots / one
+   pair. It also times ``make_subplots`` for the 2 x 2 grid (hand-set domains cost nothing).
 
 Data are random counts with the given shape (the figure's cost does not depend on the values).
 Times are medians over the runs.
@@ -180,38 +180,67 @@ def browser_rows(figures: dict, repeat: int) -> list[str]:
     return rows
 
 
-def one_pair_of_axes(fig: dict, hue_z: list[np.ndarray], geo: MatrixGeometry) -> dict:
-    """The same heatmap matrix with every region on ONE pair of axes (how it was drawn before the
-    regions became subplots): the four hue layers merged into one grid, all traces on ``x``/``y``.
+def region_subplots(fig: dict, hue_z: np.ndarray, geo: MatrixGeometry, *, own_categories: bool) -> dict:
+    """The same heatmap matrix as Plotly subplots per region (a 2 x 2 grid of axes with hand-set
+    domains: matrix ``x``/``y``, FN column ``x2``/``y``, FP row ``x``/``y2``, corner ``x2``/``y2``),
+    the one hue grid cut into one hue trace per region.
 
-    ``fig``: ``build_matrix_figure(...).to_dict()`` in heatmap mode; ``hue_z``: the ``z`` arrays of
-    its four hue traces (``(rows, cols)`` each, in region order).
+    ``fig``: ``build_matrix_figure(...).to_dict()`` in heatmap mode (not rotated); ``hue_z``: its
+    trace 0's ``z`` ``(rows, cols)``. ``own_categories=False``: every axis keeps the categories of
+    the whole grid (positions, clicks and markers mean the same on every subplot);
+    ``own_categories=True``: each axis holds only its region's categories (positions on
+    ``x2``/``y2`` count from the region's first brick). Domains are the regions' shares of the
+    grid, so a brick is the same size on every subplot.
     """
-    data = fig["data"]
-    hues, values = data[:4], data[4:]
-    transparent = int(hues[0]["zmax"])
-    grid = np.full((int(geo.y.total), int(geo.x.total)), transparent, dtype=hue_z[0].dtype)
-    for h, z in zip(hues, hue_z, strict=True):
-        y0, x0 = int(h["y0"]), int(h["x0"])
-        grid[y0 : y0 + z.shape[0], x0 : x0 + z.shape[1]] = z
-    strip = ("xaxis", "yaxis")
-    one = [{**{k: v for k, v in hues[0].items() if k not in strip}, "z": grid, "x0": 0, "y0": 0}]
-    one += [{k: v for k, v in tr.items() if k not in strip} for tr in values]
-    lay = {k: v for k, v in fig["layout"].items() if k not in ("xaxis2", "yaxis2", "width")}
-    x, x2, y, y2 = (fig["layout"][k] for k in ("xaxis", "xaxis2", "yaxis", "yaxis2"))
-    lay["xaxis"] = {**{k: v for k, v in x.items() if k not in ("domain", "anchor")},
-                    "tickvals": [*x["tickvals"], *x2["tickvals"]], "ticktext": [*x["ticktext"], *x2["ticktext"]],
-                    "range": [-0.5, geo.x.total - 0.5], "constrain": "domain"}  # fmt: skip
-    lay["yaxis"] = {**{k: v for k, v in y.items() if k not in ("domain", "anchor")},
-                    "tickvals": [*y["tickvals"], *y2["tickvals"]], "ticktext": [*y["ticktext"], *y2["ticktext"]],
-                    "range": [geo.y.total - 0.5, -0.5], "scaleanchor": "x",
-                    "scaleratio": geo.x.pitch / geo.y.pitch, "constrain": "domain"}  # fmt: skip
-    return {"data": one, "layout": lay}
+    c = geo.n_classes
+    hue, values = fig["data"][0], fig["data"][1:]
+    spans = {"x": (0, int(geo.x.main_extent)), "x2": (int(geo.x.start(c)), int(geo.x.total))}
+    spans |= {"y": (0, int(geo.y.main_extent)), "y2": (int(geo.y.start(c)), int(geo.y.total))}
+    axes = {"cell": ("x", "y"), "fn": ("x2", "y"), "fp": ("x", "y2"), "accuracy": ("x2", "y2")}
+    data: list[dict] = []
+    for role, trace in zip(geo.traces[1:], values, strict=True):
+        xa, ya = axes[role.region]
+        (x0, x1), (y0, y1) = spans[xa], spans[ya]
+        ox, oy = (0, 0) if own_categories else (x0, y0)
+        data.insert(
+            len(data) // 2, {**hue, "z": hue_z[y0:y1, x0:x1], "x0": ox, "y0": oy, "xaxis": xa, "yaxis": ya}
+        )
+        data.append({**trace, "x0": ox, "y0": oy, "xaxis": xa, "yaxis": ya})
+    lay = dict(fig["layout"])
+    domains = {
+        "x": [0.0, geo.x.main_extent / geo.x.total],
+        "x2": [geo.x.start(c) / geo.x.total, 1.0],
+        "y": [1 - geo.y.main_extent / geo.y.total, 1.0],
+        "y2": [0.0, 1 - geo.y.start(c) / geo.y.total],
+    }
+    for name in ("x", "x2", "y", "y2"):
+        base = fig["layout"][name[0] + "axis"]
+        lo, hi = spans[name]
+        shift = lo if own_categories else 0
+        cats = list(base["categoryarray"])
+        rng = [lo - 0.5 - shift, hi - 0.5 - shift]
+        tiles = slice(0, c) if name in ("x", "y") else slice(c, c + 1)
+        ax = {k: v for k, v in base.items() if k not in ("scaleanchor", "scaleratio", "constrain")}
+        ax |= {
+            "categoryarray": cats[lo:hi] if own_categories else cats,
+            "tickvals": [v - shift for v in list(base["tickvals"])[tiles]],
+            "ticktext": list(base["ticktext"])[tiles],
+            "range": rng if name[0] == "x" else rng[::-1],
+            "domain": domains[name],
+            "anchor": "y" if name[0] == "x" else "x",
+        }
+        if name in ("x2", "y2"):
+            ax["title"] = None
+        lay[name[0] + "axis" + name[1:]] = ax
+    tile = min(110, max(10, int(720 / (c + 1))))
+    lay["width"] = int(geo.x.total * tile / geo.x.pitch) + lay["margin"]["l"] + lay["margin"]["r"]
+    return {"data": data, "layout": lay}
 
 
 def region_rows(repeat: int) -> list[str]:
-    """newPlot of the heatmap matrix on one pair of axes vs as subplots per region (as built),
-    drawn alternately in one browser session, and the server cost of ``make_subplots``."""
+    """newPlot of the heatmap matrix as built (one pair of axes) vs as subplots per region (both
+    variants of :func:`region_subplots`), drawn alternately in one browser session, and the server
+    cost of ``make_subplots`` (the 2 x 2 grid alone)."""
     from playwright.sync_api import sync_playwright
     from plotly.subplots import make_subplots
 
@@ -220,22 +249,18 @@ def region_rows(repeat: int) -> list[str]:
         style = MatrixStyle()
         geo = matrix_geometry(c, s, t, style)
         built = build_matrix_figure(make_values(c, s, t, None), PALETTE, style)
-        built.layout.shapes, built.layout.annotations = (), ()  # the same on both sides: left out
-        grid = built.to_dict()
-        one = one_pair_of_axes(grid, [np.asarray(tr.z) for tr in built.data[:4]], geo)
+        built.layout.shapes, built.layout.annotations = (), ()  # the same on every side: left out
+        one = built.to_dict()
+        hue_z = np.asarray(built.data[0].z)
+        grid = region_subplots(one, hue_z, geo, own_categories=False)
+        local = region_subplots(one, hue_z, geo, own_categories=True)
         fx = geo.x.main_extent / geo.x.total
         make_ms, _ = median_ms(
             lambda f=fx: make_subplots(rows=2, cols=2, column_widths=[f, 1 - f], row_heights=[f, 1 - f],
                                        horizontal_spacing=0.01, vertical_spacing=0.01), repeat)  # fmt: skip
+        sizes = (len(one["data"]), len(grid["data"]))
         pairs.append(
-            (
-                (c, s, t),
-                to_json_plotly(one),
-                to_json_plotly(grid),
-                len(one["data"]),
-                len(grid["data"]),
-                make_ms,
-            )
+            ((c, s, t), to_json_plotly(one), to_json_plotly(grid), to_json_plotly(local), *sizes, make_ms)
         )
     tmp = Path(tempfile.mkdtemp(prefix="cf-bench-"))
     shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", tmp / "plotly.min.js")
@@ -249,15 +274,16 @@ def region_rows(repeat: int) -> list[str]:
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto((tmp / "index.html").as_uri())
             page.wait_for_function("window.Plotly !== undefined")
-            for (c, s, t), one, grid, n_one, n_grid, make_ms in pairs:
-                a, b = [], []
-                for _ in range(repeat):  # alternate, so drift in the machine's load hits both alike
+            for (c, s, t), one, grid, local, n_one, n_grid, make_ms in pairs:
+                a, b, d = [], [], []
+                for _ in range(repeat):  # alternate, so drift in the machine's load hits all alike
                     a.append(page.evaluate(NEWPLOT_JS, {"fig": one, "shapes": None, "scale": None})[0])
                     b.append(page.evaluate(NEWPLOT_JS, {"fig": grid, "shapes": None, "scale": None})[0])
-                ma, mb = statistics.median(a), statistics.median(b)
+                    d.append(page.evaluate(NEWPLOT_JS, {"fig": local, "shapes": None, "scale": None})[0])
+                ma, mb, md = statistics.median(a), statistics.median(b), statistics.median(d)
                 rows.append(
                     f"| {c} | {s} | {t} | {n_one} / {n_grid} | {len(one) / 1e6:.2f} / {len(grid) / 1e6:.2f} "
-                    f"| {ma:.0f} | {mb:.0f} | {mb / ma:.2f} | {make_ms:.0f} |"
+                    f"| {ma:.0f} | {mb:.0f} ({mb / ma:.2f}) | {md:.0f} ({md / ma:.2f}) | {make_ms:.0f} |"
                 )
             browser.close()
             if errors:
@@ -281,7 +307,7 @@ def main() -> None:
     if args.regions:
         print("## Heatmap matrix: one pair of axes vs subplots per region (headless Chromium, ms)\n")
         print("| C | series | steps | traces (one / regions) | JSON MB (one / regions) | newPlot one pair "
-              "| newPlot per region | ratio | make_subplots ms |")  # fmt: skip
+              "| newPlot per region, grid categories (ratio) | per region, own categories (ratio) | make_subplots ms |")  # fmt: skip
         print("|---|---|---|---|---|---|---|---|---|")
         print("\n".join(region_rows(args.repeat)))
         return

@@ -40,8 +40,11 @@ from tests.factories import make_tensor, random_counts
 STEPS = np.array([1.0, 2.0, 5.0, 10.0, 11.0])  # uneven: nearest-step snapping matters
 
 
-def draw(recipe: dict, epoch: float | None) -> list[dict]:
-    """What ``epochMarkerShapes(recipe, epoch)`` in assets/confusionflow.js returns."""
+def draw(recipe: dict | list[dict], epoch: float | None) -> list[dict]:
+    """What ``epochMarkerShapes(recipe, epoch)`` in assets/confusionflow.js returns; for a list of
+    recipes (one per subplot), the shapes of each in order, as ``moveEpochMarkers`` draws them."""
+    if isinstance(recipe, list):
+        return [shape for r in recipe for shape in draw(r, epoch)]
     if epoch is None or not math.isfinite(epoch):
         return []
     if recipe["snap"] is not None:
@@ -185,6 +188,16 @@ def test_every_chart_with_an_epoch_marker_carries_a_recipe():
     # the timeline's range band is not a marker: the browser keeps it when the epoch moves
     shapes = timeline.to_plotly_json()["layout"]["shapes"]
     assert [s["type"] for s in shapes if s.get("name") != EPOCH_MARKER_NAME] == ["rect"]
+
+
+def test_a_list_of_recipes_draws_each_recipes_markers_in_order():
+    a = epoch_marker_meta(kind="path", offsets=[0, 5], span=(0, 1), line={}, snap_steps=[1.0, 2.0], yref="paper")
+    b = epoch_marker_meta(
+        kind="path", offsets=[10], span=(0, 1), line={}, snap_steps=[1.0, 2.0], xref="x2", yref="paper"
+    )
+    shapes = draw([a[EPOCH_META_KEY], b[EPOCH_META_KEY]], 2.0)
+    assert [normalised([s])[0]["path"] for s in shapes] == [[1, 0, 1, 6, 0, 1], [11, 0, 1]]
+    assert [s["xref"] for s in shapes] == ["x", "x2"]
 
 
 def test_recipe_rejects_unknown_kinds():
