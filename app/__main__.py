@@ -53,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
         "importing by path is off)",
     )
     p.add_argument(
-        "--max-request-bytes", type=int, help="largest callback request body (default 1 MiB; uploads excepted)"
+        "--max-request-bytes",
+        type=int,
+        help="largest callback request body (default 1 MiB; uploads excepted)",
     )
     debug = p.add_mutually_exclusive_group()
     debug.add_argument("--debug", dest="debug", action="store_const", const=True, help="Dash dev tools")

@@ -16,6 +16,7 @@ from app.background import make_background_manager
 from app.callbacks import register_all
 from app.callbacks.imports import register_import_callbacks
 from app.config import REPO_ROOT, Settings, normalize_prefix
+from app.counts_export import install_counts_export
 from app.request_guards import MAX_REQUEST_BYTES, install_callback_shape_check, install_request_limits
 from components.layout import build_layout
 from data_access.cache import make_cache
@@ -76,6 +77,7 @@ def create_app(
     app.layout = serve_layout
     register_all(app, store, settings)
     register_import_callbacks(app, settings)
+    install_counts_export(app.server, store, settings, app.config.routes_pathname_prefix)
     health.register_health(app.server, store, settings, route_prefix=app.config.routes_pathname_prefix)
     security.register_security_headers(app.server, settings, route_prefix=app.config.routes_pathname_prefix)
     if server is None and app.server.config.get("MAX_CONTENT_LENGTH") is None:

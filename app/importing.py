@@ -244,7 +244,7 @@ def import_from_page(
 ) -> ImportOutcome:
     """The import callback's work, given the panel's values (anything not a string is ignored): a
     drop imports the dropped file, the button imports the typed server path."""
-    from components import import_panel as ip
+    from components import ids as ip
 
     if not settings.allow_upload:
         return ImportOutcome(False, REFUSED)

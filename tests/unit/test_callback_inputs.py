@@ -15,7 +15,8 @@ from pathlib import Path
 import dash
 import pytest
 
-from app.callbacks import class_charts, detail, export, instances, matrix, selection, series, timeline, url
+from app import counts_export
+from app.callbacks import class_charts, detail, instances, matrix, selection, series, timeline, url
 from app.callbacks.common import Selection
 from app.callbacks.inputs import (
     MAX_TEXT,
@@ -224,8 +225,9 @@ def test_a_view_over_the_budget_is_refused_with_a_message(store) -> None:
     assert out.meta is None
     text = json.dumps(out.figure.to_plotly_json(), default=str)
     assert "limit of 10." in text and "Select fewer classes" in text
-    assert export.csv_download(store, parse_inputs(_view_raw()), max_cells=10) is None
-    assert export.csv_download(store, parse_inputs(_view_raw()))["filename"] == "confusionflow-alpha.csv"
+    assert "limit of 10." in counts_export.export_tensor(store, "?s=alpha/test", 10)
+    tensor, _ = counts_export.export_tensor(store, "?s=alpha/test", 10_000)
+    assert tensor.n_steps == 3
 
 
 # ----------------------------------------------------------------------------- crafted payloads, per callback
@@ -270,7 +272,7 @@ def test_every_callback_function_survives_garbage(store, value) -> None:
         finishes(detail.detail_update, store, page, None)
         finishes(instances.instances_update, store, sel, value, value, value, value)
         finishes(instances.instance_series_update, store, sel, value)
-        finishes(export.csv_download, store, page)
+        finishes(counts_export.export_tensor, store, str(value)[:20_000], 10**7)
         finishes(series.series_update, store, ids.SERIES_DROPDOWN, True, value, value, value, value)
         finishes(
             series.series_update,
@@ -365,3 +367,34 @@ def test_crafted_requests_to_every_callback_never_get_a_500(logdir: Path, tmp_pa
             assert len(response.data) < 2000
     assert statuses.get(200, 0) > 0  # real answers, not only refusals
     assert client.get("/").status_code == 200  # and the page still opens
+
+
+def test_the_counts_csv_is_streamed_complete_and_bounded(logdir: Path, tmp_path: Path) -> None:
+    import csv
+    import io
+
+    app = create_app(logdir, settings=Settings(cache_dir=tmp_path, poll_seconds=0))
+    client = app.server.test_client()
+    response = client.get("/_export/counts.csv?s=alpha/test&s=alpha/train&from=2&to=3")
+    assert response.status_code == 200 and response.is_streamed
+    assert response.headers["Content-Disposition"] == 'attachment; filename="confusionflow-alpha.csv"'
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert list(rows[0]) == ["run", "fold", "step", "true", "pred", "count"]
+    assert len(rows) == 2 * 2 * 9  # two series x steps 2 and 3 x 3x3 cells
+    cat_dog = [
+        r
+        for r in rows
+        if r["fold"] == "test" and r["step"] == "3" and r["true"] == "cat" and r["pred"] == "dog"
+    ]
+    assert [int(r["count"]) for r in cat_dog] == [int(improving_counts(3)[0, 1])]
+    assert client.get("/_export/counts.csv").status_code == 404
+    small = create_app(logdir, settings=Settings(cache_dir=tmp_path, poll_seconds=0, max_view_cells=10))
+    refused = small.server.test_client().get("/_export/counts.csv?s=alpha/test")
+    assert refused.status_code == 400 and b"limit of 10" in refused.data
+
+
+def test_csv_cells_are_data_never_formulas() -> None:
+    assert counts_export.csv_cell("=cmd|' /C calc'!A0") == "'=cmd|' /C calc'!A0"
+    assert counts_export.csv_cell("+SUM(A1)") == "'+SUM(A1)" and counts_export.csv_cell("@x") == "'@x"
+    assert counts_export.csv_cell('a,"b"') == '"a,""b"""'
+    assert counts_export.csv_cell("cat") == "cat"
