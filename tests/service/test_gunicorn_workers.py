@@ -48,7 +48,10 @@ def test_four_gunicorn_workers_serve_the_page_and_agree(
     start_server, page, logdir: Path, tmp_path: Path
 ) -> None:
     proc, base = start_gunicorn(
-        start_server, env=app_env(logdir, tmp_path / "cache", POLL_SECONDS="0", ALLOW_UPLOAD="1")
+        start_server,
+        env=app_env(
+            logdir, tmp_path / "cache", POLL_SECONDS="0", ALLOW_UPLOAD="1", IMPORT_DIRS=str(tmp_path)
+        ),
     )
 
     # Every worker answers healthz with the same view of the log folder.
