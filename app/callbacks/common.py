@@ -50,23 +50,11 @@ class Selection:
 
     @classmethod
     def from_store(cls, data: object) -> Selection:
-        """From the store's JSON; anything malformed reads as an empty selection."""
-        if not isinstance(data, dict):
-            return cls()
+        """From the store's JSON, bounded; anything malformed reads as an empty selection (the one
+        parser is :func:`app.callbacks.inputs.selection_of`)."""
+        from app.callbacks.inputs import DEFAULT_BOUNDS, selection_of  # late: inputs imports this module
 
-        def strings(value: object) -> tuple[str, ...]:
-            return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
-
-        steps = data.get("steps")
-        return cls(
-            series=strings(data.get("series")),
-            classes=strings(data.get("classes")),
-            other=bool(data.get("other")),
-            superclasses=bool(data.get("super")),
-            steps=tuple(float(s) for s in steps if isinstance(s, (int, float)))
-            if isinstance(steps, list)
-            else (),
-        )
+        return selection_of(data, DEFAULT_BOUNDS)
 
 
 def shape_tensor(tensor: ConfusionTensor, selection: Selection) -> ConfusionTensor:
