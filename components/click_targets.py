@@ -93,10 +93,15 @@ def class_chart_tile(point: Mapping[str, Any], classes: Sequence[str]) -> Clicke
     if decoded is None and position is not None:
         # a tile background: tiles sit on a grid of (1 + gap) units, metrics across, classes down
         col, row = position
-        metric, x_in = divmod(col, TILE_W + GAP_W)
-        index, y_in = divmod(row, TILE_H + GAP_H)
-        if x_in <= TILE_W and y_in <= TILE_H and 0 <= metric < len(METRICS) and 0 <= index < len(classes):
-            decoded = (int(index), METRICS[int(metric)])
+        metric_at, x_in = divmod(col, TILE_W + GAP_W)
+        class_at, y_in = divmod(row, TILE_H + GAP_H)
+        if (
+            x_in <= TILE_W
+            and y_in <= TILE_H
+            and 0 <= metric_at < len(METRICS)
+            and 0 <= class_at < len(classes)
+        ):
+            decoded = (int(class_at), METRICS[int(metric_at)])
     if decoded is None:
         return None
     index, metric = decoded

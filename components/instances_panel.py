@@ -10,6 +10,7 @@ download holds the full list. Styling is inline so the panel needs no stylesheet
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 from dash import dcc, html
@@ -35,6 +36,7 @@ _CELL_STYLE = {"padding": "1px 6px", "borderBottom": "1px solid #e3e6ea", "textA
 _HEAD_STYLE = {**_CELL_STYLE, "fontWeight": 600, "color": "#5a6470"}
 _SCROLL_STYLE = {"maxHeight": "220px", "overflowY": "auto", "marginBottom": "6px"}
 _ID_STYLE = {"display": "inline-block", "margin": "0 4px 2px 0", "fontSize": "12px"}
+_ARIA_LIVE: dict[str, Any] = {"aria-live": "polite"}  # hyphenated: Dash takes it only as ** keywords
 
 
 # ----------------------------------------------------------------------------- words
@@ -76,7 +78,7 @@ def _table(table_id: str | None, header: Sequence[str], rows: Sequence[Sequence[
     head = html.Thead(html.Tr([html.Th(h, style=_HEAD_STYLE, scope="col") for h in header]))
     body = html.Tbody([html.Tr([html.Td(str(v), style=_CELL_STYLE) for v in row]) for row in rows])
     table = html.Table([head, body], style=_TABLE_STYLE, className="cf-instances-table")
-    kwargs = {"id": table_id} if table_id else {}
+    kwargs: dict[str, Any] = {"id": table_id} if table_id else {}
     return html.Div(table, style=_SCROLL_STYLE, **kwargs)
 
 
@@ -112,8 +114,9 @@ def _members_block(members: CellMembers, limit: int) -> list:
 
 
 def _transitions_block(transitions: CellTransitions, limit: int) -> list:
-    if transitions.problem:
-        return [html.Div(transitions.problem, id=ids.INSTANCES_CHANGES, className="cf-note")]
+    if transitions.problem or transitions.previous_step is None:  # the data layer says why
+        problem = transitions.problem or "there is no earlier step to compare"
+        return [html.Div(problem, id=ids.INSTANCES_CHANGES, className="cf-note")]
     entered, left, stayed = transitions.entered, transitions.left, transitions.stayed
     since = format_step(transitions.previous_step)
     out: list = [
@@ -272,7 +275,7 @@ def instances_panel() -> html.Section:
             html.Div(
                 instances_message("Click a cell of the matrix to list the instances in it."),
                 id=ids.INSTANCES_BODY,
-                **{"aria-live": "polite"},
+                **_ARIA_LIVE,
             ),
         ],
     )

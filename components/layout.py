@@ -9,6 +9,7 @@ opens, so the layout never depends on who asks for it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from dash import dcc, html
 
@@ -24,11 +25,18 @@ LOADING_DELAY_MS = 400
 
 # Plotly's modebar: PNG at twice the screen resolution, no logo, no tools that do not fit a
 # linked dashboard (lasso/select on the matrix, autoscale that would fight the timeline range).
-GRAPH_CONFIG = {
+# Dash types ``config`` as a TypedDict and hyphenated attributes (aria-*) reach it only as **
+# keywords; both are handed over as plain dicts typed Any.
+GRAPH_CONFIG: dict[str, Any] = {
     "displaylogo": False,
     "toImageButtonOptions": {"format": "png", "scale": 2},
     "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
 }
+
+
+def _attrs(values: dict[str, str]) -> dict[str, Any]:
+    """Hyphenated HTML attributes (``aria-*``), to pass to a Dash component as ``**`` keywords."""
+    return dict(values)
 
 
 def series_option(info: SeriesInfo) -> dict:
@@ -88,9 +96,13 @@ def _svg_button(graph_id: str) -> html.Button:
 
 def _graph(graph_id: str, min_height: str, *, loading: bool = True) -> dcc.Loading | dcc.Graph:
     """A chart whose figure sets its own height (``min_height`` holds the place while it loads)."""
+    config: Any = {
+        **GRAPH_CONFIG,
+        "toImageButtonOptions": {"format": "png", "scale": 2, "filename": graph_id},
+    }
     graph = dcc.Graph(
         id=graph_id,
-        config={**GRAPH_CONFIG, "toImageButtonOptions": {"format": "png", "scale": 2, "filename": graph_id}},
+        config=config,
         style={"minHeight": min_height},
         figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
     )
@@ -152,7 +164,10 @@ def series_picker(options: list[dict]) -> html.Section:
                 maxHeight=320,
             ),
             html.Div(
-                id=ids.SERIES_CHIPS, className="cf-chips", role="list", **{"aria-label": "chosen series"}
+                id=ids.SERIES_CHIPS,
+                className="cf-chips",
+                role="list",
+                **_attrs({"aria-label": "chosen series"}),
             ),
             html.Div(
                 id=ids.SERIES_MESSAGE, className="cf-message", role="status", style={"whiteSpace": "pre-line"}
@@ -340,7 +355,7 @@ def timeline_panel() -> html.Section:
         extra_header=[_svg_button(ids.TIMELINE_GRAPH)],
         # focusable, so ← / → step the epoch and Esc clears it (assets/confusionflow.js)
         tabIndex="0",
-        **{"aria-label": "Timeline: ← and → move the selected epoch, Esc clears it"},
+        **_attrs({"aria-label": "Timeline: ← and → move the selected epoch, Esc clears it"}),
     )
 
 
@@ -386,7 +401,12 @@ def build_layout(
             dcc.Interval(id=ids.POLL, interval=int(max(poll_seconds, 0.5) * 1000), disabled=not live),
             header(live=live),
             html.Div(problems_alert(problems), id=ids.PROBLEMS),
-            html.Div(import_panel(allow_upload=allow_upload), id=ids.IMPORT_DRAWER, className="cf-drawer", hidden=True),
+            html.Div(
+                import_panel(allow_upload=allow_upload),
+                id=ids.IMPORT_DRAWER,
+                className="cf-drawer",
+                hidden=True,
+            ),
             series_picker(series_options(infos)),
             html.Main(
                 className="cf-main",
@@ -421,7 +441,7 @@ def build_layout(
                                             html.Div(
                                                 id=ids.DETAIL_TITLE,
                                                 className="cf-sr-only",
-                                                **{"aria-live": "polite"},
+                                                **_attrs({"aria-live": "polite"}),
                                             ),
                                             html.Span(
                                                 "Click a matrix tile or a class chart to show it here.",

@@ -7,6 +7,7 @@ passed as component children and attributes, which React renders as text (never 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from dash import html
 
@@ -28,12 +29,14 @@ def chip(info: SeriesInfo | None, key: str, color: str) -> html.Span:
     meta = ""
     if info is not None:
         meta = "; ".join(f"{k}: {v}" for k, v in sorted(info.metadata.items()) if k != "superclasses")
+    data: dict[str, Any] = {"data-key": key, "data-color": color}  # hyphenated: Dash takes them as **
+    remove_label: dict[str, Any] = {"aria-label": f"Remove {label}"}
     return html.Span(
         className="cf-chip",
         role="listitem",
         title=f"{label}" + (f" — {meta}" if meta else ""),
         style={"--chip-color": color},
-        **{"data-key": key, "data-color": color},
+        **data,
         children=[
             html.Span(className="cf-chip-swatch", style={"backgroundColor": color}),
             html.Span(label, className="cf-chip-label"),
@@ -43,7 +46,7 @@ def chip(info: SeriesInfo | None, key: str, color: str) -> html.Span:
                 className="cf-chip-remove",
                 n_clicks=0,
                 title=f"Remove {label}",
-                **{"aria-label": f"Remove {label}"},
+                **remove_label,
             ),
         ],
     )

@@ -6,7 +6,8 @@ a category, tick, hover or annotation text.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -119,7 +120,12 @@ def value_text(
         return "accuracy " + value + ":.1%}" + mean, False
     if normalization is None:
         return value + (":,.1f}" if binned else ":,.0f}") + " instances" + mean, False
-    phrases = {"cell": RELATIVE_PHRASE, "fn": RELATIVE_PHRASE_FN, "fp": RELATIVE_PHRASE_FP}[region]
+    by_region: dict[str, Mapping[Any, str]] = {
+        "cell": RELATIVE_PHRASE,
+        "fn": RELATIVE_PHRASE_FN,
+        "fp": RELATIVE_PHRASE_FP,
+    }
+    phrases = by_region[region]
     phrase = phrases[normalization]
     n = count + (":,.1f}" if binned else ":,}")
     return value + ":.1%} " + phrase + " (" + n + " instances)" + mean, True
