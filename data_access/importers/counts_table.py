@@ -73,11 +73,11 @@ def parse_counts_table(
         )
     check_cells(table.path, grouping, c)
     flat = (grouping.group_of_row * c + y_true) * c + y_pred
-    cells = np.zeros(grouping.n_groups * c * c, dtype=np.int64)
-    cells[flat] = values  # cells are unique (checked above), so assignment is the sum
-    cells = cells.reshape(grouping.n_groups, c, c)
-    b = grouping.series_bounds
-    counts = [cells[b[s] : b[s + 1]] for s in range(len(grouping.series_names))]
+    flat_cells = np.zeros(grouping.n_groups * c * c, dtype=np.int64)
+    flat_cells[flat] = values  # cells are unique (checked above), so assignment is the sum
+    cells = flat_cells.reshape(grouping.n_groups, c, c)
+    bounds = grouping.series_bounds
+    counts = [cells[bounds[s] : bounds[s + 1]] for s in range(len(grouping.series_names))]
     return ParsedCounts(source=Path(path), classes=names, grouping=grouping, counts=tuple(counts))
 
 

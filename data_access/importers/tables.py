@@ -288,8 +288,8 @@ def numeric(table: Table, role: str, *, what: str) -> np.ndarray:
         try:
             col = pc.cast(col, pa.float64())
         except pa.ArrowInvalid:
-            row, value = _first_non_number(col)
-            raise table.error(f"{what} must be a number, found {value!r}", row=row, column=role) from None
+            bad_row, value = _first_non_number(col)
+            raise table.error(f"{what} must be a number, found {value!r}", row=bad_row, column=role) from None
     row = first_null(col)
     if row is not None:
         raise table.error(f"empty {what}", row=row, column=role)
