@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,61 +39,20 @@ import pyarrow.parquet as pq
 
 from data_access import logformat as lf
 from data_access.counting import counts_from_predictions
+from data_access.durable import create_exclusive as _create_exclusive
+from data_access.durable import fsync_dir as _fsync_dir
 from data_access.errors import LogFormatError
 from data_access.foldlock import FoldBusyError, FoldLock
 from data_access.reader import LogRecoveryWarning, parse_counts_bytes, parse_run_file, read_file_bytes
 from data_access.tempfiles import remove_abandoned_temp_files, temp_name
+from data_access.write_inputs import ArrayLike, counts_matrix, label_indices
+from data_access.write_inputs import class_names as _class_names
+from data_access.write_inputs import label_dtype as _label_dtype
+from data_access.write_inputs import to_numpy as _to_numpy
+from data_access.write_inputs import wall_time as _wall_time
 
 __all__ = ["FoldBusyError", "LogWriter", "RunExistsError", "WriteMode"]
 
-ArrayLike = Any  # numpy arrays, lists, anything np.asarray accepts (CPU torch tensors included)
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a new directory entry durable (no-op where directories cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _create_exclusive(path: Path, data: bytes) -> bool:
-    """Create ``path`` holding ``data``, complete and durable, or return False if it already exists.
-
-    Written to a hidden temporary file, fsynced, then hard-linked into place: readers never see it
-    empty or half written, and a file created meanwhile by someone else is never overwritten.
-    """
-    tmp = path.with_name(temp_name(path.name))
-    try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        except OSError:  # file systems without hard links: a tiny race remains, no torn file
-            if path.exists():
-                return False
-            os.replace(tmp, path)
-        _fsync_dir(path.parent)
-        return True
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _to_numpy(values: ArrayLike) -> np.ndarray:
-    """``np.asarray`` that also takes framework tensors on any device (torch: detached, moved to CPU)."""
-    if hasattr(values, "detach") and hasattr(values, "cpu"):
-        values = values.detach().cpu()
-    return np.asarray(values)
 
 
 WriteMode = Literal["new", "resume", "version"]
@@ -104,31 +62,6 @@ MAX_VERSIONS = 10_000
 
 class RunExistsError(ValueError):
     """``LogWriter(..., mode="new")`` on a run name that is already logged."""
-
-
-def _class_names(classes: Sequence[Any]) -> list[Any]:
-    """Integer class labels (``list(range(10))``) become their text ("0".."9"); others unchanged."""
-    if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
-        return classes  # type: ignore[return-value]  # check_classes names the problem
-    return [
-        str(int(c)) if isinstance(c, (int, np.integer)) and not isinstance(c, (bool, np.bool_)) else c
-        for c in classes
-    ]
-
-
-def _check_step_total(counts: np.ndarray) -> None:
-    """Refuse a matrix whose total (hence any row, column or diagonal sum) could overflow int64
-    or stop being exact in float64: at most ``logformat.MAX_STEP_TOTAL`` predictions per step."""
-    total = float(counts.sum(dtype=np.float64)) if counts.size else 0.0
-    if total > lf.MAX_STEP_TOTAL:
-        raise ValueError(
-            f"counts sum to {total:.4g} predictions in one step; at most 2**53 "
-            f"({lf.MAX_STEP_TOTAL:,}) are allowed so that sums and rates stay exact"
-        )
-
-
-def _label_dtype(n_classes: int) -> np.dtype:
-    return np.dtype(np.uint8) if n_classes <= 256 else np.dtype(np.uint16)
 
 
 @dataclass
@@ -324,43 +257,7 @@ class LogWriter:
 
     # ------------------------------------------------------------------ labels
     def _labels(self, name: str, values: ArrayLike) -> np.ndarray:
-        """Class indices as int64 from indices or class names; ValueError naming what is wrong."""
-        arr = _to_numpy(values)
-        if arr.ndim != 1:
-            raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
-        c = len(self.classes)
-        kind = arr.dtype.kind
-        if kind == "O" and arr.size:
-            if all(isinstance(v, str) for v in arr):
-                arr = arr.astype(str)
-            elif all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in arr):
-                arr = arr.astype(np.int64)
-            else:
-                raise ValueError(f"{name} mixes class names and other values")
-            kind = arr.dtype.kind
-        if arr.size == 0:
-            return np.zeros(0, dtype=np.int64)
-        if kind in "iu":
-            lo, hi = int(arr.min()), int(arr.max())
-            if lo < 0 or hi >= c:
-                bad = lo if lo < 0 else hi
-                raise ValueError(f"{name} contains class index {bad}, outside 0..{c - 1} ({c} classes)")
-            return arr.astype(np.int64, copy=False)
-        if kind == "U":
-            names, inverse = np.unique(arr, return_inverse=True)
-            unknown = [str(n) for n in names if str(n) not in self._lookup]
-            if unknown:
-                raise ValueError(
-                    f"{name} contains unknown class name(s) {unknown[:5]}"
-                    f"{' and more' if len(unknown) > 5 else ''}; classes are {list(self.classes)[:10]}"
-                )
-            index = np.asarray([self._lookup[str(n)] for n in names], dtype=np.int64)
-            return index[inverse.reshape(-1)]
-        if kind == "f":
-            raise ValueError(
-                f"{name} holds floats ({arr.dtype}); pass class indices (e.g. scores.argmax(1)) or class names"
-            )
-        raise ValueError(f"{name} must hold class indices or class names, got dtype {arr.dtype}")
+        return label_indices(name, values, self.classes, self._lookup)
 
     # ------------------------------------------------------------------ public API
     def add(
@@ -460,19 +357,8 @@ class LogWriter:
         self._ensure_open()
         step_value = lf.validate_step(step)
         lf.validate_name("fold", fold)
-        c = len(self.classes)
-        arr = _to_numpy(counts)
-        if arr.shape != (c, c):
-            raise ValueError(f"counts has shape {arr.shape}, expected ({c}, {c}) for {c} classes")
-        if arr.dtype.kind == "f":
-            if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-                raise ValueError("counts must be whole numbers (found fractions, NaN or infinity)")
-        elif arr.dtype.kind not in "iu":
-            raise ValueError(f"counts must be integers, got dtype {arr.dtype}")
-        if arr.size and arr.min() < 0:
-            raise ValueError(f"counts must be non-negative, found {arr.min()}")
-        _check_step_total(arr)
-        self._append_counts(step, step_value, fold, arr.astype(np.int64), wall_time)
+        matrix = counts_matrix(counts, len(self.classes))
+        self._append_counts(step, step_value, fold, matrix, wall_time)
 
     def _append_counts(
         self, step: float, step_value: float, fold: str, counts: np.ndarray, wall_time: float | None
@@ -551,10 +437,3 @@ class LogWriter:
     def __repr__(self) -> str:
         return f"LogWriter({str(self.logdir)!r}, {self.run!r}, {len(self.classes)} classes)"
 
-
-def _wall_time(value: float | None) -> float:
-    """Unix seconds of a step, rounded to milliseconds: ``time.time()`` unless given."""
-    t = time.time() if value is None else float(value)
-    if not np.isfinite(t):
-        raise ValueError(f"wall_time must be a finite number of seconds, got {value!r}")
-    return round(t, 3)
