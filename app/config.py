@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_LOGDIR = REPO_ROOT / "demo_logs"
@@ -69,9 +70,10 @@ class Settings:
         def get(name: str) -> str | None:
             return env.get(f"CONFUSIONFLOW_{name}") or None
 
+        cache_dir = get("CACHE_DIR")
         s = cls(
             logdir=Path(get("LOGDIR") or DEMO_LOGDIR),
-            cache_dir=Path(get("CACHE_DIR")) if get("CACHE_DIR") else None,
+            cache_dir=Path(cache_dir) if cache_dir else None,
             redis_url=get("REDIS_URL") or env.get("REDIS_URL") or None,
             prefix=normalize_prefix(get("PREFIX")),
             host=get("HOST") or "127.0.0.1",
@@ -84,13 +86,13 @@ class Settings:
             max_view_cells=int(get("MAX_VIEW_CELLS") or DEFAULT_MAX_VIEW_CELLS),
             debug=_env_bool(get("DEBUG"), False),
         )
-        clean = {k: v for k, v in overrides.items() if v is not None}
+        clean: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
         if "prefix" in clean:
             clean["prefix"] = normalize_prefix(str(clean["prefix"]))
         if "logdir" in clean:
             clean["logdir"] = Path(str(clean["logdir"]))
         if "import_dirs" in clean:
-            clean["import_dirs"] = tuple(Path(str(p)) for p in clean["import_dirs"])  # type: ignore[union-attr]
+            clean["import_dirs"] = tuple(Path(str(p)) for p in clean["import_dirs"])
         if "cache_dir" in clean:
             clean["cache_dir"] = Path(str(clean["cache_dir"]))
         return replace(s, **clean)

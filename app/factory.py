@@ -53,13 +53,13 @@ def create_app(
 
     app = dash.Dash(
         __name__,
-        server=server if server is not None else True,
+        server=server if server is not None else True,  # type: ignore[arg-type]  # Dash takes a Flask app
         url_base_pathname=url_base_pathname,
         requests_pathname_prefix=requests_pathname_prefix,
         assets_folder=str(ASSETS),
         serve_locally=True,
         title=TITLE,
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # None: the tab title stays while callbacks run
         suppress_callback_exceptions=False,
         background_callback_manager=make_background_manager(settings),
     )

@@ -24,8 +24,8 @@ from dash import Input, Output
 from app.callbacks.common import Selection
 from app.state import DetailTarget, clamp_gamma
 from components import ids
-from components.options import ENCODINGS, SCALES
-from data_access.vocabulary import parse_normalization
+from components.matrix.style import Encoding, Scale, parse_encoding, parse_scale
+from data_access.vocabulary import Normalization, parse_normalization
 
 MAX_TEXT = 512  # characters of any one name (series key, class, URL query value)
 MAX_QUERY = 16_384  # characters of the URL query string
@@ -68,10 +68,10 @@ class PageInputs:
     slots: Mapping[str, int] = field(default_factory=dict)
     step_range: tuple[float, float] | None = None
     epoch: float | None = None
-    encoding: str = "heatmap"
+    encoding: Encoding = "heatmap"
     rotate: bool = False
-    normalization: str | None = None
-    scale: str = "linear"
+    normalization: Normalization | None = None
+    scale: Scale = "linear"
     gamma: float = 1.0
     detail: DetailTarget = field(default_factory=DetailTarget)
     url_state: str | None = None  # the query string the page opened with
@@ -173,14 +173,14 @@ def parse_inputs(raw: Mapping[str, object], bounds: Bounds = DEFAULT_BOUNDS) -> 
     if "epoch" in raw:
         values["epoch"] = finite(raw["epoch"])
     if "encoding" in raw:
-        values["encoding"] = raw["encoding"] if raw["encoding"] in ENCODINGS else "heatmap"
+        values["encoding"] = parse_encoding(raw["encoding"])
     if "rotate" in raw:
         rotate = raw["rotate"]
         values["rotate"] = isinstance(rotate, list) and "rotate" in rotate[:4]
     if "normalization" in raw:
         values["normalization"] = parse_normalization(raw["normalization"])
     if "scale" in raw:
-        values["scale"] = raw["scale"] if raw["scale"] in SCALES else "linear"
+        values["scale"] = parse_scale(raw["scale"])
     if "gamma" in raw:
         gamma = finite(raw["gamma"])
         values["gamma"] = clamp_gamma(gamma) if gamma is not None else 1.0
@@ -205,7 +205,14 @@ def parse_inputs(raw: Mapping[str, object], bounds: Bounds = DEFAULT_BOUNDS) -> 
 def epoch_only(triggered: object) -> bool:
     """True when only the epoch fired (``ctx.triggered_prop_ids``): the browser already moved every
     epoch marker (``moveEpochMarkers`` in assets/), so the figures that carry one stay as they are."""
-    return set(triggered or {}) == {f"{ids.EPOCH_STORE}.data"}
+    return prop_ids(triggered) == {f"{ids.EPOCH_STORE}.data"}
+
+
+def prop_ids(triggered: object) -> set[str]:
+    """The ``"id.prop"`` keys of ``ctx.triggered_prop_ids`` (a dict, a list or nothing) as a set."""
+    if isinstance(triggered, (dict, list, tuple, set, frozenset)):
+        return {str(k) for k in triggered}
+    return set()
 
 
 # ----------------------------------------------------------------------------- named results

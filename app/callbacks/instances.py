@@ -85,14 +85,15 @@ def resolve_page_request(store: LogStore, page: PageInputs, series_key: object) 
     groups = display_groups(info.classes, mapping=mapping, selected=sel.classes, other=sel.other)
     if not set(target.classes()) <= set(groups):
         return CLICK_A_CELL
+    true, pred = target.true or "", target.pred or ""  # a valid target names the ones its kind needs
     if target.kind == "cell":
-        true_classes, pred_classes = groups[target.true], groups[target.pred]
+        true_classes, pred_classes = groups[true], groups[pred]
     elif target.kind == "fn":
-        true_classes = groups[target.true]
-        pred_classes = tuple(c for g, members in groups.items() if g != target.true for c in members)
+        true_classes = groups[true]
+        pred_classes = tuple(c for g, members in groups.items() if g != true for c in members)
     else:
-        pred_classes = groups[target.pred]
-        true_classes = tuple(c for g, members in groups.items() if g != target.pred for c in members)
+        pred_classes = groups[pred]
+        true_classes = tuple(c for g, members in groups.items() if g != pred for c in members)
 
     step = page.epoch
     if step is None:

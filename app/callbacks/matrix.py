@@ -29,10 +29,11 @@ from components.matrix import (
     epoch_marker_update,
     matrix_geometry,
 )
-from components.options import ENCODINGS, SCALES
+from components.matrix.style import parse_encoding, parse_scale
 from data_access.store import LogStore
 from data_access.tensor import ConfusionTensor
 from data_access.views import matrix_values
+from data_access.vocabulary import Normalization, parse_normalization
 
 MATRIX_OUTPUTS = {
     "figure": Output(ids.MATRIX_GRAPH, "figure"),
@@ -78,16 +79,16 @@ def matrix_style(
 ) -> MatrixStyle:
     """The builder's style from the toolbar values (anything unknown -> the default)."""
     return MatrixStyle(
-        encoding=encoding if encoding in ENCODINGS else "heatmap",
+        encoding=parse_encoding(encoding),
         rotate=isinstance(rotate, list) and "rotate" in rotate,
-        scale=scale if scale in SCALES else "linear",
+        scale=parse_scale(scale),
         gamma=clamp_gamma(gamma),
         epoch=epoch_of(epoch),
     )
 
 
-def normalization_of(value: object) -> str | None:
-    return value if value in ("true", "pred", "all") else None
+def normalization_of(value: object) -> Normalization | None:
+    return parse_normalization(value)
 
 
 def matrix_meta(
@@ -187,7 +188,7 @@ def matrix_update(
     response = matrix_response(change, update)
     if response == "skip":
         return MatrixUpdate(dash.no_update, new_meta, dash.no_update, dash.no_update)
-    if response == "patch":
+    if response == "patch" and update is not None:
         # carries the current epoch marker too: the browser moved it without this figure
         return MatrixUpdate(apply_update(Patch(), update), new_meta, dash.no_update, dash.no_update)
     figure = build_matrix_figure(values, colors, style)

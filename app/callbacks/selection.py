@@ -121,7 +121,7 @@ def selection_update(
     options = [{"label": c, "value": c} for c in universe]
     base = [o for o in opts_options[:4] if isinstance(o, dict)] if isinstance(opts_options, list) else []
     new_opts = [{**o, "disabled": mapping is None} if o.get("value") == "super" else o for o in base]
-    if mapping is not None:
+    if mapping is not None and tensor is not None:
         n_super = len(class_universe(tensor.classes, mapping))
         new_opts = [
             {**o, "label": f"superclasses ({n_super})"} if o.get("value") == "super" else o for o in new_opts

@@ -18,7 +18,7 @@ import numpy as np
 from dash import ClientsideFunction, Input, Output, Patch, State, ctx
 
 from app.callbacks.common import epoch_of, series_colors, server_steps, view_tensor, x_range_of
-from app.callbacks.inputs import VIEW_INPUTS, Bounds, epoch_only, finite, outputs_of, parse_inputs
+from app.callbacks.inputs import VIEW_INPUTS, Bounds, epoch_only, finite, outputs_of, parse_inputs, prop_ids
 from app.state import format_number, parse_query
 from components import ids
 from components.charts import build_timeline_figure, timeline_shapes
@@ -312,6 +312,6 @@ def timeline_figure(store: LogStore, raw: Mapping[str, object], triggered: objec
 
 def only_marks_moved(triggered: object) -> bool:
     """True when only the range and/or epoch fired (not the selection or colours)."""
-    keys = set(triggered or {})
+    keys = prop_ids(triggered)
     marks = {f"{ids.RANGE_STORE}.data", f"{ids.EPOCH_STORE}.data"}
     return bool(keys) and keys <= marks

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Encoding = Literal["heatmap", "lines"]
+Scale = Literal["linear", "log"]
 Region = Literal["cell", "fn", "fp", "accuracy"]
 REGIONS: tuple[Region, ...] = ("cell", "fn", "fp", "accuracy")
 
@@ -17,7 +18,7 @@ class MatrixStyle:
 
     encoding: Encoding = "heatmap"
     rotate: bool = False
-    scale: Literal["linear", "log"] = "linear"
+    scale: Scale = "linear"
     gamma: float = 1.0
     epoch: float | None = None
 
@@ -28,3 +29,13 @@ class MatrixStyle:
             raise ValueError(f"scale must be 'linear' or 'log', not {self.scale!r}")
         if not (math.isfinite(self.gamma) and self.gamma > 0):
             raise ValueError(f"gamma must be a positive number, not {self.gamma!r}")
+
+
+def parse_encoding(value: object) -> Encoding:
+    """A toolbar or URL value as an encoding: ``"lines"``, else the default ``"heatmap"``."""
+    return "lines" if value == "lines" else "heatmap"
+
+
+def parse_scale(value: object) -> Scale:
+    """A toolbar or URL value as a brightness scale: ``"log"``, else the default ``"linear"``."""
+    return "log" if value == "log" else "linear"
