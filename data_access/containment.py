@@ -42,10 +42,3 @@ def check_inside(root: str, *paths: str | Path) -> None:
         if escapes(root, path):
             raise LogFormatError(path, REFUSED_LINK)
 
-
-def check_links_inside(root: str, paths: list[Path]) -> None:
-    """Like :func:`check_inside` for entries of a folder already known to be inside ``root``: only
-    the entries that are themselves symbolic links need resolving (one ``lstat`` each)."""
-    for path in paths:
-        if os.path.islink(path) and escapes(root, path):
-            raise LogFormatError(path, REFUSED_LINK)

@@ -106,7 +106,7 @@ def instance_series(store: InstanceStore, key: str) -> InstanceSeries:
     root = Path(store.root)
     if not (root / run / lf.RUN_FILE).is_file():
         return InstanceSeries(key, problem=f"unknown series {key!r}: no run {run!r} in {root}")
-    store.check_inside(root / run, root / run / lf.RUN_FILE)
+    store.check_inside(root / run / lf.RUN_FILE)  # resolving it covers its run folder too
     run_file = read_run(root, run)
     source = fold_source(root, run, fold)
     if source is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,9 @@ import numpy as np
 
 from data_access import logformat as lf
 from data_access.cache import ArrayCache
+from data_access.containment import REFUSED_LINK, escapes
 from data_access.counts_file import parse_counts_bytes, parse_counts_tail
+from data_access.errors import LogFormatError
 from data_access.file_bytes import read_file_bytes
 from data_access.run_file import RunFile
 from data_access.step_files import checked_step_files, read_step_counts
@@ -59,12 +62,21 @@ def source_paths(run_file: RunFile, source: lf.FoldSource) -> list[Path]:
     return paths
 
 
-def series_cache_key(paths: list[Path], n_classes: int) -> str:
-    """Digest of every source file's identity: any append, rewrite or new step changes it."""
+def series_cache_key(paths: list[Path], n_classes: int, *, inside: str | None = None) -> str:
+    """Digest of every source file's identity: any append, rewrite or new step changes it.
+
+    With ``inside`` (a resolved log folder), a path that is a symbolic link leading outside it is
+    refused with LogFormatError; the check costs nothing for paths that are not links (the
+    ``lstat`` is the one the key needs anyway).
+    """
     h = hashlib.blake2b(digest_size=20)
     h.update(f"{CACHE_KEY_VERSION}\0{n_classes}\0".encode())
     for path in paths:
-        st = os.stat(path)
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            if inside is not None and escapes(inside, path):
+                raise LogFormatError(path, REFUSED_LINK)
+            st = os.stat(path)
         h.update(f"{os.path.abspath(path)}\0{st.st_ino}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
     return f"{CACHE_KEY_VERSION}:{h.hexdigest()}"
 

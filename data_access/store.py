@@ -23,7 +23,7 @@ import pandas as pd
 from data_access import logformat as lf
 from data_access.cache import ArrayCache
 from data_access.catalog import ScanResult, scan_log_folder
-from data_access.containment import check_inside, check_links_inside, real_root
+from data_access.containment import check_inside, real_root
 from data_access.errors import LoadProblem, LogFormatError
 from data_access.fingerprint import log_fingerprint
 from data_access.reader import fold_source, read_run, series_from_run
@@ -107,6 +107,7 @@ class LogStore:
         self._scans = 0
         self._lock = threading.Lock()
         self._scan_lock = threading.Lock()
+        self._resolved_root: str | None = None
         self._catalog: tuple[str, ScanResult] | None = None
         self._fingerprint: tuple[float, str] | None = None
         self._parser = SeriesParser(cache, self._count) if cache is not None else None
@@ -155,10 +156,19 @@ class LogStore:
         return list(self.catalog().problems)
 
     # ------------------------------------------------------------------ loading
+    def _real_root(self) -> str:
+        """The root with links resolved, computed once it exists (links inside it are checked
+        against this; re-pointing the root itself needs a new store)."""
+        if self._resolved_root is None:
+            if not self.root.exists():
+                return real_root(self.root)
+            self._resolved_root = real_root(self.root)
+        return self._resolved_root
+
     def check_inside(self, *paths: str | Path) -> None:
         """Raise LogFormatError for the first path leading outside the root (unless links are followed)."""
         if not self.follow_symlinks:
-            check_inside(real_root(self.root), *paths)
+            check_inside(self._real_root(), *paths)
 
     def _locate(self, key: str) -> tuple[RunFile, lf.FoldSource]:
         try:
@@ -167,7 +177,7 @@ class LogStore:
             raise UnknownSeriesError(f"unknown series {key!r}: {e}") from None
         if not (self.root / run / lf.RUN_FILE).is_file():
             raise UnknownSeriesError(f"unknown series {key!r}: no run {run!r} in {self.root}")
-        self.check_inside(self.root / run, self.root / run / lf.RUN_FILE)
+        self.check_inside(self.root / run / lf.RUN_FILE)  # resolving it covers its run folder too
         run_file = read_run(self.root, run)
         source = fold_source(self.root, run, fold)
         if source is None:
@@ -180,9 +190,8 @@ class LogStore:
         run_file, source = self._locate(key)
         try:
             paths = source_paths(run_file, source)
-            if not self.follow_symlinks:  # step files: their folder was checked by _locate
-                check_links_inside(real_root(self.root), paths[1:])
-            cache_key = series_cache_key(paths, len(run_file.classes))
+            inside = None if self.follow_symlinks else self._real_root()  # refuses step-file links
+            cache_key = series_cache_key(paths, len(run_file.classes), inside=inside)
         except OSError as e:
             raise LogFormatError(source.path, f"cannot be read: {e.strerror or e}") from None
         info = series_info(run_file, source.fold, source.kind)
