@@ -61,6 +61,7 @@ def measure(mode: str, logdir: Path) -> dict:
         from data_access.store import LogStore
 
         tensor = view_tensor(LogStore(logdir), store_sel)
+        assert tensor is not None
         table = long_counts(tensor)
         payload = dash.dcc.send_data_frame(table.to_csv, "x.csv", index=False)
         size = len(json.dumps(payload))

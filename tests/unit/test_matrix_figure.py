@@ -256,7 +256,7 @@ def test_invalid_style_is_rejected():
     with pytest.raises(ValueError, match="gamma"):
         MatrixStyle(gamma=0)
     with pytest.raises(ValueError, match="encoding"):
-        MatrixStyle(encoding="bars")  # type: ignore[arg-type]
+        MatrixStyle(encoding="bars")
 
 
 # ---------------------------------------------------------------------------------------- rotate

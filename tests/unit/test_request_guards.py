@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import flask
 import pytest
@@ -19,7 +20,7 @@ EPOCH_OUTPUT = f"..{ids.EPOCH_STORE}.data...{ids.EPOCH_LABEL}.children.."
 UPLOAD_BODY_HEAD = '{"output":"..' + UPLOAD_OUTPUT + '...import-result.data..","outputs":[],"inputs":['
 
 
-def _app(tmp_path: Path, **settings: object):
+def _app(tmp_path: Path, **settings: Any):
     return create_app(
         tmp_path / "logs", settings=Settings(cache_dir=tmp_path / "cache", poll_seconds=0, **settings)
     )

@@ -37,7 +37,7 @@ def test_a_second_process_on_the_same_fold_is_refused_naming_the_holder(tmp_path
         [sys.executable, "-c", HOLDER.format(repo=REPO, root=str(tmp_path))], stdout=subprocess.PIPE
     )
     try:
-        assert proc.stdout.readline().strip() == b"holding"
+        assert proc.stdout is not None and proc.stdout.readline().strip() == b"holding"
         with LogWriter(tmp_path, "r", CLASSES, mode="resume") as w:
             with pytest.raises(FoldBusyError, match=rf"fold 'val' of run 'r' .*pid {proc.pid}"):
                 w.add_counts(2, "val", np.eye(3, dtype=int))
