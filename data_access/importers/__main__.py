@@ -18,9 +18,9 @@ from data_access.importers.original_confusionflow import import_original_confusi
 from data_access.importers.predictions_table import import_predictions_table
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m data_access.importers") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m data_access.importers",
+        prog=prog,
         description="Import existing results into a ConfusionFlow log folder. The source is only read.",
     )
     sub = parser.add_subparsers(dest="kind", required=True, metavar="{predictions,counts,confusionflow}")
@@ -79,8 +79,9 @@ def run_import(args: argparse.Namespace) -> ImportSummary:
     return import_counts_table(args.src, args.logdir, **options)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    """Run one import; ``prog`` names the command in messages (``confusionflow import`` reuses it)."""
+    args = (build_parser(prog) if prog else build_parser()).parse_args(argv)
     try:
         summary = run_import(args)
     except (LogFormatError, ValueError, OSError) as e:
