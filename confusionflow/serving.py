@@ -97,6 +97,8 @@ class ConfusionFlowServer(BaseApplication):
             "errorlog": "-",
             "worker_tmp_dir": "/dev/shm" if Path("/dev/shm").is_dir() else None,
             "proc_name": "confusionflow",
+            # One control socket per user by default: two servers on one machine would share it.
+            "control_socket_disable": True,
         }
         if o.access_log != "none":
             config["accesslog"] = "-"

@@ -174,7 +174,7 @@ def test_installed_wheel_logs_serves_and_lists_the_run(venv: Path, tmp_path: Pat
             assert r.read() == (REPO / "assets" / "confusionflow.css").read_bytes()
         with urllib.request.urlopen(base + "_dash-layout", timeout=30) as r:
             layout = r.read().decode()
-        assert "installed run / test" in layout
+        assert "installed run / test" in option_labels(layout)
     finally:
         os.killpg(server.pid, 15)
         out = server.communicate(timeout=30)[0].decode(errors="replace")
@@ -198,3 +198,23 @@ def _wait_for(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
             pass
         time.sleep(0.3)
     raise AssertionError(f"{url} did not answer within {timeout}s")
+
+
+def option_labels(layout_json: str) -> set[str]:
+    """Every dropdown option label in a ``/_dash-layout`` answer (the series picker's among them)."""
+    labels: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "options" and isinstance(value, list):
+                    labels.update(
+                        o["label"] for o in value if isinstance(o, dict) and isinstance(o.get("label"), str)
+                    )
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(layout_json))
+    return labels
