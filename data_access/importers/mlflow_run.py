@@ -19,6 +19,7 @@ missing run, a run without table artifacts or a bad table stops the import with 
 from __future__ import annotations
 
 import os
+import posixpath
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -33,6 +34,10 @@ from confusionflow.data_access.importers.predictions_table import import_predict
 
 TABLE_SUFFIXES = (".json", ".csv", ".tsv", ".csv.gz", ".parquet", ".pq")
 MAX_ARTIFACT_BYTES = 1024**3
+
+
+class NotALoggedTable(LogFormatError):
+    """A JSON artifact that is not an ``mlflow.log_table`` file."""
 
 
 def _client(tracking_uri: str | None) -> Any:
@@ -78,7 +83,7 @@ def _read_table(local: Path, artifact: str) -> pd.DataFrame:
                 and isinstance(body.get("columns"), list)
                 and isinstance(body.get("data"), list)
             ):
-                raise LogFormatError(
+                raise NotALoggedTable(
                     artifact, 'not an mlflow.log_table file (expected {"columns": [...], "data": [...]})'
                 )
             return pd.DataFrame(body["data"], columns=body["columns"])
@@ -106,13 +111,16 @@ def collect_tables(
             source, f"not found at {tracking_uri or 'the default tracking URI'}: {e}"
         ) from None
     files = list(_artifact_files(client, run_id, artifact))
-    if artifact and not files:
-        files = [(artifact, None)]  # a single file named directly
+    if artifact and not files:  # a single file named directly, if the run has it
+        parent = posixpath.dirname(artifact.rstrip("/"))
+        siblings = client.list_artifacts(run_id, parent) if parent else client.list_artifacts(run_id)
+        files = [(e.path, e.file_size) for e in siblings if not e.is_dir and e.path == artifact]
     tables = [(p, size) for p, size in files if _is_table(p) or p == artifact]
     if not tables:
         where = f"under {artifact!r}" if artifact else "among its artifacts"
         raise LogFormatError(source, f"no table ({', '.join(TABLE_SUFFIXES)}) {where}")
-    frames = []
+    frames: list[pd.DataFrame] = []
+    skipped: list[str] = []
     for path, size in sorted(tables):
         if size is not None and size > MAX_ARTIFACT_BYTES:
             raise LogFormatError(
@@ -122,7 +130,16 @@ def collect_tables(
             local = Path(client.download_artifacts(run_id, path, str(into)))
         except Exception as e:  # noqa: BLE001
             raise LogFormatError(f"{source}: {path}", f"cannot be downloaded: {e}") from None
-        frames.append(_read_table(local, f"{source}: {path}"))
+        try:
+            frames.append(_read_table(local, f"{source}: {path}"))
+        except NotALoggedTable:
+            if artifact and path == artifact:
+                raise
+            skipped.append(path)  # e.g. an mlflow.log_dict file beside the tables
+    if not frames:
+        raise LogFormatError(
+            source, f"no table among its artifacts (JSON files that are not tables: {skipped[:3]})"
+        )
     columns = {tuple(f.columns) for f in frames}
     if len({frozenset(c) for c in columns}) > 1:
         raise LogFormatError(source, f"its tables have different columns: {sorted(map(list, columns))[:3]}")
@@ -132,7 +149,7 @@ def collect_tables(
         if table[column].dtype == object:
             table[column] = table[column].astype(str)
     table.to_parquet(joined, index=False)
-    return info, [p for p, _ in sorted(tables)], joined
+    return info, [p for p, _ in sorted(tables) if p not in skipped], joined
 
 
 def import_mlflow_run(

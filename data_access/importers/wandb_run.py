@@ -162,6 +162,10 @@ def _json(path: Path, text: str) -> Any:
         raise LogFormatError(path, f"a history value is not JSON: {text[:80]!r}") from None
 
 
+class NotAConfusionTable(LogFormatError):
+    """A logged table whose columns are not those of ``wandb.plot.confusion_matrix``."""
+
+
 def read_confusion_table(path: Path) -> tuple[list[str], list[str], np.ndarray]:
     """``(actual (K,), predicted (K,), counts (K,) int64)`` from a ``wandb.plot.confusion_matrix`` table."""
     if not path.is_file():
@@ -177,7 +181,7 @@ def read_confusion_table(path: Path) -> tuple[list[str], list[str], np.ndarray]:
         or table.get("columns") != CONFUSION_COLUMNS
         or not isinstance(table.get("data"), list)
     ):
-        raise LogFormatError(path, f"not a confusion-matrix table (expected columns {CONFUSION_COLUMNS})")
+        raise NotAConfusionTable(path, f"not a confusion-matrix table (expected columns {CONFUSION_COLUMNS})")
     actual, predicted, counts = [], [], []
     for i, row in enumerate(table["data"]):
         if not (
@@ -223,7 +227,8 @@ def parse_wandb_run(
     parsed = parse_records(record_log, read_chunks(record_log))
     rows = [(row, tables) for row in parsed.history if (tables := _table_keys(row))]
     if key is not None:
-        rows = [(row, {k: v for k, v in t.items() if k == key}) for row, t in rows]
+        wanted = {key, f"{key}_table"}  # wandb.log({"val_cm": plot}) records the table as val_cm_table
+        rows = [(row, {k: v for k, v in t.items() if k in wanted}) for row, t in rows]
         rows = [(row, t) for row, t in rows if t]
     steps_by = step_key or ("epoch" if rows and all(("epoch",) in row for row, _ in rows) else "_step")
     series: dict[str, dict[float, tuple[Path, list[str], list[str], np.ndarray]]] = {}
@@ -237,9 +242,9 @@ def parse_wandb_run(
                 raise LogFormatError(record_log, f"table path {rel!r} leaves the run folder")
             try:
                 table = read_confusion_table(table_path)
-            except LogFormatError:
-                if key is None and table_path.is_file():
-                    continue  # another kind of table (wandb.Table of samples, ...): not a confusion matrix
+            except NotAConfusionTable:
+                if key is None:
+                    continue  # another kind of table (a wandb.Table of samples, ...)
                 raise
             by_step = series.setdefault(name, {})
             if float(step) in by_step:
