@@ -63,9 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def parse_settings(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
-    """Settings from the command line over the environment; exits with a message on bad values."""
+def parse_settings(
+    argv: Sequence[str] | None = None, environ: dict[str, str] | None = None, *, prog: str | None = None
+) -> Settings:
+    """Settings from the command line over the environment; exits with a message on bad values.
+
+    ``prog``: the command named in messages (``confusionflow serve`` reuses these options).
+    """
     parser = build_parser()
+    if prog:
+        parser.prog = prog
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env(environ, **vars(args))
