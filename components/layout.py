@@ -16,6 +16,7 @@ from dash import dcc, html
 from components import ids
 from components.import_panel import import_panel
 from components.instances_panel import instances_panel
+from components.metadata_text import metadata_lines, metadata_tooltip
 from components.options import ABSOLUTE, GAMMA_DEFAULT, GAMMA_MAX, GAMMA_MIN, NORMALIZATION_LABELS
 from data_access.errors import LoadProblem
 from data_access.tensor import SeriesInfo
@@ -41,9 +42,9 @@ def _attrs(values: dict[str, str]) -> dict[str, Any]:
 
 def series_option(info: SeriesInfo) -> dict:
     """A picker option: label "run / fold", the run's metadata as its hover title."""
-    meta = "; ".join(f"{k}: {v}" for k, v in sorted(info.metadata.items()) if k != "superclasses")
-    title = f"{info.label} — {len(info.classes)} classes" + (f" — {meta}" if meta else "")
-    return {"label": info.label, "value": info.key, "title": title, "search": f"{info.key} {meta}"}
+    meta = metadata_lines(info.metadata)
+    title = metadata_tooltip(info.label, len(info.classes), info.metadata)
+    return {"label": info.label, "value": info.key, "title": title, "search": " ".join([info.key, *meta])}
 
 
 def series_options(infos: Sequence[SeriesInfo]) -> list[dict]:

@@ -13,6 +13,7 @@ from dash import html
 
 from components import ids
 from components.colors import slot_color
+from components.metadata_text import metadata_tooltip
 from data_access.tensor import SeriesInfo
 
 NO_LOGS = "No logs in the log folder yet: series appear here as they are written."
@@ -26,15 +27,12 @@ def chip(info: SeriesInfo | None, key: str, color: str) -> html.Span:
     tests and styles find the series and its colour.
     """
     label = info.label if info else key
-    meta = ""
-    if info is not None:
-        meta = "; ".join(f"{k}: {v}" for k, v in sorted(info.metadata.items()) if k != "superclasses")
     data: dict[str, Any] = {"data-key": key, "data-color": color}  # hyphenated: Dash takes them as **
     remove_label: dict[str, Any] = {"aria-label": f"Remove {label}"}
     return html.Span(
         className="cf-chip",
         role="listitem",
-        title=f"{label}" + (f" — {meta}" if meta else ""),
+        title=metadata_tooltip(label, None, info.metadata) if info is not None else label,
         style={"--chip-color": color},
         **data,
         children=[
