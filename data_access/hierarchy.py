@@ -140,18 +140,18 @@ def _check_tree(source: str, paths: Mapping[str, tuple[str, ...]]) -> None:
                     source, f"cycle: {node!r} is its own ancestor in {SEPARATOR.join(chain)!r}"
                 )
             parents.setdefault(node, set()).add(chain[depth - 1] if depth else None)
+    groups = {g for path in paths.values() for g in path}
+    both = sorted(set(paths) & groups)
+    if both:
+        raise HierarchyError(source, f"names used both as a class and as a group: {_names(both)}")
     up = {n: {p for p in ps if p is not None} for n, ps in parents.items()}
     cycle = _find_cycle(up)
     if cycle:
         raise HierarchyError(source, f"cycle between groups: {' -> '.join(map(repr, [*cycle, cycle[0]]))}")
-    groups = {g for path in paths.values() for g in path}
     for node in sorted(groups):
         if len(parents[node]) > 1:
             where = sorted("(top level)" if p is None else repr(p) for p in parents[node])
             raise HierarchyError(source, f"group {node!r} is in more than one group: {', '.join(where)}")
-    both = sorted(set(paths) & groups)
-    if both:
-        raise HierarchyError(source, f"names used both as a class and as a group: {_names(both)}")
 
 
 @dataclass(frozen=True)
