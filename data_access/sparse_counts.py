@@ -6,7 +6,8 @@ non-zero cells, as parallel COO arrays sorted by *slot* (``slot = s * T + t``), 
 then predicted class:
 
 - ``slot``  ``(N,)`` int32, ``true`` / ``pred`` ``(N,)`` uint16, ``count`` ``(N,)`` unsigned;
-- ``offsets`` ``(S*T + 1,)`` int64: the entries of slot ``q`` are ``offsets[q]:offsets[q + 1]``;
+- ``row_offsets`` ``(S*T*C + 1,)`` int64: the entries of true class ``i`` in slot ``q`` are
+  ``row_offsets[q*C + i] : row_offsets[q*C + i + 1]`` (CSR over (slot, true class));
 - ``rows`` / ``cols`` / ``diag`` ``(S, T, C)`` int64: support, predicted totals and true positives.
 
 Every per-class metric (TP/FN/FP, support, precision, recall, F1, accuracy) comes from the three
@@ -68,7 +69,7 @@ class SparseCounts:
     true: np.ndarray
     pred: np.ndarray
     count: np.ndarray
-    offsets: np.ndarray
+    row_offsets: np.ndarray
     rows: np.ndarray
     cols: np.ndarray
     diag: np.ndarray
@@ -125,7 +126,7 @@ class SparseCounts:
             true=ti.astype(np.uint16),
             pred=pj.astype(np.uint16),
             count=_smallest_uint(summed),
-            offsets=np.searchsorted(q, np.arange(n_slots + 1)).astype(np.int64),
+            row_offsets=np.searchsorted(q * c + ti, np.arange(n_slots * c + 1)).astype(np.int64),
             rows=rows.astype(np.int64).reshape(shape),
             cols=cols.astype(np.int64).reshape(shape),
             diag=diag.astype(np.int64).reshape(shape),
@@ -190,7 +191,7 @@ class SparseCounts:
             "true": self.true,
             "pred": self.pred,
             "count": self.count,
-            "offsets": self.offsets,
+            "row_offsets": self.row_offsets,
             "rows": self.rows,
             "cols": self.cols,
             "diag": self.diag,
@@ -210,7 +211,7 @@ class SparseCounts:
             a["mask"].shape != (s_n, t_n)
             or any(a[k].shape != (s_n, t_n, c) for k in ("rows", "cols", "diag"))
             or any(a[k].shape != n for k in ("true", "pred", "count"))
-            or a["offsets"].shape != (s_n * t_n + 1,)
+            or a["row_offsets"].shape != (s_n * t_n * c + 1,)
         ):
             raise ValueError("cached sparse counts do not match the series and classes")
         return cls(classes=tuple(classes), series=tuple(series), **a)
@@ -236,6 +237,11 @@ class SparseCounts:
     def nbytes(self) -> int:
         """Bytes held by the arrays."""
         return sum(int(v.nbytes) for v in self.to_arrays().values())
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """``(S*T + 1,)``: the entries of slot ``q`` are ``offsets[q]:offsets[q + 1]``."""
+        return self.row_offsets[:: self.n_classes]
 
     @property
     def series_keys(self) -> tuple[str, ...]:
@@ -323,10 +329,28 @@ class SparseCounts:
         if len(set(idx.tolist())) != len(idx):
             raise ValueError("a class was selected twice")
         names = [self.classes[i] for i in idx]
-        with_other = other and len(idx) < self.n_classes
-        group = np.full(self.n_classes, len(idx) if with_other else -1, dtype=np.int64)
-        group[idx] = np.arange(len(idx))
-        return self.regroup(group, names + [OTHER_CLASS] if with_other else names)
+        k, c = len(idx), self.n_classes
+        # Only the entries of the chosen rows are read (CSR ranges); "(other)" comes from the sums.
+        starts = self.row_offsets[:-1].reshape(-1, c)[:, idx].reshape(-1)
+        ends = self.row_offsets[1:].reshape(-1, c)[:, idx].reshape(-1)
+        lengths = ends - starts
+        pos = np.repeat(ends - np.cumsum(lengths), lengths) + np.arange(int(lengths.sum()))
+        where = np.full(c, -1, dtype=np.int64)
+        where[idx] = np.arange(k)
+        gt, gp = where[self.true[pos]], where[self.pred[pos]]
+        keep = gp >= 0
+        key = (self.slot[pos][keep].astype(np.int64) * k + gt[keep]) * k + gp[keep]
+        n_slots = self.n_series * self.n_steps
+        flat = np.bincount(key, weights=self.count[pos][keep], minlength=n_slots * k * k)
+        sub = flat.astype(np.int64).reshape(self.n_series, self.n_steps, k, k)
+        if not (other and k < c):
+            return ConfusionTensor(sub, self.mask, self.steps, tuple(names), self.series)
+        out = np.zeros((self.n_series, self.n_steps, k + 1, k + 1), dtype=np.int64)
+        out[:, :, :k, :k] = sub
+        out[:, :, :k, k] = self.rows[:, :, idx] - sub.sum(axis=3)
+        out[:, :, k, :k] = self.cols[:, :, idx] - sub.sum(axis=2)
+        out[:, :, k, k] = self.rows.sum(axis=2) - out[:, :, :, :k].sum(axis=(2, 3)) - out[:, :, :k, k].sum(axis=2)
+        return ConfusionTensor(out, self.mask, self.steps, (*names, OTHER_CLASS), self.series)
 
     def aggregate(self, mapping: Mapping[str, str]) -> ConfusionTensor:
         """Sum classes into groups; same order and rules as :meth:`ConfusionTensor.aggregate`."""
