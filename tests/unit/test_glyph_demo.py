@@ -50,10 +50,10 @@ def test_tiny_run_logs_three_real_series_with_the_hierarchy(tmp_path: Path):
     glyphs.main(["--out", str(tmp_path), "--tiny"])
     store = LogStore(tmp_path)
     keys = [s.key for s in store.list_series()]
-    assert keys == ["glyphs linear/test", "glyphs mlp/test", "glyphs mlp/train"] and not store.problems()
+    assert keys == ["glyphs cnn/test", "glyphs cnn/train", "glyphs mlp/test"] and not store.problems()
     tensor = store.load(keys).tensor
     assert tensor.n_classes == 60 and tensor.n_steps == 2
     assert (tensor.counts.sum(axis=3)[0] == 3).all()  # 3 test images per class, every step
-    run = read_run(tmp_path, "glyphs mlp")
+    run = read_run(tmp_path, "glyphs cnn")
     assert run.metadata["synthetic"] is False
-    assert run_hierarchy(tmp_path / "glyphs mlp", run.classes, run.metadata).depth == 3
+    assert run_hierarchy(tmp_path / "glyphs cnn", run.classes, run.metadata).depth == 3
