@@ -183,3 +183,41 @@ def test_a_step_logged_twice_is_an_error(tmp_path):
     path.write_bytes(path.read_bytes() + first + b"\n")
     with pytest.raises(LogFormatError, match="logged twice"):
         load_sparse(tmp_path, ["run/val"], chunk_steps=1)
+
+
+def test_an_appended_step_parses_only_the_new_lines(tmp_path, monkeypatch):
+    from data_access import sparse_reader
+
+    rng = np.random.default_rng(4)
+    classes = [f"c{i}" for i in range(5)]
+    cache = MemoryArrayCache()
+    with LogWriter(tmp_path, "run", classes, store_instances=False) as log:
+        for step in (1, 2, 3):
+            log.add_counts(step, "val", rng.integers(0, 4, (5, 5)))
+        log.add_counts(1, "train", rng.integers(0, 4, (5, 5)))
+    keys = ["run/val", "run/train"]
+    load_sparse(tmp_path, keys, cache=cache)
+    seen: list[tuple[str, int]] = []
+    real = sparse_reader.parse_counts_tail
+
+    def spy(path, data, n_classes, *, first_line):
+        seen.append((path.name, first_line))
+        return real(path, data, n_classes, first_line=first_line)
+
+    monkeypatch.setattr(sparse_reader, "parse_counts_tail", spy)
+    with LogWriter(tmp_path, "run", classes, store_instances=False) as log:
+        log.add_counts(4, "val", rng.integers(0, 4, (5, 5)))
+        log.add_counts(0.5, "val", rng.integers(0, 4, (5, 5)))  # an earlier step, appended later
+    got = load_sparse(tmp_path, keys, cache=cache, chunk_steps=1)
+    assert seen == [("val.counts.jsonl", 4), ("val.counts.jsonl", 5)]  # train: its own cache entry
+    dense = read_series(tmp_path, "run", "val")
+    assert got.steps[got.mask[0]].tolist() == dense.steps.tolist() == [0.5, 1, 2, 3, 4]
+    for k, step in enumerate(dense.steps):
+        np.testing.assert_array_equal(got.matrix(0, int(np.searchsorted(got.steps, step))), dense.counts[k])
+    # an edit of an earlier line is not an append: the whole file is parsed again, correctly
+    path = tmp_path / "run" / "val.counts.jsonl"
+    path.write_bytes(path.read_bytes().replace(b'{"step":1,', b'{"step":1.5,', 1))
+    seen.clear()
+    again = load_sparse(tmp_path, keys, cache=cache, chunk_steps=8)
+    assert seen == [("val.counts.jsonl", 1)]
+    assert again.steps[again.mask[0]].tolist() == [0.5, 1.5, 2, 3, 4]
