@@ -23,6 +23,7 @@ import datetime as dt
 import gzip
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -45,6 +46,7 @@ from data_access.ordering import OPTIMAL_LEAF_ORDERING_MAX, order_by_confusion  
 from data_access.overview_values import overview_values  # noqa: E402
 from data_access.sparse_reader import load_sparse  # noqa: E402
 from data_access.strategies import largest_cells, lowest_metric, most_changed, most_different  # noqa: E402
+from data_access.writer import LogWriter  # noqa: E402
 
 
 def proc_status(field: str) -> float:
@@ -89,6 +91,22 @@ def cached_server_rss(logdir: Path, cache_dir: Path, keys: list[str]) -> str:
         capture_output=True, text=True, check=True,
     )
     return out.stdout.strip()
+
+
+def append_and_reload(logdir: Path, tmp: Path) -> str:
+    """Copy one run, load it with a disk cache, append a step with LogWriter, time the reload."""
+    run, fold, _ = RUNS[2]
+    copy = tmp / "live"
+    shutil.copytree(logdir / run, copy / run)
+    cache = DiskArrayCache(tmp / "live-cache")
+    first = load_sparse(copy, [f"{run}/{fold}"], cache=cache)
+    with LogWriter(copy, run, first.classes, store_instances=False) as log:
+        log.add_counts(float(first.steps[-1]) + 1, fold, first.matrix(0, first.n_steps - 1))
+    t0 = time.perf_counter()
+    again = load_sparse(copy, [f"{run}/{fold}"], cache=cache)
+    ms = (time.perf_counter() - t0) * 1000
+    cache.close()
+    return f"{ms:,.0f} ms ({first.n_steps} -> {again.n_steps} steps, only the new line parsed)"
 
 
 def main() -> None:
@@ -178,6 +196,7 @@ def main() -> None:
             mapping = hier.mapping(level)
             ms, agg = timed(lambda m=mapping: counts.aggregate(m))
             rows.append((f"aggregate at hierarchy level {level}", f"{ms:.1f} ms -> {agg.counts.shape}"))
+        rows.append(("append one step to a live series, reload (disk cache)", append_and_reload(logdir, Path(tmp))))
         rows.append(("RSS at the end", f"{proc_status('VmRSS'):.0f} MB (peak {proc_status('VmHWM'):.0f} MB)"))
 
     load = os.getloadavg()
