@@ -22,6 +22,9 @@ from data_access.metrics import _safe_div
 from data_access.sparse_counts import SparseCounts
 
 ClassMetric = Literal["f1", "recall", "precision"]
+StrategyName = Literal[
+    "lowest-f1", "lowest-recall", "lowest-precision", "largest-cells", "most-changed", "most-different"
+]  # the keys of STRATEGIES
 CLASS_METRICS: dict[str, str] = {"f1": "F1", "recall": "recall", "precision": "precision"}
 STRATEGIES: dict[str, str] = {
     "lowest-f1": "the k classes with the lowest F1",
@@ -202,3 +205,36 @@ def most_different(
     score = _change_scores(counts, (sa, step_index(counts, sa, step)), (sb, step_index(counts, sb, step)))
     desc = f"largest difference between {series_a} and {series_b} at step {_fmt(step)}"
     return _selection(_rank(score, k, descending=True), score, desc, note)
+
+
+
+def apply_strategy(
+    counts: SparseCounts,
+    name: StrategyName,
+    k: int,
+    *,
+    series: str,
+    step: float,
+    start: float | None = None,
+    other_series: str | None = None,
+) -> Selection:
+    """One entry point for the app: the strategy ``name`` (a key of :data:`STRATEGIES`).
+
+    ``step`` is the chosen epoch (the range's end); ``start`` the range's start (``most-changed``);
+    ``other_series`` the second series (``most-different``). Unknown names and missing arguments
+    are StrategyErrors, so a callback can show the message as it is.
+    """
+    if name not in STRATEGIES:
+        raise StrategyError(f"unknown strategy {name!r}; expected one of {sorted(STRATEGIES)}")
+    if name.startswith("lowest-"):
+        metric = name.removeprefix("lowest-")
+        return lowest_metric(counts, metric, k, series=series, step=step)  # type: ignore[arg-type]
+    if name == "largest-cells":
+        return largest_cells(counts, k, series=series, step=step)
+    if name == "most-changed":
+        if start is None:
+            raise StrategyError("choose a range: the most changed classes compare its first and last step")
+        return most_changed(counts, k, series=series, start=start, end=step)
+    if other_series is None:
+        raise StrategyError("choose a second series to compare with")
+    return most_different(counts, k, series_a=series, series_b=other_series, step=step)

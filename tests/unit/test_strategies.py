@@ -9,6 +9,7 @@ from sklearn.metrics import f1_score, precision_score, recall_score
 from data_access.sparse_counts import SparseCounts
 from data_access.strategies import (
     StrategyError,
+    apply_strategy,
     check_k,
     largest_cells,
     lowest_metric,
@@ -105,3 +106,18 @@ def test_a_fold_without_the_step_is_a_clear_error():
 def test_the_hand_built_matrix_reads_back():
     counts = hand_built()
     np.testing.assert_array_equal(counts.matrix(0, 1), A_STEP2)
+
+
+def test_apply_strategy_dispatches_by_name():
+    counts = hand_built()
+    assert apply_strategy(counts, "lowest-f1", 2, series=A, step=2).indices == (d, e)
+    assert apply_strategy(counts, "lowest-precision", 3, series=A, step=2).indices == (e, d, c)
+    assert apply_strategy(counts, "largest-cells", 3, series=A, step=2).indices == (d, e, b)
+    assert apply_strategy(counts, "most-changed", 2, series=A, step=2, start=1).indices == (d, e)
+    assert apply_strategy(counts, "most-different", 1, series=A, other_series=B, step=2).indices == (c,)
+    with pytest.raises(StrategyError, match="unknown strategy"):
+        apply_strategy(counts, "random", 2, series=A, step=2)
+    with pytest.raises(StrategyError, match="choose a range"):
+        apply_strategy(counts, "most-changed", 2, series=A, step=2)
+    with pytest.raises(StrategyError, match="second series"):
+        apply_strategy(counts, "most-different", 2, series=A, step=2)
