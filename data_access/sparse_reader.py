@@ -117,7 +117,7 @@ def read_series_sparse(run_file: RunFile, source: lf.FoldSource, *, chunk_steps:
     info = _info(run_file, source)
     if source.kind == "counts":
         data = read_file_bytes(source.path, lf.MAX_COUNTS_FILE_BYTES, "a counts log")
-        if not data.strip():
+        if not data:  # blank lines only: "has no steps" below
             raise LogFormatError(source.path, "is empty: no step has been logged in it")
         raw_steps, parts, _ = _parse_lines(source.path, data, c, max(1, int(chunk_steps)))
         return _series(info, source.path, raw_steps, parts)
@@ -165,8 +165,8 @@ def _cache_set(cache: ArrayCache | None, key: str, arrays: dict[str, np.ndarray]
 
 def _resume(
     cache: ArrayCache | None, info: SeriesInfo, path: Path, data: bytes, c: int, resume_key: str, chunk_steps: int
-) -> tuple[SparseSeries, int, int] | None:
-    """``(series, bytes parsed, lines parsed)`` parsing only lines appended since the last parse."""
+) -> tuple[SparseSeries, int, int, int] | None:
+    """``(series, bytes parsed, lines parsed, their CRC-32)`` parsing only the appended lines."""
     point = _cache_get(cache, resume_key)
     if point is None or "meta" not in point or "key" not in point or point["meta"].shape != (3,):
         return None
@@ -184,7 +184,8 @@ def _resume(
         return None  # a duplicated step: the full parse names it
     parts = [(prev.step, prev.true, prev.pred, prev.count)] + [(p[0] + len(prev.steps), *p[1:]) for p in parts]
     end = valid + tail_valid
-    return _series(info, path, steps, parts), end, lines + data.count(b"\n", valid, end)
+    crc = zlib.crc32(memoryview(data)[valid:end], crc)
+    return _series(info, path, steps, parts), end, lines + data.count(b"\n", valid, end), crc
 
 
 def _load_series(
@@ -203,18 +204,19 @@ def _load_series(
         return series
     path = source.path
     data = read_file_bytes(path, lf.MAX_COUNTS_FILE_BYTES, "a counts log")
-    if not data.strip():
+    if not data:  # blank lines only: "has no steps" below
         raise LogFormatError(path, "is empty: no step has been logged in it")
     resume_key = _digest(f"{SPARSE_CACHE_VERSION}-resume", os.path.abspath(path), f"{os.stat(path).st_ino}", f"{c}")
     resumed = _resume(cache, info, path, data, c, resume_key, max(1, int(chunk_steps)))
     if resumed is None:
         raw_steps, parts, valid = _parse_lines(path, data, c, max(1, int(chunk_steps)))
         series, lines = _series(info, path, raw_steps, parts), data.count(b"\n", 0, valid)
+        crc = zlib.crc32(memoryview(data)[:valid])
     else:
-        series, valid, lines = resumed
+        series, valid, lines, crc = resumed
     _cache_set(cache, key, _series_arrays(series))
     if valid > 0 and data[valid - 1 : valid] == b"\n":
-        meta = np.array([valid, lines, zlib.crc32(memoryview(data)[:valid])], np.int64)
+        meta = np.array([valid, lines, crc], np.int64)
         _cache_set(cache, resume_key, {"meta": meta, "key": np.frombuffer(key.encode("ascii"), np.uint8)})
     return series
 

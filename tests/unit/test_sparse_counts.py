@@ -221,3 +221,12 @@ def test_an_appended_step_parses_only_the_new_lines(tmp_path, monkeypatch):
     again = load_sparse(tmp_path, keys, cache=cache, chunk_steps=8)
     assert seen == [("val.counts.jsonl", 1)]
     assert again.steps[again.mask[0]].tolist() == [0.5, 1.5, 2, 3, 4]
+
+
+@pytest.mark.parametrize(("content", "message"), [(b"", "is empty"), (b"\n\n \n", "has no steps")])
+def test_empty_counts_files_are_named(tmp_path, content, message):
+    _write_logs(tmp_path, np.random.default_rng(5))
+    (tmp_path / "run" / "val.counts.jsonl").write_bytes(content)
+    for cache in (None, MemoryArrayCache()):
+        with pytest.raises(LogFormatError, match=rf"val\.counts\.jsonl: {message}"):
+            load_sparse(tmp_path, ["run/val"], cache=cache)
