@@ -40,7 +40,12 @@ MATRIX_OUTPUTS = {
     "meta": Output(ids.MATRIX_META, "data"),
     "caption": Output(ids.MATRIX_CAPTION, "children"),
     "note": Output(ids.NORMALIZATION_NOTE, "children"),
+    "encoding_class": Output(ids.ENCODING, "className"),
 }
+SEGMENTED = "cf-segmented"
+# the toolbar's encoding control when lines were asked for but heatmaps are drawn: the CSS
+# highlights the heatmap option (what is on screen) and marks the lines option as not drawn
+FELL_BACK = "cf-segmented cf-encoding-fell-back"
 MATRIX_INPUTS = {
     **VIEW_INPUTS,
     "encoding": Input(ids.ENCODING, "value"),
@@ -60,6 +65,7 @@ class MatrixUpdate:
     meta: Any
     caption: Any
     note: Any
+    encoding_class: Any = SEGMENTED
 
 
 NORMALIZATION_NOTES = {
@@ -167,12 +173,17 @@ def matrix_update(
     note = NORMALIZATION_NOTES[page.normalization]
     tensor = view_tensor(store, page.selection)
     if tensor is None:
-        return MatrixUpdate(empty_figure("Choose a series to draw its confusion matrix."), None, "", note)
+        return MatrixUpdate(
+            empty_figure("Choose a series to draw its confusion matrix."), None, "", note, SEGMENTED
+        )
     tensor = windowed(tensor, page)
     refusal = over_budget(tensor, max_cells)
     if refusal:
-        return MatrixUpdate(empty_figure(refusal), None, "", note)
-    style, _ = drawn_style(tensor.n_classes, style_of(page))
+        return MatrixUpdate(empty_figure(refusal), None, "", note, SEGMENTED)
+    asked = style_of(page)
+    # the one place the lines -> heatmap fallback is decided; its note reaches the page
+    style, fallback = drawn_style(tensor.n_classes, asked)
+    encoding_class = FELL_BACK if fallback else SEGMENTED
     colors = series_colors(page.selection.series, page.slots)
     new_meta = matrix_meta(tensor, page.selection, colors, style, page.normalization)
     values = matrix_values(tensor, page.normalization)
@@ -187,13 +198,17 @@ def matrix_update(
         )
     response = matrix_response(change, update)
     if response == "skip":
-        return MatrixUpdate(dash.no_update, new_meta, dash.no_update, dash.no_update)
+        return MatrixUpdate(dash.no_update, new_meta, dash.no_update, dash.no_update, encoding_class)
     if response == "patch" and update is not None:
         # carries the current epoch marker too: the browser moved it without this figure
-        return MatrixUpdate(apply_update(Patch(), update), new_meta, dash.no_update, dash.no_update)
-    figure = build_matrix_figure(values, colors, style)
+        return MatrixUpdate(
+            apply_update(Patch(), update), new_meta, dash.no_update, dash.no_update, encoding_class
+        )
+    # the builder gets the style asked for: it draws the fallback itself and writes its note
+    figure = build_matrix_figure(values, colors, asked)
+    text = caption(tensor.n_series, tensor.classes, tensor.steps, page.normalization)
     return MatrixUpdate(
-        figure, new_meta, caption(tensor.n_series, tensor.classes, tensor.steps, page.normalization), note
+        figure, new_meta, f"{fallback} · {text}" if fallback else text, note, encoding_class
     )
 
 
