@@ -37,6 +37,10 @@ REFUSED = (
     "Importing is turned off on this server: start it with --allow-upload "
     "(CONFUSIONFLOW_ALLOW_UPLOAD=1) to allow adding tables to the shared log folder."
 )
+QUEUE_DOWN = (
+    "Import not started: the job queue (Redis) is not answering right now. Nothing was written; "
+    "the views keep working from the log files. Try again in a minute."
+)
 PATHS_OFF = (
     "Importing by server path is turned off on this server (no import folder is configured: "
     "--import-dir or CONFUSIONFLOW_IMPORT_DIRS); upload the file instead."

@@ -13,8 +13,9 @@ Rules (the paper's, kept by the app since its first version):
    does not name stays a group of its own, so nothing is dropped silently.
 2. Then the selection, in the order given (unknown names and repeats ignored), when it names two or
    more shown classes and either leaves some out or asks for ``other``: without ``other`` only the
-   selected groups remain (FN, FP and accuracy then describe the sub-matrix); with it the rest are
-   merged into ``"(other)"`` (absent when nothing is left over).
+   selected groups are drawn; with it the rest are merged into ``"(other)"`` (absent when nothing is
+   left over), a *lump* whose inner confusions stay errors. Either way the numbers around the drawn
+   cells (shares of a class, FN, FP, accuracy) count whole classes: ``data_access.class_totals``.
 
 Examples
 --------
@@ -55,17 +56,37 @@ class ClassGrouping:
     classes: the run's ``C`` class names, in class order.
     names:   the ``G`` shown class names, in the order shown.
     group:   ``(C,)`` intp, the shown index of each run class, or :data:`DROPPED`.
+    lumps:   ``G`` flags, True for a shown class that is a lump of unrelated classes (``"(other)"``):
+             a confusion between two of its members is an error, not a correct prediction. Empty
+             means no lumps (a superclass is a class: confusions inside it are correct).
     """
 
     classes: tuple[str, ...]
     names: tuple[str, ...]
     group: np.ndarray
+    lumps: tuple[bool, ...] = ()
 
     def __post_init__(self) -> None:
         if self.group.shape != (len(self.classes),):
             raise ValueError(f"group has shape {self.group.shape}, expected ({len(self.classes)},)")
         if len(self.group) and (self.group.min() < DROPPED or self.group.max() >= len(self.names)):
             raise ValueError(f"group indices must lie in -1..{len(self.names) - 1}")
+        if self.lumps and len(self.lumps) != len(self.names):
+            raise ValueError(f"{len(self.lumps)} lump flags for {len(self.names)} shown classes")
+
+    def lump_mask(self) -> tuple[bool, ...]:
+        """``G`` flags: which shown classes are lumps (see ``lumps``).
+
+        >>> select_grouping(["a", "b", "c", "d"], [0, 1], other=True).lump_mask()
+        (False, False, True)
+        """
+        return self.lumps or (False,) * len(self.names)
+
+    @property
+    def is_partial(self) -> bool:
+        """True when the shown matrix is not the whole matrix of its classes: a class is dropped or
+        lumped, so whole-class totals differ from the drawn rows and columns."""
+        return bool((self.group == DROPPED).any()) or any(self.lumps)
 
     @property
     def is_identity(self) -> bool:
@@ -175,7 +196,8 @@ def select_grouping(classes: Sequence[str], chosen: Sequence[int], *, other: boo
     group = np.full(len(classes), len(idx) if merge else DROPPED, dtype=np.intp)
     group[idx] = np.arange(len(idx))
     names = tuple(classes[i] for i in idx) + ((OTHER_CLASS,) if merge else ())
-    return ClassGrouping(tuple(classes), names, group)
+    lumps = (False,) * len(idx) + ((True,) if merge else ())
+    return ClassGrouping(tuple(classes), names, group, lumps)
 
 
 def compose(first: ClassGrouping, then: ClassGrouping) -> ClassGrouping:
@@ -183,7 +205,12 @@ def compose(first: ClassGrouping, then: ClassGrouping) -> ClassGrouping:
     if then.classes != first.names:
         raise ValueError("the second grouping does not start from the first one's classes")
     group = np.where(first.group == DROPPED, DROPPED, then.group[np.maximum(first.group, 0)])
-    return ClassGrouping(first.classes, then.names, group.astype(np.intp))
+    lumps = list(then.lump_mask())
+    for h, is_lump in enumerate(first.lump_mask()):
+        g = int(then.group[h])
+        if is_lump and g != DROPPED:
+            lumps[g] = True
+    return ClassGrouping(first.classes, then.names, group.astype(np.intp), tuple(lumps) if any(lumps) else ())
 
 
 def display_grouping(

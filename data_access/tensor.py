@@ -26,6 +26,7 @@ from data_access.class_groups import (  # noqa: F401 - OTHER_CLASS re-exported
     select_grouping,
     superclass_mapping,
 )
+from data_access.class_totals import ClassTotals, regroup_totals, totals_of_counts
 from data_access.step_windows import step_index, window_mask
 
 
@@ -78,6 +79,9 @@ class ConfusionTensor:
     mask:   ``(S, T)`` bool, True where series ``s`` logged step ``steps[t]``.
     steps:  ``(T,)`` float64, sorted union of all series' steps.
     """
+    totals: whole-class totals ``(S, T, C)`` when the counts are part of a larger matrix (a class
+            selection or ``"(other)"``, see :mod:`data_access.class_totals`); None when the counts
+            are the whole matrix (the totals are then its row and column sums).
 
     counts: np.ndarray
     mask: np.ndarray
@@ -85,6 +89,7 @@ class ConfusionTensor:
     classes: tuple[str, ...]
     series: tuple[SeriesInfo, ...]
 
+    totals: ClassTotals | None = field(default=None, compare=False)
     def __post_init__(self) -> None:
         s, t, c = len(self.series), len(self.steps), len(self.classes)
         if self.counts.shape != (s, t, c, c):
@@ -92,6 +97,18 @@ class ConfusionTensor:
         if self.mask.shape != (s, t):
             raise ValueError(f"mask shape {self.mask.shape} != (series, steps) = {(s, t)}")
 
+        if self.totals is not None and self.totals.support.shape != (s, t, c):
+            raise ValueError(f"totals shape {self.totals.support.shape} != (series, steps, C) = {(s, t, c)}")
+
+    @property
+    def class_totals(self) -> ClassTotals:
+        """Whole-class totals of the shown classes, ``(S, T, C)`` (see ``totals``)."""
+        return self.totals if self.totals is not None else totals_of_counts(self.counts)
+
+    @property
+    def is_partial(self) -> bool:
+        """True when the counts are part of a larger matrix (classes dropped or lumped)."""
+        return self.totals is not None
     # ----------------------------------------------------------------- construction
     @classmethod
     def from_series(cls, items: Sequence[SeriesCounts]) -> ConfusionTensor:
@@ -161,11 +178,10 @@ class ConfusionTensor:
     def select_classes(self, classes: Sequence[int | str], *, other: bool = False) -> ConfusionTensor:
         """The sub-matrix of the chosen classes (at least two).
 
-        Without ``other``, instances whose true class is not chosen are dropped and predictions into
-        unchosen classes are dropped too: the result is exactly the sub-matrix the user sees, so FN,
-        FP and accuracy recomputed on it describe the chosen classes only (the paper's behaviour).
-        With ``other``, the unchosen classes are merged into one trailing ``(other)`` class so no
-        instance is lost. See :mod:`data_access.class_groups`.
+        Without ``other`` the rows and columns of unchosen classes are not drawn; with it they are
+        merged into one trailing ``(other)`` class. Either way the tensor keeps whole-class totals
+        (``totals``): a chosen class's instances, predictions and correct predictions, and the
+        fold's accuracy, count every instance, drawn or not. See :mod:`data_access.class_totals`.
         """
         return self.regroup(select_grouping(self.classes, self.class_indices(classes).tolist(), other=other))
 
@@ -184,7 +200,12 @@ class ConfusionTensor:
         if grouping.is_identity:
             return self
         return ConfusionTensor(
-            regroup_counts(self.counts, grouping), self.mask, self.steps, grouping.names, self.series
+        totals = (
+            regroup_totals(self.counts, self.totals, grouping)
+            if grouping.is_partial or self.totals is not None
+            else None
+        )
+            regroup_counts(self.counts, grouping), self.mask, self.steps, grouping.names, self.series, totals
         )
 
     def display_grouping(
@@ -199,8 +220,14 @@ class ConfusionTensor:
         self, selected: Sequence[str] = (), *, other: bool = False, superclasses: bool = False
     ) -> ConfusionTensor:
         """This tensor as the matrix shows it for a class selection (never raises for user input:
-        unknown or repeated names are ignored)."""
-        return self.regroup(self.display_grouping(selected, other=other, superclasses=superclasses))
+        unknown or repeated names are ignored).
+
+        Superclasses are summed first and are classes from then on (a confusion inside one is a
+        correct superclass prediction); the selection is applied to them, keeping whole-class totals.
+        """
+        mapping = superclass_mapping(self.series[0]) if superclasses and self.series else None
+        shown = self.regroup(aggregate_grouping(self.classes, mapping)) if mapping else self
+        return shown.regroup(display_grouping(shown.classes, selected=selected, other=other))
 
     def select_series(self, keys: Sequence[str]) -> ConfusionTensor:
         """Keep the named series, in the order given, on the union of *their* steps."""
@@ -209,18 +236,21 @@ class ConfusionTensor:
         mask = self.mask[idx]
         keep = mask.any(axis=0)
         return ConfusionTensor(
+        totals = self.totals.take((idx,)).take((slice(None), keep)) if self.totals is not None else None
             self.counts[idx][:, keep],
             mask[:, keep],
             self.steps[keep],
             self.classes,
             tuple(self.series[i] for i in idx),
         )
+            totals,
 
     def step_window(self, lo: float | None = None, hi: float | None = None) -> ConfusionTensor:
         """Keep steps with ``lo <= step <= hi`` (either bound may be None); see ``data_access.step_windows``."""
         keep = window_mask(self.steps, lo, hi)
         return ConfusionTensor(
-            self.counts[:, keep], self.mask[:, keep], self.steps[keep], self.classes, self.series
+        totals = self.totals.take((slice(None), keep)) if self.totals is not None else None
+            self.counts[:, keep], self.mask[:, keep], self.steps[keep], self.classes, self.series, totals
         )
 
     def step_index(self, step: float) -> int | None:

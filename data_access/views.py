@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from data_access import metrics
-from data_access.tensor import ConfusionTensor
+from data_access.tensor import OTHER_CLASS, ConfusionTensor
 from data_access.vocabulary import (  # noqa: F401 - DETAIL_KINDS re-exported; defined in vocabulary
     DETAIL_KINDS,
     DetailKind,
@@ -62,13 +62,24 @@ class MatrixValues:
     def series_keys(self) -> tuple[str, ...]:
         return self.tensor.series_keys
 
+    @property
+    def lumps(self) -> tuple[bool, ...]:
+        """Per shown class, whether it is the ``"(other)"`` lump of unselected classes (its diagonal
+        holds their correct predictions and their confusions with each other)."""
+        partial = self.tensor.is_partial
+        return tuple(partial and name == OTHER_CLASS for name in self.classes)
+
 
 def matrix_values(tensor: ConfusionTensor, normalization: Normalization | None = None) -> MatrixValues:
+    """The matrix's numbers; shares, FN, FP and accuracy count whole classes and the whole fold,
+    also for a class selection or ``"(other)"`` (``tensor.class_totals``)."""
     c = tensor.counts
+    totals = tensor.class_totals
     m4 = tensor.mask[:, :, None, None]
     m3 = tensor.mask[:, :, None]
-    values = np.where(m4, metrics.normalize(c, normalization), np.nan)
-    fn, fp = metrics.normalize_fn_fp(c, normalization)
+    values = np.where(m4, metrics.normalize(c, normalization, totals), np.nan)
+    fn, fp = metrics.normalize_fn_fp(c, normalization, totals)
+    fn_counts, fp_counts = metrics.fn_fp_counts(c, totals)
     return MatrixValues(
         tensor=tensor,
         normalization=normalization,
@@ -76,24 +87,39 @@ def matrix_values(tensor: ConfusionTensor, normalization: Normalization | None =
         counts=c,
         fn=np.where(m3, fn, np.nan),
         fp=np.where(m3, fp, np.nan),
-        fn_counts=metrics.false_negatives(c),
-        fp_counts=metrics.false_positives(c),
-        accuracy=np.where(tensor.mask, metrics.accuracy(c), np.nan),
+        fn_counts=fn_counts,
+        fp_counts=fp_counts,
+        accuracy=np.where(tensor.mask, metrics.accuracy_of(c, totals), np.nan),
     )
 
 
 # ----------------------------------------------------------------------------- detail view, export
 DetailUnit = Literal[
-    "instances", "share_true", "share_pred", "share_all", "accuracy", "precision", "recall", "f1"
+    "instances", "share_support", "share_predicted", "share_total", "accuracy", "precision", "recall", "f1"
 ]
-"""What one unit of a detail series is, as a code; ``components.wording`` names it for axis titles."""
+"""What one unit of a detail series is, as a code; ``components.wording`` names it for axis titles.
+``share_<code>`` is a share of the denominator :data:`metrics.DenominatorCode` ``<code>``."""
 
-_UNITS: dict[Normalization | None, DetailUnit] = {
-    None: "instances",
-    "true": "share_true",
-    "pred": "share_pred",
-    "all": "share_all",
+_SHARE_UNITS: dict[metrics.DenominatorCode, DetailUnit] = {
+    "support": "share_support",
+    "predicted": "share_predicted",
+    "total": "share_total",
 }
+
+
+def detail_unit(kind: DetailKind, normalization: Normalization | None) -> DetailUnit:
+    """The unit of detail ``kind`` under ``normalization``: the denominator the matrix divides that
+    tile by (:func:`metrics.denominator_codes`), so the axis names what the values are a share of.
+
+    >>> detail_unit("fp", "true"), detail_unit("cell", "true"), detail_unit("fn", None)
+    ('share_predicted', 'share_support', 'instances')
+    """
+    if kind in ("accuracy", "precision", "recall", "f1"):
+        return kind
+    if normalization is None:
+        return "instances"
+    region: metrics.DenominatorRegion = "cell" if kind == "cell" else "fn" if kind == "fn" else "fp"
+    return _SHARE_UNITS[metrics.denominator_codes(normalization)[region]]
 
 
 @dataclass(frozen=True)
@@ -129,13 +155,13 @@ def detail_values(
     kind = check_detail_kind(kind)
     normalization = check_normalization(normalization)
     if kind in ("accuracy", "precision", "recall", "f1"):
+        measures = metrics.tensor_metrics(tensor)  # NaN where masked, whole classes
         if kind == "accuracy":
-            values = np.where(tensor.mask, metrics.accuracy(tensor.counts), np.nan)
+            values = measures.accuracy
         else:
             if true is None:
                 raise ValueError(f"{kind} needs a class")
-            per_class = getattr(metrics, kind)(tensor.counts)[:, :, true]
-            values = np.where(tensor.mask, per_class, np.nan)
+            values = getattr(measures, kind)[:, :, true]
         return DetailValues(values, True, kind)
     mv = matrix_values(tensor, normalization)
     if kind == "cell":
@@ -156,7 +182,7 @@ def detail_values(
     return DetailValues(
         np.asarray(values, dtype=np.float64),
         relative,
-        _UNITS[normalization],
+        detail_unit(kind, normalization),
         np.where(tensor.mask, counts, np.nan) if relative else None,
     )
 
@@ -197,7 +223,7 @@ def support_at(tensor: ConfusionTensor, step: float | None = None) -> tuple[np.n
     out = np.full((s, c), np.nan)
     if tensor.n_steps == 0:
         return out, "no steps"
-    sup = metrics.support(tensor.counts).astype(np.float64)  # (S, T, C)
+    sup = tensor.class_totals.support.astype(np.float64)  # (S, T, C), whole classes
     if step is not None:
         t = tensor.step_index(step)
         if t is None:
@@ -218,7 +244,7 @@ def fold_sizes_differ(tensor: ConfusionTensor, tolerance: float = 0.1) -> bool:
     steps), e.g. a 60,000-image train fold beside a 10,000-image test fold. Absolute counts would
     then compare the folds' sizes more than their confusion, so a first view should be relative.
     """
-    totals = metrics.totals(tensor.counts)  # (S, T)
+    totals = tensor.class_totals.instances  # (S, T)
     typical = np.array([np.median(t[m]) for t, m in zip(totals, tensor.mask, strict=True) if m.any()])
     typical = typical[typical > 0]
     return typical.size > 1 and bool(typical.max() > (1 + tolerance) * typical.min())

@@ -17,14 +17,18 @@ from dash import ClientsideFunction, Input, Output, State, ctx
 
 from app.callbacks.common import series_colors, view_tensor
 from app.callbacks.inputs import VIEW_INPUTS, Bounds, PageInputs, epoch_only, outputs_of, parse_inputs
-from app.state import CLASS_METRICS, NORMALIZATION_LABELS, DetailTarget, parse_query
-from components import ids
+from app.state import CLASS_METRICS, DetailTarget, parse_query
+from components import ids, wording
 from components.charts import build_detail_figure
 from components.click_targets import ClickedTile, class_chart_tile, first_point, matrix_tile, tile_of_cell
 from components.figure_style import empty_figure
 from components.matrix import MatrixGeometry, MatrixStyle, drawn_style, matrix_geometry
+from data_access.class_groups import superclass_mapping
+from data_access.metrics import DenominatorRegion
 from data_access.store import LogStore
+from data_access.tensor import ConfusionTensor
 from data_access.views import detail_values
+from data_access.vocabulary import parse_normalization
 
 METRIC_NAMES = {"precision": "Precision", "recall": "Recall", "f1": "F1 score"}
 TARGET_OUTPUTS = {"target": Output(ids.DETAIL_TARGET, "data")}
@@ -37,19 +41,30 @@ class DetailUpdate:
     title: Any
 
 
-def detail_title(target: DetailTarget, normalization: str | None) -> str:
-    """Exactly what the detail chart shows, in words."""
-    how = "" if normalization is None else f" ({NORMALIZATION_LABELS[normalization]})"
+def detail_title(target: DetailTarget, normalization: str | None, *, superclasses: bool = False) -> str:
+    """Exactly what the detail chart shows, in words (``superclasses``: the classes are superclasses,
+    so accuracy counts a prediction inside the true superclass as correct)."""
+    mode = parse_normalization(normalization)
+
+    def share(region: DenominatorRegion) -> str:
+        # the denominator this tile is divided by (data_access.metrics.denominator_codes), in words
+        return "" if mode is None else f", share {wording.share_phrase(region, mode)}"
+
     if target.kind == "cell":
-        what = "instances" if normalization is None else "share of instances"
-        return f"True class “{target.true}” predicted as “{target.pred}”: {what}{how}"
+        what = "instances" if mode is None else f"share {wording.share_phrase('cell', mode)}"
+        return f"True class “{target.true}” predicted as “{target.pred}”: {what}"
     if target.kind == "fn":
-        return f"False negatives of class “{target.true}” (instances of it predicted as another class){how}"
+        return f"False negatives of class “{target.true}” (instances of it predicted as another class){share('fn')}"
     if target.kind == "fp":
-        return f"False positives of class “{target.pred}” (other classes predicted as it){how}"
+        return f"False positives of class “{target.pred}” (other classes predicted as it){share('fp')}"
     if target.kind in CLASS_METRICS:
         return f"{METRIC_NAMES[target.kind]} of class “{target.true}”"
-    return "Overall accuracy (share of all instances classified correctly)"
+    return f"Overall accuracy ({wording.accuracy_description(superclasses)})"
+
+
+def shows_superclasses(tensor: ConfusionTensor, asked: bool) -> bool:
+    """Whether the shown classes are superclasses: asked for, and the run has a mapping."""
+    return asked and bool(tensor.series) and superclass_mapping(tensor.series[0]) is not None
 
 
 def _target(tile: ClickedTile | None) -> DetailTarget | None:
@@ -149,14 +164,18 @@ def detail_update(store: LogStore, page: PageInputs, triggered: object) -> Detai
         index.get(target.pred) if target.pred else None,
         normalization,
     )
-    title = detail_title(target, normalization if target.kind in ("cell", "fn", "fp") else None)
+    title = detail_title(
+        target,
+        normalization if target.kind in ("cell", "fn", "fp") else None,
+        superclasses=shows_superclasses(tensor, sel.superclasses),
+    )
     figure = build_detail_figure(
         tensor.steps,
         dv.values,
         [s.label for s in tensor.series],
         series_colors(sel.series, page.slots),
         title=title,
-        y_title=dv.unit,
+        y_title=wording.detail_unit_title(dv.unit),
         percent=dv.percent,
         epoch=page.epoch,
         x_range=page.step_range,

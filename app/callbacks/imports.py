@@ -9,9 +9,20 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, ctx
 
+from app.broker_probe import BrokerUnavailable
 from app.config import Settings
-from app.importing import import_from_page
+from app.importing import QUEUE_DOWN, import_from_page
 from components import ids as ip
+
+
+def _refuse_when_queue_down(err: Exception) -> dict[str, object]:
+    """The panel's answer when the job could not be sent: the job queue (Redis) does not answer.
+
+    Any other error is raised again, as it would be without this handler.
+    """
+    if not isinstance(err, BrokerUnavailable):
+        raise err
+    return {"status": QUEUE_DOWN, "result": {"ok": False, "series": [], "message": QUEUE_DOWN}}
 
 
 def register_import_callbacks(app: dash.Dash, settings: Settings) -> None:
@@ -45,6 +56,7 @@ def register_import_callbacks(app: dash.Dash, settings: Settings) -> None:
             (Output(ip.IMPORT_UPLOAD, "disabled"), True, not settings.allow_upload),
         ],
         prevent_initial_call=True,
+        on_error=_refuse_when_queue_down,
     )
     def on_import(set_progress, contents, clicks, filename, path, run, fold, kind):
         def progress(percent: int, text: str) -> None:

@@ -18,7 +18,7 @@ from app.callbacks.common import Selection, epoch_of, over_budget, series_colors
 from app.callbacks.inputs import VIEW_INPUTS, Bounds, PageInputs, outputs_of, parse_inputs
 from app.config import DEFAULT_MAX_VIEW_CELLS, Settings
 from app.state import NORMALIZATION_LABELS, clamp_gamma, format_number
-from components import ids
+from components import ids, wording
 from components.figure_style import empty_figure
 from components.matrix import (
     MatrixStyle,
@@ -31,7 +31,7 @@ from components.matrix import (
 )
 from components.matrix.style import parse_encoding, parse_scale
 from data_access.store import LogStore
-from data_access.tensor import ConfusionTensor
+from data_access.tensor import OTHER_CLASS, ConfusionTensor
 from data_access.views import matrix_values
 from data_access.vocabulary import Normalization, parse_normalization
 
@@ -68,16 +68,12 @@ class MatrixUpdate:
     encoding_class: Any = SEGMENTED
 
 
-NORMALIZATION_NOTES = {
-    None: "Counts of instances per cell. FN column: instances of the row's class predicted as another "
-    "class; FP row: instances predicted as the column's class that belong to another.",
-    "true": "Each cell: share of the row's (true class's) instances predicted as the column's class; "
-    "rows of the matrix sum to 100% with the diagonal. FN and FP are divided by the class's instances.",
-    "pred": "Each cell: share of the instances predicted as the column's class whose true class is the "
-    "row's. FN and FP are divided by the number of instances predicted as that class.",
-    "all": "Each cell: share of all instances of the fold (so folds of different sizes compare). "
-    "FN and FP are divided by all instances too.",
-}
+def normalization_note(normalization: Normalization | None, tensor: ConfusionTensor | None) -> str:
+    """The note under the toolbar for the drawn tensor: every denominator it uses, in words
+    (``components.wording``), and whether totals reach past the drawn classes."""
+    partial = tensor is not None and tensor.is_partial
+    other = tensor is not None and partial and OTHER_CLASS in tensor.classes
+    return wording.normalization_note(normalization, partial=partial, other=other)
 
 
 def matrix_style(
@@ -170,8 +166,8 @@ def matrix_update(
 ) -> MatrixUpdate:
     """The matrix for the page's inputs: a new figure, a Patch, or nothing new (see
     :func:`matrix_response`); a view over ``max_cells`` is refused with a message instead."""
-    note = NORMALIZATION_NOTES[page.normalization]
     tensor = view_tensor(store, page.selection)
+    note = normalization_note(page.normalization, tensor)
     if tensor is None:
         return MatrixUpdate(
             empty_figure("Choose a series to draw its confusion matrix."), None, "", note, SEGMENTED

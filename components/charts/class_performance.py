@@ -187,6 +187,7 @@ def build_class_performance_figure(
         }
     ]
     class_idx = np.repeat(np.arange(n_c, dtype=np.float32), n_t + 1)
+    point_classes = [name for name in names for _ in range(n_t + 1)]
     first_col = np.tile(np.append(first, np.nan), n_c).astype(np.float32)
     last_col = np.tile(np.append(last, np.nan), n_c).astype(np.float32)
     when = (
@@ -215,8 +216,9 @@ def build_class_performance_figure(
                     "marker": {"size": 3, "color": colors[s]},
                     "connectgaps": False,
                     "name": labels[s],
-                    "hovertemplate": f"{labels[s]}<br>{METRIC_TITLES[metric]} %{{customdata[1]:.1%}}"
-                    f"<br>{when}<extra></extra>",
+                    "text": point_classes,  # the hover names the class of the point
+                    "hovertemplate": f"%{{text}}: {METRIC_TITLES[metric]} %{{customdata[1]:.1%}}"
+                    f"<br>{labels[s]}<br>{when}<extra></extra>",
                 }
             )
     total_w = len(METRICS) * (TILE_W + GAP_W) - GAP_W

@@ -34,6 +34,7 @@ from components.matrix.labels import (
 )
 from components.matrix.style import REGIONS, MatrixStyle, Region
 from data_access.views import MatrixValues
+from components.text import plain_all
 
 
 def tile_grid(
@@ -87,6 +88,23 @@ def region_blocks(values: MatrixValues, time_bin: int = 1) -> dict[Region, tuple
 
 
 def build_heatmap(
+def class_text_grid(
+    region: Region,
+    shape: tuple[int, ...],
+    classes: tuple[str, ...],
+    geo: MatrixGeometry,
+    gy: AxisLayout,
+    gx: AxisLayout,
+    k: int,
+) -> np.ndarray:
+    """The escaped class name of every grid unit of the FN column or FP row (``""`` in gaps)."""
+    c = len(classes)
+    index = np.arange(c, dtype=np.int32)
+    block = index[:, None, None, None] if region == "fn" else index[None, None, :, None]
+    grid = tile_grid(arrange(np.broadcast_to(block, shape), geo.rotate, k), gy, gx, c, np.int32)
+    return np.asarray([*plain_all(classes), ""], dtype=object)[grid]
+
+
     values: MatrixValues,
     colors: list[str],
     style: MatrixStyle,
@@ -160,6 +178,8 @@ def build_heatmap(
             vmax, eps = scales["cell" if reg == "cell" else "fnfp"]
             trace.update(zmin=0.0, zmax=vmax, colorscale=ramp_colorscale(style, vmax, eps))
         if with_counts:
+        if reg in ("fn", "fp"):  # the hover sentence names the tile's class (labels.error_text)
+            trace["text"] = class_text_grid(reg, vals.shape, values.classes, geo, gy, gx, k)
             dtype = np.float32 if binned else count_dtype(cnts)
             trace["customdata"] = tile_grid(arrange(cnts, geo.rotate, k), gy, gx, 0, dtype)
         data.append(trace)
@@ -177,7 +197,7 @@ def build_heatmap(
         scaleratio=geo.x.pitch / geo.y.pitch,
         constrain="domain",
     )
-    annotations = diagonal_annotations(values.classes, geo, tile)
+    annotations = diagonal_annotations(values.classes, geo, tile, values.lumps)
     if binned:
         annotations.append(
             {

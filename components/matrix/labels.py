@@ -6,8 +6,7 @@ a category, tick, hover or annotation text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -15,20 +14,10 @@ from components.figure_style import MUTED_COLOR, format_step
 from components.matrix.geometry import AxisLayout, MatrixGeometry
 from components.matrix.style import Region
 from components.text import plain, plain_all
-from components.wording import FN_FP_DENOMINATORS
+from components.wording import error_sentence, other_diagonal_text, share_phrase
 from data_access.views import MatrixValues
 
 ZW = "\u200b"  # zero-width space: makes repeated category labels unique without changing their look
-
-RELATIVE_PHRASE = {
-    "true": "of the true class (row total)",
-    "pred": "of the predicted class (column total)",
-    "all": "of all instances",
-}
-# FN is over the class's instances and FP over the class's predictions whatever the cells' mode
-# (see data_access.metrics.normalize_fn_fp), so each has its own phrase.
-RELATIVE_PHRASE_FN = {mode: fn for mode, (fn, _) in FN_FP_DENOMINATORS.items()}
-RELATIVE_PHRASE_FP = {mode: fp for mode, (_, fp) in FN_FP_DENOMINATORS.items()}
 
 
 def _uniquify(labels: list[str]) -> list[str]:
@@ -118,29 +107,49 @@ def value_text(
     mean = f" (mean over the {step_name}s)" if binned else ""
     if region == "accuracy":
         return "accuracy " + value + ":.1%}" + mean, False
+    if region in ("fn", "fp"):
+        return error_text(region, normalization, value, count, binned=binned, mean=mean)
     if normalization is None:
         return value + (":,.1f}" if binned else ":,.0f}") + " instances" + mean, False
-    by_region: dict[str, Mapping[Any, str]] = {
-        "cell": RELATIVE_PHRASE,
-        "fn": RELATIVE_PHRASE_FN,
-        "fp": RELATIVE_PHRASE_FP,
-    }
-    phrases = by_region[region]
-    phrase = phrases[normalization]
+    # the denominator each region is divided by (data_access.metrics.denominator_codes), in words
+    phrase = share_phrase("cell", normalization)  # type: ignore[arg-type]
     n = count + (":,.1f}" if binned else ":,}")
     return value + ":.1%} " + phrase + " (" + n + " instances)" + mean, True
 
 
+CLASS_REF = "%{text}"
+"""The hover placeholder of an FN/FP point's class name (the trace's ``text``)."""
+
+
+def error_text(
+    region: str,
+    normalization: str | None,
+    value: str,
+    count: str,
+    *,
+    binned: bool = False,
+    mean: str = "",
+) -> tuple[str, bool]:
+    """A class's FN or FP as a sentence that names the class (the trace's ``text``) and, when
+    relative, its denominator: ``"Pullover: 12 false negatives (instances of Pullover predicted as
+    another class), 1.2% of the true class's instances (row total)"``."""
+    sentence = error_sentence(region, CLASS_REF)
+    if normalization is None:
+        return f"{CLASS_REF}: {value}{':,.1f}' if binned else ':,.0f}'} {sentence}{mean}", False
+    n = count + (":,.1f}" if binned else ":,}")
+    share = share_phrase("fn" if region == "fn" else "fp", normalization)  # type: ignore[arg-type]
+    return f"{CLASS_REF}: {n} {sentence}, {value}:.1%}} {share}{mean}", True
+
+
 def heatmap_hovertemplate(region: Region, value: str) -> str:
-    if region == "cell":
-        body = "%{y}<br>%{x}"
-    elif region == "fn":
-        body = "false negatives of %{y}<br>%{x}"
-    elif region == "fp":
-        body = "false positives of %{x}<br>%{y}"
-    else:
-        body = "%{y}<br>%{x}"
-    return body + "<br>" + value + "<extra></extra>"
+    """A heatmap hover: the tile's sentence for FN and FP (it names the class), then where it is."""
+    if region in ("fn", "fp"):
+        return value + "<br>%{y}<br>%{x}<extra></extra>"
+    return "%{y}<br>%{x}<br>" + value + "<extra></extra>"
+
+
+MATRIX_PLOT_PX = 500  # px the C + 1 tiles share: the matrix fits beside the detail view at 1280 px
+ROTATE_LABELS_ABOVE = 6  # classes above which the column names are drawn at -60 degrees
 
 
 def tile_size_px(n_classes: int) -> int:
@@ -195,23 +204,33 @@ def fit_label(name: str, tile_px: int) -> tuple[str, int]:
     return text, font_px
 
 
-def diagonal_annotations(names: Sequence[str], geo: MatrixGeometry, tile_px: int) -> list[dict]:
+def diagonal_text(name: str, lump: bool) -> str:
+    """What a diagonal tile holds (``name`` already escaped): correct predictions of the class, or
+    for a lump such as ``(other)`` its members' correct predictions *and* their confusions."""
+    return other_diagonal_text(name) if lump else f"{name}: correct predictions"
+
+
+def diagonal_annotations(
+    names: Sequence[str], geo: MatrixGeometry, tile_px: int, lumps: Sequence[bool] = ()
+) -> list[dict]:
     """Class names in the diagonal tiles; none when tiles are too small to hold readable text
-    (the axes still name every class, and the empty diagonal stays visible)."""
+    (the axes still name every class, and the empty diagonal stays visible). A lump's label
+    (``(other)``) says on hover what its tile holds."""
     if tile_px < 24:
         return []
     out = []
     for i, name in enumerate(names):
         text, font_px = fit_label(name, tile_px)
-        out.append(
-            {
-                "x": geo.x.center(i),
-                "y": geo.y.center(i) if geo.encoding == "heatmap" else geo.y.start(i) + geo.y.inner / 2,
-                "xref": "x",
-                "yref": "y",
-                "text": plain(text),
-                "showarrow": False,
-                "font": {"size": font_px, "color": MUTED_COLOR},
-            }
-        )
+        annotation: dict[str, object] = {
+            "x": geo.x.center(i),
+            "y": geo.y.center(i) if geo.encoding == "heatmap" else geo.y.start(i) + geo.y.inner / 2,
+            "xref": "x",
+            "yref": "y",
+            "text": plain(text),
+            "showarrow": False,
+            "font": {"size": font_px, "color": MUTED_COLOR},
+        }
+        if i < len(lumps) and lumps[i]:
+            annotation["hovertext"] = diagonal_text(plain(name), True)
+        out.append(annotation)
     return out

@@ -20,6 +20,7 @@ from components.matrix.labels import (
     class_axis,
     diagonal_annotations,
     grid_labels,
+    diagonal_text,
     matrix_margins,
     tile_size_px,
     value_text,
@@ -27,6 +28,7 @@ from components.matrix.labels import (
 from components.matrix.style import REGIONS, MatrixStyle, Region
 from components.text import plain, plain_all
 from data_access.views import MatrixValues
+from components.wording import error_sentence
 
 LINE_MARGIN = 0.06  # share of a tile's height kept free above and below the lines
 
@@ -48,6 +50,7 @@ def epoch_background(
     """Grey background per region for the selected epoch: (z in [0, 1] or NaN, hover text)."""
     classes = plain_all(values.classes)
     c = len(classes)
+    lumps = values.lumps
     t = nearest_step(np.asarray(values.steps, dtype=np.float64), style.epoch)
     step = f" at {step_name} {format_step(values.steps[t])}" if t is not None else ""
 
@@ -77,14 +80,14 @@ def epoch_background(
     for i in range(c):
         for j in range(c):
             cell_text[i, j] = (
-                f"{classes[i]}: correct predictions"
+                diagonal_text(classes[i], lumps[i])
                 if i == j
                 else txt(f"true: {classes[i]} → pred: {classes[j]}", cell_v[i, j])
             )
     return {
         "cell": (cell_v / vc, cell_text),
-        "fn": ((fn_v / vf)[:, None], np.array([[txt(f"false negatives of {n}", v)] for n, v in zip(classes, fn_v, strict=True)], dtype=object)),
-        "fp": ((fp_v / vf)[None, :], np.array([[txt(f"false positives of {n}", v) for n, v in zip(classes, fp_v, strict=True)]], dtype=object)),
+        "fn": ((fn_v / vf)[:, None], np.array([[txt(f"{n}: {error_sentence('fn', n)}", v)] for n, v in zip(classes, fn_v, strict=True)], dtype=object)),
+        "fp": ((fp_v / vf)[None, :], np.array([[txt(f"{n}: {error_sentence('fp', n)}", v) for n, v in zip(classes, fp_v, strict=True)]], dtype=object)),
         "accuracy": (acc_v.reshape(1, 1), np.array([[txt("accuracy", float(acc_v[0]), pct=True)]], dtype=object)),
     }  # fmt: skip
 
@@ -215,11 +218,9 @@ def build_lines(
                 "x": extra_x * c,
                 "y": fn_y.astype(np.float32),
                 "customdata": custom(fn_vals, [fn_counts[s, :, i] for i in range(c)]),
-                "text": [f"true: {n}" for n in names for _ in range(n_t + 1)],
+                "text": [n for n in names for _ in range(n_t + 1)],
                 "line": line,
-                "hovertemplate": f"false negatives of %{{text}} · {label}<br>%{{x}}<br>"
-                + value_fn
-                + "<extra></extra>",
+                "hovertemplate": value_fn + f"<br>{label}<br>%{{x}}<extra></extra>",
                 "name": label,
             }
         )
@@ -233,7 +234,8 @@ def build_lines(
                 "y": fp_y.astype(np.float32),
                 "customdata": custom(fp_vals, [fp_counts[s, :, j] for j in range(c)]),
                 "line": line,
-                "hovertemplate": f"false positives of %{{x}}<br>{label}<br>" + value_fp + "<extra></extra>",
+                "text": [n for n in names for _ in range(n_t + 1)],
+                "hovertemplate": value_fp + f"<br>{label}<br>%{{x}}<extra></extra>",
                 "name": label,
             }
         )
@@ -279,7 +281,7 @@ def build_lines(
             margin=margins,
             xaxis=x_axis,
             yaxis=y_axis,
-            annotations=diagonal_annotations(classes, geo, tile),
+            annotations=diagonal_annotations(classes, geo, tile, values.lumps),
             shapes=shapes,
             meta=meta,
             uirevision=uirev,

@@ -273,7 +273,15 @@ def test_detail_titles_say_exactly_what_is_shown():
     assert detail_cb.detail_title(DetailTarget(), None).startswith("Overall accuracy")
     assert (
         detail_cb.detail_title(DetailTarget("cell", "cat", "dog"), "true")
-        == "True class “cat” predicted as “dog”: share of instances (% of true class (row))"
+        == "True class “cat” predicted as “dog”: share of the true class's instances (row total)"
+    )
+    # FN and FP name their own denominators, whatever the cells' mode (the FP of "pred" is not a
+    # share of the true class, and the FN of "pred" not a share of the predictions)
+    assert detail_cb.detail_title(DetailTarget("fn", "dog", None), "pred").endswith(
+        "share of the true class's instances (row total)"
+    )
+    assert detail_cb.detail_title(DetailTarget("fp", None, "fox"), "true").endswith(
+        "share of the instances predicted as the class (column total)"
     )
     assert detail_cb.detail_title(DetailTarget("fp", None, "fox"), None).startswith(
         "False positives of class “fox”"

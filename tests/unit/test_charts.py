@@ -55,7 +55,9 @@ def test_class_performance_places_each_value_in_its_class_row_and_metric_column(
     assert x[2 * (len(STEPS) + 1)] == pytest.approx(1 + GAP_W)  # first step at the left edge
     assert np.isnan(y[len(STEPS)])  # break between classes
     assert recall_s0.line.color == COLORS[0]
-    assert recall_s0.hovertemplate.startswith("pruned / test<br>recall %{customdata[1]:.1%}")
+    # the hover names the class of the point, then the series
+    assert recall_s0.hovertemplate.startswith("%{text}: recall %{customdata[1]:.1%}<br>pruned / test<br>")
+    assert recall_s0.text[k] == "owl" and recall_s0.text[0] == CLASSES[0]
     assert list(fig.layout.yaxis.ticktext) == list(CLASSES)
 
 

@@ -173,8 +173,16 @@ def test_hover_labels_name_true_and_predicted_class_series_and_real_epoch():
     assert ycats[int(geo.y.start(3))] == "runA / test"
     cell = trace(fig, geo, "values", "cell")
     assert cell.hovertemplate == "%{y}<br>%{x}<br>%{z:,.0f} instances<extra></extra>"
-    assert trace(fig, geo, "values", "fn").hovertemplate.startswith("false negatives of %{y}")
-    assert trace(fig, geo, "values", "fp").hovertemplate.startswith("false positives of %{x}")
+    fn, fp = trace(fig, geo, "values", "fn"), trace(fig, geo, "values", "fp")
+    # the FN/FP sentences name the class of the tile (its text), not an axis label
+    assert fn.hovertemplate.startswith(
+        "%{text}: %{z:,.0f} false negatives (instances of %{text} predicted as another class)<br>"
+    )
+    assert fp.hovertemplate.startswith(
+        "%{text}: %{z:,.0f} false positives (instances of another class predicted as %{text})<br>"
+    )
+    assert fn.text[int(geo.y.start(1)) + 2][0] == "dog"
+    assert fp.text[0][int(geo.x.start(2)) + 3] == "owl"
     assert "accuracy %{z:.1%}" in trace(fig, geo, "values", "accuracy").hovertemplate
     assert cell.customdata is None  # absolute mode: the value is the count, nothing extra sent
 
@@ -195,19 +203,19 @@ def test_relative_mode_on_an_unbalanced_fold_shows_share_and_count():
     assert z[r_dog, c_owl] == pytest.approx(0.5)  # 5 of dog's 10: same colour scale, honest share
     assert custom[r_cat, c_dog] == 8 and custom[r_dog, c_owl] == 5
     assert custom.dtype == np.uint16
-    assert "of the true class (row total) (%{customdata:,} instances)" in cell.hovertemplate
+    assert "of the true class's instances (row total) (%{customdata:,} instances)" in cell.hovertemplate
     fn = trace(fig, geo, "values", "fn")
     assert np.asarray(fn.z, dtype=np.float64)[r_dog, 0] == pytest.approx(0.6)  # 6 of 10 dogs missed
     assert np.asarray(fn.customdata)[r_dog, 0] == 6
-    assert "of the class's instances" in fn.hovertemplate
+    assert "%{z:.1%} of the true class's instances (row total)" in fn.hovertemplate
     # FP of owl: 7 of the 17 predictions of owl are wrong -> 7/17, named as a share of predictions
     fp = trace(fig, geo, "values", "fp")
     fp_z = np.asarray(fp.z, dtype=np.float64)
     assert fp_z[0, c_owl] == pytest.approx(7 / 17)
-    assert "of the predictions of the class" in fp.hovertemplate
+    assert "%{z:.1%} of the instances predicted as the class (column total)" in fp.hovertemplate
     assert np.nanmax(fp_z) <= 1.0
     pred = build_matrix_figure(make_values(counts, normalization="pred", runs=("runA",)), PALETTE, style)
-    assert "of the predicted class (column total)" in trace(pred, geo, "values", "cell").hovertemplate
+    assert "of the instances predicted as the class (column total)" in trace(pred, geo, "values", "cell").hovertemplate
 
 
 # ----------------------------------------------------------------------------------- colour scale

@@ -78,9 +78,9 @@ def test_wording_names_every_code_the_data_layer_returns():
     assert set(wording.NORMALIZATION_DESCRIPTIONS) == set(NORMALIZATIONS)
     assert set(wording.FN_FP_DENOMINATORS) == set(NORMALIZATIONS)
     assert wording.FN_FP_DENOMINATORS["true"] == (
-        "of the class's instances",
-        "of the predictions of the class",
+        "of the true class's instances (row total)",
+        "of the instances predicted as the class (column total)",
     )
-    assert wording.FN_FP_DENOMINATORS["all"] == ("of all instances", "of all instances")
+    assert wording.FN_FP_DENOMINATORS["all"] == ("of all instances of the fold", "of all instances of the fold")
     units = set(views.DetailUnit.__args__)
     assert set(wording.DETAIL_UNIT_TITLES) == units
