@@ -25,6 +25,7 @@ from components.matrix.colorscale import (
 from components.matrix.geometry import AxisLayout, MatrixGeometry
 from components.matrix.labels import (
     class_axis,
+    column_label_angle,
     diagonal_annotations,
     grid_labels,
     heatmap_hovertemplate,
@@ -188,7 +189,11 @@ def class_text_grid(
     margins = matrix_margins(values.classes)
     x_axis = class_axis(x_labels, geo.x, values.classes, "FN", "predicted class", tile)
     x_axis.update(
-        side="top", range=[-0.5, geo.x.total - 0.5], tickangle=-60 if c > 6 else 0, constrain="domain"
+        side="top",
+        range=[-0.5, geo.x.total - 0.5],
+        tickangle=column_label_angle(c),
+        constrain="domain",
+        constraintoward="left",
     )
     y_axis = class_axis(y_labels, geo.y, values.classes, "FP", "true class", tile)
     y_axis.update(
@@ -196,6 +201,7 @@ def class_text_grid(
         scaleanchor="x",
         scaleratio=geo.x.pitch / geo.y.pitch,
         constrain="domain",
+        constraintoward="top",  # a narrow page leaves room below the matrix, never above it
     )
     annotations = diagonal_annotations(values.classes, geo, tile, values.lumps)
     if binned:

@@ -152,15 +152,30 @@ MATRIX_PLOT_PX = 500  # px the C + 1 tiles share: the matrix fits beside the det
 ROTATE_LABELS_ABOVE = 6  # classes above which the column names are drawn at -60 degrees
 
 
+MATRIX_PLOT_PX = 500  # px the C + 1 tiles share: the matrix fits beside the detail view at 1280 px
+ROTATE_LABELS_ABOVE = 6  # classes above which the column names are drawn at -60 degrees
+
+
 def tile_size_px(n_classes: int) -> int:
-    """On-screen size of one tile: large for a few classes, readable down to 100 classes."""
-    return int(np.clip(720 / (n_classes + 1), 10, 110))
+    """On-screen size of one tile (px): the whole matrix (C tiles, the FN/FP tile and the gaps)
+    takes about ``MATRIX_PLOT_PX``, so a 3-class selection is small and 10 classes fit one screen
+    with the detail view and the timeline; at least 10 px (100 classes scroll)."""
+    return int(np.clip(MATRIX_PLOT_PX / (n_classes + 1.3), 10, 84))
+
+
+def column_label_angle(n_classes: int) -> int:
+    """Tick angle of the predicted-class names (degrees): flat while they fit, else -60."""
+    return -60 if n_classes > ROTATE_LABELS_ABOVE else 0
 
 
 def matrix_margins(classes: Sequence[str]) -> dict[str, int]:
+    """Margins (px) that hold the class names: the left one the longest row name; the top one
+    the column names (their height at -60 degrees, one line when flat) and the axis title."""
     longest = max((len(c) for c in classes), default=4)
     side = int(np.clip(24 + 6.5 * longest, 60, 220))
-    return {"l": side + 24, "r": 16, "t": side + 24, "b": 16}
+    rotated = column_label_angle(len(classes)) != 0
+    top = int(0.87 * (side - 24)) + 8 if rotated else 16
+    return {"l": side + 24, "r": 16, "t": top + 26, "b": 16}
 
 
 def class_axis(
@@ -180,6 +195,7 @@ def class_axis(
         "showgrid": False,
         "zeroline": False,
         "ticks": "",
+        "ticklabelstandoff": 6,  # names never touch the cells, whatever the width
         "tickfont": {"size": int(np.clip(tile_px * 0.8, 7, 12))},  # 100 class names must not overlap
         "title": {"text": title},
     }

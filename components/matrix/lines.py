@@ -18,6 +18,7 @@ from components.matrix.colorscale import brightness, offdiag, region_scales
 from components.matrix.geometry import LINE_TILE_HEIGHT, MatrixGeometry, nearest_step
 from components.matrix.labels import (
     class_axis,
+    column_label_angle,
     diagonal_annotations,
     grid_labels,
     diagonal_text,
@@ -259,7 +260,7 @@ def build_lines(
     plot_h = geo.y.total * tile / geo.y.pitch
     x_axis = class_axis(x_labels, geo.x, classes, "FN", "predicted class", tile)
     x_axis.update(
-        side="top", range=[-0.5, geo.x.total - 0.5], tickangle=-60 if c > 6 else 0, constrain="domain"
+        side="top", range=[-0.5, geo.x.total - 0.5], tickangle=column_label_angle(c), constrain="domain"
     )
     y_axis = {
         "range": [geo.y.total, 0.0],
@@ -268,6 +269,7 @@ def build_lines(
         "ticktext": [*names, "FP"],
         "showgrid": False,
         "zeroline": False,
+        "ticklabelstandoff": 6,
         "title": {"text": "true class"},
     }
     # Plotly refuses scaleanchor between a categorical and a linear axis, so square tiles come from
