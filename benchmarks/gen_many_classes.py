@@ -106,8 +106,12 @@ def generate(out: Path, n_classes: int = 1000, n_steps: int = 50, seed: int = 0)
         "generator": "benchmarks/gen_many_classes.py",
         "seed": seed,
     }
+    written: set[str] = set()
     for run, fold, n in RUNS:
-        with LogWriter(out, run, names, metadata=meta, store_instances=False) as log:
+        # a run's second fold goes into the run this call just created (never into an older one)
+        mode = "resume" if run in written else "new"
+        written.add(run)
+        with LogWriter(out, run, names, metadata=meta, store_instances=False, mode=mode) as log:
             hier = log.path / "hierarchy.json"
             if not hier.exists():
                 hier.write_bytes(orjson.dumps(hierarchy(n_classes), option=orjson.OPT_INDENT_2))

@@ -111,3 +111,15 @@ SVG_BUTTON = "svg-export"  # pattern-matching type: {"type": SVG_BUTTON, "graph"
 SVG_DONE = "svg-export-done"  # dummy output of the clientside export
 
 GRAPHS: tuple[str, ...] = (MATRIX_GRAPH, DETAIL_GRAPH, CLASS_PERF_GRAPH, DISTRIBUTION_GRAPH, TIMELINE_GRAPH)
+
+# ---------------------------------------------------------------- many classes: overview + strategies
+OVERVIEW_PANEL = "overview-panel"  # shown above OVERVIEW_MIN_CLASSES classes only
+OVERVIEW_GRAPH = "overview-graph"
+OVERVIEW_KIND = "overview-kind"  # radio: value at the epoch / change over the range / difference
+OVERVIEW_OTHER = "overview-other"  # dropdown: the series subtracted for a difference
+OVERVIEW_ORDER = "overview-order"  # radio: class order (as logged / by superclass / by confusion)
+OVERVIEW_CAPTION = "overview-caption"
+STRATEGY = "strategy"  # dropdown: which class-selection strategy
+STRATEGY_K = "strategy-k"  # number of classes the strategy picks
+STRATEGY_APPLY = "strategy-apply"
+STRATEGY_MESSAGE = "strategy-message"

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 
 from components.figure_style import MISSING_COLOR, base_layout
 
@@ -80,7 +81,9 @@ def overview_figure(
         "z": z,
         "x": names,
         "y": names,
-        "colorscale": DIVERGING if signed else SEQUENTIAL,
+        # as explicit stops: unvalidated, a name would reach plotly.js, whose "Blues" runs dark to
+        # light (plotly.py's runs light to dark), so an empty cell would be drawn darkest
+        "colorscale": get_colorscale(DIVERGING if signed else SEQUENTIAL),
         "zmin": -top if signed else 0.0,
         "zmax": top,
         "hoverongaps": False,

@@ -18,6 +18,7 @@ from app.callbacks.series import default_series
 from app.state import ViewState, parse_query, to_query
 from components import ids
 from components.options import ABSOLUTE
+from data_access.sparse_counts import SparseCounts
 from data_access.store import LogStore
 from data_access.views import fold_sizes_differ
 
@@ -52,6 +53,8 @@ def first_view_normalization(store: LogStore) -> str:
     true class when those folds differ in size (a train fold six times the test fold would
     otherwise set the colour scale alone), absolute counts otherwise."""
     tensor, _ = load_series(store, default_series(store.list_series()))
+    if isinstance(tensor, SparseCounts):  # many classes: relative, as the overview draws shares
+        return "true"
     return "true" if tensor is not None and fold_sizes_differ(tensor) else ABSOLUTE
 
 
