@@ -39,6 +39,7 @@ class SeriesInfo:
     classes: tuple[str, ...]
     metadata: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     has_instances: bool = False
+    step_name: str = "epoch"  # what a step counts (run.json "step_name"): "epoch", "labels", ...
 
     @property
     def key(self) -> str:
@@ -78,25 +79,24 @@ class ConfusionTensor:
     counts: ``(S, T, C, C)`` int64, zero where masked.
     mask:   ``(S, T)`` bool, True where series ``s`` logged step ``steps[t]``.
     steps:  ``(T,)`` float64, sorted union of all series' steps.
-    """
     totals: whole-class totals ``(S, T, C)`` when the counts are part of a larger matrix (a class
             selection or ``"(other)"``, see :mod:`data_access.class_totals`); None when the counts
             are the whole matrix (the totals are then its row and column sums).
+    """
 
     counts: np.ndarray
     mask: np.ndarray
     steps: np.ndarray
     classes: tuple[str, ...]
     series: tuple[SeriesInfo, ...]
-
     totals: ClassTotals | None = field(default=None, compare=False)
+
     def __post_init__(self) -> None:
         s, t, c = len(self.series), len(self.steps), len(self.classes)
         if self.counts.shape != (s, t, c, c):
             raise ValueError(f"counts shape {self.counts.shape} != (series, steps, C, C) = {(s, t, c, c)}")
         if self.mask.shape != (s, t):
             raise ValueError(f"mask shape {self.mask.shape} != (series, steps) = {(s, t)}")
-
         if self.totals is not None and self.totals.support.shape != (s, t, c):
             raise ValueError(f"totals shape {self.totals.support.shape} != (series, steps, C) = {(s, t, c)}")
 
@@ -109,6 +109,7 @@ class ConfusionTensor:
     def is_partial(self) -> bool:
         """True when the counts are part of a larger matrix (classes dropped or lumped)."""
         return self.totals is not None
+
     # ----------------------------------------------------------------- construction
     @classmethod
     def from_series(cls, items: Sequence[SeriesCounts]) -> ConfusionTensor:
@@ -199,12 +200,12 @@ class ConfusionTensor:
             raise ValueError("the grouping was made for other classes")
         if grouping.is_identity:
             return self
-        return ConfusionTensor(
         totals = (
             regroup_totals(self.counts, self.totals, grouping)
             if grouping.is_partial or self.totals is not None
             else None
         )
+        return ConfusionTensor(
             regroup_counts(self.counts, grouping), self.mask, self.steps, grouping.names, self.series, totals
         )
 
@@ -235,21 +236,21 @@ class ConfusionTensor:
         idx = np.asarray([pos[k] for k in keys], dtype=np.intp)
         mask = self.mask[idx]
         keep = mask.any(axis=0)
-        return ConfusionTensor(
         totals = self.totals.take((idx,)).take((slice(None), keep)) if self.totals is not None else None
+        return ConfusionTensor(
             self.counts[idx][:, keep],
             mask[:, keep],
             self.steps[keep],
             self.classes,
             tuple(self.series[i] for i in idx),
-        )
             totals,
+        )
 
     def step_window(self, lo: float | None = None, hi: float | None = None) -> ConfusionTensor:
         """Keep steps with ``lo <= step <= hi`` (either bound may be None); see ``data_access.step_windows``."""
         keep = window_mask(self.steps, lo, hi)
-        return ConfusionTensor(
         totals = self.totals.take((slice(None), keep)) if self.totals is not None else None
+        return ConfusionTensor(
             self.counts[:, keep], self.mask[:, keep], self.steps[keep], self.classes, self.series, totals
         )
 

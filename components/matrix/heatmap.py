@@ -33,9 +33,10 @@ from components.matrix.labels import (
     tile_size_px,
     value_text,
 )
+from components.matrix.scale_legend import legend_traces
 from components.matrix.style import REGIONS, MatrixStyle, Region
-from data_access.views import MatrixValues
 from components.text import plain_all
+from data_access.views import MatrixValues
 
 
 def tile_grid(
@@ -88,7 +89,6 @@ def region_blocks(values: MatrixValues, time_bin: int = 1) -> dict[Region, tuple
     return out  # type: ignore[return-value]
 
 
-def build_heatmap(
 def class_text_grid(
     region: Region,
     shape: tuple[int, ...],
@@ -106,6 +106,7 @@ def class_text_grid(
     return np.asarray([*plain_all(classes), ""], dtype=object)[grid]
 
 
+def build_heatmap(
     values: MatrixValues,
     colors: list[str],
     style: MatrixStyle,
@@ -178,12 +179,13 @@ def class_text_grid(
         else:
             vmax, eps = scales["cell" if reg == "cell" else "fnfp"]
             trace.update(zmin=0.0, zmax=vmax, colorscale=ramp_colorscale(style, vmax, eps))
-        if with_counts:
         if reg in ("fn", "fp"):  # the hover sentence names the tile's class (labels.error_text)
             trace["text"] = class_text_grid(reg, vals.shape, values.classes, geo, gy, gx, k)
+        if with_counts:
             dtype = np.float32 if binned else count_dtype(cnts)
             trace["customdata"] = tile_grid(arrange(cnts, geo.rotate, k), gy, gx, 0, dtype)
         data.append(trace)
+    data.extend(legend_traces(values, style))  # after the geometry's traces: their numbers hold
     tile = tile_size_px(c)
     plot_h = geo.y.total * tile / geo.y.pitch
     margins = matrix_margins(values.classes)

@@ -152,10 +152,6 @@ MATRIX_PLOT_PX = 500  # px the C + 1 tiles share: the matrix fits beside the det
 ROTATE_LABELS_ABOVE = 6  # classes above which the column names are drawn at -60 degrees
 
 
-MATRIX_PLOT_PX = 500  # px the C + 1 tiles share: the matrix fits beside the detail view at 1280 px
-ROTATE_LABELS_ABOVE = 6  # classes above which the column names are drawn at -60 degrees
-
-
 def tile_size_px(n_classes: int) -> int:
     """On-screen size of one tile (px): the whole matrix (C tiles, the FN/FP tile and the gaps)
     takes about ``MATRIX_PLOT_PX``, so a 3-class selection is small and 10 classes fit one screen

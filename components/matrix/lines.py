@@ -20,16 +20,16 @@ from components.matrix.labels import (
     class_axis,
     column_label_angle,
     diagonal_annotations,
-    grid_labels,
     diagonal_text,
+    grid_labels,
     matrix_margins,
     tile_size_px,
     value_text,
 )
 from components.matrix.style import REGIONS, MatrixStyle, Region
 from components.text import plain, plain_all
-from data_access.views import MatrixValues
 from components.wording import error_sentence
+from data_access.views import MatrixValues
 
 LINE_MARGIN = 0.06  # share of a tile's height kept free above and below the lines
 
@@ -50,8 +50,8 @@ def epoch_background(
 ) -> dict[Region, tuple[np.ndarray, np.ndarray]]:
     """Grey background per region for the selected epoch: (z in [0, 1] or NaN, hover text)."""
     classes = plain_all(values.classes)
-    c = len(classes)
     lumps = values.lumps
+    c = len(classes)
     t = nearest_step(np.asarray(values.steps, dtype=np.float64), style.epoch)
     step = f" at {step_name} {format_step(values.steps[t])}" if t is not None else ""
 
@@ -234,8 +234,8 @@ def build_lines(
                 "x": main_x,
                 "y": fp_y.astype(np.float32),
                 "customdata": custom(fp_vals, [fp_counts[s, :, j] for j in range(c)]),
-                "line": line,
                 "text": [n for n in names for _ in range(n_t + 1)],
+                "line": line,
                 "hovertemplate": value_fp + f"<br>{label}<br>%{{x}}<extra></extra>",
                 "name": label,
             }
