@@ -14,6 +14,7 @@ from data_access import logformat as lf
 from data_access.errors import LogFormatError
 from data_access.file_bytes import read_file_bytes, text_problem
 from data_access.tensor import SeriesInfo
+from data_access.vocabulary import DEFAULT_STEP_NAME, check_step_name
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class RunFile:
     classes: tuple[str, ...]
     metadata: Mapping[str, Any] = field(default_factory=dict)
     path: Path = Path()
+    step_name: str = DEFAULT_STEP_NAME
 
 
 def series_info(run_file: RunFile, fold: str, kind: lf.FoldKind) -> SeriesInfo:
@@ -34,6 +36,7 @@ def series_info(run_file: RunFile, fold: str, kind: lf.FoldKind) -> SeriesInfo:
         classes=run_file.classes,
         metadata=run_file.metadata,
         has_instances=kind == "predictions",
+        step_name=run_file.step_name,
     )
 
 
@@ -107,7 +110,12 @@ def parse_run_file(path: Path, data: bytes, run: str) -> RunFile:
         raise LogFormatError(
             path, f'"metadata" nests more than {lf.MAX_METADATA_DEPTH} levels deep; flatten it'
         )
-    return RunFile(run=run, classes=classes, metadata=metadata, path=path)
+    step_name = obj.get("step_name", DEFAULT_STEP_NAME)
+    try:
+        step_name = check_step_name(step_name)
+    except ValueError as e:
+        raise LogFormatError(path, f'"step_name": {e}') from None
+    return RunFile(run=run, classes=classes, metadata=metadata, path=path, step_name=step_name)
 
 
 def read_run(logdir: str | Path, run: str) -> RunFile:

@@ -25,6 +25,7 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Literal, TypeGuard, get_args
 
 # ----------------------------------------------------------------------------- normalisation
@@ -152,3 +153,45 @@ def format_step(step: float) -> str:
     if math.isfinite(value) and value.is_integer():
         return str(int(value))
     return repr(value)
+
+
+DEFAULT_STEP_NAME = "epoch"
+MAX_STEP_NAME = 24
+_STEP_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_")
+
+
+def check_step_name(value: object) -> str:
+    """What a run's steps count (``"epoch"``, ``"labels"``, ``"iteration"``): 1–24 letters,
+    digits, spaces, ``-`` or ``_``, without surrounding spaces. Raises ValueError naming the rule.
+
+    >>> check_step_name("labels")
+    'labels'
+    >>> check_step_name("<b>")
+    Traceback (most recent call last):
+    ...
+    ValueError: step name must be 1-24 letters, digits, spaces, '-' or '_', got '<b>'
+    """
+    if (
+        not isinstance(value, str)
+        or not 0 < len(value) <= MAX_STEP_NAME
+        or value != value.strip()
+        or not set(value) <= _STEP_NAME_CHARS
+    ):
+        raise ValueError(
+            f"step name must be 1-{MAX_STEP_NAME} letters, digits, spaces, '-' or '_', got {str(value)[:40]!r}"
+        )
+    return value
+
+
+def shared_step_name(names: Iterable[str]) -> str:
+    """The word for the steps of several series: their common step name, ``"step"`` when they
+    differ (a view comparing epochs with label counts can only call them steps), the default
+    when there are none.
+
+    >>> shared_step_name(["labels", "labels"]), shared_step_name(["epoch", "labels"]), shared_step_name([])
+    ('labels', 'step', 'epoch')
+    """
+    distinct = set(names)
+    if not distinct:
+        return DEFAULT_STEP_NAME
+    return distinct.pop() if len(distinct) == 1 else "step"

@@ -45,6 +45,7 @@ from data_access.errors import LogFormatError
 from data_access.foldlock import FoldBusyError, FoldLock
 from data_access.reader import LogRecoveryWarning, parse_counts_bytes, parse_run_file, read_file_bytes
 from data_access.tempfiles import remove_abandoned_temp_files, temp_name
+from data_access.vocabulary import DEFAULT_STEP_NAME, check_step_name
 from data_access.write_inputs import ArrayLike, counts_matrix, label_indices
 from data_access.write_inputs import class_names as _class_names
 from data_access.write_inputs import label_dtype as _label_dtype
@@ -52,7 +53,6 @@ from data_access.write_inputs import to_numpy as _to_numpy
 from data_access.write_inputs import wall_time as _wall_time
 
 __all__ = ["FoldBusyError", "LogWriter", "RunExistsError", "WriteMode"]
-
 
 
 WriteMode = Literal["new", "resume", "version"]
@@ -79,7 +79,10 @@ class LogWriter:
     ``classes`` fixes the matrix order; integer labels index it (integer classes are stored as
     text, so ``classes=list(range(10))`` gives "0".."9"). ``mode``: what to do when the run is
     already logged (see the module docstring); ``mode="resume"`` checks the class list is identical,
-    and ``metadata`` of an existing run is kept as first written. With ``store_instances=False``,
+    and ``metadata`` and ``step_name`` of an existing run are kept as first written.
+    ``step_name`` says what a step counts (``"epoch"`` by default; ``"labels"`` for an
+    active-learning run whose steps are numbers of labelled instances), stored in ``run.json``
+    and used by every view's wording. With ``store_instances=False``,
     :meth:`add` stores only the counts (smaller files, no instance drill-down).
     """
 
@@ -92,10 +95,12 @@ class LogWriter:
         metadata: Mapping[str, Any] | None = None,
         store_instances: bool = True,
         mode: WriteMode = "new",
+        step_name: str = DEFAULT_STEP_NAME,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         self.mode = mode
+        self.step_name = check_step_name(step_name)
         self.run = lf.validate_name("run", run)
         self.classes = lf.check_classes(_class_names(classes))
         self.store_instances = bool(store_instances)
@@ -147,6 +152,7 @@ class LogWriter:
             "run": self.run,
             "classes": list(self.classes),
             "metadata": self.metadata,
+            "step_name": self.step_name,
         }
         data = orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n"
         created = _create_exclusive(target, data)
@@ -164,6 +170,7 @@ class LogWriter:
                 f"not {list(self.classes)}; use a new run name for a different class list"
             )
         self.metadata = dict(existing.metadata)
+        self.step_name = existing.step_name
 
     # ------------------------------------------------------------------ folds
     def _fold(self, fold: str, kind: lf.FoldKind) -> _Fold:
@@ -436,4 +443,3 @@ class LogWriter:
 
     def __repr__(self) -> str:
         return f"LogWriter({str(self.logdir)!r}, {self.run!r}, {len(self.classes)} classes)"
-

@@ -20,6 +20,7 @@ from components.figure_style import empty_figure
 from data_access import metrics
 from data_access.store import LogStore
 from data_access.views import support_at
+from data_access.vocabulary import shared_step_name
 
 PERF_OUTPUTS = {"figure": Output(ids.CLASS_PERF_GRAPH, "figure"), "meta": Output(ids.CLASS_PERF_META, "data")}
 SIZES_OUTPUTS = {"figure": Output(ids.DISTRIBUTION_GRAPH, "figure")}
@@ -46,6 +47,7 @@ def class_performance_update(store: LogStore, raw: Mapping[str, object], trigger
         series_colors(page.selection.series, page.slots),
         epoch=page.epoch,
         x_range=page.step_range,
+        step_name=shared_step_name(s.step_name for s in tensor.series),
     )
     return {"figure": figure, "meta": {"classes": list(tensor.classes)}}
 

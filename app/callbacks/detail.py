@@ -28,7 +28,7 @@ from data_access.metrics import DenominatorRegion
 from data_access.store import LogStore
 from data_access.tensor import ConfusionTensor
 from data_access.views import detail_values
-from data_access.vocabulary import parse_normalization
+from data_access.vocabulary import parse_normalization, shared_step_name
 
 METRIC_NAMES = {"precision": "Precision", "recall": "Recall", "f1": "F1 score"}
 TARGET_OUTPUTS = {"target": Output(ids.DETAIL_TARGET, "data")}
@@ -180,6 +180,7 @@ def detail_update(store: LogStore, page: PageInputs, triggered: object) -> Detai
         epoch=page.epoch,
         x_range=page.step_range,
         counts=dv.counts,
+        step_name=shared_step_name(s.step_name for s in tensor.series),
     )
     if page.step_range is None:
         # back to every step: say so, or Plotly keeps the last zoom under the same uirevision

@@ -33,7 +33,7 @@ from components.matrix.style import parse_encoding, parse_scale
 from data_access.store import LogStore
 from data_access.tensor import OTHER_CLASS, ConfusionTensor
 from data_access.views import matrix_values
-from data_access.vocabulary import Normalization, parse_normalization
+from data_access.vocabulary import Normalization, parse_normalization, shared_step_name
 
 MATRIX_OUTPUTS = {
     "figure": Output(ids.MATRIX_GRAPH, "figure"),
@@ -183,12 +183,13 @@ def matrix_update(
     colors = series_colors(page.selection.series, page.slots)
     new_meta = matrix_meta(tensor, page.selection, colors, style, page.normalization)
     values = matrix_values(tensor, page.normalization)
+    step_name = shared_step_name(s.step_name for s in tensor.series)
     change = figure_change(old_meta, new_meta)
     update = None
     if change is not None:
         geometry = matrix_geometry(tensor.n_classes, tensor.n_series, tensor.n_steps, style)
         update = (
-            epoch_marker_update(values, style, geometry)
+            epoch_marker_update(values, style, geometry, step_name=step_name)
             if change == "epoch"
             else colorscale_update(values, style, geometry)
         )
@@ -201,7 +202,7 @@ def matrix_update(
             apply_update(Patch(), update), new_meta, dash.no_update, dash.no_update, encoding_class
         )
     # the builder gets the style asked for: it draws the fallback itself and writes its note
-    figure = build_matrix_figure(values, colors, asked)
+    figure = build_matrix_figure(values, colors, asked, step_name=step_name)
     text = caption(tensor.n_series, tensor.classes, tensor.steps, page.normalization)
     return MatrixUpdate(
         figure, new_meta, f"{fallback} · {text}" if fallback else text, note, encoding_class

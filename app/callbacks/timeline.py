@@ -24,8 +24,9 @@ from components import ids
 from components.charts import build_timeline_figure, timeline_shapes
 from components.figure_style import empty_figure
 from data_access import metrics
-from data_access.step_windows import clamp_range, move_step, nearest_step, window_indices
+from data_access.step_windows import clamp_range, move_step, nearest_step, window_indices, window_steps
 from data_access.store import LogStore
+from data_access.vocabulary import shared_step_name
 
 MAX_MARKS = 8
 # figures whose epoch markers the browser moves (each carries a recipe in layout.meta)
@@ -127,6 +128,15 @@ def epoch_label(epoch: float | None) -> str:
     return "none" if epoch is None else f"step {format_number(epoch)}"
 
 
+def snap_ends(steps: Sequence[float], asked: tuple[float, float] | None) -> tuple[float, float] | None:
+    """A dragged range with each end moved to the logged step nearest to it: the pixel a drag ends
+    on lies a hair beside the step drawn there, and that step belongs to the range."""
+    if asked is None or not steps:
+        return asked
+    lo, hi = nearest_step(steps, asked[0]), nearest_step(steps, asked[1])
+    return (lo, hi) if lo is not None and hi is not None else asked
+
+
 def range_update(
     trigger: object,
     steps: Sequence[float],
@@ -158,12 +168,15 @@ def range_update(
         asked = range_from_relayout(relayout)  # type: ignore[arg-type]
         if asked is False:
             return None
-        wanted = asked  # type: ignore[assignment]
+        wanted = snap_ends(steps, asked)  # type: ignore[arg-type]
     elif trigger == f"{ids.TIMELINE_GRAPH}.selectedData":
-        asked = range_from_selection(selected)  # type: ignore[arg-type]
-        if asked is False:
-            return None
-        wanted = asked  # type: ignore[assignment]
+        if selected is None:
+            wanted = None  # a double-click: Plotly's select mode answers it with a deselect
+        else:
+            asked = range_from_selection(selected)  # type: ignore[arg-type]
+            if asked is False:
+                return None
+            wanted = snap_ends(steps, asked)  # type: ignore[arg-type]
     elif trigger == ids.FULL_RANGE:
         wanted = None
     else:
@@ -194,24 +207,37 @@ def epoch_update(
 ) -> float | None | bool:
     """The epoch after an event, or False when the event changes nothing.
 
-    A clicked x snaps to the nearest logged step; an epoch the shown series did not log is cleared.
+    A clicked x snaps to the nearest logged step inside the range (a click beside the range picks
+    its nearest end: every view shows only the range, so an epoch outside it would be drawn
+    nowhere); a range that no longer holds the epoch (``trigger`` the range store) moves it to the
+    range's nearest step. An epoch the shown series did not log is cleared.
     """
-    epoch = epoch_of(current)
+    before = epoch_of(current)
+    epoch = before
+    window = x_range_of(step_range)
     if trigger == ids.URL_STATE or trigger is None:
-        epoch = parse_query(url_state).epoch if isinstance(url_state, str) else None
+        query = parse_query(url_state) if isinstance(url_state, str) else None
+        epoch = query.epoch if query else None
+        window = clamp_range(steps, query.step_range) if query else None
     elif trigger == ids.TIMELINE_GRAPH:
         points = click.get("points") if isinstance(click, dict) else None
         first = points[0] if isinstance(points, list) and points else None
         x = finite(first.get("x")) if isinstance(first, dict) else None
         if x is None:
             return False
-        epoch = nearest_step(steps, x)
+        epoch = x
     elif trigger in (ids.EPOCH_PREV, ids.EPOCH_NEXT):
-        epoch = move_epoch(steps, epoch, 1 if trigger == ids.EPOCH_NEXT else -1, x_range_of(step_range))
+        epoch = move_epoch(steps, epoch, 1 if trigger == ids.EPOCH_NEXT else -1, window)
     elif trigger == ids.EPOCH_CLEAR:
         epoch = None
-    if epoch is not None and epoch not in steps:
-        epoch = None
+    elif trigger == ids.RANGE_STORE and epoch is None:
+        return False
+    if epoch is not None and (trigger in (ids.TIMELINE_GRAPH, ids.RANGE_STORE) or epoch in steps):
+        epoch = nearest_step(window_steps(steps, window), epoch)
+    elif epoch is not None:
+        epoch = None  # not logged by the shown series
+    if trigger == ids.RANGE_STORE and epoch == before:
+        return False
     return epoch
 
 
@@ -251,10 +277,11 @@ def register(app: dash.Dash, store: LogStore) -> None:
             "prev": Input(ids.EPOCH_PREV, "n_clicks"),
             "next": Input(ids.EPOCH_NEXT, "n_clicks"),
             "clear": Input(ids.EPOCH_CLEAR, "n_clicks"),
+            "step_range": Input(ids.RANGE_STORE, "data"),
         },
-        state={"current": State(ids.EPOCH_STORE, "data"), "step_range": State(ids.RANGE_STORE, "data")},
+        state={"current": State(ids.EPOCH_STORE, "data")},
     )
-    def update_epoch(url_state, selection, click, prev, next, clear, current, step_range):  # noqa: A002
+    def update_epoch(url_state, selection, click, prev, next, clear, step_range, current):  # noqa: A002
         raw = {"url_state": url_state, "selection": selection, "epoch": current, "step_range": step_range}
         page = parse_inputs(raw, Bounds.of(store.list_series()))
         steps = server_steps(store, page.selection).tolist()
@@ -305,6 +332,7 @@ def timeline_figure(store: LogStore, raw: Mapping[str, object], triggered: objec
         x_range=page.step_range,
         epoch=page.epoch,
         series_labels=[s.label for s in tensor.series],
+        step_name=shared_step_name(s.step_name for s in tensor.series),
     )
     figure.update_layout(selections=[])
     return figure

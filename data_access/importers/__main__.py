@@ -49,6 +49,12 @@ def build_parser(prog: str = "python -m data_access.importers") -> argparse.Argu
             action="store_true",
             help="labels are 0-based positions in --classes rather than class names",
         )
+        p.add_argument(
+            "--step-name",
+            default="epoch",
+            help='what a step counts, used in every view\'s wording (default "epoch"; e.g. "labels" '
+            'for active learning, "iteration")',
+        )
 
     p = sub.add_parser(
         "predictions", help="per-instance predictions: run, fold, step, y_true, y_pred[, instance_id]"
@@ -117,6 +123,7 @@ def run_import(args: argparse.Namespace) -> ImportSummary:
         "fold": args.fold,
         "classes": classes,
         "labels_are_indices": args.labels_are_indices,
+        "step_name": args.step_name,
     }
     if args.kind == "predictions":
         return import_predictions_table(

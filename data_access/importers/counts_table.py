@@ -19,6 +19,7 @@ import numpy as np
 from data_access.importers.common import Grouping, ImportSummary, check_cells, read_keyed_rows
 from data_access.importers.tables import Table, numeric, read_table
 from data_access.importers.writing import plan_series, write_planned
+from data_access.vocabulary import DEFAULT_STEP_NAME
 from data_access.writer import LogWriter
 
 
@@ -90,6 +91,7 @@ def import_counts_table(
     classes: Sequence[str] | None = None,
     labels_are_indices: bool = False,
     metadata: Mapping[str, Any] | None = None,
+    step_name: str = DEFAULT_STEP_NAME,
 ) -> ImportSummary:
     """Import a counts table into ``logdir`` (one ``add_counts`` per series and step); returns what was
     written. The source is only read."""
@@ -97,7 +99,7 @@ def import_counts_table(
         path, run=run, fold=fold, classes=classes, labels_are_indices=labels_are_indices
     )
     meta = {"imported_from": Path(path).name, "importer": "counts table", **dict(metadata or {})}
-    planned = plan_series(parsed.grouping, parsed.classes, parsed.counts, meta)
+    planned = plan_series(parsed.grouping, parsed.classes, parsed.counts, meta, step_name=step_name)
 
     def write_step(writer: LogWriter, s: int, t: int, step: int | float) -> None:
         writer.add_counts(step, planned[s].fold, parsed.counts[s][t])

@@ -30,6 +30,7 @@ from data_access.foldlock import FoldBusyError
 from data_access.importers.common import Grouping, ImportSummary, SeriesSummary
 from data_access.reader import LogRecoveryWarning, read_counts_file, read_run, read_series
 from data_access.tempfiles import remove_abandoned_temp_files, staging_name
+from data_access.vocabulary import DEFAULT_STEP_NAME, check_step_name
 from data_access.writer import LogWriter
 
 
@@ -43,15 +44,27 @@ class PlannedSeries:
     steps: np.ndarray
     counts: np.ndarray
     metadata: Mapping[str, Any]
+    step_name: str = DEFAULT_STEP_NAME  # what a step counts, stored in a new run's run.json
 
 
 def plan_series(
-    grouping: Grouping, classes: tuple[str, ...], counts: Sequence[np.ndarray], metadata: Mapping[str, Any]
+    grouping: Grouping,
+    classes: tuple[str, ...],
+    counts: Sequence[np.ndarray],
+    metadata: Mapping[str, Any],
+    *,
+    step_name: str = DEFAULT_STEP_NAME,
 ) -> list[PlannedSeries]:
     """One :class:`PlannedSeries` per (run, fold) group of a parsed table, in the grouping's order."""
     return [
         PlannedSeries(
-            run=r, fold=f, classes=classes, steps=grouping.steps[s], counts=counts[s], metadata=metadata
+            run=r,
+            fold=f,
+            classes=classes,
+            steps=grouping.steps[s],
+            counts=counts[s],
+            metadata=metadata,
+            step_name=step_name,
         )
         for s, (r, f) in enumerate(grouping.series_names)
     ]
@@ -83,6 +96,11 @@ def _logged_counts_steps(path: Path, n_classes: int) -> set[float]:
 
 def check_planned(source: Path, planned: Sequence[PlannedSeries]) -> None:
     """Refuse, before writing anything, steps, counts or metadata the writer would refuse half-way."""
+    for p in planned[:1]:
+        try:
+            check_step_name(p.step_name)
+        except ValueError as e:
+            raise LogFormatError(source, str(e)) from None
     for p in planned:
         for step in p.steps.tolist():
             try:
@@ -213,6 +231,7 @@ def _write_run(
             first.classes,
             metadata=first.metadata,
             store_instances=kind == "predictions",
+            step_name=first.step_name,
         ) as writer:
             for p, i in zip(series, indices, strict=True):
                 for t, step in enumerate(p.steps):
