@@ -7,7 +7,8 @@ the instance panel) take their ids from here.
 Ids ``assets/confusionflow.js`` relies on (rename them there too):
 
 * ``EPOCH_PREV``, ``EPOCH_NEXT``, ``EPOCH_CLEAR``: the timeline's keyboard shortcuts click these
-  buttons by id (inside the element with class ``cf-timeline``);
+  buttons by id (inside the element with class ``cf-timeline``); a press on ``TIMELINE_GRAPH``
+  focuses that element, and a double-click there clicks ``FULL_RANGE``;
 * the graph ids of ``GRAPHS``: ``exportSvg`` finds the chart of an ``SVG_BUTTON`` by its ``graph``
   key, ``clickPosition`` the graph whose ``clickData`` fired (``MATRIX_GRAPH``,
   ``CLASS_PERF_GRAPH``), and ``moveEpochMarkers`` receives the graph ids as its arguments.

@@ -1,8 +1,9 @@
 """URL state: read once when the page opens, then written back after every change.
 
-Reading is triggered by the path only, and writing goes through ``URL_QUERY`` and
-``history.replaceState`` in the browser (``assets/confusionflow.js``), so writing the query string
-never loops back into the controls. The parsed query string is kept in
+Reading is triggered by the path and the query string (the page opening, Back, Forward), and
+writing goes through ``URL_QUERY`` and ``history.pushState``/``replaceState`` in the browser
+(``assets/confusionflow.js``); the page's own writes are recognised and never loop back into the
+controls. The parsed query string is kept in
 ``URL_STATE``; the views that own a piece of state (series, classes, range, epoch, detail) take it
 from there, the plain toolbar controls are set here.
 """
@@ -100,14 +101,27 @@ def state_from_controls(
     )
 
 
+def is_own_write(search: str, shown: object) -> bool:
+    """Whether the address bar's query is the one this page wrote last (``URL_QUERY``): the
+    browser script tells ``dcc.Location`` about each address it writes, and that echo must not
+    restore the view again. Any other query (the page opening, Back or Forward) is restored.
+
+    >>> is_own_write("?enc=lines", "?enc=lines"), is_own_write("", None), is_own_write("?a=1", "?b=2")
+    (True, False, False)
+    """
+    return isinstance(shown, str) and search == shown
+
+
 def register(app: dash.Dash, store: LogStore) -> None:
     @app.callback(
         output=LOAD_OUTPUTS,
-        inputs={"pathname": Input(ids.URL, "pathname")},
-        state={"search": State(ids.URL, "search")},
+        inputs={"pathname": Input(ids.URL, "pathname"), "search": Input(ids.URL, "search")},
+        state={"shown": State(ids.URL_QUERY, "data")},
     )
-    def on_url_load(pathname, search):
+    def on_url_load(pathname, search, shown):
         query = parse_inputs({"url_state": search}).url_state or ""
+        if is_own_write(query, shown):
+            raise dash.exceptions.PreventUpdate
         encoding, rotate, normalization, scale, gamma, class_opts = controls_from_query(query)
         if not parse_query(query).series:
             normalization = first_view_normalization(store)
@@ -146,10 +160,12 @@ def register(app: dash.Dash, store: LogStore) -> None:
             raise dash.exceptions.PreventUpdate
         return outputs_of({"query": query}, QUERY_OUTPUTS)
 
-    # the browser replaces (not pushes) the address: the URL always shares the view on screen, and
-    # Back leaves the page instead of stepping through every slider move
+    # the browser writes the address (assets/confusionflow.js, writeQuery): a deliberate change
+    # (series, classes, encoding, normalisation, a released range, an epoch, a detail target) made
+    # by the user pushes a history entry, anything else replaces the current one; Back and Forward
+    # come back through dcc.Location's search (on_url_load above) and restore without pushing
     app.clientside_callback(
-        ClientsideFunction(namespace="confusionflow", function_name="replaceQuery"),
+        ClientsideFunction(namespace="confusionflow", function_name="writeQuery"),
         Output(ids.URL_WRITTEN, "data"),
         Input(ids.URL_QUERY, "data"),
         prevent_initial_call=True,
