@@ -4,7 +4,8 @@ previous step.
 The panel follows the detail target (a matrix cell, or an FN/FP tile), the selected epoch (the last
 step of the range the series logged when no epoch is selected), the class selection (a superclass
 or "(other)" cell lists the instances of all its member classes) and one of the chosen series that
-logged per-instance predictions (the first by default; a picker switches). Numbers come from
+logged per-instance predictions (the one whose strip was clicked, else the first; a picker
+switches). Numbers come from
 ``data_access.instances``; this module only resolves what the page asks for and calls it.
 """
 
@@ -14,13 +15,16 @@ import re
 from dataclasses import dataclass
 
 import dash
-from dash import Input, Output, State
+from dash import Input, Output, State, ctx
 
 from app.callbacks.common import load_series, superclass_mapping
+from app.callbacks.detail import drawn_geometry
 from app.callbacks.inputs import Bounds, PageInputs, outputs_of, parse_inputs, text
 from app.state import format_number
 from components import ids
+from components.click_targets import axis_position, first_point
 from components.instances_panel import cell_title, instances_body, instances_message, series_options
+from components.matrix import decode_click
 from data_access.class_groups import display_groups
 from data_access.errors import LogFormatError
 from data_access.instances import cell_members, cell_table, cell_transitions, instance_series
@@ -172,13 +176,39 @@ BODY_OUTPUTS = {
 DOWNLOAD_OUTPUTS = {"download": Output(ids.INSTANCES_DOWNLOAD, "data")}
 
 
-def instance_series_update(store: LogStore, selection: object, current: object) -> dict:
-    """The panel's series picker: the shown series (those without instances disabled) and its value."""
+def clicked_series(store: LogStore, page: PageInputs, click: object) -> int | None:
+    """Which shown series' strip (or line) a matrix click landed on: its position in the page's
+    series, or None (a tile background, a gap, a malformed click). The figure's geometry is
+    recomputed from the logs, as for the detail target, never taken from the browser."""
+    point = first_point(click)
+    drawn = drawn_geometry(store, page) if point else None
+    if point is None or drawn is None:
+        return None
+    _, geometry = drawn
+    try:
+        cell = decode_click(point, geometry)
+        position = axis_position(point)
+        if cell is None and position is not None:
+            cell = geometry.target_at(*position)
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return None
+    series = cell.series if cell is not None else None
+    return series if series is not None and 0 <= series < len(page.selection.series) else None
+
+
+def instance_series_update(
+    store: LogStore, selection: object, current: object, clicked: int | None = None
+) -> dict:
+    """The panel's series picker: the shown series (those without instances disabled) and its value:
+    the series whose strip was clicked (``clicked``, its position) when it logged instances, else
+    ``current`` if still usable, else the first that logged instances."""
     page = parse_inputs({"selection": selection}, Bounds.of(store.list_series()))
     tensor, _ = load_series(store, page.selection.series)
     if tensor is None:
         return {"options": [], "value": None}
     items = [(s.key, s.label, s.has_instances) for s in tensor.series]
+    if clicked is not None and 0 <= clicked < len(items) and items[clicked][2]:
+        current = items[clicked][0]
     return {
         "options": series_options(items),
         "value": pick_series([(k, h) for k, _, h in items], text(current)),
@@ -208,11 +238,24 @@ def register_instance_callbacks(app: dash.Dash, store: LogStore) -> None:
 
     @app.callback(
         output=SERIES_OUTPUTS,
-        inputs={"selection": Input(ids.SELECTION, "data"), "version": Input(ids.DATA_VERSION, "data")},
-        state={"current": State(ids.INSTANCES_SERIES, "value")},
+        inputs={
+            "selection": Input(ids.SELECTION, "data"),
+            "version": Input(ids.DATA_VERSION, "data"),
+            "click": Input(ids.MATRIX_CLICK, "data"),
+        },
+        state={
+            "current": State(ids.INSTANCES_SERIES, "value"),
+            "step_range": State(ids.RANGE_STORE, "data"),
+            "encoding": State(ids.ENCODING, "value"),
+            "rotate": State(ids.ROTATE, "value"),
+        },
     )
-    def update_instance_series(selection, version, current):
-        return outputs_of(instance_series_update(store, selection, current), SERIES_OUTPUTS)
+    def update_instance_series(selection, version, click, current, step_range, encoding, rotate):
+        clicked = None
+        if ctx.triggered_id == ids.MATRIX_CLICK:
+            raw = {"selection": selection, "step_range": step_range, "encoding": encoding, "rotate": rotate}
+            clicked = clicked_series(store, parse_inputs(raw, Bounds.of(store.list_series())), click)
+        return outputs_of(instance_series_update(store, selection, current, clicked), SERIES_OUTPUTS)
 
     @app.callback(
         output=BODY_OUTPUTS,
