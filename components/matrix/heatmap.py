@@ -34,6 +34,7 @@ from components.matrix.labels import (
     value_text,
 )
 from components.matrix.scale_legend import legend_traces
+from components.matrix.scale_legend import legend_traces
 from components.matrix.style import REGIONS, MatrixStyle, Region
 from components.text import plain_all
 from data_access.views import MatrixValues

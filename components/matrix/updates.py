@@ -19,6 +19,7 @@ from components.figure_style import EPOCH_COLOR, EPOCH_MARKER_NAME, epoch_marker
 from components.matrix.colorscale import ramp_colorscale, region_scales
 from components.matrix.geometry import CellTarget, MatrixGeometry, make_target, nearest_step
 from components.matrix.lines import epoch_background
+from components.matrix.scale_legend import legend_update
 from components.matrix.style import REGIONS, MatrixStyle
 from data_access.views import MatrixValues
 
@@ -175,6 +176,7 @@ def colorscale_update(values: MatrixValues, style: MatrixStyle, geometry: Matrix
     for reg in ("cell", "fn", "fp"):
         vmax, eps = scales["cell" if reg == "cell" else "fnfp"]
         out[geometry.trace_index("values", reg)] = {"colorscale": ramp_colorscale(style, vmax, eps)}
+    out.update(legend_update(values, style, len(geometry.traces)))  # the colour bars say it too
     return {"shapes": epoch_shapes(values.steps, style, geometry), "data": out}
 
 

@@ -228,7 +228,8 @@ def test_z_keeps_true_values_and_log_scale_only_changes_the_colour_scale():
     np.testing.assert_array_equal(z_of(f_lin, geo, "cell"), z_of(f_log, geo, "cell"))
     assert trace(f_lin, geo, "values", "cell").colorscale != trace(f_log, geo, "values", "cell").colorscale
     upd = colorscale_update(values, log, geo)
-    assert set(upd["data"]) == {geo.trace_index("values", r) for r in ("cell", "fn", "fp")}
+    bars = {len(geo.traces) + k for k in range(3)}  # the colour bars of the three scales
+    assert set(upd["data"]) == {geo.trace_index("values", r) for r in ("cell", "fn", "fp")} | bars
     patched = apply_update(f_lin.to_plotly_json(), upd)
     assert patched["data"][geo.trace_index("values", "cell")]["colorscale"] == [
         list(s) for s in trace(f_log, geo, "values", "cell").colorscale
@@ -476,7 +477,7 @@ def test_lines_above_the_class_limit_fall_back_to_heatmaps_with_a_note():
     counts = np.ones((1, 2, c, c), dtype=np.int64)
     tensor = make_tensor(counts, [0.0, 1.0], names, ("r",), fold="f")
     fig = build_matrix_figure(matrix_values(tensor), PALETTE, MatrixStyle(encoding="lines"))
-    assert {t.type for t in fig.data} == {"heatmap"}
+    assert {t.type for t in fig.data if not (t.name or "").endswith(" scale")} == {"heatmap"}  # bars aside
     assert any("Line encoding shows up to" in a.text for a in fig.layout.annotations)
 
 
@@ -512,7 +513,7 @@ def test_hundred_classes_build_with_compact_dtypes():
     geo = matrix_geometry(c, s, t, style)
     z = trace(fig, geo, "values", "cell").z
     assert z.dtype == np.float32 and z.shape == (geo.y.main_extent, geo.x.main_extent)
-    assert len(fig.data) == 5
+    assert len(fig.data) == 5 + 3  # hue, four value layers, three colour bars
     assert geo.time_bin == 1
     assert fig.layout.height > 1000  # grows with the class count
 
