@@ -36,6 +36,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "y_pred": ("y_pred", "preds", "prediction", "predicted"),
     "instance_id": ("instance_id",),
     "count": ("count",),
+    "true_index": ("true_index",),
+    "pred_index": ("pred_index",),
 }
 
 PARQUET_SUFFIXES = (".parquet", ".pq")

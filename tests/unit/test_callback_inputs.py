@@ -381,12 +381,12 @@ def test_the_counts_csv_is_streamed_complete_and_bounded(logdir: Path, tmp_path:
     assert response.status_code == 200 and response.is_streamed
     assert response.headers["Content-Disposition"] == 'attachment; filename="confusionflow-alpha.csv"'
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert list(rows[0]) == ["run", "fold", "step", "true", "pred", "count"]
+    assert list(rows[0]) == ["run", "fold", "step", "y_true", "y_pred", "true_index", "pred_index", "count"]
     assert len(rows) == 2 * 2 * 9  # two series x steps 2 and 3 x 3x3 cells
     cat_dog = [
         r
         for r in rows
-        if r["fold"] == "test" and r["step"] == "3" and r["true"] == "cat" and r["pred"] == "dog"
+        if r["fold"] == "test" and r["step"] == "3" and r["y_true"] == "cat" and r["y_pred"] == "dog"
     ]
     assert [int(r["count"]) for r in cat_dog] == [int(improving_counts(3)[0, 1])]
     assert client.get("/_export/counts.csv").status_code == 404
