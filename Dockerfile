@@ -21,6 +21,7 @@ WORKDIR /app
 COPY requirements.txt .
 RUN pip install -r requirements.txt
 
+COPY confusionflow/ confusionflow/
 COPY app/ app/
 COPY components/ components/
 COPY data_access/ data_access/

@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--redis-url",
         help="share caches through this Redis; imports then run on Celery workers "
-        "(start at least one: celery -A app.jobs worker, same environment)",
+        "(start at least one: celery -A app.worker worker, same environment)",
     )
     p.add_argument(
         "--poll-seconds", type=float, help="how often open pages look for new steps (default 5; 0 = never)"
@@ -44,15 +44,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="let users import tables into the log folder from the page",
     )
     upload.add_argument("--no-allow-upload", dest="allow_upload", action="store_const", const=False)
+    p.add_argument(
+        "--import-dir",
+        dest="import_dirs",
+        type=Path,
+        action="append",
+        help="a folder whose tables may be imported by server path (repeat for several; default: none, "
+        "importing by path is off)",
+    )
+    p.add_argument(
+        "--max-request-bytes",
+        type=int,
+        help="largest callback request body (default 1 MiB; uploads excepted)",
+    )
     debug = p.add_mutually_exclusive_group()
     debug.add_argument("--debug", dest="debug", action="store_const", const=True, help="Dash dev tools")
     debug.add_argument("--no-debug", dest="debug", action="store_const", const=False)
     return p
 
 
-def parse_settings(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
-    """Settings from the command line over the environment; exits with a message on bad values."""
+def parse_settings(
+    argv: Sequence[str] | None = None, environ: dict[str, str] | None = None, *, prog: str | None = None
+) -> Settings:
+    """Settings from the command line over the environment; exits with a message on bad values.
+
+    ``prog``: the command named in messages (``confusionflow serve`` reuses these options).
+    """
     parser = build_parser()
+    if prog:
+        parser.prog = prog
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env(environ, **vars(args))

@@ -9,9 +9,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_LOGDIR = REPO_ROOT / "demo_logs"
+DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024  # a callback request; uploads have their own limit
+# cells x steps x series one view may draw: 100 classes x 3 series x 200 steps is 6 M
+DEFAULT_MAX_VIEW_CELLS = 20_000_000
 
 
 def _default_cache_dir() -> Path:
@@ -23,6 +27,11 @@ def _env_bool(value: str | None, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _paths(value: str | None) -> tuple[Path, ...]:
+    """``/a:/b`` (``os.pathsep``-separated) -> ``(Path("/a"), Path("/b"))``; empty parts ignored."""
+    return tuple(Path(p) for p in (value or "").split(os.pathsep) if p.strip())
 
 
 def normalize_prefix(prefix: str | None) -> str:
@@ -43,6 +52,11 @@ class Settings:
     port: int = 8050
     poll_seconds: float = 5.0  # live-update poll; 0 disables it
     allow_upload: bool = False  # importing into the shared log folder from the page
+    # folders whose tables may be imported by server path; none: server-path import is off
+    import_dirs: tuple[Path, ...] = ()
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES  # every request body but an upload
+    max_view_cells: int = DEFAULT_MAX_VIEW_CELLS  # classes^2 x steps x series drawn in one view
+    frame_ancestors: str = "'self'"  # who may frame the page (CSP sources), see app/security.py
     debug: bool = False
 
     @property
@@ -56,22 +70,29 @@ class Settings:
         def get(name: str) -> str | None:
             return env.get(f"CONFUSIONFLOW_{name}") or None
 
+        cache_dir = get("CACHE_DIR")
         s = cls(
             logdir=Path(get("LOGDIR") or DEMO_LOGDIR),
-            cache_dir=Path(get("CACHE_DIR")) if get("CACHE_DIR") else None,
+            cache_dir=Path(cache_dir) if cache_dir else None,
             redis_url=get("REDIS_URL") or env.get("REDIS_URL") or None,
             prefix=normalize_prefix(get("PREFIX")),
             host=get("HOST") or "127.0.0.1",
             port=int(get("PORT") or 8050),
             poll_seconds=float(get("POLL_SECONDS") or 5.0),
             allow_upload=_env_bool(get("ALLOW_UPLOAD"), False),
+            frame_ancestors=get("FRAME_ANCESTORS") or "'self'",
+            import_dirs=_paths(get("IMPORT_DIRS")),
+            max_request_bytes=int(get("MAX_REQUEST_BYTES") or DEFAULT_MAX_REQUEST_BYTES),
+            max_view_cells=int(get("MAX_VIEW_CELLS") or DEFAULT_MAX_VIEW_CELLS),
             debug=_env_bool(get("DEBUG"), False),
         )
-        clean = {k: v for k, v in overrides.items() if v is not None}
+        clean: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
         if "prefix" in clean:
             clean["prefix"] = normalize_prefix(str(clean["prefix"]))
         if "logdir" in clean:
             clean["logdir"] = Path(str(clean["logdir"]))
+        if "import_dirs" in clean:
+            clean["import_dirs"] = tuple(Path(str(p)) for p in clean["import_dirs"])
         if "cache_dir" in clean:
             clean["cache_dir"] = Path(str(clean["cache_dir"]))
         return replace(s, **clean)

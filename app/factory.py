@@ -11,16 +11,18 @@ from pathlib import Path
 import dash
 import flask
 
-from app import delivery, health, jobs
+from app import delivery, health, security
+from app.background import make_background_manager
 from app.callbacks import register_all
+from app.callbacks.imports import register_import_callbacks
 from app.config import REPO_ROOT, Settings, normalize_prefix
-from components.import_panel import MAX_UPLOAD_BYTES
+from app.counts_export import install_counts_export
+from app.request_guards import MAX_REQUEST_BYTES, install_callback_shape_check, install_request_limits
 from components.layout import build_layout
 from data_access.cache import make_cache
 from data_access.store import LogStore
 
 ASSETS = REPO_ROOT / "assets"
-MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + 1024 * 1024
 TITLE = "ConfusionFlow"
 
 
@@ -51,16 +53,16 @@ def create_app(
 
     app = dash.Dash(
         __name__,
-        server=server if server is not None else True,
+        server=server if server is not None else True,  # type: ignore[arg-type]  # Dash takes a Flask app
         url_base_pathname=url_base_pathname,
         requests_pathname_prefix=requests_pathname_prefix,
         assets_folder=str(ASSETS),
         assets_ignore=delivery.ASSETS_IGNORE,
         serve_locally=True,
         title=TITLE,
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # None: the tab title stays while callbacks run
         suppress_callback_exceptions=False,
-        background_callback_manager=jobs.make_background_manager(settings),
+        background_callback_manager=make_background_manager(settings),
     )
 
     # The plotly.js bundle from assets/, compression (on our own server) and cache lifetimes.
@@ -73,16 +75,20 @@ def create_app(
             store.problems(),
             poll_seconds=settings.poll_seconds,
             fingerprint=store.fingerprint(),
-            settings=settings,
+            allow_upload=settings.allow_upload,
         )
 
     app.layout = serve_layout
-    register_all(app, store)
-    jobs.register_import_callbacks(app, settings, store)
+    register_all(app, store, settings)
+    register_import_callbacks(app, settings)
+    install_counts_export(app.server, store, settings, app.config.routes_pathname_prefix)
     health.register_health(app.server, store, settings, route_prefix=app.config.routes_pathname_prefix)
+    security.register_security_headers(app.server, settings, route_prefix=app.config.routes_pathname_prefix)
     if server is None and app.server.config.get("MAX_CONTENT_LENGTH") is None:
-        # Our own server: refuse request bodies larger than the biggest allowed upload (base64 in a
-        # JSON callback grows it by a third) instead of reading them into memory. A host portal's
-        # server keeps its own limit.
+        # Our own server: no route reads a body larger than the biggest allowed upload (base64 in
+        # a JSON callback grows it by a third). A host portal's server keeps its own ceiling.
         app.server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    # and per route: callbacks get a small limit, only an upload (when enabled) the large one
+    install_request_limits(app.server, settings, app.config.routes_pathname_prefix)
+    install_callback_shape_check(app.server, app.callback_map, app.config.routes_pathname_prefix)
     return app

@@ -1,9 +1,14 @@
-"""``GET <prefix>healthz``: is this instance able to serve its log folder, and how is its cache doing.
+"""Health probes for load balancers, Docker's HEALTHCHECK and the service tests.
 
-Load balancers, Docker's HEALTHCHECK and the service tests call it. It answers 200 with
-``status: "ok"`` when the log folder is readable (even if some series failed to load: those are
-listed under ``problems`` and the others are still served) and 503 with ``status: "error"`` when
-the folder itself is missing or unreadable, or the shared cache (Redis) does not answer.
+- ``GET <prefix>healthz/live``: liveness. The process answers requests; no I/O at all.
+- ``GET <prefix>healthz/ready`` (and ``<prefix>healthz``): readiness. 200 while this instance can
+  serve views: ``status`` is ``"ok"``, or ``"degraded"`` when the shared cache (Redis) is down
+  (views are then served from the log files, slower) or some series failed to load (counted under
+  ``problems``; the others are served). 503 with ``status: "error"`` only when the log folder
+  itself is missing or unreadable, so a load balancer never removes every instance because Redis
+  restarted.
+
+The answers hold counts, states and this process's id: no series names and no file paths.
 """
 
 from __future__ import annotations
@@ -31,36 +36,48 @@ def _as_dict(stats: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(stats).items() if not k.startswith("_")}
 
 
+def _cache_report(store: Any, settings: Settings) -> dict[str, Any]:
+    cache: dict[str, Any] = {"backend": "redis" if settings.redis_url else "disk"}
+    cache.update({k: v for k, v in _as_dict(getattr(store, "stats", None)).items() if isinstance(v, (int, float))})
+    if settings.redis_url:
+        backend = getattr(store, "cache", None)
+        check = getattr(backend, "check", None)
+        status = check() if callable(check) else _ping_redis(settings.redis_url)
+        cache["redis"] = "ok" if status.get("state") == "ok" else "unreachable"
+        if status.get("state") != "ok":
+            cache["redis_down_seconds"] = status.get("down_seconds")
+    return cache
+
+
 def health_report(store: Any, settings: Settings) -> tuple[dict[str, Any], int]:
-    """The health payload and its HTTP status code."""
+    """The readiness payload and its HTTP status code (see the module docstring)."""
     started = time.perf_counter()
     errors: list[str] = []
+    degraded: list[str] = []
     logdir = settings.logdir
-    series: list[str] = []
-    problems: list[dict[str, str]] = []
+    n_series = n_problems = 0
     if not logdir.is_dir():
-        errors.append(f"{logdir}: log folder does not exist")
+        errors.append("the log folder does not exist")
     elif not os.access(logdir, os.R_OK | os.X_OK):
-        errors.append(f"{logdir}: log folder is not readable by this process")
+        errors.append("the log folder is not readable by this process")
     else:
         try:
-            series = [info.key for info in store.list_series()]
-            problems = [{"source": p.source, "message": p.message} for p in store.problems()]
+            n_series = len(store.list_series())
+            n_problems = len(store.problems())
         except OSError as e:
-            errors.append(f"{logdir}: cannot list the log folder: {e}")
-    cache: dict[str, Any] = {"backend": "redis" if settings.redis_url else "disk"}
-    cache.update(_as_dict(getattr(store, "stats", None)))
-    if settings.redis_url:
-        cache["redis"] = _ping_redis(settings.redis_url)
-        if cache["redis"] != "ok":
-            errors.append(f"redis: {cache['redis']}")
+            errors.append(f"the log folder cannot be listed ({e.strerror or type(e).__name__})")
+    if n_problems:
+        degraded.append(f"{n_problems} log entr{'y' if n_problems == 1 else 'ies'} could not be read")
+    cache = _cache_report(store, settings)
+    if cache.get("redis") == "unreachable":
+        degraded.append("the shared cache (Redis) is unreachable: views are served from the log files")
+    status = "error" if errors else "degraded" if degraded else "ok"
     body = {
-        "status": "error" if errors else "ok",
+        "status": status,
         "errors": errors,
-        "logdir": str(logdir),
-        "series": len(series),
-        "series_keys": series,
-        "problems": problems,
+        "degraded": degraded,
+        "series": n_series,
+        "problems": n_problems,
         "cache": cache,
         "pid": os.getpid(),
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
@@ -68,34 +85,44 @@ def health_report(store: Any, settings: Settings) -> tuple[dict[str, Any], int]:
     return body, 503 if errors else 200
 
 
-def _ping_redis(url: str) -> str:
+def _ping_redis(url: str) -> dict[str, Any]:
+    """For a cache that cannot report its own state: one ping with a short timeout."""
     import redis
 
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
         try:
             client.ping()
         finally:
             client.close()
-    except redis.RedisError as e:
-        return f"unreachable ({e})"
-    return "ok"
+    except redis.RedisError:
+        return {"state": "degraded"}
+    return {"state": "ok"}
 
 
 def register_health(
     server: Flask, store: Any, settings: Settings, *, route_prefix: str | None = None
 ) -> None:
-    """Add ``GET <route_prefix>healthz`` to ``server`` (default prefix: ``settings.prefix``).
+    """Add ``<route_prefix>healthz``, ``healthz/ready`` and ``healthz/live`` to ``server``
+    (default prefix: ``settings.prefix``).
 
     ``route_prefix`` is the prefix Flask itself routes under; it differs from the public one when
     a WSGI dispatcher strips the mount point (``requests_pathname_prefix`` embedding).
     """
     prefix = normalize_prefix(route_prefix if route_prefix is not None else settings.prefix)
 
-    def healthz() -> tuple[Response, int]:
+    def ready() -> tuple[Response, int]:
         body, status = health_report(store, settings)
         response = jsonify(body)
         response.headers["Cache-Control"] = "no-store"
         return response, status
 
-    server.add_url_rule(f"{prefix}healthz", endpoint=f"confusionflow_healthz_{prefix}", view_func=healthz)
+    def live() -> tuple[Response, int]:
+        response = jsonify({"status": "alive", "pid": os.getpid()})
+        response.headers["Cache-Control"] = "no-store"
+        return response, 200
+
+    name = f"confusionflow_healthz_{prefix}"
+    server.add_url_rule(f"{prefix}healthz", endpoint=name, view_func=ready)
+    server.add_url_rule(f"{prefix}healthz/ready", endpoint=f"{name}_ready", view_func=ready)
+    server.add_url_rule(f"{prefix}healthz/live", endpoint=f"{name}_live", view_func=live)

@@ -1,4 +1,5 @@
-/* Browser-side reactions that need no server: SVG export of a chart, showing/hiding a drawer. */
+/* Browser-side reactions that need no server: SVG export of a chart, showing/hiding a drawer,
+   the address bar and its history, the timeline's keyboard and double-click. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     confusionflow: {
         /* Download the chart whose "SVG" button was clicked, drawn by Plotly from the screen. */
@@ -44,18 +45,28 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             });
             return {points: points, timestamp: Date.now()};
         },
-        /* Show the view's query string in the address bar without adding a history entry. */
-        replaceQuery: function (query) {
+        /* Show the view's query string in the address bar. A change the user made to what the
+           view shows (HISTORY_KEYS) pushes a history entry, once per gesture; every other write
+           (the page opening and filling in defaults, restoring after Back/Forward, follow-up
+           updates, contrast tweaks) replaces the current entry. dcc.Location is told each time,
+           so its search prop matches the address and only Back/Forward change it from outside. */
+        writeQuery: function (query) {
             if (typeof query !== "string" || query === window.location.search) {
                 return window.dash_clientside.no_update;
             }
             const url = window.location.pathname + query + window.location.hash;
-            window.history.replaceState(window.history.state, "", url);
+            if (historyState.userActed && deliberateChange(window.location.search, query)) {
+                window.history.pushState({confusionflow: true}, "", url);
+                historyState.userActed = false;
+            } else {
+                window.history.replaceState(window.history.state, "", url);
+            }
+            window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
             return query;
         },
         /* The selected epoch moved: redraw only the epoch markers of every figure that carries a
-           marker recipe in layout.meta.epoch_marker (written by components/figure_style.py's
-           epoch_marker_meta). Measured at 50 classes: dcc.Graph's Plotly.react of a patched
+           marker recipe (or a list of recipes) in layout.meta.epoch_marker (written by
+           components/figure_style.py's epoch_marker_meta). Measured at 50 classes: dcc.Graph's Plotly.react of a patched
            figure decodes every base64 array again and recomputes every trace (200-300 ms for the
            matrix, ~100 ms for class performance, even with the same trace objects, and
            layout.datarevision does not stop it for 1-D arrays), while Plotly.update of the
@@ -78,10 +89,15 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
                 if (!recipe) {
                     return;
                 }
+                /* one recipe, or a list of them (one per subplot the markers cross) */
+                const recipes = [].concat(recipe);
+                const names = recipes.map(function (r) { return r.name; });
                 const kept = (gd.layout.shapes || []).filter(function (s) {
-                    return s.name !== recipe.name;
+                    return names.indexOf(s.name) < 0;
                 });
-                const shapes = kept.concat(epochMarkerShapes(recipe, epoch));
+                const shapes = recipes.reduce(function (acc, r) {
+                    return acc.concat(epochMarkerShapes(r, epoch));
+                }, kept);
                 window.Plotly.update(gd, {}, {shapes: shapes});
             });
         },
@@ -90,6 +106,24 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         }
     }
 });
+
+/* Query keys whose change is a step worth going Back to (app/state.py names them all). */
+const HISTORY_KEYS = ["s", "c", "other", "super", "enc", "norm", "from", "to", "epoch", "detail", "dt", "dp"];
+
+/* userActed: a pointer or key press since the page opened, the last pushed entry, or the last
+   Back/Forward (which a key press may have started: popstate comes after it). */
+const historyState = {userActed: false};
+document.addEventListener("pointerdown", function () { historyState.userActed = true; }, true);
+document.addEventListener("keydown", function () { historyState.userActed = true; }, true);
+window.addEventListener("popstate", function () { historyState.userActed = false; });
+
+function deliberateChange(before, after) {
+    const a = new URLSearchParams(before);
+    const b = new URLSearchParams(after);
+    return HISTORY_KEYS.some(function (key) {
+        return a.getAll(key).join("\u0000") !== b.getAll(key).join("\u0000");
+    });
+}
 
 /* The marker shapes of a recipe (see components/figure_style.py, epoch_marker_meta) at a step;
    none when no epoch is selected or it lies outside the figure's steps. */
@@ -133,6 +167,33 @@ function epochMarkerShapes(recipe, epoch) {
             : Object.assign({type: "line", x0: c, x1: c, y0: a, y1: b}, base);
     });
 }
+
+/* A press on the timeline chart focuses the timeline panel (Plotly's drag layer cancels the
+   browser's own focus change), so ← / → work right after a click on a step, as the hint says.
+   The same press hooks the chart's deselect event once: in select mode Plotly answers a
+   double-click with plotly_deselect, and a double-click on the timeline means "every step" — the
+   "Full range" button does that (Dash reports a deselect only when a brush was still selected). */
+document.addEventListener("mousedown", function (event) {
+    const target = event.target;
+    const chart = target && target.closest ? target.closest("#timeline-graph") : null;
+    if (!chart) {
+        return;
+    }
+    const panel = chart.closest(".cf-timeline");
+    if (panel && document.activeElement !== panel) {
+        panel.focus({preventScroll: true});
+    }
+    const gd = chart.classList.contains("js-plotly-plot") ? chart : chart.querySelector(".js-plotly-plot");
+    if (gd && gd.on && !gd._cfDeselectHooked) {
+        gd._cfDeselectHooked = true;
+        gd.on("plotly_deselect", function () {
+            const full = document.getElementById("full-range-button");
+            if (full) {
+                full.click();
+            }
+        });
+    }
+}, true);
 
 /* Keyboard: with the timeline focused (click it, or Tab to it), ← / → move the epoch one logged
    step, Esc clears it. The buttons do the work, so the keys behave exactly like them. */

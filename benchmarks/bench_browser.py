@@ -54,12 +54,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from components.colors import slot_color  # noqa: E402
-from components.matrix_figure import MatrixStyle, build_matrix_figure  # noqa: E402
+from components.matrix import MatrixStyle, build_matrix_figure  # noqa: E402
 from data_access.store import LogStore  # noqa: E402
 from data_access.views import matrix_values  # noqa: E402
 from data_access.writer import LogWriter  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 FOLD = "test"
 GRAPHS = {
@@ -301,10 +301,14 @@ class Dashboard:
         self.context.add_init_script(INIT_JS)
         self.page = self.context.new_page()
         self.errors: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.url = url
         self.n_series = n_series
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
 
     def close(self) -> None:
         self.context.close()

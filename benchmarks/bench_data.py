@@ -7,6 +7,7 @@ the machine and date. Everything is written to a temporary folder that is remove
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import platform
 import statistics
@@ -98,7 +99,7 @@ def main() -> None:
             store = LogStore(root, cache=cache)
             result = store.load(keys)
             assert result.tensor is not None and result.tensor.counts.shape == (6, t_steps, c, c)
-            med, best = timed(lambda store=store: store.load(keys), 20)
+            med, best = timed(functools.partial(store.load, keys), 20)
             assert store.stats["parsed"] == 0, store.stats
             rows.append((f"load cached 6 x 100 x 100 x 100 tensor via LogStore ({name})", med, best, "< 50"))
 

@@ -50,7 +50,7 @@ from benchmarks.bench_browser import (  # noqa: E402
     chromium_version,
     write_logs,
 )
-from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 QUIET_MS = 1000
 TIMEOUT_MS = 120_000

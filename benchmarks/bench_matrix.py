@@ -9,7 +9,12 @@ Run: ``.venv/bin/python benchmarks/bench_matrix.py`` (add ``--no-browser`` for t
 2. the size of the ``dash.Patch`` payloads for moving the epoch and for a gamma/log change;
 3. browser: ``Plotly.newPlot`` of the matrix in headless Debian Chromium (loading the
    ``plotly.min.js`` shipped in the installed plotly package, no network), plus the time to apply
-   the epoch-marker and colour-scale updates with ``Plotly.relayout``/``Plotly.restyle``.
+   the epoch-marker and colour-scale updates with ``Plotly.relayout``/``Plotly.restyle``;
+4. ``--regions``: the heatmap matrix as built (every region on one pair of axes) against the same
+   bricks as subplots per region (matrix | FN column / FP row | accuracy corner: a 2 x 2 grid of
+   axes with hand-set domains, one hue and one value heatmap per region; see
+   :func:`region_subplots`), drawn alternately in one browser session; ratios are subplots / one
+   pair. It also times ``make_subplots`` for the 2 x 2 grid (hand-set domains cost nothing).
 
 Data are random counts with the given shape (the figure's cost does not depend on the values).
 Times are medians over the runs.
@@ -35,10 +40,10 @@ from plotly.io.json import to_json_plotly
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from components.colors import PALETTE  # noqa: E402
-from components.matrix_figure import (  # noqa: E402
+from components.matrix import (  # noqa: E402
     LINES_MAX_CLASSES,
+    MatrixGeometry,
     MatrixStyle,
     build_matrix_figure,
     colorscale_update,
@@ -47,6 +52,7 @@ from components.matrix_figure import (  # noqa: E402
 )
 from data_access.tensor import ConfusionTensor, SeriesInfo  # noqa: E402
 from data_access.views import MatrixValues, matrix_values  # noqa: E402
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 CASES = [(10, 3, 50), (20, 3, 50), (25, 3, 100), (50, 3, 100), (100, 3, 100)]
 
@@ -174,15 +180,137 @@ def browser_rows(figures: dict, repeat: int) -> list[str]:
     return rows
 
 
+def region_subplots(fig: dict, hue_z: np.ndarray, geo: MatrixGeometry, *, own_categories: bool) -> dict:
+    """The same heatmap matrix as Plotly subplots per region (a 2 x 2 grid of axes with hand-set
+    domains: matrix ``x``/``y``, FN column ``x2``/``y``, FP row ``x``/``y2``, corner ``x2``/``y2``),
+    the one hue grid cut into one hue trace per region.
+
+    ``fig``: ``build_matrix_figure(...).to_dict()`` in heatmap mode (not rotated); ``hue_z``: its
+    trace 0's ``z`` ``(rows, cols)``. ``own_categories=False``: every axis keeps the categories of
+    the whole grid (positions, clicks and markers mean the same on every subplot);
+    ``own_categories=True``: each axis holds only its region's categories (positions on
+    ``x2``/``y2`` count from the region's first brick). Domains are the regions' shares of the
+    grid, so a brick is the same size on every subplot.
+    """
+    c = geo.n_classes
+    hue, values = fig["data"][0], fig["data"][1:]
+    spans = {"x": (0, int(geo.x.main_extent)), "x2": (int(geo.x.start(c)), int(geo.x.total))}
+    spans |= {"y": (0, int(geo.y.main_extent)), "y2": (int(geo.y.start(c)), int(geo.y.total))}
+    axes = {"cell": ("x", "y"), "fn": ("x2", "y"), "fp": ("x", "y2"), "accuracy": ("x2", "y2")}
+    data: list[dict] = []
+    for role, trace in zip(geo.traces[1:], values, strict=True):
+        xa, ya = axes[role.region]
+        (x0, x1), (y0, y1) = spans[xa], spans[ya]
+        ox, oy = (0, 0) if own_categories else (x0, y0)
+        data.insert(
+            len(data) // 2, {**hue, "z": hue_z[y0:y1, x0:x1], "x0": ox, "y0": oy, "xaxis": xa, "yaxis": ya}
+        )
+        data.append({**trace, "x0": ox, "y0": oy, "xaxis": xa, "yaxis": ya})
+    lay = dict(fig["layout"])
+    domains = {
+        "x": [0.0, geo.x.main_extent / geo.x.total],
+        "x2": [geo.x.start(c) / geo.x.total, 1.0],
+        "y": [1 - geo.y.main_extent / geo.y.total, 1.0],
+        "y2": [0.0, 1 - geo.y.start(c) / geo.y.total],
+    }
+    for name in ("x", "x2", "y", "y2"):
+        base = fig["layout"][name[0] + "axis"]
+        lo, hi = spans[name]
+        shift = lo if own_categories else 0
+        cats = list(base["categoryarray"])
+        rng = [lo - 0.5 - shift, hi - 0.5 - shift]
+        tiles = slice(0, c) if name in ("x", "y") else slice(c, c + 1)
+        ax = {k: v for k, v in base.items() if k not in ("scaleanchor", "scaleratio", "constrain")}
+        ax |= {
+            "categoryarray": cats[lo:hi] if own_categories else cats,
+            "tickvals": [v - shift for v in list(base["tickvals"])[tiles]],
+            "ticktext": list(base["ticktext"])[tiles],
+            "range": rng if name[0] == "x" else rng[::-1],
+            "domain": domains[name],
+            "anchor": "y" if name[0] == "x" else "x",
+        }
+        if name in ("x2", "y2"):
+            ax["title"] = None
+        lay[name[0] + "axis" + name[1:]] = ax
+    tile = min(110, max(10, int(720 / (c + 1))))
+    lay["width"] = int(geo.x.total * tile / geo.x.pitch) + lay["margin"]["l"] + lay["margin"]["r"]
+    return {"data": data, "layout": lay}
+
+
+def region_rows(repeat: int) -> list[str]:
+    """newPlot of the heatmap matrix as built (one pair of axes) vs as subplots per region (both
+    variants of :func:`region_subplots`), drawn alternately in one browser session, and the server
+    cost of ``make_subplots`` (the 2 x 2 grid alone)."""
+    from playwright.sync_api import sync_playwright
+    from plotly.subplots import make_subplots
+
+    pairs = []
+    for c, s, t in CASES:
+        style = MatrixStyle()
+        geo = matrix_geometry(c, s, t, style)
+        built = build_matrix_figure(make_values(c, s, t, None), PALETTE, style)
+        built.layout.shapes, built.layout.annotations = (), ()  # the same on every side: left out
+        one = built.to_dict()
+        hue_z = np.asarray(built.data[0].z)
+        grid = region_subplots(one, hue_z, geo, own_categories=False)
+        local = region_subplots(one, hue_z, geo, own_categories=True)
+        fx = geo.x.main_extent / geo.x.total
+        make_ms, _ = median_ms(
+            lambda f=fx: make_subplots(rows=2, cols=2, column_widths=[f, 1 - f], row_heights=[f, 1 - f],
+                                       horizontal_spacing=0.01, vertical_spacing=0.01), repeat)  # fmt: skip
+        sizes = (len(one["data"]), len(grid["data"]))
+        pairs.append(
+            ((c, s, t), to_json_plotly(one), to_json_plotly(grid), to_json_plotly(local), *sizes, make_ms)
+        )
+    tmp = Path(tempfile.mkdtemp(prefix="cf-bench-"))
+    shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", tmp / "plotly.min.js")
+    (tmp / "index.html").write_text(PAGE)
+    rows = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1600, "height": 1100})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto((tmp / "index.html").as_uri())
+            page.wait_for_function("window.Plotly !== undefined")
+            for (c, s, t), one, grid, local, n_one, n_grid, make_ms in pairs:
+                a, b, d = [], [], []
+                for _ in range(repeat):  # alternate, so drift in the machine's load hits all alike
+                    a.append(page.evaluate(NEWPLOT_JS, {"fig": one, "shapes": None, "scale": None})[0])
+                    b.append(page.evaluate(NEWPLOT_JS, {"fig": grid, "shapes": None, "scale": None})[0])
+                    d.append(page.evaluate(NEWPLOT_JS, {"fig": local, "shapes": None, "scale": None})[0])
+                ma, mb, md = statistics.median(a), statistics.median(b), statistics.median(d)
+                rows.append(
+                    f"| {c} | {s} | {t} | {n_one} / {n_grid} | {len(one) / 1e6:.2f} / {len(grid) / 1e6:.2f} "
+                    f"| {ma:.0f} | {mb:.0f} ({mb / ma:.2f}) | {md:.0f} ({md / ma:.2f}) | {make_ms:.0f} |"
+                )
+            browser.close()
+            if errors:
+                raise RuntimeError(f"browser errors: {errors}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--no-browser", action="store_true")
+    ap.add_argument("--regions", action="store_true", help="only: one pair of axes vs subplots per region")
     args = ap.parse_args()
     print(f"# Matrix benchmark ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})\n")
     print(
         f"python {platform.python_version()}, plotly {plotly.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs\n"
     )
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[:3]}\n")
+    if args.regions:
+        print("## Heatmap matrix: one pair of axes vs subplots per region (headless Chromium, ms)\n")
+        print("| C | series | steps | traces (one / regions) | JSON MB (one / regions) | newPlot one pair "
+              "| newPlot per region, grid categories (ratio) | per region, own categories (ratio) | make_subplots ms |")  # fmt: skip
+        print("|---|---|---|---|---|---|---|---|---|")
+        print("\n".join(region_rows(args.repeat)))
+        return
     rows, figures = server_rows(args.repeat)
     print("## Server: build + serialise (ms), payload (MB); Patch payloads (kB)\n")
     print(

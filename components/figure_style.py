@@ -6,12 +6,14 @@ carry ~8 kB of unused template JSON to the browser, and so the look is set in on
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+
+from components.text import plain
+from data_access.vocabulary import format_step  # noqa: F401 - re-exported: the one step formatter
 
 FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 FONT_SIZE = 12
@@ -54,7 +56,7 @@ def empty_figure(message: str = NOTHING_SELECTED, *, height: int = 300) -> go.Fi
         yaxis={"visible": False},
         annotations=[
             {
-                "text": message,
+                "text": plain(message),
                 "xref": "paper",
                 "yref": "paper",
                 "x": 0.5,
@@ -65,14 +67,6 @@ def empty_figure(message: str = NOTHING_SELECTED, *, height: int = 300) -> go.Fi
         ],
     )
     return go.Figure(layout=layout)
-
-
-def format_step(step: float) -> str:
-    """A logged step as people write it: ``12`` for integral steps, ``12.5`` otherwise."""
-    s = float(step)
-    if math.isfinite(s) and s == int(s):
-        return str(int(s))
-    return f"{s:g}"
 
 
 def as_2d(values: np.ndarray, name: str) -> np.ndarray:
@@ -182,3 +176,23 @@ def step_axis(title: str | None, *, x_range: tuple[float, float] | None = None, 
         axis["range"] = [lo - pad, hi + pad]
     axis.update(extra)
     return {k: v for k, v in axis.items() if v is not None}
+
+
+def epoch_line_meta() -> dict:
+    """``layout.meta`` for a figure whose only epoch marker is :func:`epoch_line_shape` (timeline,
+    detail chart): one dashed line at x = epoch spanning the plot height."""
+    return epoch_marker_meta(
+        kind="lines",
+        offsets=[0.0],
+        span=(0.0, 1.0),
+        line={"color": EPOCH_COLOR, "width": 1.5, "dash": "dash"},
+        yref="paper",
+    )
+
+
+def check_colors(colors: Sequence[str], n_series: int) -> list[str]:
+    """The first ``n_series`` colours (one per series); a ValueError when there are fewer."""
+    colors = list(colors)
+    if len(colors) < n_series:
+        raise ValueError(f"{n_series} series need {n_series} colours, got {len(colors)}")
+    return colors[:n_series]

@@ -1,32 +1,20 @@
 """Every component id of the page, in one place.
 
 Layout builders and callbacks import these names instead of repeating strings, so a renamed id
-cannot leave a callback wired to nothing. Ids of the import panel (``components.import_panel``) and
-of the instance panel (``components.ids_instances``) live next to those panels and are re-exported
-here.
+cannot leave a callback wired to nothing. This module imports nothing: panels (the import panel,
+the instance panel) take their ids from here.
+
+Ids ``assets/confusionflow.js`` relies on (rename them there too):
+
+* ``EPOCH_PREV``, ``EPOCH_NEXT``, ``EPOCH_CLEAR``: the timeline's keyboard shortcuts click these
+  buttons by id (inside the element with class ``cf-timeline``); a press on ``TIMELINE_GRAPH``
+  focuses that element, and a double-click there clicks ``FULL_RANGE``;
+* the graph ids of ``GRAPHS``: ``exportSvg`` finds the chart of an ``SVG_BUTTON`` by its ``graph``
+  key, ``clickPosition`` the graph whose ``clickData`` fired (``MATRIX_GRAPH``,
+  ``CLASS_PERF_GRAPH``), and ``moveEpochMarkers`` receives the graph ids as its arguments.
 """
 
 from __future__ import annotations
-
-from components.ids_instances import (  # noqa: F401 - re-exported
-    INSTANCES_BODY,
-    INSTANCES_DOWNLOAD,
-    INSTANCES_DOWNLOAD_BUTTON,
-    INSTANCES_PANEL,
-    INSTANCES_SERIES,
-)
-from components.import_panel import (  # noqa: F401 - re-exported
-    IMPORT_BUTTON,
-    IMPORT_FOLD,
-    IMPORT_KIND,
-    IMPORT_PATH,
-    IMPORT_PROGRESS,
-    IMPORT_PROGRESS_LABEL,
-    IMPORT_RESULT,
-    IMPORT_RUN,
-    IMPORT_STATUS,
-    IMPORT_UPLOAD,
-)
 
 # ---------------------------------------------------------------- page, URL, data freshness
 URL = "url"
@@ -91,8 +79,48 @@ EPOCH_NEXT = "epoch-next"
 EPOCH_CLEAR = "epoch-clear"
 EPOCH_LABEL = "epoch-label"
 
+# ---------------------------------------------------------------- import panel
+IMPORT_PANEL = "import-panel"
+IMPORT_UPLOAD = "import-upload"
+IMPORT_PATH = "import-path"
+IMPORT_RUN = "import-run"
+IMPORT_FOLD = "import-fold"
+IMPORT_KIND = "import-kind"
+IMPORT_BUTTON = "import-button"
+IMPORT_PROGRESS = "import-progress"
+IMPORT_PROGRESS_LABEL = "import-progress-label"
+IMPORT_STATUS = "import-status"
+IMPORT_RESULT = "import-result"
+
+# ---------------------------------------------------------------- instance panel (L3 drill-down)
+INSTANCES_PANEL = "instances-panel"
+INSTANCES_SERIES = "instances-series"  # dropdown: which chosen series to list instances of
+INSTANCES_BODY = "instances-body"  # what the panel shows for the clicked cell and step
+INSTANCES_TITLE = "instances-title"
+INSTANCES_COUNT = "instances-count"
+INSTANCES_IDS = "instances-ids"
+INSTANCES_SHOWING = "instances-showing"
+INSTANCES_ENTERED = "instances-entered"
+INSTANCES_LEFT = "instances-left"
+INSTANCES_CHANGES = "instances-changes"
+INSTANCES_MESSAGE = "instances-message"
+INSTANCES_DOWNLOAD_BUTTON = "instances-download-button"
+INSTANCES_DOWNLOAD = "instances-download"
+
 # ---------------------------------------------------------------- exports
 SVG_BUTTON = "svg-export"  # pattern-matching type: {"type": SVG_BUTTON, "graph": graph id}
 SVG_DONE = "svg-export-done"  # dummy output of the clientside export
 
 GRAPHS: tuple[str, ...] = (MATRIX_GRAPH, DETAIL_GRAPH, CLASS_PERF_GRAPH, DISTRIBUTION_GRAPH, TIMELINE_GRAPH)
+
+# ---------------------------------------------------------------- many classes: overview + strategies
+OVERVIEW_PANEL = "overview-panel"  # shown above OVERVIEW_MIN_CLASSES classes only
+OVERVIEW_GRAPH = "overview-graph"
+OVERVIEW_KIND = "overview-kind"  # radio: value at the epoch / change over the range / difference
+OVERVIEW_OTHER = "overview-other"  # dropdown: the series subtracted for a difference
+OVERVIEW_ORDER = "overview-order"  # radio: class order (as logged / by superclass / by confusion)
+OVERVIEW_CAPTION = "overview-caption"
+STRATEGY = "strategy"  # dropdown: which class-selection strategy
+STRATEGY_K = "strategy-k"  # number of classes the strategy picks
+STRATEGY_APPLY = "strategy-apply"
+STRATEGY_MESSAGE = "strategy-message"

@@ -1,31 +1,43 @@
 """The "Import a table" panel: drop a predictions/counts file, or name one on the server.
 
-Pure layout: the background callback that does the work lives in ``app.jobs``. When the server
+Pure layout: the background callback that does the work lives in ``app/``. When the server
 was not started with ``--allow-upload`` the panel still renders (so the feature is discoverable)
 but its controls are disabled and it says how to turn importing on; the callback refuses too.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from dash import dcc, html
 
-if TYPE_CHECKING:  # layout depends on the settings' shape only, not on the app package
-    from app.config import Settings
+from components.ids import (
+    IMPORT_BUTTON,
+    IMPORT_FOLD,
+    IMPORT_KIND,
+    IMPORT_PANEL,
+    IMPORT_PATH,
+    IMPORT_PROGRESS,
+    IMPORT_PROGRESS_LABEL,
+    IMPORT_RESULT,
+    IMPORT_RUN,
+    IMPORT_STATUS,
+    IMPORT_UPLOAD,
+)
 
-# Component ids of this panel (kept here, next to the only layout that uses them, and re-exported
-# by components.ids when that module lists them).
-IMPORT_UPLOAD = "import-upload"
-IMPORT_PATH = "import-path"
-IMPORT_RUN = "import-run"
-IMPORT_FOLD = "import-fold"
-IMPORT_KIND = "import-kind"
-IMPORT_BUTTON = "import-button"
-IMPORT_PROGRESS = "import-progress"
-IMPORT_PROGRESS_LABEL = "import-progress-label"
-IMPORT_STATUS = "import-status"
-IMPORT_RESULT = "import-result"
+__all__ = [  # the ids are re-exported for callers that read them from this panel
+    "IMPORT_BUTTON",
+    "IMPORT_FOLD",
+    "IMPORT_KIND",
+    "IMPORT_PATH",
+    "IMPORT_PROGRESS",
+    "IMPORT_PROGRESS_LABEL",
+    "IMPORT_RESULT",
+    "IMPORT_RUN",
+    "IMPORT_STATUS",
+    "IMPORT_UPLOAD",
+    "KIND_OPTIONS",
+    "MAX_UPLOAD_BYTES",
+    "import_panel",
+]
 
 # Browser-side cap on an uploaded file. The file travels base64-encoded in the callback request
 # (and, with Celery, through Redis), so it is bounded; bigger tables are imported by path or with
@@ -39,9 +51,9 @@ KIND_OPTIONS = [
 ]
 
 
-def import_panel(settings: Settings) -> html.Div:
-    """The import panel for ``settings`` (enabled only when ``settings.allow_upload``)."""
-    disabled = not settings.allow_upload
+def import_panel(*, allow_upload: bool) -> html.Div:
+    """The import panel; its controls are enabled only when the server allows uploads."""
+    disabled = not allow_upload
     note = (
         "Adds a CSV or Parquet table to the log folder as a new run. Predictions tables have one row "
         "per instance and step; counts tables one row per matrix cell and step."
@@ -50,7 +62,7 @@ def import_panel(settings: Settings) -> html.Div:
         "(or CONFUSIONFLOW_ALLOW_UPLOAD=1) to add tables to the shared log folder from this page."
     )
     return html.Div(
-        id="import-panel",
+        id=IMPORT_PANEL,
         className="cf-import-panel",
         children=[
             html.H4("Import a table"),

@@ -10,11 +10,12 @@ download holds the full list. Styling is inline so the panel needs no stylesheet
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 from dash import dcc, html
 
-from components import ids_instances as iid
+from components import ids
 from data_access.instances import (
     ID,
     NEXT_PRED,
@@ -35,6 +36,7 @@ _CELL_STYLE = {"padding": "1px 6px", "borderBottom": "1px solid #e3e6ea", "textA
 _HEAD_STYLE = {**_CELL_STYLE, "fontWeight": 600, "color": "#5a6470"}
 _SCROLL_STYLE = {"maxHeight": "220px", "overflowY": "auto", "marginBottom": "6px"}
 _ID_STYLE = {"display": "inline-block", "margin": "0 4px 2px 0", "fontSize": "12px"}
+_ARIA_LIVE: dict[str, Any] = {"aria-live": "polite"}  # hyphenated: Dash takes it only as ** keywords
 
 
 # ----------------------------------------------------------------------------- words
@@ -76,7 +78,7 @@ def _table(table_id: str | None, header: Sequence[str], rows: Sequence[Sequence[
     head = html.Thead(html.Tr([html.Th(h, style=_HEAD_STYLE, scope="col") for h in header]))
     body = html.Tbody([html.Tr([html.Td(str(v), style=_CELL_STYLE) for v in row]) for row in rows])
     table = html.Table([head, body], style=_TABLE_STYLE, className="cf-instances-table")
-    kwargs = {"id": table_id} if table_id else {}
+    kwargs: dict[str, Any] = {"id": table_id} if table_id else {}
     return html.Div(table, style=_SCROLL_STYLE, **kwargs)
 
 
@@ -94,26 +96,27 @@ def _members_block(members: CellMembers, limit: int) -> list:
     multi = len(members.true_classes) > 1 or len(members.pred_classes) > 1
     if frame.empty:
         block = html.Div(
-            "No instance sits in this cell at this step.", id=iid.INSTANCES_IDS, className="cf-hint"
+            "No instance sits in this cell at this step.", id=ids.INSTANCES_IDS, className="cf-hint"
         )
     elif multi:
         block = _table(
-            iid.INSTANCES_IDS,
+            ids.INSTANCES_IDS,
             ["instance", "true class", "predicted"],
             shown[[ID, TRUE, PRED]].itertuples(index=False, name=None),
         )
     else:
         block = html.Div(
             [html.Code(str(v), style=_ID_STYLE, className="cf-instance-id") for v in shown[ID].tolist()],
-            id=iid.INSTANCES_IDS,
+            id=ids.INSTANCES_IDS,
             style=_SCROLL_STYLE,
         )
     return [block, _showing(len(shown), len(frame), "instances")]
 
 
 def _transitions_block(transitions: CellTransitions, limit: int) -> list:
-    if transitions.problem:
-        return [html.Div(transitions.problem, id=iid.INSTANCES_CHANGES, className="cf-note")]
+    if transitions.problem or transitions.previous_step is None:  # the data layer says why
+        problem = transitions.problem or "there is no earlier step to compare"
+        return [html.Div(problem, id=ids.INSTANCES_CHANGES, className="cf-note")]
     entered, left, stayed = transitions.entered, transitions.left, transitions.stayed
     since = format_step(transitions.previous_step)
     out: list = [
@@ -122,7 +125,7 @@ def _transitions_block(transitions: CellTransitions, limit: int) -> list:
                 html.Strong(f"Since step {since}: "),
                 f"{len(entered):,} entered, {len(left):,} left, {len(stayed):,} stayed.",
             ],
-            id=iid.INSTANCES_CHANGES,
+            id=ids.INSTANCES_CHANGES,
             style={"margin": "6px 0 2px", "fontSize": "13px"},
         )
     ]
@@ -143,7 +146,7 @@ def _transitions_block(transitions: CellTransitions, limit: int) -> list:
         ]
         out += [
             html.Div(_changes_summary(entered[PREV_PRED], "came from:"), className="cf-hint"),
-            _table(iid.INSTANCES_ENTERED, header, rows),
+            _table(ids.INSTANCES_ENTERED, header, rows),
             _showing(len(head), len(entered), "entered instances"),
         ]
     if not left.empty:
@@ -162,7 +165,7 @@ def _transitions_block(transitions: CellTransitions, limit: int) -> list:
         ]
         out += [
             html.Div(_changes_summary(left[NEXT_PRED], "went to:"), className="cf-hint"),
-            _table(iid.INSTANCES_LEFT, header, rows),
+            _table(ids.INSTANCES_LEFT, header, rows),
             _showing(len(head), len(left), "instances that left"),
         ]
     return out
@@ -171,7 +174,7 @@ def _transitions_block(transitions: CellTransitions, limit: int) -> list:
 # ----------------------------------------------------------------------------- public builders
 def instances_message(text: str) -> list:
     """Body of the panel when there is nothing to list (no cell clicked, counts-only series, …)."""
-    return [html.Div(text, id=iid.INSTANCES_MESSAGE, className="cf-hint", role="status")]
+    return [html.Div(text, id=ids.INSTANCES_MESSAGE, className="cf-hint", role="status")]
 
 
 def instances_body(
@@ -193,7 +196,7 @@ def instances_body(
     step = format_step(members.step)
     heading = html.Div(
         [html.Strong(title), html.Span(f" at step {step} — {series_label}", className="cf-hint")],
-        id=iid.INSTANCES_TITLE,
+        id=ids.INSTANCES_TITLE,
         style={"fontSize": "13px", "marginBottom": "4px"},
     )
     if members.problem:
@@ -211,7 +214,7 @@ def instances_body(
             html.Strong(f"{members.count:,}"),
             f" instance{'s' if members.count != 1 else ''} of {members.total:,}",
         ],
-        id=iid.INSTANCES_COUNT,
+        id=ids.INSTANCES_COUNT,
         style={"fontSize": "13px"},
     )
     body: list = [heading, count, *(html.Div(n, className="cf-note") for n in notes)]
@@ -236,7 +239,7 @@ def series_options(items: Sequence[tuple[str, str, bool]]) -> list[dict]:
 def instances_panel() -> html.Section:
     """The panel's skeleton: a series picker, the body a callback fills, and a CSV download."""
     return html.Section(
-        id=iid.INSTANCES_PANEL,
+        id=ids.INSTANCES_PANEL,
         className="cf-panel cf-instances",
         children=[
             html.Div(
@@ -244,21 +247,21 @@ def instances_panel() -> html.Section:
                     html.H2("Instances"),
                     html.Button(
                         "CSV",
-                        id=iid.INSTANCES_DOWNLOAD_BUTTON,
+                        id=ids.INSTANCES_DOWNLOAD_BUTTON,
                         className="cf-btn cf-btn-small",
                         n_clicks=0,
                         disabled=True,
                         title="Download the full list of this cell's instances (and those that left it) as CSV",
                     ),
-                    dcc.Download(id=iid.INSTANCES_DOWNLOAD),
+                    dcc.Download(id=ids.INSTANCES_DOWNLOAD),
                 ],
                 className="cf-panel-header",
             ),
             html.Div(
                 [
-                    html.Label("Series", htmlFor=iid.INSTANCES_SERIES, className="cf-label"),
+                    html.Label("Series", htmlFor=ids.INSTANCES_SERIES, className="cf-label"),
                     dcc.Dropdown(
-                        id=iid.INSTANCES_SERIES,
+                        id=ids.INSTANCES_SERIES,
                         options=[],
                         value=None,
                         clearable=False,
@@ -271,8 +274,8 @@ def instances_panel() -> html.Section:
             ),
             html.Div(
                 instances_message("Click a cell of the matrix to list the instances in it."),
-                id=iid.INSTANCES_BODY,
-                **{"aria-live": "polite"},
+                id=ids.INSTANCES_BODY,
+                **_ARIA_LIVE,
             ),
         ],
     )

@@ -15,27 +15,20 @@ from dash import dcc, html
 from components import ids
 from components.import_panel import import_panel
 from components.instances_panel import instances_panel
-from components.options import ABSOLUTE, GAMMA_DEFAULT, GAMMA_MAX, GAMMA_MIN, NORMALIZATION_LABELS
+from components.matrix_toolbar import matrix_toolbar
+from components.metadata_text import metadata_lines, metadata_tooltip
+from components.overview_panel import overview_panel
+from components.panel_parts import attrs, graph, panel, svg_button
+from components.timeline_panel import timeline_panel
 from data_access.errors import LoadProblem
 from data_access.tensor import SeriesInfo
-
-# Shown while a view takes longer than this to update; shorter updates do not flash a spinner.
-LOADING_DELAY_MS = 400
-
-# Plotly's modebar: PNG at twice the screen resolution, no logo, no tools that do not fit a
-# linked dashboard (lasso/select on the matrix, autoscale that would fight the timeline range).
-GRAPH_CONFIG = {
-    "displaylogo": False,
-    "toImageButtonOptions": {"format": "png", "scale": 2},
-    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
-}
 
 
 def series_option(info: SeriesInfo) -> dict:
     """A picker option: label "run / fold", the run's metadata as its hover title."""
-    meta = "; ".join(f"{k}: {v}" for k, v in sorted(info.metadata.items()) if k != "superclasses")
-    title = f"{info.label} — {len(info.classes)} classes" + (f" — {meta}" if meta else "")
-    return {"label": info.label, "value": info.key, "title": title, "search": f"{info.key} {meta}"}
+    meta = metadata_lines(info.metadata)
+    title = metadata_tooltip(info.label, len(info.classes), info.metadata)
+    return {"label": info.label, "value": info.key, "title": title, "search": " ".join([info.key, *meta])}
 
 
 def series_options(infos: Sequence[SeriesInfo]) -> list[dict]:
@@ -64,39 +57,6 @@ def problems_alert(problems: Sequence[LoadProblem]) -> list:
             ],
         )
     ]
-
-
-def _panel(
-    title: str, body: list, *, class_name: str = "", extra_header: list | None = None, **props
-) -> html.Section:
-    return html.Section(
-        **props,
-        className=f"cf-panel {class_name}".strip(),
-        children=[html.Div([html.H2(title), *(extra_header or [])], className="cf-panel-header"), *body],
-    )
-
-
-def _svg_button(graph_id: str) -> html.Button:
-    return html.Button(
-        "SVG",
-        id={"type": ids.SVG_BUTTON, "graph": graph_id},
-        className="cf-btn cf-btn-small",
-        title="Download this chart as SVG (the camera icon in the chart's toolbar gives PNG)",
-        n_clicks=0,
-    )
-
-
-def _graph(graph_id: str, min_height: str, *, loading: bool = True) -> dcc.Loading | dcc.Graph:
-    """A chart whose figure sets its own height (``min_height`` holds the place while it loads)."""
-    graph = dcc.Graph(
-        id=graph_id,
-        config={**GRAPH_CONFIG, "toImageButtonOptions": {"format": "png", "scale": 2, "filename": graph_id}},
-        style={"minHeight": min_height},
-        figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
-    )
-    if not loading:
-        return graph
-    return dcc.Loading(graph, delay_show=LOADING_DELAY_MS, type="default", parent_className="cf-loading")
 
 
 def header(*, live: bool) -> html.Header:
@@ -152,195 +112,15 @@ def series_picker(options: list[dict]) -> html.Section:
                 maxHeight=320,
             ),
             html.Div(
-                id=ids.SERIES_CHIPS, className="cf-chips", role="list", **{"aria-label": "chosen series"}
+                id=ids.SERIES_CHIPS,
+                className="cf-chips",
+                role="list",
+                **attrs({"aria-label": "chosen series"}),
             ),
             html.Div(
                 id=ids.SERIES_MESSAGE, className="cf-message", role="status", style={"whiteSpace": "pre-line"}
             ),
         ],
-    )
-
-
-def _radio(component_id: str, options: list[dict], value: str) -> dcc.RadioItems:
-    return dcc.RadioItems(
-        id=component_id,
-        options=options,
-        value=value,
-        inline=True,
-        className="cf-segmented",
-    )
-
-
-def matrix_toolbar() -> html.Div:
-    norm_options = [{"label": "absolute", "value": ABSOLUTE}] + [
-        {"label": label, "value": key} for key, label in NORMALIZATION_LABELS.items() if key is not None
-    ]
-    return html.Div(
-        className="cf-toolbar",
-        children=[
-            html.Div(
-                className="cf-toolbar-row",
-                children=[
-                    html.Div(
-                        [
-                            html.Span("Encoding", className="cf-label"),
-                            _radio(
-                                ids.ENCODING,
-                                [
-                                    {"label": "heatmap", "value": "heatmap"},
-                                    {"label": "lines", "value": "lines"},
-                                ],
-                                "heatmap",
-                            ),
-                            dcc.Checklist(
-                                id=ids.ROTATE,
-                                options=[{"label": "rotate 90°", "value": "rotate"}],
-                                value=[],
-                                inline=True,
-                                className="cf-check",
-                            ),
-                        ],
-                        className="cf-control",
-                    ),
-                    html.Div(
-                        [
-                            html.Span("Scale", className="cf-label"),
-                            _radio(
-                                ids.SCALE,
-                                [{"label": "linear", "value": "linear"}, {"label": "log", "value": "log"}],
-                                "linear",
-                            ),
-                        ],
-                        className="cf-control",
-                    ),
-                    html.Div(
-                        [
-                            html.Span(
-                                "Contrast γ",
-                                className="cf-label",
-                                title="Values are drawn as value^γ: below 1 brings out small confusions",
-                            ),
-                            html.Div(
-                                dcc.Slider(
-                                    id=ids.GAMMA,
-                                    min=GAMMA_MIN,
-                                    max=GAMMA_MAX,
-                                    step=0.05,
-                                    value=GAMMA_DEFAULT,
-                                    marks={0.1: "0.1", 0.5: "0.5", 1: "1", 1.5: "1.5", 2: "2"},
-                                    allow_direct_input=False,
-                                    updatemode="mouseup",
-                                    tooltip={"placement": "bottom", "always_visible": False},
-                                ),
-                                className="cf-gamma",
-                            ),
-                        ],
-                        className="cf-control",
-                    ),
-                ],
-            ),
-            html.Div(
-                className="cf-toolbar-row",
-                children=[
-                    html.Div(
-                        [
-                            html.Span("Values", className="cf-label"),
-                            _radio(ids.NORMALIZATION, norm_options, ABSOLUTE),
-                        ],
-                        className="cf-control",
-                    ),
-                ],
-            ),
-            html.Div(id=ids.NORMALIZATION_NOTE, className="cf-note"),
-            html.Div(
-                className="cf-toolbar-row",
-                children=[
-                    html.Div(
-                        [
-                            html.Label("Classes", htmlFor=ids.CLASS_DROPDOWN, className="cf-label"),
-                            dcc.Dropdown(
-                                id=ids.CLASS_DROPDOWN,
-                                options=[],
-                                value=[],
-                                multi=True,
-                                searchable=True,
-                                closeOnSelect=False,
-                                placeholder="All classes",
-                                className="cf-class-dropdown",
-                                maxHeight=320,
-                            ),
-                            dcc.Checklist(
-                                id=ids.CLASS_OPTIONS,
-                                options=[
-                                    {"label": "merge the rest into “(other)”", "value": "other"},
-                                    {"label": "superclasses", "value": "super", "disabled": True},
-                                ],
-                                value=[],
-                                inline=True,
-                                className="cf-check",
-                            ),
-                        ],
-                        className="cf-control cf-control-wide",
-                    ),
-                ],
-            ),
-            html.Div(id=ids.CLASS_MESSAGE, className="cf-message", role="status"),
-        ],
-    )
-
-
-def timeline_panel() -> html.Section:
-    return _panel(
-        "Timeline",
-        [
-            html.Div(
-                className="cf-timeline-controls",
-                children=[
-                    html.Span(id=ids.RANGE_LABEL, className="cf-range-label"),
-                    html.Button("Full range", id=ids.FULL_RANGE, className="cf-btn cf-btn-small", n_clicks=0),
-                    html.Span("Epoch", className="cf-label cf-gap"),
-                    html.Button(
-                        "◀",
-                        id=ids.EPOCH_PREV,
-                        className="cf-btn cf-btn-small",
-                        n_clicks=0,
-                        title="previous step",
-                    ),
-                    html.Span(id=ids.EPOCH_LABEL, className="cf-epoch-label"),
-                    html.Button(
-                        "▶", id=ids.EPOCH_NEXT, className="cf-btn cf-btn-small", n_clicks=0, title="next step"
-                    ),
-                    html.Button(
-                        "Clear epoch", id=ids.EPOCH_CLEAR, className="cf-btn cf-btn-small", n_clicks=0
-                    ),
-                    html.Span(
-                        "Drag on the chart to zoom every view to a range of steps; click a step to mark it "
-                        "(then ← → move it).",
-                        className="cf-hint",
-                    ),
-                ],
-            ),
-            _graph(ids.TIMELINE_GRAPH, "170px", loading=False),
-            html.Div(
-                dcc.RangeSlider(
-                    id=ids.RANGE_SLIDER,
-                    min=0,
-                    max=1,
-                    step=1,
-                    value=[0, 1],
-                    marks={},
-                    allowCross=False,
-                    allow_direct_input=False,
-                    updatemode="mouseup",
-                ),
-                className="cf-range-slider",
-            ),
-        ],
-        class_name="cf-timeline",
-        extra_header=[_svg_button(ids.TIMELINE_GRAPH)],
-        # focusable, so ← / → step the epoch and Esc clears it (assets/confusionflow.js)
-        tabIndex="0",
-        **{"aria-label": "Timeline: ← and → move the selected epoch, Esc clears it"},
     )
 
 
@@ -372,9 +152,12 @@ def build_layout(
     *,
     poll_seconds: float,
     fingerprint: str | None,
-    settings,  # app.config.Settings; untyped here so components never import app at runtime
+    allow_upload: bool,
 ) -> html.Div:
-    """The whole page for the series ``infos`` found in the log folder."""
+    """The whole page for the series ``infos`` found in the log folder.
+
+    ``allow_upload``: whether the import panel's controls are enabled (the server's setting).
+    """
     live = poll_seconds > 0
     return html.Div(
         className="cf-page",
@@ -383,7 +166,12 @@ def build_layout(
             dcc.Interval(id=ids.POLL, interval=int(max(poll_seconds, 0.5) * 1000), disabled=not live),
             header(live=live),
             html.Div(problems_alert(problems), id=ids.PROBLEMS),
-            html.Div(import_panel(settings), id=ids.IMPORT_DRAWER, className="cf-drawer", hidden=True),
+            html.Div(
+                import_panel(allow_upload=allow_upload),
+                id=ids.IMPORT_DRAWER,
+                className="cf-drawer",
+                hidden=True,
+            ),
             series_picker(series_options(infos)),
             html.Main(
                 className="cf-main",
@@ -391,15 +179,16 @@ def build_layout(
                     html.Div(
                         className="cf-left",
                         children=[
-                            _panel(
+                            panel(
                                 "Confusion matrix",
                                 [
                                     matrix_toolbar(),
+                                    overview_panel(),  # many classes only
                                     html.Div(id=ids.MATRIX_CAPTION, className="cf-caption"),
-                                    _graph(ids.MATRIX_GRAPH, "680px"),
+                                    graph(ids.MATRIX_GRAPH, "320px"),
                                 ],
                                 class_name="cf-matrix-panel",
-                                extra_header=[_svg_button(ids.MATRIX_GRAPH)],
+                                extra_header=[svg_button(ids.MATRIX_GRAPH)],
                             ),
                             # L3: the instances in the clicked cell, and what changed since the last step
                             instances_panel(),
@@ -408,7 +197,7 @@ def build_layout(
                     html.Div(
                         className="cf-side",
                         children=[
-                            _panel(
+                            panel(
                                 "Detail",
                                 [
                                     html.Div(
@@ -418,7 +207,7 @@ def build_layout(
                                             html.Div(
                                                 id=ids.DETAIL_TITLE,
                                                 className="cf-sr-only",
-                                                **{"aria-live": "polite"},
+                                                **attrs({"aria-live": "polite"}),
                                             ),
                                             html.Span(
                                                 "Click a matrix tile or a class chart to show it here.",
@@ -433,34 +222,35 @@ def build_layout(
                                         ],
                                         className="cf-detail-header",
                                     ),
-                                    _graph(ids.DETAIL_GRAPH, "260px"),
+                                    graph(ids.DETAIL_GRAPH, "260px"),
                                 ],
                                 class_name="cf-detail",
-                                extra_header=[_svg_button(ids.DETAIL_GRAPH)],
+                                extra_header=[svg_button(ids.DETAIL_GRAPH)],
                             ),
-                            _panel(
+                            # beside the matrix and under the detail view: the three fit one screen
+                            timeline_panel(),
+                            panel(
                                 "Class performance",
                                 [
                                     html.Div(
                                         "Precision, recall and F1 per class; click a chart to see it in detail.",
                                         className="cf-hint",
                                     ),
-                                    _graph(ids.CLASS_PERF_GRAPH, "330px"),
+                                    graph(ids.CLASS_PERF_GRAPH, "330px"),
                                 ],
                                 class_name="cf-class-perf",
-                                extra_header=[_svg_button(ids.CLASS_PERF_GRAPH)],
+                                extra_header=[svg_button(ids.CLASS_PERF_GRAPH)],
                             ),
-                            _panel(
+                            panel(
                                 "Instances per class",
-                                [_graph(ids.DISTRIBUTION_GRAPH, "200px")],
+                                [graph(ids.DISTRIBUTION_GRAPH, "200px")],
                                 class_name="cf-distribution",
-                                extra_header=[_svg_button(ids.DISTRIBUTION_GRAPH)],
+                                extra_header=[svg_button(ids.DISTRIBUTION_GRAPH)],
                             ),
                         ],
                     ),
                 ],
             ),
-            timeline_panel(),
             html.Footer(
                 [
                     "ConfusionFlow after Hinterreiter et al., ",

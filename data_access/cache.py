@@ -192,12 +192,23 @@ class DiskArrayCache:
 
 
 # ----------------------------------------------------------------------------- redis
+def _where(url: str) -> str:
+    """``host:port/db`` of a Redis URL, without its password, for messages."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.hostname or '?'}:{parts.port or 6379}{parts.path or ''}"
+
+
 class RedisArrayCache:
     """Arrays in Redis, shared by every worker and machine that points at the same server.
 
     Entries expire after ``ttl_seconds`` (a week by default); keys are namespaced by ``prefix``.
-    When Redis fails, calls raise at once for the next ``retry_seconds`` instead of waiting for a
-    connection timeout on every request (callers then read the log files directly).
+    Redis being down is not an error for callers: a read is a miss and a write is dropped, so
+    views are served from the log files. Each call waits at most ``timeout`` seconds; after a
+    failure, calls skip Redis for ``retry_seconds`` and then try again, so the cache reconnects by
+    itself when Redis returns. An outage is logged once when it starts and once when it ends, not
+    per request; :meth:`status` says how the cache is doing (for ``/healthz``).
     """
 
     def __init__(
@@ -206,34 +217,76 @@ class RedisArrayCache:
         *,
         ttl_seconds: int = 7 * 24 * 3600,
         prefix: str = "confusionflow:arrays:",
-        timeout: float = 2.0,
-        retry_seconds: float = 30.0,
+        timeout: float = 0.5,
+        retry_seconds: float = 5.0,
     ) -> None:
         import redis
 
         self.url = url
+        self.where = _where(url)
         self.ttl_seconds = int(ttl_seconds)
         self.prefix = prefix
         self.retry_seconds = float(retry_seconds)
         self._errors = redis.RedisError
         self._client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
-        self._down_until = 0.0  # a float written atomically; no lock needed
+        self._state = threading.Lock()
+        self._down_until = 0.0  # monotonic time before which Redis is not tried again
+        self._down_since: float | None = None  # wall time the current outage started
+        self._last_error = ""
+        self.outages = 0
 
-    def _call(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def _call(self, fn, *args, **kwargs) -> tuple[bool, object]:  # type: ignore[no-untyped-def]
+        """``(reached, result)``: never raises for a Redis fault."""
         if time.monotonic() < self._down_until:
-            raise ConnectionError(f"Redis at {self.url} failed recently; retrying in a moment")
+            return False, None
         try:
-            return fn(*args, **kwargs)
-        except self._errors:
+            result = fn(*args, **kwargs)
+        except self._errors as e:
+            self._went_down(e)
+            return False, None
+        if self._down_since is not None:
+            self._came_back()
+        return True, result
+
+    def _went_down(self, error: Exception) -> None:
+        with self._state:
             self._down_until = time.monotonic() + self.retry_seconds
-            raise
+            self._last_error = f"{type(error).__name__}: {error}"[:200]
+            if self._down_since is not None:
+                return
+            self._down_since = time.time()
+            self.outages += 1
+        log.warning(
+            "Redis cache at %s is unreachable (%s); serving from the log files, retrying every %g s",
+            self.where,
+            self._last_error,
+            self.retry_seconds,
+        )
+
+    def _came_back(self) -> None:
+        with self._state:
+            since, self._down_since = self._down_since, None
+        if since is not None:
+            log.warning("Redis cache at %s is back after %.0f s", self.where, time.time() - since)
 
     def get_arrays(self, key: str) -> dict[str, np.ndarray] | None:
-        blob = self._call(self._client.get, self.prefix + key)
-        return decode_arrays(blob) if blob is not None else None
+        reached, blob = self._call(self._client.get, self.prefix + key)
+        return decode_arrays(blob) if reached and blob is not None else None
 
     def set_arrays(self, key: str, arrays: Mapping[str, np.ndarray]) -> None:
         self._call(self._client.set, self.prefix + key, encode_arrays(arrays), ex=self.ttl_seconds or None)
+
+    def check(self) -> dict[str, object]:
+        """Ping Redis (unless it failed within ``retry_seconds``) and return :meth:`status`."""
+        self._call(self._client.ping)
+        return self.status()
+
+    def status(self) -> dict[str, object]:
+        """``{"state": "ok"}`` or ``{"state": "degraded", "down_seconds": s, "error": text}``; no I/O."""
+        since = self._down_since
+        if since is None:
+            return {"state": "ok"}
+        return {"state": "degraded", "down_seconds": round(time.time() - since, 1), "error": self._last_error}
 
     def close(self) -> None:
         self._client.close()

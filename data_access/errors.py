@@ -21,9 +21,30 @@ class LogFormatError(ValueError):
         super().__init__(f"{location}: {problem}")
 
 
+def printable(text: str) -> str:
+    r"""``text`` as valid Unicode: a file name that is not valid UTF-8 arrives from the operating
+    system with lone surrogates, which no JSON encoder or page can carry; they become ``\udcxx``.
+
+    >>> printable("run-\udcff"), printable("ok")
+    ('run-\\udcff', 'ok')
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 @dataclass(frozen=True)
 class LoadProblem:
-    """A series (or file) that failed to load, reported next to the ones that did."""
+    """A series (or file) that failed to load, reported next to the ones that did.
+
+    Both fields are always valid Unicode (see :func:`printable`), so any page can show them.
+    """
 
     source: str  # series key or file path
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "source", printable(str(self.source)))
+        object.__setattr__(self, "message", printable(str(self.message)))

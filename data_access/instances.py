@@ -8,9 +8,9 @@ the series does not have), so the app can show it as is. Damaged files still rai
 
 Cells are addressed by class *names*. A cell of the matrix the user sees may be a group of classes
 (a superclass, or the "(other)" bucket of the class selection): pass the member class names as a
-collection for the true side and/or the predicted side. :func:`display_groups` turns the app's class
-selection into exactly those collections, mirroring ``ConfusionTensor.aggregate`` and
-``ConfusionTensor.select_classes``.
+collection for the true side and/or the predicted side. :func:`data_access.class_groups.display_groups`
+turns the app's class selection into exactly those collections, from the same grouping the tensor is
+regrouped with (``ConfusionTensor.for_display``).
 
 Instances are matched across steps by ``instance_id``. All work is vectorised: membership is a
 lookup of ``(y_true, y_pred)`` in two boolean class masks, matching across steps is one hash join
@@ -19,29 +19,48 @@ lookup of ``(y_true, y_pred)`` in two boolean class masks, matching across steps
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
 from data_access import logformat as lf
+from data_access.class_groups import display_groups  # noqa: F401 - re-exported for callers
 from data_access.errors import LogFormatError
+from data_access.instance_results import (  # noqa: F401 - re-exported: the results' names
+    ENTERED_COLUMNS,
+    ID,
+    LEFT_COLUMNS,
+    MEMBER_COLUMNS,
+    NEXT_PRED,
+    PRED,
+    PREV_PRED,
+    PREV_TRUE,
+    TRUE,
+    CellMembers,
+    CellTransitions,
+    cell_table,
+    empty_frame,
+    sort_by_id,
+)
 from data_access.reader import fold_source, list_step_files, read_run
-from data_access.tensor import OTHER_CLASS
+
+
+class InstanceStore(Protocol):
+    """What the instance level needs of a ``LogStore``."""
+
+    @property
+    def root(self) -> Path: ...
+
+    def instances(self, key: str, step: float) -> pd.DataFrame | None: ...
+
+    def check_inside(self, *paths: str | Path) -> None: ...
+
 
 ClassSpec = str | Collection[str]
-
-# Columns of the result frames. Class columns hold class names; a "previous"/"next" class is None
-# when the instance was not in the fold at that step (e.g. it moved from the unlabelled pool to the
-# training set in active learning).
-ID = "instance_id"
-TRUE = "true"
-PRED = "pred"
-PREV_TRUE = "previous_true"
-PREV_PRED = "previous_pred"
-NEXT_PRED = "next_pred"
 
 
 # ----------------------------------------------------------------------------- series lookup
@@ -75,7 +94,7 @@ class InstanceSeries:
         return inside[-1] if inside else None
 
 
-def instance_series(store, key: str) -> InstanceSeries:
+def instance_series(store: InstanceStore, key: str) -> InstanceSeries:
     """Look ``key`` (``"run/fold"``) up under ``store.root``: its classes and per-instance steps.
 
     Reads ``run.json`` and lists the predictions folder; no step file is opened.
@@ -87,10 +106,12 @@ def instance_series(store, key: str) -> InstanceSeries:
     root = Path(store.root)
     if not (root / run / lf.RUN_FILE).is_file():
         return InstanceSeries(key, problem=f"unknown series {key!r}: no run {run!r} in {root}")
+    store.check_inside(root / run / lf.RUN_FILE)  # resolving it covers its run folder too
     run_file = read_run(root, run)
     source = fold_source(root, run, fold)
     if source is None:
         return InstanceSeries(key, run_file.classes, problem=f"unknown series {key!r}: no fold {fold!r}")
+    store.check_inside(source.path)
     if source.kind != "predictions":
         return InstanceSeries(
             key,
@@ -102,36 +123,6 @@ def instance_series(store, key: str) -> InstanceSeries:
     if not steps:
         return InstanceSeries(key, run_file.classes, (), source.path, f"{source.path} holds no step file yet")
     return InstanceSeries(key, run_file.classes, steps, source.path)
-
-
-# ----------------------------------------------------------------------------- class groups
-def display_groups(
-    classes: Sequence[str],
-    *,
-    mapping: Mapping[str, str] | None = None,
-    selected: Sequence[str] = (),
-    other: bool = False,
-) -> dict[str, tuple[str, ...]]:
-    """``{class shown in the matrix: the run's classes it is made of}``, in the matrix's order.
-
-    Mirrors what the app does to the tensor: ``aggregate(mapping)`` (groups ordered by their first
-    member; unmapped classes stay themselves), then, when two or more shown names are ``selected``
-    and they are not all of them (or ``other`` is set), ``select_classes(selected, other=other)``:
-    without ``other`` only the selected groups remain; with it the rest become one trailing
-    ``"(other)"`` group (absent when nothing is left over).
-    """
-    groups: dict[str, list[str]] = {}
-    for name in classes:
-        groups.setdefault((mapping or {}).get(name, name), []).append(name)
-    present = [c for c in dict.fromkeys(selected) if c in groups]
-    if len(present) < 2 or (not other and len(present) == len(groups)):
-        return {g: tuple(m) for g, m in groups.items()}
-    out = {g: tuple(groups[g]) for g in present}
-    if other:
-        rest = [c for g, members in groups.items() if g not in out for c in members]
-        if rest:
-            out[OTHER_CLASS] = tuple(sorted(rest, key=list(classes).index))
-    return out
 
 
 def _class_mask(
@@ -150,67 +141,6 @@ def _class_mask(
     return mask, names, ""
 
 
-# ----------------------------------------------------------------------------- results
-def _empty_frame(columns: Sequence[str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-
-
-@dataclass(frozen=True, eq=False)
-class CellMembers:
-    """Instances of ``true_classes`` predicted as one of ``pred_classes`` at ``step``.
-
-    members: one row per instance, sorted by id: ``instance_id``, ``true``, ``pred`` (class names).
-    total:   instances the fold holds at that step (the denominator of "12 of 1,797").
-    problem: why there is no answer (counts-only series, step not logged, unknown class), or None.
-    """
-
-    key: str
-    step: float
-    true_classes: tuple[str, ...]
-    pred_classes: tuple[str, ...]
-    members: pd.DataFrame
-    total: int = 0
-    problem: str | None = None
-
-    @property
-    def count(self) -> int:
-        return len(self.members)
-
-    @property
-    def ids(self) -> list:
-        """Instance ids as plain Python values (ints or strings), sorted."""
-        return self.members[ID].tolist()
-
-
-@dataclass(frozen=True, eq=False)
-class CellTransitions:
-    """How a cell's membership changed from ``previous_step`` to ``step``.
-
-    entered: in the cell at ``step`` but not at ``previous_step``: ``instance_id``, ``true``, ``pred``
-             (now), ``previous_true``, ``previous_pred`` (None if the instance was not in the fold).
-    left:    in the cell at ``previous_step`` but not at ``step``: ``instance_id``, ``previous_true``,
-             ``previous_pred``, ``true``, ``next_pred`` (None if the instance is no longer in the fold).
-    stayed:  in the cell at both steps, same columns as ``entered`` (an aggregated cell's instances
-             may change class inside it).
-    All sorted by instance id. ``previous_step`` is None when there is no earlier step.
-    """
-
-    key: str
-    step: float
-    previous_step: float | None
-    true_classes: tuple[str, ...]
-    pred_classes: tuple[str, ...]
-    entered: pd.DataFrame
-    left: pd.DataFrame
-    stayed: pd.DataFrame
-    problem: str | None = None
-
-
-ENTERED_COLUMNS = (ID, TRUE, PRED, PREV_TRUE, PREV_PRED)
-LEFT_COLUMNS = (ID, PREV_TRUE, PREV_PRED, TRUE, NEXT_PRED)
-MEMBER_COLUMNS = (ID, TRUE, PRED)
-
-
 def _step_text(step: float) -> str:
     return lf.format_step(float(step))
 
@@ -223,7 +153,7 @@ def _missing_step(series: InstanceSeries, step: float) -> str:
     )
 
 
-def _read_step(store, series: InstanceSeries, step: float) -> pd.DataFrame | None:
+def _read_step(store: InstanceStore, series: InstanceSeries, step: float) -> pd.DataFrame | None:
     """The step's predictions (``instance_id``, ``y_true``, ``y_pred``), ids checked to be unique."""
     frame = store.instances(series.key, step)
     if frame is None:
@@ -248,16 +178,16 @@ def _names(classes: Sequence[str], idx: np.ndarray) -> pd.Series:
     return pd.Series(lookup[np.where(idx < 0, len(classes), idx)], dtype=object)
 
 
-def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.sort_values(ID, kind="stable", ignore_index=True)
-
-
-def _prepare(series: InstanceSeries, true_class: ClassSpec, pred_class: ClassSpec, steps: Sequence):
-    """Shared checks: ``(true mask, pred mask, true names, pred names, problem)``."""
+def _prepare(
+    series: InstanceSeries, true_class: ClassSpec, pred_class: ClassSpec, steps: Sequence[float | None]
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], tuple[str, ...], str | None]:
+    """Shared checks: ``(true mask (C,), pred mask (C,), true names, pred names, problem)``; the
+    masks are all False when there is a problem."""
     t_names = (true_class,) if isinstance(true_class, str) else tuple(true_class)
     p_names = (pred_class,) if isinstance(pred_class, str) else tuple(pred_class)
     if series.problem:
-        return None, None, t_names, p_names, series.problem
+        none = np.zeros(len(series.classes), dtype=bool)
+        return none, none, t_names, p_names, series.problem
     t_mask, t_names, t_problem = _class_mask(series.classes, true_class, "true")
     p_mask, p_names, p_problem = _class_mask(series.classes, pred_class, "predicted")
     problem = t_problem or p_problem
@@ -269,7 +199,9 @@ def _prepare(series: InstanceSeries, true_class: ClassSpec, pred_class: ClassSpe
     return t_mask, p_mask, t_names, p_names, problem or None
 
 
-def cell_members(store, key: str, true_class: ClassSpec, pred_class: ClassSpec, step: float) -> CellMembers:
+def cell_members(
+    store: InstanceStore, key: str, true_class: ClassSpec, pred_class: ClassSpec, step: float
+) -> CellMembers:
     """Which instances of ``key`` have a true class in ``true_class`` and are predicted as one of
     ``pred_class`` at ``step`` (class names; a collection of names for an aggregated cell).
 
@@ -279,11 +211,11 @@ def cell_members(store, key: str, true_class: ClassSpec, pred_class: ClassSpec, 
     series = instance_series(store, key)
     t_mask, p_mask, t_names, p_names, problem = _prepare(series, true_class, pred_class, [step])
     if problem:
-        return CellMembers(key, float(step), t_names, p_names, _empty_frame(MEMBER_COLUMNS), 0, problem)
+        return CellMembers(key, float(step), t_names, p_names, empty_frame(MEMBER_COLUMNS), 0, problem)
     frame = _read_step(store, series, step)
     if frame is None:  # the file vanished between listing and reading
         return CellMembers(
-            key, float(step), t_names, p_names, _empty_frame(MEMBER_COLUMNS), 0, _missing_step(series, step)
+            key, float(step), t_names, p_names, empty_frame(MEMBER_COLUMNS), 0, _missing_step(series, step)
         )
     yt, yp = frame[lf.COL_TRUE].to_numpy(), frame[lf.COL_PRED].to_numpy()
     inside = t_mask[yt] & p_mask[yp]
@@ -294,11 +226,11 @@ def cell_members(store, key: str, true_class: ClassSpec, pred_class: ClassSpec, 
             PRED: _names(series.classes, yp[inside]),
         }
     )
-    return CellMembers(key, float(step), t_names, p_names, _sorted(members), len(frame))
+    return CellMembers(key, float(step), t_names, p_names, sort_by_id(members), len(frame))
 
 
 def cell_transitions(
-    store,
+    store: InstanceStore,
     key: str,
     true_classes: ClassSpec,
     pred_classes: ClassSpec,
@@ -330,14 +262,14 @@ def cell_transitions(
             None if previous_step is None else float(previous_step),
             t_names,
             p_names,
-            _empty_frame(ENTERED_COLUMNS),
-            _empty_frame(LEFT_COLUMNS),
-            _empty_frame(ENTERED_COLUMNS),
+            empty_frame(ENTERED_COLUMNS),
+            empty_frame(LEFT_COLUMNS),
+            empty_frame(ENTERED_COLUMNS),
             message,
         )
 
-    if problem:
-        return empty(problem)
+    if problem or previous_step is None:
+        return empty(problem or "no previous step")
     now = _read_step(store, series, step)
     before = _read_step(store, series, previous_step)
     if now is None or before is None:
@@ -399,36 +331,7 @@ def cell_transitions(
         float(previous_step),
         t_names,
         p_names,
-        _sorted(entered),
-        _sorted(left),
-        _sorted(stayed),
+        sort_by_id(entered),
+        sort_by_id(left),
+        sort_by_id(stayed),
     )
-
-
-def cell_table(members: CellMembers, transitions: CellTransitions | None = None) -> pd.DataFrame:
-    """The full list as one long table (for CSV export): every instance in the cell at the step and
-    every instance that left it since the previous step.
-
-    Columns: ``series``, ``step``, ``previous_step``, ``instance_id``, ``status`` ("entered",
-    "stayed", "left", or "in cell" when there is no previous step), ``true``, ``pred`` (at ``step``;
-    empty if the instance is no longer in the fold), ``previous_true``, ``previous_pred``.
-    """
-    columns = ["series", "step", "previous_step", ID, "status", TRUE, PRED, PREV_TRUE, PREV_PRED]
-    usable = transitions is not None and transitions.problem is None
-    if members.problem:
-        return pd.DataFrame({c: [] for c in columns})
-    if not usable:
-        frame = members.members.assign(status="in cell", **{PREV_TRUE: None, PREV_PRED: None})
-        previous = None
-    else:
-        previous = transitions.previous_step
-        frame = pd.concat(
-            [
-                transitions.entered.assign(status="entered"),
-                transitions.stayed.assign(status="stayed"),
-                transitions.left.rename(columns={NEXT_PRED: PRED}).assign(status="left"),
-            ],
-            ignore_index=True,
-        )
-    frame = frame.assign(series=members.key, step=members.step, previous_step=previous)
-    return _sorted(frame[columns])

@@ -22,6 +22,8 @@ from typing import Literal
 
 import numpy as np
 
+from data_access.vocabulary import format_step  # noqa: F401 - steps in file names are written this way
+
 FORMAT_NAME = "confusionflow-dash-log"
 FORMAT_VERSION = 1
 
@@ -49,6 +51,8 @@ MAX_STEP_FILE_BYTES = 4 * 1024**3  # one step's Parquet predictions
 MAX_INSTANCES_PER_STEP = 500_000_000
 MAX_SERIES_CELLS = 250_000_000  # steps x C x C of one series held in memory (2 GB as int64)
 MAX_EXACT_STEP = 2**53  # larger steps would not round-trip through float64
+MAX_METADATA_DEPTH = 32  # nesting of run metadata: deeper documents are refused, never recursed into
+MAX_STEP_TOTAL = 2**53  # predictions in one matrix: every sum stays exact in int64 and float64
 
 _NAME_EXTRA = set("._=+-,@ ")
 _STEP_TEXT = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
@@ -100,13 +104,6 @@ def validate_step(step: object) -> float:
     if abs(value) > MAX_EXACT_STEP:
         raise ValueError(f"step {step!r} is too large (at most 2**53)")
     return value
-
-
-def format_step(step: float) -> str:
-    """Text of a step in file names and messages: ``3`` for integral steps, else ``repr`` (``0.5``)."""
-    if float(step).is_integer():
-        return str(int(step))
-    return repr(float(step))
 
 
 def parse_step_text(text: str) -> float | None:
@@ -202,7 +199,7 @@ def check_classes(classes: object) -> tuple[str, ...]:
     """
     if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
         raise ValueError(f"classes must be a list of strings, got {type(classes).__name__}")
-    out = tuple(classes)  # type: ignore[arg-type]
+    out = tuple(classes)
     if len(out) < 2:
         raise ValueError(f"need at least 2 classes, got {len(out)}")
     if len(out) > MAX_CLASSES:

@@ -17,14 +17,13 @@ from typing import Literal
 
 import numpy as np
 
+from data_access.class_totals import ClassTotals, totals_of_counts
 from data_access.tensor import ConfusionTensor
-
-Normalization = Literal["true", "pred", "all"]
-NORMALIZATIONS: dict[str, str] = {
-    "true": "share of the true class's instances (row total)",
-    "pred": "share of the instances predicted as that class (column total)",
-    "all": "share of all instances in the fold",
-}
+from data_access.vocabulary import (  # noqa: F401 - NORMALIZATIONS re-exported; defined in vocabulary
+    NORMALIZATIONS,
+    Normalization,
+    check_normalization,
+)
 
 
 def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -84,51 +83,112 @@ def accuracy(counts: np.ndarray) -> np.ndarray:
     return _safe_div(true_positives(counts).sum(axis=-1), totals(counts))
 
 
-def normalize(counts: np.ndarray, mode: Normalization | None) -> np.ndarray:
+DenominatorCode = Literal["support", "predicted", "total"]
+"""What a relative value is divided by: the true class's instances (``support``, a row total), the
+instances predicted as the class (``predicted``, a column total), or every instance (``total``)."""
+
+DenominatorRegion = Literal["cell", "fn", "fp"]
+"""The relative parts of the matrix: a cell, a class's false negatives, a class's false positives."""
+
+
+def denominator_codes(mode: Normalization) -> dict[DenominatorRegion, DenominatorCode]:
+    """What each relative part of the matrix is divided by in ``mode``: the one source of the
+    denominators, used by :func:`normalize` and :func:`normalize_fn_fp` and named on screen by
+    ``components.wording``.
+
+    A cell follows the mode (row, column or all). FN of class i lie in row i, so they are divided by
+    the class's instances (``FN / support = 1 - recall``); FP of class j lie in column j, so they
+    are divided by its predictions (``FP / predicted = 1 - precision``), in both ``'true'`` and
+    ``'pred'``: dividing FP by the *true* class size gives "percentages" above 100 % for a class
+    that attracts many wrong predictions. ``'all'`` divides everything by all instances.
+
+    >>> denominator_codes("true")
+    {'cell': 'support', 'fn': 'support', 'fp': 'predicted'}
+    >>> denominator_codes("all")["fp"]
+    'total'
+    """
+    if check_normalization(mode) == "all":
+        return {"cell": "total", "fn": "total", "fp": "total"}
+    cell: DenominatorCode = "support" if mode == "true" else "predicted"
+    return {"cell": cell, "fn": "support", "fp": "predicted"}
+
+
+def class_totals(counts: np.ndarray, totals: ClassTotals | None = None) -> ClassTotals:
+    """``totals``, or those of ``counts`` ``(..., C, C)`` taken as a whole matrix."""
+    return totals if totals is not None else totals_of_counts(counts)
+
+
+def denominator(code: DenominatorCode, totals: ClassTotals) -> np.ndarray:
+    """The denominator array of ``code``: ``(..., C)`` for support/predicted, ``(...)`` for total."""
+    if code == "support":
+        return totals.support
+    if code == "predicted":
+        return totals.predicted
+    return totals.instances
+
+
+def normalize(
+    counts: np.ndarray, mode: Normalization | None, totals: ClassTotals | None = None
+) -> np.ndarray:
     """Relative confusion values, with scikit-learn's ``normalize`` semantics.
 
     ``'true'`` divides each row by its true-class total (so cell (i, j) reads "share of class i
     predicted as j"); ``'pred'`` divides each column by its predicted total; ``'all'`` divides by the
-    number of instances. ``None`` returns the counts as float. A zero total gives 0.
+    number of instances. ``None`` returns the counts as float. A zero total gives 0. With
+    ``totals`` (a partial matrix, see :mod:`data_access.class_totals`) the totals are those of the
+    whole classes, so a cell of a class selection is a share of the whole class.
     """
+    mode = check_normalization(mode)
     if mode is None:
         return counts.astype(np.float64)
-    if mode == "true":
-        return _safe_div(counts, support(counts)[..., :, None])
-    if mode == "pred":
-        return _safe_div(counts, predicted_totals(counts)[..., None, :])
-    if mode == "all":
-        return _safe_div(counts, totals(counts)[..., None, None])
-    raise ValueError(f"unknown normalization {mode!r}; expected one of {sorted(NORMALIZATIONS)} or None")
+    code = denominator_codes(mode)["cell"]
+    den = denominator(code, class_totals(counts, totals))
+    if code == "support":
+        return _safe_div(counts, den[..., :, None])
+    if code == "predicted":
+        return _safe_div(counts, den[..., None, :])
+    return _safe_div(counts, den[..., None, None])
 
 
-def normalize_fn_fp(counts: np.ndarray, mode: Normalization | None) -> tuple[np.ndarray, np.ndarray]:
-    """FN and FP per class as counts, or relative with denominators that keep them in [0, 1].
+def fn_fp_counts(counts: np.ndarray, totals: ClassTotals | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(..., C)`` FN and FP per class: instances of the class predicted as another class, and
+    instances of other classes predicted as it, counting classes not drawn (``totals``)."""
+    t = class_totals(counts, totals)
+    return t.support - t.correct, t.predicted - t.correct
 
-    FN of class i is part of class i's row, so relative FN is ``FN / support`` (= 1 - recall); FP of
-    class j is part of column j, so relative FP is ``FP / predicted total`` (= 1 - precision). That
-    holds for both ``'true'`` and ``'pred'``: dividing FP by the *true* class size (what the original
-    tool did) gives "percentages" above 100 % for a class that attracts many wrong predictions.
-    ``'all'`` divides both by the number of instances. :data:`FN_FP_DENOMINATORS` names each
-    denominator for hover text and legends.
-    """
-    fn = false_negatives(counts)
-    fp = false_positives(counts)
+
+def normalize_fn_fp(
+    counts: np.ndarray, mode: Normalization | None, totals: ClassTotals | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """FN and FP per class as counts, or relative to the denominators of :func:`denominator_codes`
+    (which keep them in [0, 1])."""
+    mode = check_normalization(mode)
+    fn, fp = fn_fp_counts(counts, totals)
     if mode is None:
         return fn.astype(np.float64), fp.astype(np.float64)
-    if mode in ("true", "pred"):
-        return _safe_div(fn, support(counts)), _safe_div(fp, predicted_totals(counts))
-    if mode == "all":
-        den = totals(counts)[..., None]
-        return _safe_div(fn, den), _safe_div(fp, den)
-    raise ValueError(f"unknown normalization {mode!r}")
+    t = class_totals(counts, totals)
+    codes = denominator_codes(mode)
+    out = []
+    for values, code in ((fn, codes["fn"]), (fp, codes["fp"])):
+        den = denominator(code, t)
+        out.append(_safe_div(values, den if code != "total" else den[..., None]))
+    return out[0], out[1]
 
 
-FN_FP_DENOMINATORS: dict[str, tuple[str, str]] = {
-    "true": ("of the class's instances", "of the predictions of the class"),
-    "pred": ("of the class's instances", "of the predictions of the class"),
-    "all": ("of all instances", "of all instances"),
-}
+def fn_fp_denominators(mode: Normalization) -> tuple[DenominatorCode, DenominatorCode]:
+    """What relative FN and FP are divided by, as codes (:func:`denominator_codes`).
+
+    >>> fn_fp_denominators("pred")
+    ('support', 'predicted')
+    """
+    codes = denominator_codes(mode)
+    return codes["fn"], codes["fp"]
+
+
+def accuracy_of(counts: np.ndarray, totals: ClassTotals | None = None) -> np.ndarray:
+    """``(...)``: correct predictions over all instances of the fold, drawn or not (0 if empty)."""
+    t = class_totals(counts, totals)
+    return _safe_div(t.correct_total, t.instances)
 
 
 @dataclass(frozen=True)
@@ -150,7 +210,8 @@ class TensorMetrics:
 
 
 def tensor_metrics(tensor: ConfusionTensor) -> TensorMetrics:
-    c = tensor.counts
+    """The measures of ``tensor``'s shown classes, over whole classes (``tensor.class_totals``)."""
+    t = tensor.class_totals
     per_class_mask = tensor.mask[..., None]
 
     def per_class(values: np.ndarray) -> np.ndarray:
@@ -159,14 +220,15 @@ def tensor_metrics(tensor: ConfusionTensor) -> TensorMetrics:
     def per_step(values: np.ndarray) -> np.ndarray:
         return np.where(tensor.mask, values.astype(np.float64), np.nan)
 
+    fn, fp = t.support - t.correct, t.predicted - t.correct
     return TensorMetrics(
-        precision=per_class(precision(c)),
-        recall=per_class(recall(c)),
-        f1=per_class(f1(c)),
-        support=per_class(support(c)),
-        predicted=per_class(predicted_totals(c)),
-        false_negatives=per_class(false_negatives(c)),
-        false_positives=per_class(false_positives(c)),
-        accuracy=per_step(accuracy(c)),
-        total=per_step(totals(c)),
+        precision=per_class(_safe_div(t.correct, t.predicted)),
+        recall=per_class(_safe_div(t.correct, t.support)),
+        f1=per_class(_safe_div(2 * t.correct, 2 * t.correct + fn + fp)),
+        support=per_class(t.support),
+        predicted=per_class(t.predicted),
+        false_negatives=per_class(fn),
+        false_positives=per_class(fp),
+        accuracy=per_step(_safe_div(t.correct_total, t.instances)),
+        total=per_step(t.instances),
     )

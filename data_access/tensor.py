@@ -17,7 +17,17 @@ from typing import Any
 
 import numpy as np
 
-OTHER_CLASS = "(other)"
+from data_access.class_groups import (  # noqa: F401 - OTHER_CLASS re-exported
+    OTHER_CLASS,
+    ClassGrouping,
+    aggregate_grouping,
+    display_grouping,
+    regroup_counts,
+    select_grouping,
+    superclass_mapping,
+)
+from data_access.class_totals import ClassTotals, regroup_totals, totals_of_counts
+from data_access.step_windows import step_index, window_mask
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,8 @@ class SeriesInfo:
     classes: tuple[str, ...]
     metadata: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     has_instances: bool = False
+    step_name: str = "epoch"  # what a step counts (run.json "step_name"): "epoch", "labels", ...
+    step_name: str = "epoch"  # what a step counts (run.json "step_name"): "epoch", "labels", ...
 
     @property
     def key(self) -> str:
@@ -68,6 +80,9 @@ class ConfusionTensor:
     counts: ``(S, T, C, C)`` int64, zero where masked.
     mask:   ``(S, T)`` bool, True where series ``s`` logged step ``steps[t]``.
     steps:  ``(T,)`` float64, sorted union of all series' steps.
+    totals: whole-class totals ``(S, T, C)`` when the counts are part of a larger matrix (a class
+            selection or ``"(other)"``, see :mod:`data_access.class_totals`); None when the counts
+            are the whole matrix (the totals are then its row and column sums).
     """
 
     counts: np.ndarray
@@ -75,6 +90,7 @@ class ConfusionTensor:
     steps: np.ndarray
     classes: tuple[str, ...]
     series: tuple[SeriesInfo, ...]
+    totals: ClassTotals | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         s, t, c = len(self.series), len(self.steps), len(self.classes)
@@ -82,6 +98,18 @@ class ConfusionTensor:
             raise ValueError(f"counts shape {self.counts.shape} != (series, steps, C, C) = {(s, t, c, c)}")
         if self.mask.shape != (s, t):
             raise ValueError(f"mask shape {self.mask.shape} != (series, steps) = {(s, t)}")
+        if self.totals is not None and self.totals.support.shape != (s, t, c):
+            raise ValueError(f"totals shape {self.totals.support.shape} != (series, steps, C) = {(s, t, c)}")
+
+    @property
+    def class_totals(self) -> ClassTotals:
+        """Whole-class totals of the shown classes, ``(S, T, C)`` (see ``totals``)."""
+        return self.totals if self.totals is not None else totals_of_counts(self.counts)
+
+    @property
+    def is_partial(self) -> bool:
+        """True when the counts are part of a larger matrix (classes dropped or lumped)."""
+        return self.totals is not None
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -152,29 +180,12 @@ class ConfusionTensor:
     def select_classes(self, classes: Sequence[int | str], *, other: bool = False) -> ConfusionTensor:
         """The sub-matrix of the chosen classes (at least two).
 
-        Without ``other``, instances whose true class is not chosen are dropped and predictions into
-        unchosen classes are dropped too: the result is exactly the sub-matrix the user sees, so FN,
-        FP and accuracy recomputed on it describe the chosen classes only (the paper's behaviour).
-        With ``other``, the unchosen classes are merged into one trailing ``(other)`` class so no
-        instance is lost.
+        Without ``other`` the rows and columns of unchosen classes are not drawn; with it they are
+        merged into one trailing ``(other)`` class. Either way the tensor keeps whole-class totals
+        (``totals``): a chosen class's instances, predictions and correct predictions, and the
+        fold's accuracy, count every instance, drawn or not. See :mod:`data_access.class_totals`.
         """
-        idx = self.class_indices(classes)
-        if len(idx) < 2:
-            raise ValueError("select at least two classes")
-        if len(set(idx.tolist())) != len(idx):
-            raise ValueError("a class was selected twice")
-        if not other:
-            sub = self.counts[:, :, idx[:, None], idx[None, :]]
-            return ConfusionTensor(
-                sub, self.mask, self.steps, tuple(self.classes[i] for i in idx), self.series
-            )
-        rest = np.setdiff1d(np.arange(self.n_classes), idx)
-        if len(rest) == 0:
-            return self.select_classes(classes, other=False)
-        group = np.full(self.n_classes, len(idx), dtype=np.intp)
-        group[idx] = np.arange(len(idx))
-        names = tuple(self.classes[i] for i in idx) + (OTHER_CLASS,)
-        return self._regroup(group, names)
+        return self.regroup(select_grouping(self.classes, self.class_indices(classes).tolist(), other=other))
 
     def aggregate(self, mapping: Mapping[str, str]) -> ConfusionTensor:
         """Sum classes into groups (e.g. CIFAR-100 superclasses).
@@ -182,22 +193,43 @@ class ConfusionTensor:
         Groups are ordered by the first class (in class order) that maps to them; a class missing
         from ``mapping`` stays a group of its own, so nothing is silently dropped.
         """
-        names: list[str] = []
-        group = np.empty(self.n_classes, dtype=np.intp)
-        for i, cls_name in enumerate(self.classes):
-            g = mapping.get(cls_name, cls_name)
-            if g not in names:
-                names.append(g)
-            group[i] = names.index(g)
-        return self._regroup(group, tuple(names))
+        return self.regroup(aggregate_grouping(self.classes, mapping))
 
-    def _regroup(self, group: np.ndarray, names: tuple[str, ...]) -> ConfusionTensor:
-        g = len(names)
-        # one-hot (C, G) so summing rows and columns is two matrix products, no Python loops
-        onehot = np.zeros((self.n_classes, g), dtype=np.int64)
-        onehot[np.arange(self.n_classes), group] = 1
-        out = np.einsum("stij,ia,jb->stab", self.counts, onehot, onehot, optimize=True)
-        return ConfusionTensor(out, self.mask, self.steps, names, self.series)
+    def regroup(self, grouping: ClassGrouping) -> ConfusionTensor:
+        """Counts of ``grouping``'s shown classes, ``(S, T, G, G)``."""
+        if grouping.classes != self.classes:
+            raise ValueError("the grouping was made for other classes")
+        if grouping.is_identity:
+            return self
+        totals = (
+            regroup_totals(self.counts, self.totals, grouping)
+            if grouping.is_partial or self.totals is not None
+            else None
+        )
+        return ConfusionTensor(
+            regroup_counts(self.counts, grouping), self.mask, self.steps, grouping.names, self.series, totals
+        )
+
+    def display_grouping(
+        self, selected: Sequence[str] = (), *, other: bool = False, superclasses: bool = False
+    ) -> ClassGrouping:
+        """The grouping the matrix shows: the first series' superclasses when ``superclasses`` (and
+        it has any), then the class selection (:func:`data_access.class_groups.display_grouping`)."""
+        mapping = superclass_mapping(self.series[0]) if superclasses and self.series else None
+        return display_grouping(self.classes, mapping=mapping, selected=selected, other=other)
+
+    def for_display(
+        self, selected: Sequence[str] = (), *, other: bool = False, superclasses: bool = False
+    ) -> ConfusionTensor:
+        """This tensor as the matrix shows it for a class selection (never raises for user input:
+        unknown or repeated names are ignored).
+
+        Superclasses are summed first and are classes from then on (a confusion inside one is a
+        correct superclass prediction); the selection is applied to them, keeping whole-class totals.
+        """
+        mapping = superclass_mapping(self.series[0]) if superclasses and self.series else None
+        shown = self.regroup(aggregate_grouping(self.classes, mapping)) if mapping else self
+        return shown.regroup(display_grouping(shown.classes, selected=selected, other=other))
 
     def select_series(self, keys: Sequence[str]) -> ConfusionTensor:
         """Keep the named series, in the order given, on the union of *their* steps."""
@@ -205,28 +237,24 @@ class ConfusionTensor:
         idx = np.asarray([pos[k] for k in keys], dtype=np.intp)
         mask = self.mask[idx]
         keep = mask.any(axis=0)
+        totals = self.totals.take((idx,)).take((slice(None), keep)) if self.totals is not None else None
         return ConfusionTensor(
             self.counts[idx][:, keep],
             mask[:, keep],
             self.steps[keep],
             self.classes,
             tuple(self.series[i] for i in idx),
+            totals,
         )
 
     def step_window(self, lo: float | None = None, hi: float | None = None) -> ConfusionTensor:
-        """Keep steps with ``lo <= step <= hi`` (either bound may be None)."""
-        keep = np.ones(self.n_steps, dtype=bool)
-        if lo is not None:
-            keep &= self.steps >= lo
-        if hi is not None:
-            keep &= self.steps <= hi
+        """Keep steps with ``lo <= step <= hi`` (either bound may be None); see ``data_access.step_windows``."""
+        keep = window_mask(self.steps, lo, hi)
+        totals = self.totals.take((slice(None), keep)) if self.totals is not None else None
         return ConfusionTensor(
-            self.counts[:, keep], self.mask[:, keep], self.steps[keep], self.classes, self.series
+            self.counts[:, keep], self.mask[:, keep], self.steps[keep], self.classes, self.series, totals
         )
 
     def step_index(self, step: float) -> int | None:
         """Position of an exact logged step, or None if no series logged it."""
-        i = int(np.searchsorted(self.steps, step))
-        if i < self.n_steps and self.steps[i] == step:
-            return i
-        return None
+        return step_index(self.steps, step)

@@ -7,13 +7,21 @@ builders only lay numbers out, they never compute a metric.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from data_access import metrics
-from data_access.metrics import Normalization
-from data_access.tensor import ConfusionTensor
+from data_access.tensor import OTHER_CLASS, ConfusionTensor
+from data_access.vocabulary import (  # noqa: F401 - DETAIL_KINDS re-exported; defined in vocabulary
+    DETAIL_KINDS,
+    DetailKind,
+    Normalization,
+    check_detail_kind,
+    check_normalization,
+    format_step,
+)
 
 
 @dataclass(frozen=True)
@@ -54,13 +62,24 @@ class MatrixValues:
     def series_keys(self) -> tuple[str, ...]:
         return self.tensor.series_keys
 
+    @property
+    def lumps(self) -> tuple[bool, ...]:
+        """Per shown class, whether it is the ``"(other)"`` lump of unselected classes (its diagonal
+        holds their correct predictions and their confusions with each other)."""
+        partial = self.tensor.is_partial
+        return tuple(partial and name == OTHER_CLASS for name in self.classes)
+
 
 def matrix_values(tensor: ConfusionTensor, normalization: Normalization | None = None) -> MatrixValues:
+    """The matrix's numbers; shares, FN, FP and accuracy count whole classes and the whole fold,
+    also for a class selection or ``"(other)"`` (``tensor.class_totals``)."""
     c = tensor.counts
+    totals = tensor.class_totals
     m4 = tensor.mask[:, :, None, None]
     m3 = tensor.mask[:, :, None]
-    values = np.where(m4, metrics.normalize(c, normalization), np.nan)
-    fn, fp = metrics.normalize_fn_fp(c, normalization)
+    values = np.where(m4, metrics.normalize(c, normalization, totals), np.nan)
+    fn, fp = metrics.normalize_fn_fp(c, normalization, totals)
+    fn_counts, fp_counts = metrics.fn_fp_counts(c, totals)
     return MatrixValues(
         tensor=tensor,
         normalization=normalization,
@@ -68,14 +87,39 @@ def matrix_values(tensor: ConfusionTensor, normalization: Normalization | None =
         counts=c,
         fn=np.where(m3, fn, np.nan),
         fp=np.where(m3, fp, np.nan),
-        fn_counts=metrics.false_negatives(c),
-        fp_counts=metrics.false_positives(c),
-        accuracy=np.where(tensor.mask, metrics.accuracy(c), np.nan),
+        fn_counts=fn_counts,
+        fp_counts=fp_counts,
+        accuracy=np.where(tensor.mask, metrics.accuracy_of(c, totals), np.nan),
     )
 
 
 # ----------------------------------------------------------------------------- detail view, export
-DETAIL_KINDS = ("accuracy", "cell", "fn", "fp", "precision", "recall", "f1")
+DetailUnit = Literal[
+    "instances", "share_support", "share_predicted", "share_total", "accuracy", "precision", "recall", "f1"
+]
+"""What one unit of a detail series is, as a code; ``components.wording`` names it for axis titles.
+``share_<code>`` is a share of the denominator :data:`metrics.DenominatorCode` ``<code>``."""
+
+_SHARE_UNITS: dict[metrics.DenominatorCode, DetailUnit] = {
+    "support": "share_support",
+    "predicted": "share_predicted",
+    "total": "share_total",
+}
+
+
+def detail_unit(kind: DetailKind, normalization: Normalization | None) -> DetailUnit:
+    """The unit of detail ``kind`` under ``normalization``: the denominator the matrix divides that
+    tile by (:func:`metrics.denominator_codes`), so the axis names what the values are a share of.
+
+    >>> detail_unit("fp", "true"), detail_unit("cell", "true"), detail_unit("fn", None)
+    ('share_predicted', 'share_support', 'instances')
+    """
+    if kind in ("accuracy", "precision", "recall", "f1"):
+        return kind
+    if normalization is None:
+        return "instances"
+    region: metrics.DenominatorRegion = "cell" if kind == "cell" else "fn" if kind == "fn" else "fp"
+    return _SHARE_UNITS[metrics.denominator_codes(normalization)[region]]
 
 
 @dataclass(frozen=True)
@@ -84,27 +128,19 @@ class DetailValues:
 
     values:  ``(S, T)`` float64, NaN where the series did not log the step.
     percent: True when ``values`` are fractions in [0, 1] (shown as percentages).
-    unit:    what one unit of ``values`` is, for the y-axis title.
+    unit:    what one unit of ``values`` is, as a :data:`DetailUnit` code (for the y-axis title).
     counts:  ``(S, T)`` the instance counts behind relative cell/FN/FP values, else None.
     """
 
     values: np.ndarray
     percent: bool
-    unit: str
+    unit: DetailUnit
     counts: np.ndarray | None = None  # (S, T) instance counts behind relative values, for hover
-
-
-_UNITS = {
-    None: "instances",
-    "true": "share of the true class (row)",
-    "pred": "share of the predicted class (column)",
-    "all": "share of all instances",
-}
 
 
 def detail_values(
     tensor: ConfusionTensor,
-    kind: str,
+    kind: DetailKind | str,
     true: int | None = None,
     pred: int | None = None,
     normalization: Normalization | None = None,
@@ -114,16 +150,19 @@ def detail_values(
     ``cell`` is cell (``true``, ``pred``); ``fn`` the false negatives of class ``true``; ``fp`` the
     false positives of class ``pred``; these follow ``normalization`` like the matrix does.
     ``precision``/``recall``/``f1`` are of class ``true``; ``accuracy`` is overall.
+    An unknown ``kind`` or ``normalization`` raises ValueError.
     """
+    kind = check_detail_kind(kind)
+    normalization = check_normalization(normalization)
     if kind in ("accuracy", "precision", "recall", "f1"):
+        measures = metrics.tensor_metrics(tensor)  # NaN where masked, whole classes
         if kind == "accuracy":
-            values = np.where(tensor.mask, metrics.accuracy(tensor.counts), np.nan)
+            values = measures.accuracy
         else:
             if true is None:
                 raise ValueError(f"{kind} needs a class")
-            per_class = getattr(metrics, kind)(tensor.counts)[:, :, true]
-            values = np.where(tensor.mask, per_class, np.nan)
-        return DetailValues(values, True, kind if kind != "f1" else "F1")
+            values = getattr(measures, kind)[:, :, true]
+        return DetailValues(values, True, kind)
     mv = matrix_values(tensor, normalization)
     if kind == "cell":
         if true is None or pred is None:
@@ -138,12 +177,12 @@ def detail_values(
             raise ValueError("false positives need a (predicted) class")
         values, counts = mv.fp[:, :, pred], mv.fp_counts[:, :, pred]
     else:
-        raise ValueError(f"unknown detail {kind!r}; expected one of {DETAIL_KINDS}")
+        raise AssertionError(kind)  # unreachable: check_detail_kind refused it
     relative = normalization is not None
     return DetailValues(
         np.asarray(values, dtype=np.float64),
         relative,
-        _UNITS[normalization],
+        detail_unit(kind, normalization),
         np.where(tensor.mask, counts, np.nan) if relative else None,
     )
 
@@ -184,19 +223,19 @@ def support_at(tensor: ConfusionTensor, step: float | None = None) -> tuple[np.n
     out = np.full((s, c), np.nan)
     if tensor.n_steps == 0:
         return out, "no steps"
-    sup = metrics.support(tensor.counts).astype(np.float64)  # (S, T, C)
+    sup = tensor.class_totals.support.astype(np.float64)  # (S, T, C), whole classes
     if step is not None:
         t = tensor.step_index(step)
         if t is None:
-            return out, f"step {step:g} (not logged)"
+            return out, f"step {format_step(step)} (not logged)"
         out[tensor.mask[:, t]] = sup[tensor.mask[:, t], t]
-        return out, f"step {step:g}"
+        return out, f"step {format_step(step)}"
     logged = tensor.mask.any(axis=1)
     # last logged position per series: argmax over the reversed mask
     last = tensor.n_steps - 1 - np.argmax(tensor.mask[:, ::-1], axis=1)
     out[logged] = sup[np.arange(s)[logged], last[logged]]
     last_steps = sorted({float(tensor.steps[i]) for i in last[logged]})
-    label = "last step" if len(last_steps) != 1 else f"last step ({last_steps[0]:g})"
+    label = "last step" if len(last_steps) != 1 else f"last step ({format_step(last_steps[0])})"
     return out, label
 
 
@@ -205,7 +244,7 @@ def fold_sizes_differ(tensor: ConfusionTensor, tolerance: float = 0.1) -> bool:
     steps), e.g. a 60,000-image train fold beside a 10,000-image test fold. Absolute counts would
     then compare the folds' sizes more than their confusion, so a first view should be relative.
     """
-    totals = metrics.totals(tensor.counts)  # (S, T)
+    totals = tensor.class_totals.instances  # (S, T)
     typical = np.array([np.median(t[m]) for t, m in zip(totals, tensor.mask, strict=True) if m.any()])
     typical = typical[typical > 0]
     return typical.size > 1 and bool(typical.max() > (1 + tolerance) * typical.min())

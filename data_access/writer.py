@@ -8,20 +8,29 @@
 Crash safety: a counts step is one ``write`` of a complete line followed by ``fsync``; a
 per-instance step is written to a hidden temporary file, fsynced, then renamed into place. A writer
 killed at any moment therefore loses at most the step it was writing, and readers skip that
-remnant with a warning. Earlier steps are never rewritten. One writer per run and fold at a time.
+remnant with a warning. Earlier steps are never rewritten.
+
+Run identity (``mode``): by default a run name that already exists is refused at ``LogWriter(...)``,
+before any training, so a script run twice never mixes two trainings in one run. ``mode="resume"``
+appends to the existing run (a step already logged is still refused; :meth:`LogWriter.last_step`
+says where to resume); ``mode="version"`` starts ``<run>-v2`` (``-v3``, ...) and ``writer.run``
+says which. One writer per fold: each fold is locked for the writer's life (``foldlock``), so a
+second writer, in this process or another, is refused with a message naming the holder.
+
+Each step records the wall-clock time it was logged (``"time"``, Unix seconds; see
+``docs/log-format.md``).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import orjson
@@ -30,61 +39,29 @@ import pyarrow.parquet as pq
 
 from data_access import logformat as lf
 from data_access.counting import counts_from_predictions
+from data_access.durable import create_exclusive as _create_exclusive
+from data_access.durable import fsync_dir as _fsync_dir
 from data_access.errors import LogFormatError
+from data_access.foldlock import FoldBusyError, FoldLock
 from data_access.reader import LogRecoveryWarning, parse_counts_bytes, parse_run_file, read_file_bytes
+from data_access.tempfiles import remove_abandoned_temp_files, temp_name
+from data_access.vocabulary import DEFAULT_STEP_NAME, check_step_name
+from data_access.write_inputs import ArrayLike, counts_matrix, label_indices
+from data_access.write_inputs import class_names as _class_names
+from data_access.write_inputs import label_dtype as _label_dtype
+from data_access.write_inputs import to_numpy as _to_numpy
+from data_access.write_inputs import wall_time as _wall_time
 
-ArrayLike = Any  # numpy arrays, lists, anything np.asarray accepts (CPU torch tensors included)
-
-
-def _fsync_dir(path: Path) -> None:
-    """Make a new directory entry durable (no-op where directories cannot be opened, e.g. Windows)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+__all__ = ["FoldBusyError", "LogWriter", "RunExistsError", "WriteMode"]
 
 
-def _create_exclusive(path: Path, data: bytes) -> bool:
-    """Create ``path`` holding ``data``, complete and durable, or return False if it already exists.
-
-    Written to a hidden temporary file, fsynced, then hard-linked into place: readers never see it
-    empty or half written, and a file created meanwhile by someone else is never overwritten.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        except OSError:  # file systems without hard links: a tiny race remains, no torn file
-            if path.exists():
-                return False
-            os.replace(tmp, path)
-        _fsync_dir(path.parent)
-        return True
-    finally:
-        tmp.unlink(missing_ok=True)
+WriteMode = Literal["new", "resume", "version"]
+MODES = ("new", "resume", "version")
+MAX_VERSIONS = 10_000
 
 
-def _to_numpy(values: ArrayLike) -> np.ndarray:
-    """``np.asarray`` that also takes framework tensors on any device (torch: detached, moved to CPU)."""
-    if hasattr(values, "detach") and hasattr(values, "cpu"):
-        values = values.detach().cpu()
-    return np.asarray(values)
-
-
-def _label_dtype(n_classes: int) -> np.dtype:
-    return np.dtype(np.uint8) if n_classes <= 256 else np.dtype(np.uint16)
+class RunExistsError(ValueError):
+    """``LogWriter(..., mode="new")`` on a run name that is already logged."""
 
 
 @dataclass
@@ -93,35 +70,46 @@ class _Fold:
     steps: set[float] = field(default_factory=set)
     fd: int | None = None  # open append handle of a counts file
     needs_newline: bool = False
+    lock: FoldLock | None = None
 
 
 class LogWriter:
     """Logs one run: its class list once, then one record per (step, fold).
 
-    ``classes`` fixes the matrix order; integer labels index it. Re-opening an existing run checks
-    the class list is identical and appends; ``metadata`` of an existing run is kept as first
-    written. With ``store_instances=False``, :meth:`add` stores only the counts (smaller files, no
-    instance drill-down).
+    ``classes`` fixes the matrix order; integer labels index it (integer classes are stored as
+    text, so ``classes=list(range(10))`` gives "0".."9"). ``mode``: what to do when the run is
+    already logged (see the module docstring); ``mode="resume"`` checks the class list is identical,
+    and ``metadata`` and ``step_name`` of an existing run are kept as first written.
+    ``step_name`` says what a step counts (``"epoch"`` by default; ``"labels"`` for an
+    active-learning run whose steps are numbers of labelled instances), stored in ``run.json``
+    and used by every view's wording. With ``store_instances=False``,
+    :meth:`add` stores only the counts (smaller files, no instance drill-down).
     """
 
     def __init__(
         self,
         logdir: str | Path,
         run: str,
-        classes: Sequence[str],
+        classes: Sequence[str] | Sequence[int],
         *,
         metadata: Mapping[str, Any] | None = None,
         store_instances: bool = True,
+        mode: WriteMode = "new",
+        step_name: str = DEFAULT_STEP_NAME,
     ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        self.mode = mode
+        self.step_name = check_step_name(step_name)
         self.run = lf.validate_name("run", run)
-        self.classes = lf.check_classes(classes)
+        self.classes = lf.check_classes(_class_names(classes))
         self.store_instances = bool(store_instances)
         self.logdir = Path(logdir)
         self.path = lf.run_dir(self.logdir, self.run)
         self._lookup = {name: i for i, name in enumerate(self.classes)}
         self._folds: dict[str, _Fold] = {}
         self._lock = threading.Lock()
-        self._closed = False
+        self._closed = True  # until the run is open: close() and __del__ then have nothing to do
         meta = dict(metadata or {})
         if any(not isinstance(k, str) for k in meta):
             raise ValueError("metadata keys must be strings")
@@ -131,24 +119,46 @@ class LogWriter:
             raise ValueError(f"metadata must be JSON-serialisable: {e}") from None
         self.metadata: dict[str, Any] = meta_json
         self._open_run()
+        self._closed = False
 
     # ------------------------------------------------------------------ run.json
     def _open_run(self) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
+        base = self.run
+        for n in range(2, MAX_VERSIONS + 2):
+            if self._try_create_run():
+                return
+            if self.mode == "resume":
+                self._check_existing(self.path / lf.RUN_FILE)
+                return
+            if self.mode == "new":
+                raise RunExistsError(
+                    f"run {self.run!r} already exists in {self.logdir}; nothing was written. Pass "
+                    f"mode='resume' to append to it (after its last logged step), mode='version' to "
+                    f"start {self.run + '-v2'!r}, or choose another run name"
+                )
+            self.run = lf.validate_name("run", f"{base}-v{n}")
+            self.path = lf.run_dir(self.logdir, self.run)
+        raise RunExistsError(f"run {base!r} already has {MAX_VERSIONS} versions in {self.logdir}")
+
+    def _try_create_run(self) -> bool:
+        """Create ``run.json`` of a new run; False if the run exists (or another writer just made it)."""
         target = self.path / lf.RUN_FILE
         if target.exists():
-            self._check_existing(target)
-            return
+            return False
+        self.path.mkdir(parents=True, exist_ok=True)
         body = {
             "format": lf.FORMAT_NAME,
             "version": lf.FORMAT_VERSION,
             "run": self.run,
             "classes": list(self.classes),
             "metadata": self.metadata,
+            "step_name": self.step_name,
         }
         data = orjson.dumps(body, option=orjson.OPT_INDENT_2) + b"\n"
-        if not _create_exclusive(target, data):
-            self._check_existing(target)  # another writer created the run meanwhile
+        created = _create_exclusive(target, data)
+        if created:
+            _fsync_dir(self.logdir)
+        return created
 
     def _check_existing(self, target: Path) -> None:
         existing = parse_run_file(
@@ -160,12 +170,20 @@ class LogWriter:
                 f"not {list(self.classes)}; use a new run name for a different class list"
             )
         self.metadata = dict(existing.metadata)
+        self.step_name = existing.step_name
 
     # ------------------------------------------------------------------ folds
     def _fold(self, fold: str, kind: lf.FoldKind) -> _Fold:
         state = self._folds.get(fold)
         if state is None:
-            state = self._load_fold(fold) or _Fold(kind)  # a new fold takes the kind of its first step
+            lock = FoldLock(self.path, self.run, fold)
+            lock.acquire()  # before reading the fold: what we load cannot change under us
+            try:
+                state = self._load_fold(fold) or _Fold(kind)  # a new fold takes its first step's kind
+            except BaseException:
+                lock.release()
+                raise
+            state.lock = lock
             self._folds[fold] = state
         if state.kind != kind:
             if state.kind == "counts":
@@ -188,7 +206,9 @@ class LogWriter:
         pred_dir = lf.predictions_dir(self.logdir, self.run, fold)
         if counts_path.exists() and pred_dir.exists():
             raise LogFormatError(self.path, f"fold {fold!r} exists both as counts and as predictions")
+        remove_abandoned_temp_files(self.path)
         if pred_dir.exists():
+            remove_abandoned_temp_files(pred_dir)
             found, _, _ = lf.step_entries(pred_dir)
             return _Fold("predictions", {s for s, _ in found})
         if counts_path.exists():
@@ -244,43 +264,7 @@ class LogWriter:
 
     # ------------------------------------------------------------------ labels
     def _labels(self, name: str, values: ArrayLike) -> np.ndarray:
-        """Class indices as int64 from indices or class names; ValueError naming what is wrong."""
-        arr = _to_numpy(values)
-        if arr.ndim != 1:
-            raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
-        c = len(self.classes)
-        kind = arr.dtype.kind
-        if kind == "O" and arr.size:
-            if all(isinstance(v, str) for v in arr):
-                arr = arr.astype(str)
-            elif all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in arr):
-                arr = arr.astype(np.int64)
-            else:
-                raise ValueError(f"{name} mixes class names and other values")
-            kind = arr.dtype.kind
-        if arr.size == 0:
-            return np.zeros(0, dtype=np.int64)
-        if kind in "iu":
-            lo, hi = int(arr.min()), int(arr.max())
-            if lo < 0 or hi >= c:
-                bad = lo if lo < 0 else hi
-                raise ValueError(f"{name} contains class index {bad}, outside 0..{c - 1} ({c} classes)")
-            return arr.astype(np.int64, copy=False)
-        if kind == "U":
-            names, inverse = np.unique(arr, return_inverse=True)
-            unknown = [str(n) for n in names if str(n) not in self._lookup]
-            if unknown:
-                raise ValueError(
-                    f"{name} contains unknown class name(s) {unknown[:5]}"
-                    f"{' and more' if len(unknown) > 5 else ''}; classes are {list(self.classes)[:10]}"
-                )
-            index = np.asarray([self._lookup[str(n)] for n in names], dtype=np.int64)
-            return index[inverse.reshape(-1)]
-        if kind == "f":
-            raise ValueError(
-                f"{name} holds floats ({arr.dtype}); pass class indices (e.g. scores.argmax(1)) or class names"
-            )
-        raise ValueError(f"{name} must hold class indices or class names, got dtype {arr.dtype}")
+        return label_indices(name, values, self.classes, self._lookup)
 
     # ------------------------------------------------------------------ public API
     def add(
@@ -292,12 +276,14 @@ class LogWriter:
         *,
         instance_ids: ArrayLike | None = None,
         scores: ArrayLike | None = None,
+        wall_time: float | None = None,
     ) -> None:
         """Log the predictions of one fold at one step (an epoch, an iteration: any real number).
 
         ``y_true``/``y_pred``: one label per instance, class indices or class names.
         ``instance_ids``: unique ids (ints or strings) to follow instances across steps; default
         0..n-1. ``scores``: ``(n, C)`` class scores, stored as float32.
+        ``wall_time``: when the step was logged, Unix seconds (default: now).
         """
         self._ensure_open()
         step_value = lf.validate_step(step)
@@ -308,7 +294,7 @@ class LogWriter:
             raise ValueError(f"y_true has {yt.size} labels but y_pred has {yp.size}")
         if not self.store_instances:
             counts = counts_from_predictions(0, yt, yp, 1, len(self.classes))[0]
-            self._append_counts(step, step_value, fold, counts)
+            self._append_counts(step, step_value, fold, counts, wall_time)
             return
         n = yt.size
         columns: dict[str, pa.Array] = {}
@@ -336,7 +322,11 @@ class LogWriter:
                 pa.array(sc.reshape(-1)), len(self.classes)
             )
         table = pa.table(columns).replace_schema_metadata(
-            {"confusionflow": orjson.dumps({"run": self.run, "fold": fold, "step": step_value})}
+            {
+                "confusionflow": orjson.dumps(
+                    {"run": self.run, "fold": fold, "step": step_value, "time": _wall_time(wall_time)}
+                )
+            }
         )
         with self._lock:
             state = self._fold(fold, "predictions")
@@ -351,7 +341,7 @@ class LogWriter:
                 raise ValueError(
                     f"{final} already exists: step {lf.format_step(step_value)} is already logged"
                 )
-            tmp = pred_dir / f".{final.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+            tmp = pred_dir / temp_name(final.name)
             try:
                 with open(tmp, "xb") as f:
                     pq.write_table(table, f)
@@ -363,31 +353,29 @@ class LogWriter:
             _fsync_dir(pred_dir)
             state.steps.add(step_value)
 
-    def add_counts(self, step: float, fold: str, counts: ArrayLike) -> None:
-        """Log a ready-made ``(C, C)`` confusion matrix (rows = true class, columns = predicted)."""
+    def add_counts(
+        self, step: float, fold: str, counts: ArrayLike, *, wall_time: float | None = None
+    ) -> None:
+        """Log a ready-made ``(C, C)`` confusion matrix (rows = true class, columns = predicted).
+
+        At most ``2**53`` predictions per matrix, so no row, column or total sum can overflow;
+        ``wall_time``: Unix seconds (default: now).
+        """
         self._ensure_open()
         step_value = lf.validate_step(step)
         lf.validate_name("fold", fold)
-        c = len(self.classes)
-        arr = _to_numpy(counts)
-        if arr.shape != (c, c):
-            raise ValueError(f"counts has shape {arr.shape}, expected ({c}, {c}) for {c} classes")
-        if arr.dtype.kind == "f":
-            if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-                raise ValueError("counts must be whole numbers (found fractions, NaN or infinity)")
-        elif arr.dtype.kind not in "iu":
-            raise ValueError(f"counts must be integers, got dtype {arr.dtype}")
-        if arr.size and arr.min() < 0:
-            raise ValueError(f"counts must be non-negative, found {arr.min()}")
-        if arr.size and arr.max() > np.iinfo(np.int64).max // 2:
-            raise ValueError("counts are too large")
-        self._append_counts(step, step_value, fold, arr.astype(np.int64))
+        matrix = counts_matrix(counts, len(self.classes))
+        self._append_counts(step, step_value, fold, matrix, wall_time)
 
-    def _append_counts(self, step: float, step_value: float, fold: str, counts: np.ndarray) -> None:
-        # Integral steps given as ints stay ints in the file ("step": 3), others are floats.
+    def _append_counts(
+        self, step: float, step_value: float, fold: str, counts: np.ndarray, wall_time: float | None
+    ) -> None:
+        # Integral steps given as ints stay ints in the file ("step": 3), others are floats. The time
+        # comes before the counts so a reader can pick it up without parsing the counts.
         json_step: int | float = int(step) if isinstance(step, (int, np.integer)) else step_value
         line = orjson.dumps(
-            {"step": json_step, "counts": counts.reshape(-1)}, option=orjson.OPT_SERIALIZE_NUMPY
+            {"step": json_step, "time": _wall_time(wall_time), "counts": counts.reshape(-1)},
+            option=orjson.OPT_SERIALIZE_NUMPY,
         )
         with self._lock:
             state = self._fold(fold, "counts")
@@ -408,6 +396,20 @@ class LogWriter:
             state.needs_newline = False
             state.steps.add(step_value)
 
+    def last_step(self, fold: str) -> float | None:
+        """The largest step already logged in ``fold`` (None if none): where a resumed run goes on.
+
+        Takes the fold's lock, like the first step logged into it would."""
+        self._ensure_open()
+        lf.validate_name("fold", fold)
+        with self._lock:
+            state = self._folds.get(fold)
+            if state is None:
+                counts = lf.counts_file(self.logdir, self.run, fold)
+                has_counts = counts.exists() or not self.store_instances
+                state = self._fold(fold, "counts" if has_counts else "predictions")
+            return max(state.steps) if state.steps else None
+
     def _ensure_open(self) -> None:
         if self._closed:
             raise ValueError(f"LogWriter for run {self.run!r} is closed")
@@ -419,6 +421,9 @@ class LogWriter:
                 if state.fd is not None:
                     os.close(state.fd)
                     state.fd = None
+                if state.lock is not None:
+                    state.lock.release()
+                    state.lock = None
             self._closed = True
 
     def __enter__(self) -> LogWriter:
@@ -428,6 +433,13 @@ class LogWriter:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    def __del__(self) -> None:  # a writer dropped without close() must not keep its folds locked
+        try:
+            if not getattr(self, "_closed", True):
+                self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
 
     def __repr__(self) -> str:
         return f"LogWriter({str(self.logdir)!r}, {self.run!r}, {len(self.classes)} classes)"

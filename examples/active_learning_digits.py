@@ -240,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             meta["greedy_candidates_per_step"] = candidates
         if args.tiny:
             meta["tiny"] = True
-        with LogWriter(args.out, run, CLASSES, metadata=meta) as log:
+        with LogWriter(args.out, run, CLASSES, metadata=meta, step_name="labels") as log:
             for s in states:
                 log.add(s.labels, "test", y_test, s.test_pred, instance_ids=d.test)
         curve = " ".join(f"{s.labels}:{accuracy(y_test, s.test_pred):.3f}" for s in states[::10])

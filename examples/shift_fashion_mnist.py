@@ -73,10 +73,10 @@ def shift_images(images: np.ndarray, seed: int) -> np.ndarray:
         moved[k] = padded[k, top : top + h, left : left + w]
     radius = int(np.ceil(3 * BLUR_SIGMA))
     g = np.exp(-0.5 * (np.arange(-radius, radius + 1) / BLUR_SIGMA) ** 2)
-    g = torch.from_numpy((g / g.sum()).astype(np.float32))
+    kernel = torch.from_numpy((g / g.sum()).astype(np.float32))
     t = torch.from_numpy(moved)[:, None]
-    t = torch.nn.functional.conv2d(t, g.view(1, 1, 1, -1), padding=(0, radius))
-    t = torch.nn.functional.conv2d(t, g.view(1, 1, -1, 1), padding=(radius, 0))
+    t = torch.nn.functional.conv2d(t, kernel.view(1, 1, 1, -1), padding=(0, radius))
+    t = torch.nn.functional.conv2d(t, kernel.view(1, 1, -1, 1), padding=(radius, 0))
     blurred = t[:, 0].numpy()
     noisy = CONTRAST * blurred + rng.normal(0.0, NOISE_SIGMA, size=blurred.shape).astype(np.float32)
     return np.clip(noisy, 0.0, 1.0).astype(np.float32)

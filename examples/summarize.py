@@ -85,10 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"- {key}: largest cell at step {s.steps[-1]:g}: {s.info.classes[i]} -> {s.info.classes[j]} ({c[i, j]})"
             )
         if {"logreg-al greedy/test", "logreg-al smallest margin/test"} <= keys:
-            g, m = load("logreg-al greedy/test"), load("logreg-al smallest margin/test")
+            greedy, margin = load("logreg-al greedy/test"), load("logreg-al smallest margin/test")
             print(
                 f"- smallest margin vs greedy at 50 labels, most grown pairs: "
-                f"{'; '.join(top_changes(at(g, 50), at(m, 50), g.info.classes, 3))}"
+                f"{'; '.join(top_changes(at(greedy, 50), at(margin, 50), greedy.info.classes, 3))}"
             )
 
     fm = [k for k in sorted(keys) if k.startswith("fmnist-mlp ")]
@@ -97,8 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for key in fm:
             s = load(key)
             acc = accuracy(s.counts)
-            b = int(np.argmax(acc))
-            print(f"| {key} | {acc[0]:.1%} | {acc[b]:.1%} ({s.steps[b]:g}) | {acc[-1]:.1%} |")
+            best = int(np.argmax(acc))
+            print(f"| {key} | {acc[0]:.1%} | {acc[best]:.1%} ({s.steps[best]:g}) | {acc[-1]:.1%} |")
         pairs = [
             ("fmnist-mlp 6x200 dense/test", "fmnist-mlp 6x200 pruned/test", "pruned vs dense, last epoch"),
             (
@@ -139,16 +139,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             inside = (g[:, None] == g[None, :]) & ~np.eye(len(g), dtype=bool)
             last = s.counts[-1]
             share = last[inside].sum() / (last.sum() - np.trace(last))
-            b = int(np.argmax(acc))
-            print(f"| {key} | {acc[0]:.1%} | {acc[b]:.1%} ({s.steps[b]:g}) | {acc[-1]:.1%} | {share:.0%} |")
+            best = int(np.argmax(acc))
+            print(
+                f"| {key} | {acc[0]:.1%} | {acc[best]:.1%} ({s.steps[best]:g}) | {acc[-1]:.1%} | {share:.0%} |"
+            )
         if {"synthetic-cifar100 baseline/test", "synthetic-cifar100 baseline/train"} <= keys:
             te, tr = load("synthetic-cifar100 baseline/test"), load("synthetic-cifar100 baseline/train")
             classes = list(te.info.classes)
             for pair in te.info.metadata["overfitting_pairs"]:
-                a, b = (classes.index(n) for n in pair.split(" -> "))
+                t, p = (classes.index(n) for n in pair.split(" -> "))
                 print(
-                    f"- {pair}: test {at(te, 40)[a, b]} -> {at(te, 100)[a, b]} of 100, "
-                    f"train {at(tr, 40)[a, b]} -> {at(tr, 100)[a, b]} of 500 (step 40 -> 100)"
+                    f"- {pair}: test {at(te, 40)[t, p]} -> {at(te, 100)[t, p]} of 100, "
+                    f"train {at(tr, 40)[t, p]} -> {at(tr, 100)[t, p]} of 500 (step 40 -> 100)"
                 )
     return 0
 

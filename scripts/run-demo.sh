@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The one command that installs ConfusionFlow and starts it on the bundled demo logs:
-#   bash scripts/run-demo.sh [--port 8050] [any other `python -m app` option]
-# Makes .venv (Python 3.11) if needed, installs requirements.txt, then serves demo_logs/ and prints
-# the URL to open. Ctrl-C stops it.
+#   bash scripts/run-demo.sh [--port 8050] [any other `confusionflow serve` option, e.g. --dev]
+# Makes .venv (Python 3.11) if needed, installs requirements.txt, then serves demo_logs/ with
+# gunicorn (--dev: Flask's single-process server) and prints the URL to open. Ctrl-C stops it.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -23,4 +23,4 @@ if [ ! -d demo_logs ]; then
     exit 1
 fi
 echo "==> starting ConfusionFlow on demo_logs/"
-exec .venv/bin/python -m app --logdir demo_logs "$@"
+exec .venv/bin/python -m confusionflow serve --logdir demo_logs "$@"

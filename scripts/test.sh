@@ -3,8 +3,10 @@
 #   bash scripts/test.sh [extra pytest arguments]
 # Installs Debian's chromium, redis-server and dataset-fashion-mnist if missing, makes .venv (Python 3.11), installs
 # requirements-test.txt (and torch 2.13.0 when it is on this machine's local wheel store), then
-# runs `ruff check` and every test: unit, browser and service. Exits non-zero on any failure,
-# including "no tests ran" (pytest's exit 5). pytest's summary line is the last thing printed.
+# runs the checks — `ruff check`, `ruff format --check`, `mypy` (configured in pyproject.toml) —
+# and every test: unit, browser and service. Every step runs even when an earlier one failed;
+# exits non-zero if any failed, including "no tests ran" (pytest's exit 5).
+# `make lint` runs the same three checks alone.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
@@ -51,20 +53,30 @@ if ! "$VENV/bin/python" -c "import torch" >/dev/null 2>&1; then
     fi
 fi
 
+failed=()
+
 step "ruff check"
-"$VENV/bin/ruff" check .
-ruff_status=$?
+"$VENV/bin/ruff" check . || failed+=("ruff check found problems")
+
+step "ruff format --check"
+"$VENV/bin/ruff" format --check . || failed+=("ruff format --check: files are not formatted (run: make format)")
+
+step "mypy"
+"$VENV/bin/python" -m mypy || failed+=("mypy found type errors")
 
 step "pytest (unit, browser and service tests)"
 "$VENV/bin/python" -m pytest "$@"
 pytest_status=$?
-
 if [ "$pytest_status" -eq 5 ]; then
-    echo "scripts/test.sh: FAILED: pytest collected no tests" >&2
+    failed+=("pytest collected no tests")
+elif [ "$pytest_status" -ne 0 ]; then
+    failed+=("pytest exited with $pytest_status")
+fi
+
+if [ "${#failed[@]}" -gt 0 ]; then
+    for f in "${failed[@]}"; do echo "scripts/test.sh: FAILED: $f (above)" >&2; done
+    # pytest's own code when it failed (1 tests failed, 2 interrupted, ...); 1 for everything else
+    if [ "$pytest_status" -ne 0 ] && [ "$pytest_status" -ne 5 ]; then exit "$pytest_status"; fi
     exit 1
 fi
-if [ "$ruff_status" -ne 0 ]; then
-    echo "scripts/test.sh: FAILED: ruff check found problems (above)" >&2
-    exit 1
-fi
-exit "$pytest_status"
+echo "scripts/test.sh: all checks and tests passed"

@@ -1,25 +1,32 @@
 """Fixtures shared by every test layer: free ports, real server processes, headless Chromium.
 
 Browser tests use Debian's Chromium through Playwright (never a downloaded browser), with the
-flags that keep it off the network, and a fresh profile per browser.
+flags that keep it off the network (``tests/chromium.py``), and a fresh profile per browser.
+When a test that uses ``page`` fails, its screenshot and console log are saved under
+``tests/.artifacts/`` (or ``$CONFUSIONFLOW_TEST_ARTIFACTS``); passing tests leave nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from benchmarks.chromium import CHROMIUM, CHROMIUM_ARGS  # one definition of how Chromium starts
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # one definition of how Chromium starts
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, ConsoleMessage, Error, Page
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -72,7 +79,7 @@ class ServerProcess:
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(
-                    f"{self.proc.args} exited with {self.proc.returncode}:\n{self.output()[-4000:]}"
+                    f"{self.proc.args!r} exited with {self.proc.returncode}:\n{self.output()[-4000:]}"
                 )
             try:
                 wait_http(url, timeout=1.0)
@@ -112,7 +119,7 @@ PYTHON = sys.executable
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser() -> Iterator[Browser]:
     """One headless Debian Chromium for the session; tests open their own pages/contexts.
 
     Playwright's ``launch`` already runs Chromium on a fresh, empty temporary profile (it refuses a
@@ -130,15 +137,72 @@ def browser():
             b.close()
 
 
+ARTIFACTS = Path(os.environ.get("CONFUSIONFLOW_TEST_ARTIFACTS", REPO / "tests" / ".artifacts"))
+_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each phase's report on the test item, so fixtures can tell in teardown whether it failed."""
+    report = yield
+    item.stash.setdefault(_REPORTS, {})[report.when] = report
+    return report
+
+
+def failed_so_far(item: pytest.Item) -> bool:
+    """Whether the setup or the call of ``item`` failed (teardown has not been reported yet)."""
+    reports = item.stash.get(_REPORTS, {})
+    return any(r.failed for r in reports.values())
+
+
+def save_failure_artifacts(page: Page, name: str, console: list[str], folder: Path = ARTIFACTS) -> list[Path]:
+    """Save ``page``'s screenshot and ``console`` (one message a line) as ``folder/<name>.png|.log``.
+
+    The folder ignores itself in git. Returns the paths written (no screenshot if the page is gone).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:150]
+    log = folder / f"{stem}.log"
+    log.write_text(f"url: {page.url}\n" + "".join(f"{line}\n" for line in console))
+    written = [log]
+    with contextlib.suppress(Exception):  # a crashed page cannot be photographed; keep the log
+        shot = folder / f"{stem}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        written.append(shot)
+    return written
+
+
 @pytest.fixture
-def page(browser):
-    """A fresh page that records console errors and failed requests; the test fails on any."""
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A fresh page that records its console; any error there (a failed request is one) fails the test.
+
+    If the test failed (or the page logged an error), the screenshot and the whole console log are
+    saved under ``ARTIFACTS`` before the page closes.
+    """
     context = browser.new_context(viewport={"width": 1600, "height": 1100})
     pg = context.new_page()
-    pg.console_errors = []  # type: ignore[attr-defined]
-    pg.on("console", lambda m: m.type == "error" and pg.console_errors.append(m.text))
-    pg.on("pageerror", lambda e: pg.console_errors.append(str(e)))
+    console: list[str] = []
+    errors: list[str] = []
+
+    def on_console(m: ConsoleMessage) -> None:
+        console.append(f"[{m.type}] {m.text}")
+        if m.type == "error":
+            errors.append(m.text)
+
+    def on_page_error(e: Error) -> None:
+        console.append(f"[pageerror] {e}")
+        errors.append(str(e))
+
+    pg.on("console", on_console)
+    pg.on("pageerror", on_page_error)
     yield pg
-    errors = list(pg.console_errors)
+    if errors or failed_so_far(request.node):
+        saved = save_failure_artifacts(pg, request.node.nodeid, console)
+        print(f"saved after failure: {', '.join(str(p) for p in saved)}")
     context.close()
     assert not errors, f"browser console errors: {errors}"

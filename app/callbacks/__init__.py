@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import dash
 
-from app.callbacks import class_charts, detail, export, live, matrix, selection, series, timeline, url
+from app.callbacks import (
+    class_charts,
+    detail,
+    export,
+    live,
+    matrix,
+    overview,
+    selection,
+    series,
+    timeline,
+    url,
+)
 from app.callbacks.instances import register_instance_callbacks
+from app.config import Settings
+from data_access.store import LogStore
 
 
-def register_all(app: dash.Dash, store: Any) -> None:
+def register_all(app: dash.Dash, store: LogStore, settings: Settings | None = None) -> None:
     """Register every callback of the page on ``app`` (never module-level ``dash.callback``)."""
-    for module in (url, series, selection, matrix, class_charts, detail, timeline, live, export):
+    settings = settings or Settings()
+    for module in (url, series, selection, overview, class_charts, detail, timeline, live):
         module.register(app, store)
+    matrix.register(app, store, settings)
+    export.register(app, store, settings)
     register_instance_callbacks(app, store)

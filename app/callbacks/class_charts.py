@@ -6,71 +6,76 @@ sizes at the selected epoch (or each series' last step in the range).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import dash
-from dash import Input, Output, ctx
+from dash import Output, ctx
 
-from app.callbacks.common import Selection, epoch_of, series_colors, view_tensor, x_range_of
+from app.callbacks.common import series_colors, view_tensor
+from app.callbacks.inputs import VIEW_INPUTS, Bounds, epoch_only, outputs_of, parse_inputs
 from components import ids
-from components.charts import (
-    build_class_performance_figure,
-    build_distribution_figure,
-)
+from components.charts import build_class_performance_figure, build_distribution_figure
 from components.figure_style import empty_figure
 from data_access import metrics
+from data_access.store import LogStore
 from data_access.views import support_at
+from data_access.vocabulary import shared_step_name
+
+PERF_OUTPUTS = {"figure": Output(ids.CLASS_PERF_GRAPH, "figure"), "meta": Output(ids.CLASS_PERF_META, "data")}
+SIZES_OUTPUTS = {"figure": Output(ids.DISTRIBUTION_GRAPH, "figure")}
 
 
-def register(app: dash.Dash, store: Any) -> None:
-    @app.callback(
-        Output(ids.CLASS_PERF_GRAPH, "figure"),
-        Output(ids.CLASS_PERF_META, "data"),
-        Input(ids.SELECTION, "data"),
-        Input(ids.SLOTS, "data"),
-        Input(ids.RANGE_STORE, "data"),
-        Input(ids.EPOCH_STORE, "data"),
+def class_performance_update(store: LogStore, raw: Mapping[str, object], triggered: object) -> dict[str, Any]:
+    """Precision, recall and F1 per class over time, for the page's view inputs."""
+    page = parse_inputs(raw, Bounds.of(store.list_series()))
+    tensor = view_tensor(store, page.selection)
+    if tensor is not None and epoch_only(triggered):
+        # only the epoch moved: the browser moved the dashed markers (moveEpochMarkers); a
+        # Patch would make dcc.Graph recompute every line. Every rebuild draws the markers.
+        return {"figure": dash.no_update, "meta": dash.no_update}
+    if tensor is None:
+        return {
+            "figure": empty_figure("Choose a series to see precision, recall and F1 per class."),
+            "meta": None,
+        }
+    figure = build_class_performance_figure(
+        metrics.tensor_metrics(tensor),
+        tensor.steps,
+        tensor.classes,
+        [s.label for s in tensor.series],
+        series_colors(page.selection.series, page.slots),
+        epoch=page.epoch,
+        x_range=page.step_range,
+        step_name=shared_step_name(s.step_name for s in tensor.series),
     )
-    def update_class_performance(selection, slots, step_range, epoch):
-        sel = Selection.from_store(selection)
-        tensor = view_tensor(store, sel)
-        if tensor is not None and set(ctx.triggered_prop_ids or {}) == {f"{ids.EPOCH_STORE}.data"}:
-            # only the epoch moved: the browser moved the dashed markers (moveEpochMarkers); a
-            # Patch would make dcc.Graph recompute every line. Every rebuild draws the markers.
-            return dash.no_update, dash.no_update
-        if tensor is None:
-            return empty_figure("Choose a series to see precision, recall and F1 per class."), None
-        figure = build_class_performance_figure(
-            metrics.tensor_metrics(tensor),
-            tensor.steps,
-            tensor.classes,
-            [s.label for s in tensor.series],
-            series_colors(sel.series, slots),
-            epoch=epoch_of(epoch),
-            x_range=x_range_of(step_range),
-        )
-        return figure, {"classes": list(tensor.classes)}
+    return {"figure": figure, "meta": {"classes": list(tensor.classes)}}
 
-    @app.callback(
-        Output(ids.DISTRIBUTION_GRAPH, "figure"),
-        Input(ids.SELECTION, "data"),
-        Input(ids.SLOTS, "data"),
-        Input(ids.RANGE_STORE, "data"),
-        Input(ids.EPOCH_STORE, "data"),
+
+def class_sizes_update(store: LogStore, raw: Mapping[str, object]) -> dict[str, Any]:
+    """Instances per class at the epoch (or each series' last step in the range)."""
+    page = parse_inputs(raw, Bounds.of(store.list_series()))
+    tensor = view_tensor(store, page.selection)
+    if tensor is None:
+        return {"figure": empty_figure("Choose a series to see its class sizes.")}
+    if page.step_range is not None:
+        tensor = tensor.step_window(*page.step_range)
+    support, label = support_at(tensor, page.epoch)
+    figure = build_distribution_figure(
+        support,
+        tensor.classes,
+        [s.label for s in tensor.series],
+        series_colors(page.selection.series, page.slots),
+        step_label=label,
     )
-    def update_distribution(selection, slots, step_range, epoch):
-        sel = Selection.from_store(selection)
-        tensor = view_tensor(store, sel)
-        if tensor is None:
-            return empty_figure("Choose a series to see its class sizes.")
-        rng = x_range_of(step_range)
-        if rng is not None:
-            tensor = tensor.step_window(*rng)
-        support, label = support_at(tensor, epoch_of(epoch))
-        return build_distribution_figure(
-            support,
-            tensor.classes,
-            [s.label for s in tensor.series],
-            series_colors(sel.series, slots),
-            step_label=label,
-        )
+    return {"figure": figure}
+
+
+def register(app: dash.Dash, store: LogStore) -> None:
+    @app.callback(output=PERF_OUTPUTS, inputs=VIEW_INPUTS)
+    def update_class_performance(**raw):
+        return outputs_of(class_performance_update(store, raw, ctx.triggered_prop_ids), PERF_OUTPUTS)
+
+    @app.callback(output=SIZES_OUTPUTS, inputs=VIEW_INPUTS)
+    def update_distribution(**raw):
+        return outputs_of(class_sizes_update(store, raw), SIZES_OUTPUTS)

@@ -12,14 +12,28 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from components.colors import slot_color
-from data_access.errors import LoadProblem
-from data_access.tensor import ConfusionTensor, SeriesInfo
+import numpy as np
 
-SUPERCLASS_KEY = "superclasses"
+from components.colors import slot_color
+from data_access.class_groups import superclass_mapping  # noqa: F401 - re-exported for the views
+from data_access.class_totals import ClassTotals
+from data_access.errors import LoadProblem
+from data_access.sparse_counts import SparseCounts
+from data_access.sparse_reader import load_sparse
+from data_access.store import LogStore
+from data_access.tensor import OTHER_CLASS, ConfusionTensor
+
+# Above this many classes the series are held sparsely and the matrix panel shows the overview:
+# the ConfusionFlow heatmap of C classes draws (C+1)(R+1) x (C+1)(T+1) cells, which passes
+# ~0.7 M cells (where dcc.Graph's first draw passed a second, docs/PERFORMANCE.md) near 40
+# classes at 3 series x 5 steps; a dense (S, T, C, C) int64 tensor of 1000 classes x 3 series x
+# 50 steps would be 1.2 GB.
+OVERVIEW_MIN_CLASSES = 40
+# Classes one selection may draw as ConfusionFlow small multiples when above that threshold.
+MAX_DETAIL_CLASSES = OVERVIEW_MIN_CLASSES
 
 
 @dataclass(frozen=True)
@@ -48,48 +62,17 @@ class Selection:
 
     @classmethod
     def from_store(cls, data: object) -> Selection:
-        """From the store's JSON; anything malformed reads as an empty selection."""
-        if not isinstance(data, dict):
-            return cls()
+        """From the store's JSON, bounded; anything malformed reads as an empty selection (the one
+        parser is :func:`app.callbacks.inputs.selection_of`)."""
+        from app.callbacks.inputs import DEFAULT_BOUNDS, selection_of  # late: inputs imports this module
 
-        def strings(value: object) -> tuple[str, ...]:
-            return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
-
-        steps = data.get("steps")
-        return cls(
-            series=strings(data.get("series")),
-            classes=strings(data.get("classes")),
-            other=bool(data.get("other")),
-            superclasses=bool(data.get("super")),
-            steps=tuple(float(s) for s in steps if isinstance(s, (int, float)))
-            if isinstance(steps, list)
-            else (),
-        )
-
-
-def superclass_mapping(info: SeriesInfo | None) -> dict[str, str] | None:
-    """A run's ``{"class": "superclass"}`` metadata, or None if it has none (or not a flat mapping)."""
-    if info is None:
-        return None
-    mapping = info.metadata.get(SUPERCLASS_KEY) if isinstance(info.metadata, Mapping) else None
-    if not isinstance(mapping, Mapping) or not mapping:
-        return None
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
-        return None
-    return dict(mapping)
+        return selection_of(data, DEFAULT_BOUNDS)
 
 
 def shape_tensor(tensor: ConfusionTensor, selection: Selection) -> ConfusionTensor:
-    """Apply superclass aggregation and the class selection (ignoring names no longer present)."""
-    if selection.superclasses:
-        mapping = superclass_mapping(tensor.series[0])
-        if mapping:
-            tensor = tensor.aggregate(mapping)
-    if selection.classes:
-        present = [c for c in selection.classes if c in tensor.classes]
-        if len(present) >= 2 and (selection.other or len(present) < tensor.n_classes):
-            tensor = tensor.select_classes(present, other=selection.other)
-    return tensor
+    """Apply superclass aggregation and the class selection (ignoring names no longer present);
+    the grouping rules are :func:`data_access.class_groups.display_grouping`'s."""
+    return tensor.for_display(selection.classes, other=selection.other, superclasses=selection.superclasses)
 
 
 class _Memo:
@@ -117,16 +100,72 @@ class _Memo:
                 self._items.popitem(last=False)
 
     def _bytes(self) -> int:
-        return sum(t.counts.nbytes + t.mask.nbytes for t, _ in self._items.values() if t is not None)
+        return sum(_nbytes(t) for t, _ in self._items.values() if t is not None)
+
+
+def _nbytes(t: object) -> int:
+    if isinstance(t, ConfusionTensor):
+        return t.counts.nbytes + t.mask.nbytes
+    return int(getattr(t, "nbytes", 0))
 
 
 _MEMO = _Memo()
 
 
-def load_series(store: Any, keys: Sequence[str]) -> tuple[ConfusionTensor | None, list[LoadProblem]]:
-    """The raw tensor of ``keys`` (all classes, all steps) and any problems loading them."""
+def many_classes(store: LogStore, keys: Sequence[str]) -> bool:
+    """Whether the first of ``keys`` has more than :data:`OVERVIEW_MIN_CLASSES` classes (from the
+    store's listing, no counts read)."""
+    infos = {i.key: i for i in store.list_series()}
+    first = next((infos[k] for k in keys if k in infos), None)
+    return first is not None and len(first.classes) > OVERVIEW_MIN_CLASSES
+
+
+_SPARSE = _Memo(size=4)
+
+
+def load_counts(store: LogStore, keys: Sequence[str]) -> tuple[SparseCounts | None, list[LoadProblem]]:
+    """The series ``keys`` as :class:`SparseCounts` (all classes, all steps; never densified),
+    through the store's shared cache; series that cannot be read are problems and left out."""
     if not keys:
         return None, []
+    memo_key = ("sparse", id(store), store.fingerprint(), tuple(keys))
+    hit = _SPARSE.get(memo_key)
+    if hit is not None:
+        return hit  # type: ignore[return-value]
+    good: list[str] = []
+    problems: list[LoadProblem] = []
+    classes: tuple[str, ...] | None = None
+    infos = {i.key: i for i in store.list_series()}
+    for key in dict.fromkeys(keys):
+        info = infos.get(key)
+        if info is None:
+            problems.append(LoadProblem(str(key), f"unknown series {key!r}"))
+        elif classes is not None and tuple(info.classes) != classes:
+            problems.append(LoadProblem(key, f"{key}: its classes differ from the first series' classes"))
+        else:
+            classes = tuple(info.classes)
+            good.append(key)
+    counts = None
+    if good:
+        try:
+            counts = load_sparse(store.root, good, cache=store.cache)
+        except (OSError, ValueError) as e:
+            problems.append(LoadProblem(",".join(good), str(e)))
+    value = (counts, problems)
+    _SPARSE.put(memo_key, value)  # type: ignore[arg-type]
+    return value
+
+
+def load_series(
+    store: LogStore, keys: Sequence[str]
+) -> tuple[ConfusionTensor | SparseCounts | None, list[LoadProblem]]:
+    """The raw tensor of ``keys`` (all classes, all steps) and any problems loading them; above
+    :data:`OVERVIEW_MIN_CLASSES` classes the sparse counts (same ``classes``, ``steps``,
+    ``series`` and ``series_keys``), so no dense tensor of every class is built."""
+    if not keys:
+        return None, []
+    if many_classes(store, keys):
+        return load_counts(store, keys)
     memo_key = (id(store), store.fingerprint(), tuple(keys))
     hit = _MEMO.get(memo_key)
     if hit is not None:
@@ -137,12 +176,55 @@ def load_series(store: Any, keys: Sequence[str]) -> tuple[ConfusionTensor | None
     return value
 
 
-def view_tensor(store: Any, selection: Selection) -> ConfusionTensor | None:
+def view_tensor(store: LogStore, selection: Selection) -> ConfusionTensor | None:
     """The tensor every view of ``selection`` is drawn from, or None if nothing loaded."""
     tensor, _ = load_series(store, selection.series)
     if tensor is None:
         return None
+    if isinstance(tensor, SparseCounts):
+        return sparse_view(tensor, selection)
     return shape_tensor(tensor, selection)
+
+
+def sparse_view(counts: SparseCounts, selection: Selection) -> ConfusionTensor | None:
+    """The sub-matrix of the selected classes (at most :data:`MAX_DETAIL_CLASSES`), built from the
+    sparse counts; superclasses aggregated when chosen (and few enough); None without a selection
+    of two or more known classes (the overview shows every class then)."""
+    if selection.superclasses:
+        mapping = superclass_mapping(counts.series[0]) if counts.series else None
+        if mapping is not None:
+            shown = counts.aggregate(mapping)
+            if shown.n_classes <= MAX_DETAIL_CLASSES:
+                return shape_tensor(shown, Selection(classes=selection.classes, other=selection.other))
+    known = set(counts.classes)
+    chosen = [c for c in selection.classes if c in known][:MAX_DETAIL_CLASSES]
+    if len(chosen) < 2:
+        return None
+    return with_totals(counts.select_classes(chosen, other=selection.other), counts, chosen)
+
+
+def with_totals(tensor: ConfusionTensor, counts: SparseCounts, chosen: Sequence[str]) -> ConfusionTensor:
+    """``tensor`` (a class selection of ``counts``) with whole-class totals ``(S, T, G)`` from the
+    sparse row, column and diagonal sums, so FN, FP, precision, recall and accuracy count every
+    instance of the fold (:mod:`data_access.class_totals`); "(other)" is no class: a confusion
+    between two of its members stays an error."""
+    idx = counts.class_indices(chosen)
+    support, predicted, correct = counts.rows[:, :, idx], counts.cols[:, :, idx], counts.diag[:, :, idx]
+    instances = counts.rows.sum(axis=2)
+    correct_total = counts.diag.sum(axis=2)
+    if OTHER_CLASS in tensor.classes:
+        support = np.concatenate([support, (instances - support.sum(axis=2))[..., None]], axis=2)
+        predicted = np.concatenate([predicted, (instances - predicted.sum(axis=2))[..., None]], axis=2)
+        correct = np.concatenate([correct, (correct_total - correct.sum(axis=2))[..., None]], axis=2)
+    totals = ClassTotals(support, predicted, correct, instances, correct_total)
+    return replace(tensor, totals=totals)
+
+
+def server_steps(store: LogStore, selection: Selection) -> np.ndarray:
+    """``(T,)`` the logged steps of the selection's series, from the server's own data (never the
+    step list a browser sent back)."""
+    tensor, _ = load_series(store, selection.series)
+    return np.asarray(tensor.steps if tensor is not None else (), dtype=np.float64)
 
 
 def series_colors(keys: Sequence[str], slots: Mapping[str, int] | None) -> list[str]:
@@ -166,3 +248,21 @@ def epoch_of(value: object) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     return None
+
+
+def view_cells(tensor: ConfusionTensor) -> int:
+    """Values one matrix view of ``tensor`` draws: ``(C + 1)^2`` tiles (with the FN column, FP row
+    and corner) x ``T`` steps x ``S`` series."""
+    return (tensor.n_classes + 1) ** 2 * tensor.n_steps * tensor.n_series
+
+
+def over_budget(tensor: ConfusionTensor, max_cells: int) -> str | None:
+    """Why ``tensor`` is too large to draw or export here (a sentence for the page), or None."""
+    cells = view_cells(tensor)
+    if cells <= max_cells:
+        return None
+    return (
+        f"This view would hold {cells:,} values ({tensor.n_classes} classes squared x "
+        f"{tensor.n_steps} steps x {tensor.n_series} series), more than this server's limit of "
+        f"{max_cells:,}. Select fewer classes or series, or a shorter step range."
+    )

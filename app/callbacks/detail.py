@@ -8,147 +8,127 @@ as long as its classes stay selected.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dash
 from dash import ClientsideFunction, Input, Output, State, ctx
 
-from app.callbacks.common import Selection, epoch_of, series_colors, view_tensor, x_range_of
-from app.state import CLASS_METRICS, NORMALIZATION_LABELS, DetailTarget, parse_query
-from components import ids
-from components.charts import GAP_H, GAP_W, METRICS, TILE_H, TILE_W, build_detail_figure, decode_class_click
+from app.callbacks.common import series_colors, view_tensor
+from app.callbacks.inputs import VIEW_INPUTS, Bounds, PageInputs, epoch_only, outputs_of, parse_inputs
+from app.state import CLASS_METRICS, DetailTarget, parse_query
+from components import ids, wording
+from components.charts import build_detail_figure
+from components.click_targets import ClickedTile, class_chart_tile, first_point, matrix_tile, tile_of_cell
 from components.figure_style import empty_figure
-from components.matrix_figure import MatrixStyle, decode_click, matrix_geometry
+from components.matrix import MatrixGeometry, MatrixStyle, drawn_style, matrix_geometry
+from data_access.class_groups import superclass_mapping
+from data_access.metrics import DenominatorRegion
+from data_access.store import LogStore
+from data_access.tensor import ConfusionTensor
 from data_access.views import detail_values
+from data_access.vocabulary import parse_normalization, shared_step_name
 
 METRIC_NAMES = {"precision": "Precision", "recall": "Recall", "f1": "F1 score"}
+TARGET_OUTPUTS = {"target": Output(ids.DETAIL_TARGET, "data")}
+DETAIL_OUTPUTS = {"figure": Output(ids.DETAIL_GRAPH, "figure"), "title": Output(ids.DETAIL_TITLE, "children")}
 
 
-def detail_title(target: DetailTarget, normalization: str | None) -> str:
-    """Exactly what the detail chart shows, in words."""
-    how = "" if normalization is None else f" ({NORMALIZATION_LABELS[normalization]})"
+@dataclass(frozen=True)
+class DetailUpdate:
+    figure: Any
+    title: Any
+
+
+def detail_title(target: DetailTarget, normalization: str | None, *, superclasses: bool = False) -> str:
+    """Exactly what the detail chart shows, in words (``superclasses``: the classes are superclasses,
+    so accuracy counts a prediction inside the true superclass as correct)."""
+    mode = parse_normalization(normalization)
+
+    def share(region: DenominatorRegion) -> str:
+        # the denominator this tile is divided by (data_access.metrics.denominator_codes), in words
+        return "" if mode is None else f", share {wording.share_phrase(region, mode)}"
+
     if target.kind == "cell":
-        what = "instances" if normalization is None else "share of instances"
-        return f"True class “{target.true}” predicted as “{target.pred}”: {what}{how}"
+        what = "instances" if mode is None else f"share {wording.share_phrase('cell', mode)}"
+        return f"True class “{target.true}” predicted as “{target.pred}”: {what}"
     if target.kind == "fn":
-        return f"False negatives of class “{target.true}” (instances of it predicted as another class){how}"
+        return f"False negatives of class “{target.true}” (instances of it predicted as another class){share('fn')}"
     if target.kind == "fp":
-        return f"False positives of class “{target.pred}” (other classes predicted as it){how}"
+        return f"False positives of class “{target.pred}” (other classes predicted as it){share('fp')}"
     if target.kind in CLASS_METRICS:
         return f"{METRIC_NAMES[target.kind]} of class “{target.true}”"
-    return "Overall accuracy (share of all instances classified correctly)"
+    return f"Overall accuracy ({wording.accuracy_description(superclasses)})"
 
 
-def target_from_cell(cell: Any, classes: list[str]) -> DetailTarget | None:
+def shows_superclasses(tensor: ConfusionTensor, asked: bool) -> bool:
+    """Whether the shown classes are superclasses: asked for, and the run has a mapping."""
+    return asked and bool(tensor.series) and superclass_mapping(tensor.series[0]) is not None
+
+
+def _target(tile: ClickedTile | None) -> DetailTarget | None:
+    if tile is None:
+        return None
+    target = DetailTarget(tile.kind, tile.true, tile.pred)
+    return target if target.is_valid() else None
+
+
+def target_from_cell(cell: Any, classes: Sequence[str]) -> DetailTarget | None:
     """A ``CellTarget`` from ``decode_click`` (class indices or names) as a detail target."""
-    if cell is None:
-        return None
-
-    def name(v: object) -> str | None:
-        if v is None:
-            return None
-        if isinstance(v, int) and 0 <= v < len(classes):
-            return classes[v]
-        return v if isinstance(v, str) and v in classes else None
-
-    kind = getattr(cell, "kind", None)
-    true, pred = name(getattr(cell, "true", None)), name(getattr(cell, "pred", None))
-    if kind == "accuracy":
-        return DetailTarget()
-    if kind == "cell" and true and pred:
-        return DetailTarget("cell", true, pred)
-    if kind == "fn" and true:
-        return DetailTarget("fn", true, None)
-    if kind == "fp" and pred:
-        return DetailTarget("fp", None, pred)
-    return None
+    return _target(tile_of_cell(cell, classes))
 
 
-def style_from_meta(meta: dict) -> MatrixStyle:
-    return MatrixStyle(
-        encoding=meta.get("encoding", "heatmap"),
-        rotate=bool(meta.get("rotate")),
-        scale=meta.get("scale", "linear"),
-        gamma=float(meta.get("gamma", 1.0)),
-        epoch=None,
-    )  # the epoch does not move tiles
+def matrix_click_target(point: dict, classes: Sequence[str], geometry: MatrixGeometry) -> DetailTarget | None:
+    """The detail target of a click on the matrix the server drew (``classes``, ``geometry``), or
+    None (a gap between tiles)."""
+    return _target(matrix_tile(point, classes, geometry))
 
 
-def _first_point(click: object) -> dict | None:
-    points = click.get("points") if isinstance(click, dict) else None
-    return points[0] if isinstance(points, list) and points and isinstance(points[0], dict) else None
-
-
-def _position(point: dict) -> tuple[float, float] | None:
-    col, row = point.get("col"), point.get("row")
-    if isinstance(col, (int, float)) and isinstance(row, (int, float)):
-        return float(col), float(row)
-    return None
-
-
-def matrix_click_target(point: dict, meta: object) -> DetailTarget | None:
-    """The detail target of a click on the matrix, or None (a gap between tiles, or no matrix).
-
-    ``point`` is a clickData point with its axis position (``col``, ``row``) added in the browser;
-    ``meta`` describes the drawn matrix (``MATRIX_META``).
-    """
-    if not isinstance(meta, dict) or not meta.get("classes"):
-        return None
-    classes = list(meta["classes"])
-    geometry = matrix_geometry(
-        len(classes), int(meta["n_series"]), int(meta["n_steps"]), style_from_meta(meta)
-    )
-    cell = decode_click(point, geometry)
-    position = _position(point)
-    if cell is None and position is not None:
-        cell = geometry.target_at(*position)
-    return target_from_cell(cell, classes)
-
-
-def class_click_target(point: dict, classes: list[str]) -> DetailTarget | None:
+def class_click_target(point: dict, classes: Sequence[str]) -> DetailTarget | None:
     """The detail target of a click on the class-performance chart (a class and a metric)."""
-    decoded = decode_class_click(point)
-    position = _position(point)
-    if decoded is None and position is not None:
-        # a tile background: tiles sit on a grid of (1 + gap) units, metrics across, classes down
-        col, row = position
-        metric, x_in = divmod(col, TILE_W + GAP_W)
-        index, y_in = divmod(row, TILE_H + GAP_H)
-        if x_in <= TILE_W and y_in <= TILE_H and 0 <= metric < len(METRICS):
-            decoded = (int(index), METRICS[int(metric)])
-    if decoded is None:
+    target = _target(class_chart_tile(point, classes))
+    return target if target is None or target.kind in CLASS_METRICS else None
+
+
+def drawn_geometry(store: LogStore, page: PageInputs) -> tuple[tuple[str, ...], MatrixGeometry] | None:
+    """The classes and geometry of the matrix the page shows, from the server's data (the same
+    tensor, step window and fallback as ``app.callbacks.matrix``), or None without a matrix."""
+    tensor = view_tensor(store, page.selection)
+    if tensor is None:
         return None
-    index, metric = decoded
-    if metric not in CLASS_METRICS or not 0 <= index < len(classes):
-        return None
-    return DetailTarget(metric, classes[index], None)
+    if page.step_range is not None:
+        tensor = tensor.step_window(*page.step_range)
+    style, _ = drawn_style(tensor.n_classes, MatrixStyle(encoding=page.encoding, rotate=page.rotate))
+    return tensor.classes, matrix_geometry(tensor.n_classes, tensor.n_series, tensor.n_steps, style)
 
 
 def detail_target_update(
-    store: Any,
+    store: LogStore,
     trigger: object,
-    url_state: object,
-    selection: object,
+    page: PageInputs,
     matrix_click: object,
     perf_click: object,
-    current: object,
-    matrix_meta: object,
-    perf_meta: object,
 ) -> DetailTarget | None:
-    """The detail target after an event, or None when the event changes nothing."""
-    target = DetailTarget.from_dict(current)
+    """The detail target after an event, or None when the event changes nothing.
+
+    ``page`` holds the parsed URL state, selection, current target, step range and encoding; the
+    clicked figures' sizes are recomputed here from the logs, never taken from the browser.
+    """
+    target = page.detail
     if trigger == ids.URL_STATE or trigger is None:
-        target = parse_query(url_state).detail if isinstance(url_state, str) else DetailTarget()
+        target = parse_query(page.url_state).detail if page.url_state else DetailTarget()
     elif trigger == ids.MATRIX_CLICK:
-        point = _first_point(matrix_click)
-        clicked = matrix_click_target(point, matrix_meta) if point else None
+        point = first_point(matrix_click)
+        drawn = drawn_geometry(store, page) if point else None
+        clicked = matrix_click_target(point, *drawn) if point and drawn else None
         if clicked is None:
             return None
         target = clicked
     elif trigger == ids.CLASS_PERF_CLICK:
-        point = _first_point(perf_click)
-        classes = list(perf_meta.get("classes") or []) if isinstance(perf_meta, dict) else []
-        clicked = class_click_target(point, classes) if point else None
+        point = first_point(perf_click)
+        tensor = view_tensor(store, page.selection) if point else None
+        clicked = class_click_target(point, tensor.classes) if point and tensor is not None else None
         if clicked is None:
             return None
         target = clicked
@@ -156,32 +136,81 @@ def detail_target_update(
         target = DetailTarget()
     if target.classes():
         # a target whose classes are no longer shown falls back to overall accuracy
-        tensor = view_tensor(store, Selection.from_store(selection))
+        tensor = view_tensor(store, page.selection)
         names = set(tensor.classes) if tensor is not None else set()
         if not set(target.classes()) <= names:
             target = DetailTarget()
     return target
 
 
-def register(app: dash.Dash, store: Any) -> None:
-    @app.callback(
-        Output(ids.DETAIL_TARGET, "data"),
-        Input(ids.URL_STATE, "data"),
-        Input(ids.SELECTION, "data"),
-        Input(ids.MATRIX_CLICK, "data"),
-        Input(ids.CLASS_PERF_CLICK, "data"),
-        Input(ids.DETAIL_RESET, "n_clicks"),
-        State(ids.DETAIL_TARGET, "data"),
-        State(ids.MATRIX_META, "data"),
-        State(ids.CLASS_PERF_META, "data"),
+def detail_update(store: LogStore, page: PageInputs, triggered: object) -> DetailUpdate:
+    """The detail chart and its title for the page's inputs."""
+    sel = page.selection
+    target = page.detail
+    tensor = view_tensor(store, sel)
+    if tensor is None:
+        return DetailUpdate(empty_figure("Choose a series to see its accuracy."), "Overall accuracy")
+    if epoch_only(triggered):
+        # only the epoch moved: the browser moved the dashed line (moveEpochMarkers)
+        return DetailUpdate(dash.no_update, dash.no_update)
+    if not set(target.classes()) <= set(tensor.classes):
+        target = DetailTarget()
+    normalization = page.normalization
+    index = {c: i for i, c in enumerate(tensor.classes)}
+    dv = detail_values(
+        tensor,
+        target.kind,
+        index.get(target.true) if target.true else None,
+        index.get(target.pred) if target.pred else None,
+        normalization,
     )
-    def update_detail_target(url_state, selection, matrix_click, perf_click, _reset, current, mmeta, pmeta):
-        target = detail_target_update(
-            store, ctx.triggered_id, url_state, selection, matrix_click, perf_click, current, mmeta, pmeta
-        )
-        if target is None or target.to_dict() == current:
+    title = detail_title(
+        target,
+        normalization if target.kind in ("cell", "fn", "fp") else None,
+        superclasses=shows_superclasses(tensor, sel.superclasses),
+    )
+    figure = build_detail_figure(
+        tensor.steps,
+        dv.values,
+        [s.label for s in tensor.series],
+        series_colors(sel.series, page.slots),
+        title=title,
+        y_title=wording.detail_unit_title(dv.unit),
+        percent=dv.percent,
+        epoch=page.epoch,
+        x_range=page.step_range,
+        counts=dv.counts,
+        step_name=shared_step_name(s.step_name for s in tensor.series),
+    )
+    if page.step_range is None:
+        # back to every step: say so, or Plotly keeps the last zoom under the same uirevision
+        figure.update_xaxes(autorange=True)
+    return DetailUpdate(figure, title)
+
+
+def register(app: dash.Dash, store: LogStore) -> None:
+    @app.callback(
+        output=TARGET_OUTPUTS,
+        inputs={
+            "url_state": Input(ids.URL_STATE, "data"),
+            "selection": Input(ids.SELECTION, "data"),
+            "matrix_click": Input(ids.MATRIX_CLICK, "data"),
+            "perf_click": Input(ids.CLASS_PERF_CLICK, "data"),
+            "reset": Input(ids.DETAIL_RESET, "n_clicks"),
+        },
+        state={
+            "detail": State(ids.DETAIL_TARGET, "data"),
+            "step_range": State(ids.RANGE_STORE, "data"),
+            "encoding": State(ids.ENCODING, "value"),
+            "rotate": State(ids.ROTATE, "value"),
+        },
+    )
+    def update_detail_target(matrix_click, perf_click, reset, **raw):
+        page = parse_inputs(raw, Bounds.of(store.list_series()))
+        target = detail_target_update(store, ctx.triggered_id, page, matrix_click, perf_click)
+        if target is None or target.to_dict() == raw.get("detail"):
             raise dash.exceptions.PreventUpdate
-        return target.to_dict()
+        return outputs_of({"target": target.to_dict()}, TARGET_OUTPUTS)
 
     # clickData loses a heatmap point's indices: add its axis position in the browser first
     for graph, store_id in (
@@ -196,49 +225,13 @@ def register(app: dash.Dash, store: Any) -> None:
         )
 
     @app.callback(
-        Output(ids.DETAIL_GRAPH, "figure"),
-        Output(ids.DETAIL_TITLE, "children"),
-        Input(ids.DETAIL_TARGET, "data"),
-        Input(ids.SELECTION, "data"),
-        Input(ids.SLOTS, "data"),
-        Input(ids.RANGE_STORE, "data"),
-        Input(ids.EPOCH_STORE, "data"),
-        Input(ids.NORMALIZATION, "value"),
+        output=DETAIL_OUTPUTS,
+        inputs={
+            "detail": Input(ids.DETAIL_TARGET, "data"),
+            **VIEW_INPUTS,
+            "normalization": Input(ids.NORMALIZATION, "value"),
+        },
     )
-    def update_detail(target_data, selection, slots, step_range, epoch, norm):
-        sel = Selection.from_store(selection)
-        target = DetailTarget.from_dict(target_data)
-        tensor = view_tensor(store, sel)
-        if tensor is None:
-            return empty_figure("Choose a series to see its accuracy."), "Overall accuracy"
-        if set(ctx.triggered_prop_ids or {}) == {f"{ids.EPOCH_STORE}.data"}:
-            # only the epoch moved: the browser moved the dashed line (moveEpochMarkers)
-            return dash.no_update, dash.no_update
-        if not set(target.classes()) <= set(tensor.classes):
-            target = DetailTarget()
-        normalization = norm if norm in ("true", "pred", "all") else None
-        index = {c: i for i, c in enumerate(tensor.classes)}
-        dv = detail_values(
-            tensor,
-            target.kind,
-            index.get(target.true) if target.true else None,
-            index.get(target.pred) if target.pred else None,
-            normalization,
-        )
-        title = detail_title(target, normalization if target.kind in ("cell", "fn", "fp") else None)
-        figure = build_detail_figure(
-            tensor.steps,
-            dv.values,
-            [s.label for s in tensor.series],
-            series_colors(sel.series, slots),
-            title=title,
-            y_title=dv.unit,
-            percent=dv.percent,
-            epoch=epoch_of(epoch),
-            x_range=x_range_of(step_range),
-            counts=dv.counts,
-        )
-        if x_range_of(step_range) is None:
-            # back to every step: say so, or Plotly keeps the last zoom under the same uirevision
-            figure.update_xaxes(autorange=True)
-        return figure, title
+    def update_detail(**raw):
+        page = parse_inputs(raw, Bounds.of(store.list_series()))
+        return outputs_of(detail_update(store, page, ctx.triggered_prop_ids), DETAIL_OUTPUTS)

@@ -1,21 +1,40 @@
 """Exports: the selected numbers as CSV, any chart as SVG, and the import drawer's toggle.
 
 The CSV holds exactly what the page shows (series, classes, superclasses, step range) as a long
-table from ``data_access.views.long_counts``. SVG export runs in the browser (Plotly draws it from
-the chart on screen), through a clientside callback in ``assets/confusionflow.js``.
+table. It is streamed by its own route (``app.counts_export``) from the view's query string: the
+button makes the browser open that address, so the file never travels inside a callback response.
+SVG export runs in the browser (Plotly draws it from the chart on screen), through a clientside
+callback in ``assets/confusionflow.js``.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Any
 
 import dash
 from dash import ALL, ClientsideFunction, Input, Output, State
 
-from app.callbacks.common import Selection, view_tensor, x_range_of
+from app.callbacks.common import Selection
+from app.config import Settings
 from components import ids
-from data_access.views import long_counts
+from data_access.store import LogStore
+
+EXPORT_PATH = "_export/counts.csv"  # served by app.counts_export under the app's prefix
+
+# the browser saves <prefix>_export/counts.csv?<view query> (the server streams it)
+OPEN_EXPORT = """
+function(n_clicks, query) {
+    if (!n_clicks) { return window.dash_clientside.no_update; }
+    const link = document.createElement("a");
+    link.href = %s + (query || "");
+    link.download = "";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    return window.dash_clientside.no_update;
+}
+"""
 
 
 def csv_filename(selection: Selection) -> str:
@@ -25,26 +44,15 @@ def csv_filename(selection: Selection) -> str:
     return f"confusionflow-{safe}.csv"
 
 
-def register(app: dash.Dash, store: Any) -> None:
-    @app.callback(
+def register(app: dash.Dash, store: LogStore, settings: Settings | None = None) -> None:
+    href = json.dumps(app.config.requests_pathname_prefix + EXPORT_PATH)
+    app.clientside_callback(
+        OPEN_EXPORT % href,
         Output(ids.DOWNLOAD, "data"),
         Input(ids.DOWNLOAD_BUTTON, "n_clicks"),
-        State(ids.SELECTION, "data"),
-        State(ids.RANGE_STORE, "data"),
+        State(ids.URL_QUERY, "data"),
         prevent_initial_call=True,
     )
-    def on_download(n_clicks, selection, step_range):
-        if not n_clicks:
-            raise dash.exceptions.PreventUpdate
-        sel = Selection.from_store(selection)
-        tensor = view_tensor(store, sel)
-        if tensor is None:
-            raise dash.exceptions.PreventUpdate
-        rng = x_range_of(step_range)
-        if rng is not None:
-            tensor = tensor.step_window(*rng)
-        table = long_counts(tensor)
-        return dash.dcc.send_data_frame(table.to_csv, csv_filename(sel), index=False)
 
     app.clientside_callback(
         ClientsideFunction(namespace="confusionflow", function_name="exportSvg"),

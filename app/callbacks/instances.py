@@ -4,7 +4,8 @@ previous step.
 The panel follows the detail target (a matrix cell, or an FN/FP tile), the selected epoch (the last
 step of the range the series logged when no epoch is selected), the class selection (a superclass
 or "(other)" cell lists the instances of all its member classes) and one of the chosen series that
-logged per-instance predictions (the first by default; a picker switches). Numbers come from
+logged per-instance predictions (the one whose strip was clicked, else the first; a picker
+switches). Numbers come from
 ``data_access.instances``; this module only resolves what the page asks for and calls it.
 """
 
@@ -12,18 +13,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import dash
-from dash import Input, Output, State
+from dash import Input, Output, State, ctx
 
-from app.callbacks.common import Selection, epoch_of, load_series, superclass_mapping, x_range_of
-from app.state import DetailTarget, format_number
+from app.callbacks.common import load_series, superclass_mapping
+from app.callbacks.detail import drawn_geometry
+from app.callbacks.inputs import Bounds, PageInputs, outputs_of, parse_inputs, text
+from app.state import format_number
 from components import ids
-from components import ids_instances as iid
+from components.click_targets import axis_position, first_point
 from components.instances_panel import cell_title, instances_body, instances_message, series_options
+from components.matrix import decode_click
+from data_access.class_groups import display_groups
 from data_access.errors import LogFormatError
-from data_access.instances import cell_members, cell_table, cell_transitions, display_groups, instance_series
+from data_access.instances import cell_members, cell_table, cell_transitions, instance_series
+from data_access.store import LogStore
 
 LISTABLE = ("cell", "fn", "fp")
 CLICK_A_CELL = "Click a cell of the matrix (or a false-negative / false-positive tile) to list its instances."
@@ -56,20 +61,26 @@ def pick_series(candidates: list[tuple[str, bool]], current: object) -> str | No
     return usable[0] if usable else None
 
 
-def resolve_request(
-    store: Any, selection: object, target_data: object, epoch: object, step_range: object, series_key: object
-) -> InstanceRequest | str:
+def page_of(
+    store: LogStore, selection: object, target: object, epoch: object, step_range: object
+) -> PageInputs:
+    """The panel's inputs, parsed and bounded once."""
+    raw = {"selection": selection, "detail": target, "epoch": epoch, "step_range": step_range}
+    return parse_inputs(raw, Bounds.of(store.list_series()))
+
+
+def resolve_page_request(store: LogStore, page: PageInputs, series_key: object) -> InstanceRequest | str:
     """The request the page state describes, or a sentence saying why there is nothing to list."""
-    sel = Selection.from_store(selection)
+    sel = page.selection
     if not sel.series:
         return NO_SERIES
-    target = DetailTarget.from_dict(target_data)
+    target = page.detail
     if target.kind not in LISTABLE:
         return CLICK_A_CELL
     tensor, _ = load_series(store, sel.series)
     if tensor is None:
         return NO_SERIES
-    key = pick_series([(s.key, s.has_instances) for s in tensor.series], series_key)
+    key = pick_series([(s.key, s.has_instances) for s in tensor.series], text(series_key))
     if key is None:
         return COUNTS_ONLY
     info = tensor.series[tensor.series_keys.index(key)]
@@ -78,22 +89,22 @@ def resolve_request(
     groups = display_groups(info.classes, mapping=mapping, selected=sel.classes, other=sel.other)
     if not set(target.classes()) <= set(groups):
         return CLICK_A_CELL
+    true, pred = target.true or "", target.pred or ""  # a valid target names the ones its kind needs
     if target.kind == "cell":
-        true_classes, pred_classes = groups[target.true], groups[target.pred]
+        true_classes, pred_classes = groups[true], groups[pred]
     elif target.kind == "fn":
-        true_classes = groups[target.true]
-        pred_classes = tuple(c for g, members in groups.items() if g != target.true for c in members)
+        true_classes = groups[true]
+        pred_classes = tuple(c for g, members in groups.items() if g != true for c in members)
     else:
-        pred_classes = groups[target.pred]
-        true_classes = tuple(c for g, members in groups.items() if g != target.pred for c in members)
+        pred_classes = groups[pred]
+        true_classes = tuple(c for g, members in groups.items() if g != pred for c in members)
 
-    step = epoch_of(epoch)
+    step = page.epoch
     if step is None:
         series = instance_series(store, key)
         if series.problem:
             return series.problem
-        rng = x_range_of(step_range)
-        step = series.last_step_within(*(rng or (None, None)))
+        step = series.last_step_within(*(page.step_range or (None, None)))
         if step is None:
             return f"{info.label} logged no step inside the selected range."
     return InstanceRequest(
@@ -108,10 +119,22 @@ def resolve_request(
     )
 
 
+def resolve_request(
+    store: LogStore, selection: object, target: object, epoch: object, step_range: object, series_key: object
+) -> InstanceRequest | str:
+    """:func:`resolve_page_request` for the values as the browser sent them (parsed here, once)."""
+    return resolve_page_request(store, page_of(store, selection, target, epoch, step_range), series_key)
+
+
 def instances_update(
-    store: Any, selection: object, target_data: object, epoch: object, step_range: object, series_key: object
+    store: LogStore,
+    selection: object,
+    target_data: object,
+    epoch: object,
+    step_range: object,
+    series_key: object,
 ) -> tuple[list, bool]:
-    """``(panel body, CSV button disabled)`` for the page state."""
+    """``(panel body, CSV button disabled)`` for the page state (values as the browser sent them)."""
     try:
         request = resolve_request(store, selection, target_data, epoch, step_range, series_key)
         if isinstance(request, str):
@@ -142,63 +165,127 @@ def csv_name(request: InstanceRequest) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", raw)[:120] + ".csv"
 
 
-def register_instance_callbacks(app: dash.Dash, store: Any) -> None:
+SERIES_OUTPUTS = {
+    "options": Output(ids.INSTANCES_SERIES, "options"),
+    "value": Output(ids.INSTANCES_SERIES, "value"),
+}
+BODY_OUTPUTS = {
+    "body": Output(ids.INSTANCES_BODY, "children"),
+    "download_disabled": Output(ids.INSTANCES_DOWNLOAD_BUTTON, "disabled"),
+}
+DOWNLOAD_OUTPUTS = {"download": Output(ids.INSTANCES_DOWNLOAD, "data")}
+
+
+def clicked_series(store: LogStore, page: PageInputs, click: object) -> int | None:
+    """Which shown series' strip (or line) a matrix click landed on: its position in the page's
+    series, or None (a tile background, a gap, a malformed click). The figure's geometry is
+    recomputed from the logs, as for the detail target, never taken from the browser."""
+    point = first_point(click)
+    drawn = drawn_geometry(store, page) if point else None
+    if point is None or drawn is None:
+        return None
+    _, geometry = drawn
+    try:
+        cell = decode_click(point, geometry)
+        position = axis_position(point)
+        if cell is None and position is not None:
+            cell = geometry.target_at(*position)
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return None
+    series = cell.series if cell is not None else None
+    return series if series is not None and 0 <= series < len(page.selection.series) else None
+
+
+def instance_series_update(
+    store: LogStore, selection: object, current: object, clicked: int | None = None
+) -> dict:
+    """The panel's series picker: the shown series (those without instances disabled) and its value:
+    the series whose strip was clicked (``clicked``, its position) when it logged instances, else
+    ``current`` if still usable, else the first that logged instances."""
+    page = parse_inputs({"selection": selection}, Bounds.of(store.list_series()))
+    tensor, _ = load_series(store, page.selection.series)
+    if tensor is None:
+        return {"options": [], "value": None}
+    items = [(s.key, s.label, s.has_instances) for s in tensor.series]
+    if clicked is not None and 0 <= clicked < len(items) and items[clicked][2]:
+        current = items[clicked][0]
+    return {
+        "options": series_options(items),
+        "value": pick_series([(k, h) for k, _, h in items], text(current)),
+    }
+
+
+def instances_download(store: LogStore, page: PageInputs, series_key: object) -> dict:
+    """The CSV of the listed instances; PreventUpdate when there is nothing to export."""
+    try:
+        request = resolve_page_request(store, page, series_key)
+        if isinstance(request, str):
+            raise dash.exceptions.PreventUpdate
+        members = cell_members(store, request.key, request.true_classes, request.pred_classes, request.step)
+        transitions = cell_transitions(
+            store, request.key, request.true_classes, request.pred_classes, request.step
+        )
+    except (LogFormatError, OSError):
+        raise dash.exceptions.PreventUpdate from None
+    if members.problem:
+        raise dash.exceptions.PreventUpdate
+    table = cell_table(members, transitions)
+    return {"download": dash.dcc.send_data_frame(table.to_csv, csv_name(request), index=False)}
+
+
+def register_instance_callbacks(app: dash.Dash, store: LogStore) -> None:
     """Wire the instance panel (``components.instances_panel.instances_panel``) on ``app``."""
 
     @app.callback(
-        Output(iid.INSTANCES_SERIES, "options"),
-        Output(iid.INSTANCES_SERIES, "value"),
-        Input(ids.SELECTION, "data"),
-        Input(ids.DATA_VERSION, "data"),
-        State(iid.INSTANCES_SERIES, "value"),
+        output=SERIES_OUTPUTS,
+        inputs={
+            "selection": Input(ids.SELECTION, "data"),
+            "version": Input(ids.DATA_VERSION, "data"),
+            "click": Input(ids.MATRIX_CLICK, "data"),
+        },
+        state={
+            "current": State(ids.INSTANCES_SERIES, "value"),
+            "step_range": State(ids.RANGE_STORE, "data"),
+            "encoding": State(ids.ENCODING, "value"),
+            "rotate": State(ids.ROTATE, "value"),
+        },
     )
-    def update_instance_series(selection, _version, current):
-        sel = Selection.from_store(selection)
-        tensor, _ = load_series(store, sel.series)
-        if tensor is None:
-            return [], None
-        items = [(s.key, s.label, s.has_instances) for s in tensor.series]
-        return series_options(items), pick_series([(k, h) for k, _, h in items], current)
+    def update_instance_series(selection, version, click, current, step_range, encoding, rotate):
+        clicked = None
+        if ctx.triggered_id == ids.MATRIX_CLICK:
+            raw = {"selection": selection, "step_range": step_range, "encoding": encoding, "rotate": rotate}
+            clicked = clicked_series(store, parse_inputs(raw, Bounds.of(store.list_series())), click)
+        return outputs_of(instance_series_update(store, selection, current, clicked), SERIES_OUTPUTS)
 
     @app.callback(
-        Output(iid.INSTANCES_BODY, "children"),
-        Output(iid.INSTANCES_DOWNLOAD_BUTTON, "disabled"),
-        Input(ids.DETAIL_TARGET, "data"),
-        Input(ids.EPOCH_STORE, "data"),
-        Input(ids.RANGE_STORE, "data"),
-        Input(iid.INSTANCES_SERIES, "value"),
-        Input(ids.SELECTION, "data"),
-        Input(ids.DATA_VERSION, "data"),
+        output=BODY_OUTPUTS,
+        inputs={
+            "target": Input(ids.DETAIL_TARGET, "data"),
+            "epoch": Input(ids.EPOCH_STORE, "data"),
+            "step_range": Input(ids.RANGE_STORE, "data"),
+            "series_key": Input(ids.INSTANCES_SERIES, "value"),
+            "selection": Input(ids.SELECTION, "data"),
+            "version": Input(ids.DATA_VERSION, "data"),
+        },
     )
-    def update_instances(target, epoch, step_range, series_key, selection, _version):
-        return instances_update(store, selection, target, epoch, step_range, series_key)
+    def update_instances(target, epoch, step_range, series_key, selection, version):
+        body, disabled = instances_update(store, selection, target, epoch, step_range, series_key)
+        return outputs_of({"body": body, "download_disabled": disabled}, BODY_OUTPUTS)
 
     @app.callback(
-        Output(iid.INSTANCES_DOWNLOAD, "data"),
-        Input(iid.INSTANCES_DOWNLOAD_BUTTON, "n_clicks"),
-        State(ids.SELECTION, "data"),
-        State(ids.DETAIL_TARGET, "data"),
-        State(ids.EPOCH_STORE, "data"),
-        State(ids.RANGE_STORE, "data"),
-        State(iid.INSTANCES_SERIES, "value"),
+        output=DOWNLOAD_OUTPUTS,
+        inputs={"clicks": Input(ids.INSTANCES_DOWNLOAD_BUTTON, "n_clicks")},
+        state={
+            "selection": State(ids.SELECTION, "data"),
+            "target": State(ids.DETAIL_TARGET, "data"),
+            "epoch": State(ids.EPOCH_STORE, "data"),
+            "step_range": State(ids.RANGE_STORE, "data"),
+            "series_key": State(ids.INSTANCES_SERIES, "value"),
+        },
         prevent_initial_call=True,
     )
-    def on_instances_download(n_clicks, selection, target, epoch, step_range, series_key):
-        if not n_clicks:
+    def on_instances_download(clicks, selection, target, epoch, step_range, series_key):
+        if not parse_inputs({"clicks": clicks}).clicks:
             raise dash.exceptions.PreventUpdate
-        try:
-            request = resolve_request(store, selection, target, epoch, step_range, series_key)
-            if isinstance(request, str):
-                raise dash.exceptions.PreventUpdate
-            members = cell_members(
-                store, request.key, request.true_classes, request.pred_classes, request.step
-            )
-            transitions = cell_transitions(
-                store, request.key, request.true_classes, request.pred_classes, request.step
-            )
-        except (LogFormatError, OSError):
-            raise dash.exceptions.PreventUpdate from None
-        if members.problem:
-            raise dash.exceptions.PreventUpdate
-        table = cell_table(members, transitions)
-        return dash.dcc.send_data_frame(table.to_csv, csv_name(request), index=False)
+        page = page_of(store, selection, target, epoch, step_range)
+        return outputs_of(instances_download(store, page, series_key), DOWNLOAD_OUTPUTS)

@@ -7,34 +7,42 @@ selection (new steps extend the timeline) and refreshes the series options and t
 
 from __future__ import annotations
 
-from typing import Any
-
 import dash
 from dash import Input, Output, State
 
+from app.callbacks.inputs import outputs_of, text
 from components import ids
 from components.layout import problems_alert, series_options
+from data_access.store import LogStore
+
+POLL_OUTPUTS = {
+    "fingerprint": Output(ids.FINGERPRINT, "data"),
+    "version": Output(ids.DATA_VERSION, "data"),
+    "options": Output(ids.SERIES_DROPDOWN, "options"),
+    "problems": Output(ids.PROBLEMS, "children"),
+}
 
 
-def register(app: dash.Dash, store: Any) -> None:
+def register(app: dash.Dash, store: LogStore) -> None:
     @app.callback(
-        Output(ids.FINGERPRINT, "data"),
-        Output(ids.DATA_VERSION, "data"),
-        Output(ids.SERIES_DROPDOWN, "options"),
-        Output(ids.PROBLEMS, "children"),
-        Input(ids.POLL, "n_intervals"),
-        Input(ids.IMPORT_RESULT, "data"),
-        State(ids.FINGERPRINT, "data"),
-        State(ids.DATA_VERSION, "data"),
+        output=POLL_OUTPUTS,
+        inputs={"n": Input(ids.POLL, "n_intervals"), "import_result": Input(ids.IMPORT_RESULT, "data")},
+        state={"last": State(ids.FINGERPRINT, "data"), "version": State(ids.DATA_VERSION, "data")},
         prevent_initial_call=True,
     )
-    def on_poll(_n, _import_result, last_fingerprint, version):
+    def on_poll(n, import_result, last, version):
         fingerprint = store.fingerprint()
-        if fingerprint == last_fingerprint:
+        if fingerprint == text(last, 256):
             raise dash.exceptions.PreventUpdate
-        return (
-            fingerprint,
-            int(version or 0) + 1,
-            series_options(store.list_series()),
-            problems_alert(store.problems()),
+        count = (
+            version
+            if isinstance(version, int) and not isinstance(version, bool) and 0 <= version < 2**52
+            else 0
         )
+        values = {
+            "fingerprint": fingerprint,
+            "version": count + 1,
+            "options": series_options(store.list_series()),
+            "problems": problems_alert(store.problems()),
+        }
+        return outputs_of(values, POLL_OUTPUTS)

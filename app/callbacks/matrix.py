@@ -8,38 +8,72 @@ of that epoch comes as a ``Patch``. Every ``Patch`` restates the marker of the c
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import dash
 from dash import Input, Output, Patch, State
 
-from app.callbacks.common import Selection, epoch_of, series_colors, view_tensor, x_range_of
+from app.callbacks.common import Selection, epoch_of, over_budget, series_colors, view_tensor
+from app.callbacks.inputs import VIEW_INPUTS, Bounds, PageInputs, outputs_of, parse_inputs
+from app.config import DEFAULT_MAX_VIEW_CELLS, Settings
 from app.state import NORMALIZATION_LABELS, clamp_gamma, format_number
-from components import ids
+from components import ids, wording
 from components.figure_style import empty_figure
-from components.matrix_figure import (
-    LINES_MAX_CLASSES,
+from components.matrix import (
     MatrixStyle,
     apply_update,
     build_matrix_figure,
     colorscale_update,
+    drawn_style,
     epoch_marker_update,
     matrix_geometry,
 )
-from components.options import ENCODINGS, SCALES
+from components.matrix.style import parse_encoding, parse_scale
+from data_access.store import LogStore
+from data_access.tensor import OTHER_CLASS, ConfusionTensor
 from data_access.views import matrix_values
+from data_access.vocabulary import Normalization, parse_normalization, shared_step_name
 
-NORMALIZATION_NOTES = {
-    None: "Counts of instances per cell. FN column: instances of the row's class predicted as another "
-    "class; FP row: instances predicted as the column's class that belong to another.",
-    "true": "Each cell: share of the row's (true class's) instances predicted as the column's class; "
-    "rows of the matrix sum to 100% with the diagonal. FN and FP are divided by the class's instances.",
-    "pred": "Each cell: share of the instances predicted as the column's class whose true class is the "
-    "row's. FN and FP are divided by the number of instances predicted as that class.",
-    "all": "Each cell: share of all instances of the fold (so folds of different sizes compare). "
-    "FN and FP are divided by all instances too.",
+MATRIX_OUTPUTS = {
+    "figure": Output(ids.MATRIX_GRAPH, "figure"),
+    "meta": Output(ids.MATRIX_META, "data"),
+    "caption": Output(ids.MATRIX_CAPTION, "children"),
+    "note": Output(ids.NORMALIZATION_NOTE, "children"),
+    "encoding_class": Output(ids.ENCODING, "className"),
 }
+SEGMENTED = "cf-segmented"
+# the toolbar's encoding control when lines were asked for but heatmaps are drawn: the CSS
+# highlights the heatmap option (what is on screen) and marks the lines option as not drawn
+FELL_BACK = "cf-segmented cf-encoding-fell-back"
+MATRIX_INPUTS = {
+    **VIEW_INPUTS,
+    "encoding": Input(ids.ENCODING, "value"),
+    "rotate": Input(ids.ROTATE, "value"),
+    "normalization": Input(ids.NORMALIZATION, "value"),
+    "scale": Input(ids.SCALE, "value"),
+    "gamma": Input(ids.GAMMA, "value"),
+}
+Response = Literal["skip", "patch", "rebuild"]
+
+
+@dataclass(frozen=True)
+class MatrixUpdate:
+    """What the matrix callback sets (``dash.no_update`` for what stays)."""
+
+    figure: Any
+    meta: Any
+    caption: Any
+    note: Any
+    encoding_class: Any = SEGMENTED
+
+
+def normalization_note(normalization: Normalization | None, tensor: ConfusionTensor | None) -> str:
+    """The note under the toolbar for the drawn tensor: every denominator it uses, in words
+    (``components.wording``), and whether totals reach past the drawn classes."""
+    partial = tensor is not None and tensor.is_partial
+    other = tensor is not None and partial and OTHER_CLASS in tensor.classes
+    return wording.normalization_note(normalization, partial=partial, other=other)
 
 
 def matrix_style(
@@ -47,16 +81,16 @@ def matrix_style(
 ) -> MatrixStyle:
     """The builder's style from the toolbar values (anything unknown -> the default)."""
     return MatrixStyle(
-        encoding=encoding if encoding in ENCODINGS else "heatmap",
+        encoding=parse_encoding(encoding),
         rotate=isinstance(rotate, list) and "rotate" in rotate,
-        scale=scale if scale in SCALES else "linear",
+        scale=parse_scale(scale),
         gamma=clamp_gamma(gamma),
         epoch=epoch_of(epoch),
     )
 
 
-def normalization_of(value: object) -> str | None:
-    return value if value in ("true", "pred", "all") else None
+def normalization_of(value: object) -> Normalization | None:
+    return parse_normalization(value)
 
 
 def matrix_meta(
@@ -96,6 +130,85 @@ def figure_change(old: object, new: dict) -> str | None:
     return None
 
 
+def matrix_response(change: str | None, update: dict | None) -> Response:
+    """Whether the matrix on screen is left alone, patched or rebuilt.
+
+    ``change`` is :func:`figure_change`'s verdict, ``update`` the Patch recipe for it (None when
+    the builder has none for this figure). An epoch move whose recipe changes no trace data
+    (heatmaps) is ``"skip"``: the browser already moved the marker (``moveEpochMarkers`` in
+    assets/), and a Patch would make dcc.Graph recompute the whole figure for one shape.
+    """
+    if change is None or update is None:
+        return "rebuild"
+    if change == "epoch" and not update.get("data"):
+        return "skip"
+    return "patch"
+
+
+def style_of(page: PageInputs) -> MatrixStyle:
+    """The builder's style from the parsed toolbar values."""
+    return MatrixStyle(
+        encoding=page.encoding,
+        rotate=page.rotate,
+        scale=page.scale,
+        gamma=page.gamma,
+        epoch=page.epoch,
+    )
+
+
+def windowed(tensor: ConfusionTensor, page: PageInputs) -> ConfusionTensor:
+    """The tensor restricted to the page's step range (all steps without one)."""
+    return tensor.step_window(*page.step_range) if page.step_range is not None else tensor
+
+
+def matrix_update(
+    store: LogStore, page: PageInputs, old_meta: object, max_cells: int = DEFAULT_MAX_VIEW_CELLS
+) -> MatrixUpdate:
+    """The matrix for the page's inputs: a new figure, a Patch, or nothing new (see
+    :func:`matrix_response`); a view over ``max_cells`` is refused with a message instead."""
+    tensor = view_tensor(store, page.selection)
+    note = normalization_note(page.normalization, tensor)
+    if tensor is None:
+        return MatrixUpdate(
+            empty_figure("Choose a series to draw its confusion matrix."), None, "", note, SEGMENTED
+        )
+    tensor = windowed(tensor, page)
+    refusal = over_budget(tensor, max_cells)
+    if refusal:
+        return MatrixUpdate(empty_figure(refusal), None, "", note, SEGMENTED)
+    asked = style_of(page)
+    # the one place the lines -> heatmap fallback is decided; its note reaches the page
+    style, fallback = drawn_style(tensor.n_classes, asked)
+    encoding_class = FELL_BACK if fallback else SEGMENTED
+    colors = series_colors(page.selection.series, page.slots)
+    new_meta = matrix_meta(tensor, page.selection, colors, style, page.normalization)
+    values = matrix_values(tensor, page.normalization)
+    step_name = shared_step_name(s.step_name for s in tensor.series)
+    change = figure_change(old_meta, new_meta)
+    update = None
+    if change is not None:
+        geometry = matrix_geometry(tensor.n_classes, tensor.n_series, tensor.n_steps, style)
+        update = (
+            epoch_marker_update(values, style, geometry, step_name=step_name)
+            if change == "epoch"
+            else colorscale_update(values, style, geometry)
+        )
+    response = matrix_response(change, update)
+    if response == "skip":
+        return MatrixUpdate(dash.no_update, new_meta, dash.no_update, dash.no_update, encoding_class)
+    if response == "patch" and update is not None:
+        # carries the current epoch marker too: the browser moved it without this figure
+        return MatrixUpdate(
+            apply_update(Patch(), update), new_meta, dash.no_update, dash.no_update, encoding_class
+        )
+    # the builder gets the style asked for: it draws the fallback itself and writes its note
+    figure = build_matrix_figure(values, colors, asked, step_name=step_name)
+    text = caption(tensor.n_series, tensor.classes, tensor.steps, page.normalization)
+    return MatrixUpdate(
+        figure, new_meta, f"{fallback} · {text}" if fallback else text, note, encoding_class
+    )
+
+
 def caption(n_series: int, classes: tuple[str, ...], steps, normalization: str | None) -> str:
     if len(steps) == 0:
         return ""
@@ -114,55 +227,11 @@ def rotate_options(encoding: object) -> list[dict]:
     return [{"label": label, "value": "rotate", "disabled": lines}]
 
 
-def register(app: dash.Dash, store: Any) -> None:
+def register(app: dash.Dash, store: LogStore, settings: Settings | None = None) -> None:
+    max_cells = (settings or Settings()).max_view_cells
     app.callback(Output(ids.ROTATE, "options"), Input(ids.ENCODING, "value"))(rotate_options)
 
-    @app.callback(
-        Output(ids.MATRIX_GRAPH, "figure"),
-        Output(ids.MATRIX_META, "data"),
-        Output(ids.MATRIX_CAPTION, "children"),
-        Output(ids.NORMALIZATION_NOTE, "children"),
-        Input(ids.SELECTION, "data"),
-        Input(ids.SLOTS, "data"),
-        Input(ids.RANGE_STORE, "data"),
-        Input(ids.ENCODING, "value"),
-        Input(ids.ROTATE, "value"),
-        Input(ids.NORMALIZATION, "value"),
-        Input(ids.SCALE, "value"),
-        Input(ids.GAMMA, "value"),
-        Input(ids.EPOCH_STORE, "data"),
-        State(ids.MATRIX_META, "data"),
-    )
-    def update_matrix(selection, slots, step_range, encoding, rotate, norm, scale, gamma, epoch, meta):
-        sel = Selection.from_store(selection)
-        normalization = normalization_of(norm)
-        note = NORMALIZATION_NOTES[normalization]
-        style = matrix_style(encoding, rotate, scale, gamma, epoch)
-        tensor = view_tensor(store, sel)
-        if tensor is None:
-            return empty_figure("Choose a series to draw its confusion matrix."), None, "", note
-        rng = x_range_of(step_range)
-        if rng is not None:
-            tensor = tensor.step_window(*rng)
-        if style.encoding == "lines" and tensor.n_classes > LINES_MAX_CLASSES:
-            style = replace(style, encoding="heatmap", rotate=False)  # what the builder draws then
-        colors = series_colors(sel.series, slots)
-        new_meta = matrix_meta(tensor, sel, colors, style, normalization)
-        values = matrix_values(tensor, normalization)
-        change = figure_change(meta, new_meta)
-        if change is not None:
-            geometry = matrix_geometry(tensor.n_classes, tensor.n_series, tensor.n_steps, style)
-            update = (
-                epoch_marker_update(values, style, geometry)
-                if change == "epoch"
-                else colorscale_update(values, style, geometry)
-            )
-            if update is not None and change == "epoch" and not update["data"]:
-                # heatmaps: the browser already moved the marker (moveEpochMarkers in assets/);
-                # a Patch would make dcc.Graph recompute the whole figure for one shape
-                return dash.no_update, new_meta, dash.no_update, dash.no_update
-            if update is not None:
-                # carries the current epoch marker too: the browser moved it without this figure
-                return apply_update(Patch(), update), new_meta, dash.no_update, dash.no_update
-        figure = build_matrix_figure(values, colors, style)
-        return figure, new_meta, caption(tensor.n_series, tensor.classes, tensor.steps, normalization), note
+    @app.callback(output=MATRIX_OUTPUTS, inputs=MATRIX_INPUTS, state={"meta": State(ids.MATRIX_META, "data")})
+    def update_matrix(meta, **raw):
+        page = parse_inputs(raw, Bounds.of(store.list_series()))
+        return outputs_of(matrix_update(store, page, meta, max_cells), MATRIX_OUTPUTS)

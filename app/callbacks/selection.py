@@ -9,14 +9,36 @@ series as far as the new series have those classes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
 
 import dash
 from dash import Input, Output, State, ctx
 
 from app.callbacks.common import Selection, load_series, superclass_mapping
+from app.callbacks.inputs import Bounds, outputs_of, parse_inputs, selection_of, texts
 from app.state import parse_query
 from components import ids
+from data_access.store import LogStore
+
+SELECTION_OUTPUTS = {
+    "options": Output(ids.CLASS_DROPDOWN, "options"),
+    "value": Output(ids.CLASS_DROPDOWN, "value"),
+    "message": Output(ids.CLASS_MESSAGE, "children"),
+    "class_options": Output(ids.CLASS_OPTIONS, "options"),
+    "selection": Output(ids.SELECTION, "data"),
+}
+
+
+@dataclass(frozen=True)
+class SelectionUpdate:
+    """The class picker (options, value, message), the class-option boxes and the selection."""
+
+    options: list[dict]
+    value: list[str]
+    message: str
+    class_options: list[dict]
+    selection: dict
+
 
 TOO_FEW = "Keep at least two classes selected (a confusion matrix needs two); the previous choice is kept."
 PICK_ONE_MORE = (
@@ -60,7 +82,7 @@ def resolve_classes(
 
 
 def selection_update(
-    store: Any,
+    store: LogStore,
     trigger: object,
     url_state: object,
     keys: object,
@@ -68,13 +90,14 @@ def selection_update(
     class_opts: object,
     previous: object,
     opts_options: object,
-) -> tuple[list[dict], list[str], str, list[dict], dict]:
+) -> SelectionUpdate:
     """Class options, the picker's value, its message, the class-option checkboxes and the
     effective selection, after ``trigger`` fired (URL state, series, class picker or options)."""
-    keys = [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
-    prev = Selection.from_store(previous)
+    bounds = Bounds.of(store.list_series())
+    keys = list(texts(keys, bounds.series))
+    prev = selection_of(previous, bounds)
     tensor, _ = load_series(store, keys)
-    opts = set(class_opts) if isinstance(class_opts, list) else set()
+    opts = set(texts(class_opts, 4))
     mapping = superclass_mapping(tensor.series[0]) if tensor is not None else None
     superclasses = "super" in opts and mapping is not None
     universe = class_universe(tensor.classes if tensor is not None else (), mapping if superclasses else None)
@@ -82,7 +105,7 @@ def selection_update(
     if trigger == ids.URL_STATE and isinstance(url_state, str):
         requested = list(parse_query(url_state).classes)
     else:
-        requested = [c for c in class_value if isinstance(c, str)] if isinstance(class_value, list) else []
+        requested = list(texts(class_value, bounds.classes))
     user_edit = trigger == ids.CLASS_DROPDOWN
     if trigger == ids.CLASS_OPTIONS and prev.superclasses != superclasses:
         requested = []  # switching between classes and superclasses: names change, show all
@@ -96,32 +119,31 @@ def selection_update(
         steps=tuple(float(s) for s in tensor.steps) if tensor is not None else (),
     )
     options = [{"label": c, "value": c} for c in universe]
-    base = opts_options if isinstance(opts_options, list) else []
+    base = [o for o in opts_options[:4] if isinstance(o, dict)] if isinstance(opts_options, list) else []
     new_opts = [{**o, "disabled": mapping is None} if o.get("value") == "super" else o for o in base]
-    if mapping is not None:
+    if mapping is not None and tensor is not None:
         n_super = len(class_universe(tensor.classes, mapping))
         new_opts = [
             {**o, "label": f"superclasses ({n_super})"} if o.get("value") == "super" else o for o in new_opts
         ]
-    return options, value, message, new_opts, selection.to_store()
+    return SelectionUpdate(options, value, message, new_opts, selection.to_store())
 
 
-def register(app: dash.Dash, store: Any) -> None:
+def register(app: dash.Dash, store: LogStore) -> None:
     @app.callback(
-        Output(ids.CLASS_DROPDOWN, "options"),
-        Output(ids.CLASS_DROPDOWN, "value"),
-        Output(ids.CLASS_MESSAGE, "children"),
-        Output(ids.CLASS_OPTIONS, "options"),
-        Output(ids.SELECTION, "data"),
-        Input(ids.URL_STATE, "data"),
-        Input(ids.SERIES_KEYS, "data"),
-        Input(ids.CLASS_DROPDOWN, "value"),
-        Input(ids.CLASS_OPTIONS, "value"),
-        Input(ids.DATA_VERSION, "data"),
-        State(ids.SELECTION, "data"),
-        State(ids.CLASS_OPTIONS, "options"),
+        output=SELECTION_OUTPUTS,
+        inputs={
+            "url_state": Input(ids.URL_STATE, "data"),
+            "keys": Input(ids.SERIES_KEYS, "data"),
+            "class_value": Input(ids.CLASS_DROPDOWN, "value"),
+            "class_opts": Input(ids.CLASS_OPTIONS, "value"),
+            "version": Input(ids.DATA_VERSION, "data"),
+        },
+        state={"previous": State(ids.SELECTION, "data"), "opts_options": State(ids.CLASS_OPTIONS, "options")},
     )
-    def update_selection(url_state, keys, class_value, class_opts, _version, previous, opts_options):
-        return selection_update(
-            store, ctx.triggered_id, url_state, keys, class_value, class_opts, previous, opts_options
+    def update_selection(url_state, keys, class_value, class_opts, version, previous, opts_options):
+        page = parse_inputs({"url_state": url_state})
+        update = selection_update(
+            store, ctx.triggered_id, page.url_state, keys, class_value, class_opts, previous, opts_options
         )
+        return outputs_of(update, SELECTION_OUTPUTS)

@@ -9,16 +9,37 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import dash
-from dash import ALL, Input, Output, State, ctx, html
+from dash import ALL, Input, Output, State, ctx
 
 from app.callbacks.common import load_series
+from app.callbacks.inputs import Bounds, outputs_of, parse_inputs, slots_of, texts
 from app.state import parse_query
 from components import ids
-from components.colors import assign_slots, slot_color
+from components.colors import assign_slots
+from components.series_chips import chips
+from data_access.store import LogStore
 from data_access.tensor import SeriesInfo
+
+SERIES_OUTPUTS = {
+    "value": Output(ids.SERIES_DROPDOWN, "value"),
+    "keys": Output(ids.SERIES_KEYS, "data"),
+    "slots": Output(ids.SLOTS, "data"),
+    "chips": Output(ids.SERIES_CHIPS, "children"),
+    "message": Output(ids.SERIES_MESSAGE, "children"),
+}
+
+
+@dataclass(frozen=True)
+class SeriesUpdate:
+    """The picker's value, the shown keys, their palette slots, chips and message."""
+
+    value: list[str]
+    keys: list[str]
+    slots: dict[str, int]
+    chips: list
+    message: str
 
 
 @dataclass(frozen=True)
@@ -69,53 +90,15 @@ def default_series(infos: Sequence[SeriesInfo]) -> list[str]:
     return [i.key for i in infos if i.run == run and i.classes == infos[0].classes]
 
 
-def chip(info: SeriesInfo | None, key: str, color: str) -> html.Span:
-    label = info.label if info else key
-    meta = ""
-    if info is not None:
-        meta = "; ".join(f"{k}: {v}" for k, v in sorted(info.metadata.items()) if k != "superclasses")
-    return html.Span(
-        className="cf-chip",
-        role="listitem",
-        title=f"{label}" + (f" — {meta}" if meta else ""),
-        style={"--chip-color": color},
-        **{"data-key": key, "data-color": color},
-        children=[
-            html.Span(className="cf-chip-swatch", style={"backgroundColor": color}),
-            html.Span(label, className="cf-chip-label"),
-            html.Button(
-                "×",
-                id={"type": ids.CHIP_REMOVE, "key": key},
-                className="cf-chip-remove",
-                n_clicks=0,
-                title=f"Remove {label}",
-                **{"aria-label": f"Remove {label}"},
-            ),
-        ],
-    )
-
-
-def chips(keys: Sequence[str], infos: Mapping[str, SeriesInfo], slots: Mapping[str, int]) -> list:
-    if not infos:
-        return [
-            html.Span(
-                "No logs in the log folder yet: series appear here as they are written.", className="cf-hint"
-            )
-        ]
-    if not keys:
-        return [html.Span("Choose one or more series above.", className="cf-hint")]
-    return [chip(infos.get(k), k, slot_color(slots[k])) for k in keys]
-
-
 def series_update(
-    store: Any,
+    store: LogStore,
     trigger: object,
     clicked: bool,
     url_state: object,
     value: object,
     import_result: object,
     slots: object,
-) -> tuple[list[str], list[str], dict[str, int], list, str] | None:
+) -> SeriesUpdate | None:
     """The picker's value, the shown keys, slots, chips and message after an event (None: no change).
 
     ``trigger``: the URL state (page opened: the link's series, else the first run's folds), the
@@ -123,7 +106,8 @@ def series_update(
     only appeared) or a finished import (its series are added).
     """
     infos = {i.key: i for i in store.list_series()}
-    chosen = [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+    bounds = Bounds.of(infos.values())
+    chosen = list(texts(value, bounds.series + 16))
     if trigger is None or trigger == ids.URL_STATE:
         wanted = list(parse_query(url_state).series) if isinstance(url_state, str) else []
         # a link whose series are all gone still opens a useful page (and says what is missing)
@@ -137,7 +121,8 @@ def series_update(
     elif trigger == ids.IMPORT_RESULT:
         if not isinstance(import_result, dict) or not import_result.get("ok"):
             return None
-        chosen += [k for k in import_result.get("series") or [] if k in infos and k not in chosen]
+        imported = texts(import_result.get("series"), bounds.series)
+        chosen += [k for k in imported if k in infos and k not in chosen]
     choice = choose_series(chosen, infos)
     # a listed series can still fail to load (a truncated file): leave it out and say why
     _, problems = load_series(store, choice.accepted)
@@ -146,37 +131,36 @@ def series_update(
         choice = SeriesChoice(
             tuple(k for k in choice.accepted if k not in failed), choice.refused, choice.unknown
         )
-    new_slots = assign_slots(choice.accepted, slots if isinstance(slots, dict) else {})
+    new_slots = assign_slots(choice.accepted, slots_of(slots, bounds))
     # one line per problem (the message box keeps line breaks)
     message = "\n".join(
         m for m in [choice.message(infos), *(f"Could not load {k}: {m}" for k, m in failed.items())] if m
     )
-    return (
-        list(choice.accepted),
-        list(choice.accepted),
-        new_slots,
-        chips(choice.accepted, infos, new_slots),
-        message.strip(),
+    return SeriesUpdate(
+        value=list(choice.accepted),
+        keys=list(choice.accepted),
+        slots=new_slots,
+        chips=chips(choice.accepted, infos, new_slots),
+        message=message.strip(),
     )
 
 
-def register(app: dash.Dash, store: Any) -> None:
+def register(app: dash.Dash, store: LogStore) -> None:
     @app.callback(
-        Output(ids.SERIES_DROPDOWN, "value"),
-        Output(ids.SERIES_KEYS, "data"),
-        Output(ids.SLOTS, "data"),
-        Output(ids.SERIES_CHIPS, "children"),
-        Output(ids.SERIES_MESSAGE, "children"),
-        Input(ids.URL_STATE, "data"),
-        Input(ids.SERIES_DROPDOWN, "value"),
-        Input({"type": ids.CHIP_REMOVE, "key": ALL}, "n_clicks"),
-        Input(ids.IMPORT_RESULT, "data"),
-        State(ids.SLOTS, "data"),
+        output=SERIES_OUTPUTS,
+        inputs={
+            "url_state": Input(ids.URL_STATE, "data"),
+            "value": Input(ids.SERIES_DROPDOWN, "value"),
+            "chip_clicks": Input({"type": ids.CHIP_REMOVE, "key": ALL}, "n_clicks"),
+            "import_result": Input(ids.IMPORT_RESULT, "data"),
+        },
+        state={"slots": State(ids.SLOTS, "data")},
     )
-    def update_series(url_state, value, _chip_clicks, import_result, slots):
+    def update_series(url_state, value, chip_clicks, import_result, slots):
         trigger = ctx.triggered_id
         clicked = bool(ctx.triggered and ctx.triggered[0].get("value"))
-        update = series_update(store, trigger, clicked, url_state, value, import_result, slots)
+        page = parse_inputs({"url_state": url_state}, Bounds.of(store.list_series()))
+        update = series_update(store, trigger, clicked, page.url_state, value, import_result, slots)
         if update is None:
             raise dash.exceptions.PreventUpdate
-        return update
+        return outputs_of(update, SERIES_OUTPUTS)

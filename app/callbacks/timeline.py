@@ -9,42 +9,67 @@ click on the timeline or the ◀ ▶ buttons.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dash
 import numpy as np
 from dash import ClientsideFunction, Input, Output, Patch, State, ctx
 
-from app.callbacks.common import Selection, epoch_of, series_colors, view_tensor, x_range_of
+from app.callbacks.common import epoch_of, series_colors, server_steps, view_tensor, x_range_of
+from app.callbacks.inputs import VIEW_INPUTS, Bounds, epoch_only, finite, outputs_of, parse_inputs, prop_ids
 from app.state import format_number, parse_query
 from components import ids
 from components.charts import build_timeline_figure, timeline_shapes
 from components.figure_style import empty_figure
 from data_access import metrics
+from data_access.step_windows import clamp_range, move_step, nearest_step, window_indices, window_steps
+from data_access.store import LogStore
+from data_access.vocabulary import shared_step_name
 
 MAX_MARKS = 8
 # figures whose epoch markers the browser moves (each carries a recipe in layout.meta)
 EPOCH_MARKER_GRAPHS = (ids.MATRIX_GRAPH, ids.CLASS_PERF_GRAPH, ids.DETAIL_GRAPH, ids.TIMELINE_GRAPH)
 
+RANGE_OUTPUTS = {
+    "range": Output(ids.RANGE_STORE, "data"),
+    "slider_max": Output(ids.RANGE_SLIDER, "max"),
+    "slider_value": Output(ids.RANGE_SLIDER, "value"),
+    "marks": Output(ids.RANGE_SLIDER, "marks"),
+    "label": Output(ids.RANGE_LABEL, "children"),
+    "slider_disabled": Output(ids.RANGE_SLIDER, "disabled"),
+}
+EPOCH_OUTPUTS = {"epoch": Output(ids.EPOCH_STORE, "data"), "label": Output(ids.EPOCH_LABEL, "children")}
+
+
+@dataclass(frozen=True)
+class RangeUpdate:
+    """What the range callback sets: the store value, and the slider and label that show it."""
+
+    range: list[float] | None
+    slider_max: int
+    slider_value: list[int]
+    marks: dict[int, str]
+    label: str
+    slider_disabled: bool
+
 
 # ----------------------------------------------------------------------------- pure helpers
-def window_indices(steps: Sequence[float], lo: float, hi: float) -> tuple[int, int] | None:
-    """First and last positions of ``steps`` inside ``[lo, hi]``, or None if no step is inside."""
-    i0 = bisect.bisect_left(steps, lo)
-    i1 = bisect.bisect_right(steps, hi) - 1
-    return (i0, i1) if i0 <= i1 and i0 < len(steps) else None
+def _pair(lo: object, hi: object) -> tuple[float, float] | bool:
+    """Two finite numbers (or numeric strings) as an ordered pair; False if either is not one."""
+    a = finite(lo) if not isinstance(lo, str) else finite(_float_or_none(lo))
+    b = finite(hi) if not isinstance(hi, str) else finite(_float_or_none(hi))
+    if a is None or b is None:
+        return False
+    return (min(a, b), max(a, b))
 
 
-def clamp_range(steps: Sequence[float], step_range: tuple[float, float] | None) -> tuple[float, float] | None:
-    """Snap a range to logged steps; None when it covers every step or no step at all."""
-    if step_range is None or not steps:
+def _float_or_none(value: str) -> float | None:
+    try:
+        return float(value[:64])
+    except ValueError:
         return None
-    idx = window_indices(steps, *step_range)
-    if idx is None or (idx[0] == 0 and idx[1] == len(steps) - 1):
-        return None
-    return (float(steps[idx[0]]), float(steps[idx[1]]))
 
 
 def range_from_relayout(relayout: Mapping[str, Any] | None) -> tuple[float, float] | None | bool:
@@ -57,10 +82,7 @@ def range_from_relayout(relayout: Mapping[str, Any] | None) -> tuple[float, floa
     lo, hi = relayout.get("xaxis.range[0]"), relayout.get("xaxis.range[1]")
     if lo is None and isinstance(relayout.get("xaxis.range"), list) and len(relayout["xaxis.range"]) == 2:
         lo, hi = relayout["xaxis.range"]
-    try:
-        return (min(float(lo), float(hi)), max(float(lo), float(hi)))
-    except (TypeError, ValueError):
-        return False
+    return _pair(lo, hi)
 
 
 def range_from_selection(selected: Mapping[str, Any] | None) -> tuple[float, float] | None | bool:
@@ -69,11 +91,7 @@ def range_from_selection(selected: Mapping[str, Any] | None) -> tuple[float, flo
         return False
     box = selected.get("range")
     if isinstance(box, Mapping) and isinstance(box.get("x"), list) and len(box["x"]) == 2:
-        lo, hi = box["x"]
-        try:
-            return (min(float(lo), float(hi)), max(float(lo), float(hi)))
-        except (TypeError, ValueError):
-            return False
+        return _pair(*box["x"])
     return False
 
 
@@ -99,35 +117,24 @@ def range_label(steps: Sequence[float], step_range: tuple[float, float] | None) 
     return f"Steps {format_number(step_range[0])}–{format_number(step_range[1])} ({n} of {len(steps)})"
 
 
-def nearest_step(steps: Sequence[float], x: float) -> float | None:
-    if not steps:
-        return None
-    i = bisect.bisect_left(steps, x)
-    candidates = [j for j in (i - 1, i) if 0 <= j < len(steps)]
-    return float(min((steps[j] for j in candidates), key=lambda s: abs(s - x)))
-
-
 def move_epoch(
     steps: Sequence[float], epoch: float | None, direction: int, step_range: tuple[float, float] | None
 ) -> float | None:
     """The previous/next logged step within the range (first/last if none is selected)."""
-    window = list(steps)
-    if step_range is not None:
-        idx = window_indices(steps, *step_range)
-        window = list(steps[idx[0] : idx[1] + 1]) if idx else window
-    if not window:
-        return None
-    if epoch is None:
-        return float(window[0] if direction > 0 else window[-1])
-    if direction > 0:
-        i = bisect.bisect_right(window, epoch)
-        return float(window[min(i, len(window) - 1)])
-    i = bisect.bisect_left(window, epoch) - 1
-    return float(window[max(i, 0)])
+    return move_step(steps, epoch, direction, step_range)
 
 
 def epoch_label(epoch: float | None) -> str:
     return "none" if epoch is None else f"step {format_number(epoch)}"
+
+
+def snap_ends(steps: Sequence[float], asked: tuple[float, float] | None) -> tuple[float, float] | None:
+    """A dragged range with each end moved to the logged step nearest to it: the pixel a drag ends
+    on lies a hair beside the step drawn there, and that step belongs to the range."""
+    if asked is None or not steps:
+        return asked
+    lo, hi = nearest_step(steps, asked[0]), nearest_step(steps, asked[1])
+    return (lo, hi) if lo is not None and hi is not None else asked
 
 
 def range_update(
@@ -138,13 +145,13 @@ def range_update(
     relayout: object,
     selected: object,
     current: object,
-) -> tuple[list[float] | None, int, list[int], dict[int, str], str, bool] | None:
+) -> RangeUpdate | None:
     """What the range callback returns for an event (None: nothing to change).
 
     ``trigger`` is the id that fired: the URL state (page opened), the selection (series or classes
     changed: keep the range, clamped to the new steps), the slider (positions), the timeline
     (``"<id>.relayoutData"`` for a drag-zoom, ``"<id>.selectedData"`` for a brush) or "Full range".
-    Returns ``(store value, slider max, slider value, slider marks, label, slider disabled)``.
+    ``steps`` are the server's (the shown series' logged steps), never the browser's.
     """
     wanted: tuple[float, float] | None
     if trigger == ids.URL_STATE or trigger is None:
@@ -152,20 +159,24 @@ def range_update(
     elif trigger == ids.SELECTION:
         wanted = x_range_of(current)
     elif trigger == ids.RANGE_SLIDER:
-        if not (isinstance(slider, list) and len(slider) == 2 and steps):
+        positions = [finite(v) for v in slider] if isinstance(slider, list) and len(slider) == 2 else []
+        if len(positions) != 2 or None in positions or not steps:
             return None
-        i0, i1 = sorted(max(0, min(int(v), len(steps) - 1)) for v in slider)
+        i0, i1 = sorted(max(0, min(int(v), len(steps) - 1)) for v in positions)  # type: ignore[arg-type]
         wanted = (steps[i0], steps[i1])
     elif trigger == f"{ids.TIMELINE_GRAPH}.relayoutData":
         asked = range_from_relayout(relayout)  # type: ignore[arg-type]
         if asked is False:
             return None
-        wanted = asked  # type: ignore[assignment]
+        wanted = snap_ends(steps, asked)  # type: ignore[arg-type]
     elif trigger == f"{ids.TIMELINE_GRAPH}.selectedData":
-        asked = range_from_selection(selected)  # type: ignore[arg-type]
-        if asked is False:
-            return None
-        wanted = asked  # type: ignore[assignment]
+        if selected is None:
+            wanted = None  # a double-click: Plotly's select mode answers it with a deselect
+        else:
+            asked = range_from_selection(selected)  # type: ignore[arg-type]
+            if asked is False:
+                return None
+            wanted = snap_ends(steps, asked)  # type: ignore[arg-type]
     elif trigger == ids.FULL_RANGE:
         wanted = None
     else:
@@ -176,13 +187,13 @@ def range_update(
     else:
         i0, i1 = window_indices(steps, *step_range)  # type: ignore[misc]
         value = [i0, i1]
-    return (
-        list(step_range) if step_range else None,
-        max(len(steps) - 1, 1),
-        value,
-        slider_marks(steps),
-        range_label(steps, step_range),
-        len(steps) < 2,
+    return RangeUpdate(
+        range=list(step_range) if step_range else None,
+        slider_max=max(len(steps) - 1, 1),
+        slider_value=value,
+        marks=slider_marks(steps),
+        label=range_label(steps, step_range),
+        slider_disabled=len(steps) < 2,
     )
 
 
@@ -196,70 +207,88 @@ def epoch_update(
 ) -> float | None | bool:
     """The epoch after an event, or False when the event changes nothing.
 
-    A clicked x snaps to the nearest logged step; an epoch the shown series did not log is cleared.
+    A clicked x snaps to the nearest logged step inside the range (a click beside the range picks
+    its nearest end: every view shows only the range, so an epoch outside it would be drawn
+    nowhere); a range that no longer holds the epoch (``trigger`` the range store) moves it to the
+    range's nearest step. An epoch the shown series did not log is cleared.
     """
-    epoch = epoch_of(current)
+    before = epoch_of(current)
+    epoch = before
+    window = x_range_of(step_range)
     if trigger == ids.URL_STATE or trigger is None:
-        epoch = parse_query(url_state).epoch if isinstance(url_state, str) else None
+        query = parse_query(url_state) if isinstance(url_state, str) else None
+        epoch = query.epoch if query else None
+        window = clamp_range(steps, query.step_range) if query else None
     elif trigger == ids.TIMELINE_GRAPH:
-        points = (click or {}).get("points") if isinstance(click, dict) else None
-        x = epoch_of(points[0].get("x")) if points else None
+        points = click.get("points") if isinstance(click, dict) else None
+        first = points[0] if isinstance(points, list) and points else None
+        x = finite(first.get("x")) if isinstance(first, dict) else None
         if x is None:
             return False
-        epoch = nearest_step(steps, x)
+        epoch = x
     elif trigger in (ids.EPOCH_PREV, ids.EPOCH_NEXT):
-        epoch = move_epoch(steps, epoch, 1 if trigger == ids.EPOCH_NEXT else -1, x_range_of(step_range))
+        epoch = move_epoch(steps, epoch, 1 if trigger == ids.EPOCH_NEXT else -1, window)
     elif trigger == ids.EPOCH_CLEAR:
         epoch = None
-    if epoch is not None and epoch not in steps:
-        epoch = None
+    elif trigger == ids.RANGE_STORE and epoch is None:
+        return False
+    if epoch is not None and (trigger in (ids.TIMELINE_GRAPH, ids.RANGE_STORE) or epoch in steps):
+        epoch = nearest_step(window_steps(steps, window), epoch)
+    elif epoch is not None:
+        epoch = None  # not logged by the shown series
+    if trigger == ids.RANGE_STORE and epoch == before:
+        return False
     return epoch
 
 
-def register(app: dash.Dash, store: Any) -> None:
+def register(app: dash.Dash, store: LogStore) -> None:
     @app.callback(
-        Output(ids.RANGE_STORE, "data"),
-        Output(ids.RANGE_SLIDER, "max"),
-        Output(ids.RANGE_SLIDER, "value"),
-        Output(ids.RANGE_SLIDER, "marks"),
-        Output(ids.RANGE_LABEL, "children"),
-        Output(ids.RANGE_SLIDER, "disabled"),
-        Input(ids.URL_STATE, "data"),
-        Input(ids.SELECTION, "data"),
-        Input(ids.RANGE_SLIDER, "value"),
-        Input(ids.TIMELINE_GRAPH, "relayoutData"),
-        Input(ids.TIMELINE_GRAPH, "selectedData"),
-        Input(ids.FULL_RANGE, "n_clicks"),
-        State(ids.RANGE_STORE, "data"),
+        output=RANGE_OUTPUTS,
+        inputs={
+            "url_state": Input(ids.URL_STATE, "data"),
+            "selection": Input(ids.SELECTION, "data"),
+            "slider": Input(ids.RANGE_SLIDER, "value"),
+            "relayout": Input(ids.TIMELINE_GRAPH, "relayoutData"),
+            "selected": Input(ids.TIMELINE_GRAPH, "selectedData"),
+            "full": Input(ids.FULL_RANGE, "n_clicks"),
+        },
+        state={"current": State(ids.RANGE_STORE, "data")},
     )
-    def update_range(url_state, selection, slider, relayout, selected, _full, current):
-        steps = list(Selection.from_store(selection).steps)
+    def update_range(url_state, selection, slider, relayout, selected, full, current):
+        page = parse_inputs(
+            {"url_state": url_state, "selection": selection, "step_range": current},
+            Bounds.of(store.list_series()),
+        )
+        steps = server_steps(store, page.selection).tolist()
         trigger = ctx.triggered_id
         if trigger == ids.TIMELINE_GRAPH:
             trigger = ids.TIMELINE_GRAPH + "." + ctx.triggered[0]["prop_id"].rsplit(".", 1)[-1]
-        update = range_update(trigger, steps, url_state, slider, relayout, selected, current)
+        update = range_update(trigger, steps, page.url_state, slider, relayout, selected, page.step_range)
         if update is None:
             raise dash.exceptions.PreventUpdate
-        return update
+        return outputs_of(update, RANGE_OUTPUTS)
 
     @app.callback(
-        Output(ids.EPOCH_STORE, "data"),
-        Output(ids.EPOCH_LABEL, "children"),
-        Input(ids.URL_STATE, "data"),
-        Input(ids.SELECTION, "data"),
-        Input(ids.TIMELINE_GRAPH, "clickData"),
-        Input(ids.EPOCH_PREV, "n_clicks"),
-        Input(ids.EPOCH_NEXT, "n_clicks"),
-        Input(ids.EPOCH_CLEAR, "n_clicks"),
-        State(ids.EPOCH_STORE, "data"),
-        State(ids.RANGE_STORE, "data"),
+        output=EPOCH_OUTPUTS,
+        inputs={
+            "url_state": Input(ids.URL_STATE, "data"),
+            "selection": Input(ids.SELECTION, "data"),
+            "click": Input(ids.TIMELINE_GRAPH, "clickData"),
+            "prev": Input(ids.EPOCH_PREV, "n_clicks"),
+            "next": Input(ids.EPOCH_NEXT, "n_clicks"),
+            "clear": Input(ids.EPOCH_CLEAR, "n_clicks"),
+            "step_range": Input(ids.RANGE_STORE, "data"),
+        },
+        state={"current": State(ids.EPOCH_STORE, "data")},
     )
-    def update_epoch(url_state, selection, click, _prev, _next, _clear, current, step_range):
-        steps = list(Selection.from_store(selection).steps)
-        epoch = epoch_update(ctx.triggered_id, steps, url_state, click, current, step_range)
+    def update_epoch(url_state, selection, click, prev, next, clear, step_range, current):  # noqa: A002
+        raw = {"url_state": url_state, "selection": selection, "epoch": current, "step_range": step_range}
+        page = parse_inputs(raw, Bounds.of(store.list_series()))
+        steps = server_steps(store, page.selection).tolist()
+        epoch = epoch_update(ctx.triggered_id, steps, page.url_state, click, page.epoch, page.step_range)
         if epoch is False:
             raise dash.exceptions.PreventUpdate
-        return epoch, epoch_label(epoch)
+        return outputs_of({"epoch": epoch, "label": epoch_label(epoch)}, EPOCH_OUTPUTS)
 
     # An epoch move redraws only the markers, in the browser: see moveEpochMarkers in
     # assets/confusionflow.js for why (and the measurements), epoch_marker_meta for the recipe each
@@ -272,41 +301,45 @@ def register(app: dash.Dash, store: Any) -> None:
         prevent_initial_call=True,
     )
 
-    @app.callback(
-        Output(ids.TIMELINE_GRAPH, "figure"),
-        Input(ids.SELECTION, "data"),
-        Input(ids.SLOTS, "data"),
-        Input(ids.RANGE_STORE, "data"),
-        Input(ids.EPOCH_STORE, "data"),
-    )
-    def update_timeline(selection, slots, step_range, epoch):
-        sel = Selection.from_store(selection)
-        rng, ep = x_range_of(step_range), epoch_of(epoch)
-        if sel.series and set(ctx.triggered_prop_ids or {}) == {f"{ids.EPOCH_STORE}.data"}:
-            raise dash.exceptions.PreventUpdate  # the browser moved the epoch line (moveEpochMarkers)
-        if sel.series and only_marks_moved(ctx.triggered_prop_ids):
-            # the lines are unchanged: move the band and the epoch line, drop the brush box
-            patch = Patch()
-            patch["layout"]["shapes"] = timeline_shapes(np.asarray(sel.steps), x_range=rng, epoch=ep)
-            patch["layout"]["selections"] = []
-            return patch
-        tensor = view_tensor(store, sel)
-        if tensor is None:
-            return empty_figure("Choose a series to see its accuracy over time.", height=130)
-        figure = build_timeline_figure(
-            tensor.steps,
-            metrics.tensor_metrics(tensor).accuracy,
-            series_colors(sel.series, slots),
-            x_range=rng,
-            epoch=ep,
-            series_labels=[s.label for s in tensor.series],
+    outputs = {"figure": Output(ids.TIMELINE_GRAPH, "figure")}
+
+    @app.callback(output=outputs, inputs=VIEW_INPUTS)
+    def update_timeline(**raw):
+        return outputs_of({"figure": timeline_figure(store, raw, ctx.triggered_prop_ids)}, outputs)
+
+
+def timeline_figure(store: LogStore, raw: Mapping[str, object], triggered: object) -> Any:
+    """The timeline for the page's view inputs: a rebuild, a Patch of its shapes, or no_update."""
+    page = parse_inputs(raw, Bounds.of(store.list_series()))
+    sel = page.selection
+    if sel.series and epoch_only(triggered):
+        return dash.no_update  # the browser moved the epoch line (moveEpochMarkers)
+    if sel.series and only_marks_moved(triggered):
+        # the lines are unchanged: move the band and the epoch line, drop the brush box
+        patch = Patch()
+        patch["layout"]["shapes"] = timeline_shapes(
+            np.asarray(server_steps(store, sel)), x_range=page.step_range, epoch=page.epoch
         )
-        figure.update_layout(selections=[])
-        return figure
+        patch["layout"]["selections"] = []
+        return patch
+    tensor = view_tensor(store, sel)
+    if tensor is None:
+        return empty_figure("Choose a series to see its accuracy over time.", height=130)
+    figure = build_timeline_figure(
+        tensor.steps,
+        metrics.tensor_metrics(tensor).accuracy,
+        series_colors(sel.series, page.slots),
+        x_range=page.step_range,
+        epoch=page.epoch,
+        series_labels=[s.label for s in tensor.series],
+        step_name=shared_step_name(s.step_name for s in tensor.series),
+    )
+    figure.update_layout(selections=[])
+    return figure
 
 
 def only_marks_moved(triggered: object) -> bool:
     """True when only the range and/or epoch fired (not the selection or colours)."""
-    keys = set(triggered or {})
+    keys = prop_ids(triggered)
     marks = {f"{ids.RANGE_STORE}.data", f"{ids.EPOCH_STORE}.data"}
     return bool(keys) and keys <= marks

@@ -1,26 +1,38 @@
 """URL state: read once when the page opens, then written back after every change.
 
-Reading is triggered by the path only, and writing goes through ``URL_QUERY`` and
-``history.replaceState`` in the browser (``assets/confusionflow.js``), so writing the query string
-never loops back into the controls. The parsed query string is kept in
+Reading is triggered by the path and the query string (the page opening, Back, Forward), and
+writing goes through ``URL_QUERY`` and ``history.pushState``/``replaceState`` in the browser
+(``assets/confusionflow.js``); the page's own writes are recognised and never loop back into the
+controls. The parsed query string is kept in
 ``URL_STATE``; the views that own a piece of state (series, classes, range, epoch, detail) take it
 from there, the plain toolbar controls are set here.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import dash
 from dash import ClientsideFunction, Input, Output, State
 
-from app.callbacks.common import Selection, epoch_of, load_series, x_range_of
+from app.callbacks.common import load_series
+from app.callbacks.inputs import DEFAULT_BOUNDS, Bounds, outputs_of, parse_inputs
 from app.callbacks.series import default_series
-from app.state import DetailTarget as Target
-from app.state import ViewState, clamp_gamma, parse_query, to_query
+from app.state import ViewState, parse_query, to_query
 from components import ids
-from components.options import ABSOLUTE, ENCODINGS, NORMALIZATIONS, SCALES
+from components.options import ABSOLUTE
+from data_access.sparse_counts import SparseCounts
+from data_access.store import LogStore
 from data_access.views import fold_sizes_differ
+
+LOAD_OUTPUTS = {
+    "url_state": Output(ids.URL_STATE, "data"),
+    "encoding": Output(ids.ENCODING, "value"),
+    "rotate": Output(ids.ROTATE, "value"),
+    "normalization": Output(ids.NORMALIZATION, "value"),
+    "scale": Output(ids.SCALE, "value"),
+    "gamma": Output(ids.GAMMA, "value"),
+    "class_options": Output(ids.CLASS_OPTIONS, "value"),
+}
+QUERY_OUTPUTS = {"query": Output(ids.URL_QUERY, "data")}
 
 
 def controls_from_query(search: str | None) -> tuple[str, list[str], str, str, float, list[str]]:
@@ -37,11 +49,13 @@ def controls_from_query(search: str | None) -> tuple[str, list[str], str, str, f
     )
 
 
-def first_view_normalization(store: Any) -> str:
+def first_view_normalization(store: LogStore) -> str:
     """Values shown on a fresh page (no series in the URL): the first run's folds, relative to the
     true class when those folds differ in size (a train fold six times the test fold would
     otherwise set the colour scale alone), absolute counts otherwise."""
     tensor, _ = load_series(store, default_series(store.list_series()))
+    if isinstance(tensor, SparseCounts):  # many classes: relative, as the overview draws shares
+        return "true"
     return "true" if tensor is not None and fold_sizes_differ(tensor) else ABSOLUTE
 
 
@@ -55,74 +69,103 @@ def state_from_controls(
     step_range: object,
     epoch: object,
     detail: object,
+    bounds: Bounds = DEFAULT_BOUNDS,
 ) -> ViewState:
     """The view state the page shows, from its stores and controls (bad values -> defaults)."""
-    sel = Selection.from_store(selection)
+    raw = {
+        "selection": selection,
+        "encoding": encoding,
+        "rotate": rotate,
+        "normalization": normalization,
+        "scale": scale,
+        "gamma": gamma,
+        "step_range": step_range,
+        "epoch": epoch,
+        "detail": detail,
+    }
+    page = parse_inputs(raw, bounds)
+    sel = page.selection
     return ViewState(
         series=sel.series,
         classes=sel.classes,
         other=sel.other,
         superclasses=sel.superclasses,
-        encoding=encoding if encoding in ENCODINGS else "heatmap",
-        rotate=isinstance(rotate, list) and "rotate" in rotate,
-        normalization=normalization if normalization in NORMALIZATIONS else None,
-        scale=scale if scale in SCALES else "linear",
-        gamma=clamp_gamma(gamma),
-        step_range=x_range_of(step_range),
-        epoch=epoch_of(epoch),
-        detail=Target.from_dict(detail),
+        encoding=page.encoding,
+        rotate=page.rotate,
+        normalization=page.normalization,
+        scale=page.scale,
+        gamma=page.gamma,
+        step_range=page.step_range,
+        epoch=page.epoch,
+        detail=page.detail,
     )
 
 
-def register(app: dash.Dash, store: Any) -> None:
+def is_own_write(search: str, shown: object) -> bool:
+    """Whether the address bar's query is the one this page wrote last (``URL_QUERY``): the
+    browser script tells ``dcc.Location`` about each address it writes, and that echo must not
+    restore the view again. Any other query (the page opening, Back or Forward) is restored.
+
+    >>> is_own_write("?enc=lines", "?enc=lines"), is_own_write("", None), is_own_write("?a=1", "?b=2")
+    (True, False, False)
+    """
+    return isinstance(shown, str) and search == shown
+
+
+def register(app: dash.Dash, store: LogStore) -> None:
     @app.callback(
-        Output(ids.URL_STATE, "data"),
-        Output(ids.ENCODING, "value"),
-        Output(ids.ROTATE, "value"),
-        Output(ids.NORMALIZATION, "value"),
-        Output(ids.SCALE, "value"),
-        Output(ids.GAMMA, "value"),
-        Output(ids.CLASS_OPTIONS, "value"),
-        Input(ids.URL, "pathname"),
-        State(ids.URL, "search"),
+        output=LOAD_OUTPUTS,
+        inputs={"pathname": Input(ids.URL, "pathname"), "search": Input(ids.URL, "search")},
+        state={"shown": State(ids.URL_QUERY, "data")},
     )
-    def on_url_load(_pathname, search):
-        encoding, rotate, normalization, scale, gamma, class_opts = controls_from_query(search)
-        if not parse_query(search).series:
+    def on_url_load(pathname, search, shown):
+        query = parse_inputs({"url_state": search}).url_state or ""
+        if is_own_write(query, shown):
+            raise dash.exceptions.PreventUpdate
+        encoding, rotate, normalization, scale, gamma, class_opts = controls_from_query(query)
+        if not parse_query(query).series:
             normalization = first_view_normalization(store)
-        return (search or "", encoding, rotate, normalization, scale, gamma, class_opts)
+        values = {
+            "url_state": query,
+            "encoding": encoding,
+            "rotate": rotate,
+            "normalization": normalization,
+            "scale": scale,
+            "gamma": gamma,
+            "class_options": class_opts,
+        }
+        return outputs_of(values, LOAD_OUTPUTS)
 
     @app.callback(
-        Output(ids.URL_QUERY, "data"),
-        Input(ids.SELECTION, "data"),
-        Input(ids.ENCODING, "value"),
-        Input(ids.ROTATE, "value"),
-        Input(ids.NORMALIZATION, "value"),
-        Input(ids.SCALE, "value"),
-        Input(ids.GAMMA, "value"),
-        Input(ids.RANGE_STORE, "data"),
-        Input(ids.EPOCH_STORE, "data"),
-        Input(ids.DETAIL_TARGET, "data"),
-        State(ids.URL_QUERY, "data"),
+        output=QUERY_OUTPUTS,
+        inputs={
+            "selection": Input(ids.SELECTION, "data"),
+            "encoding": Input(ids.ENCODING, "value"),
+            "rotate": Input(ids.ROTATE, "value"),
+            "normalization": Input(ids.NORMALIZATION, "value"),
+            "scale": Input(ids.SCALE, "value"),
+            "gamma": Input(ids.GAMMA, "value"),
+            "step_range": Input(ids.RANGE_STORE, "data"),
+            "epoch": Input(ids.EPOCH_STORE, "data"),
+            "detail": Input(ids.DETAIL_TARGET, "data"),
+        },
+        state={"shown": State(ids.URL_QUERY, "data")},
     )
-    def update_url(
-        selection, encoding, rotate, normalization, scale, gamma, step_range, epoch, detail, shown
-    ):
+    def update_url(selection, shown, **controls):
         if selection is None:
             raise dash.exceptions.PreventUpdate  # the page is still opening
-        query = to_query(
-            state_from_controls(
-                selection, encoding, rotate, normalization, scale, gamma, step_range, epoch, detail
-            )
-        )
+        bounds = Bounds.of(store.list_series())
+        query = to_query(state_from_controls(selection, **controls, bounds=bounds))
         if query == shown:
             raise dash.exceptions.PreventUpdate
-        return query
+        return outputs_of({"query": query}, QUERY_OUTPUTS)
 
-    # the browser replaces (not pushes) the address: the URL always shares the view on screen, and
-    # Back leaves the page instead of stepping through every slider move
+    # the browser writes the address (assets/confusionflow.js, writeQuery): a deliberate change
+    # (series, classes, encoding, normalisation, a released range, an epoch, a detail target) made
+    # by the user pushes a history entry, anything else replaces the current one; Back and Forward
+    # come back through dcc.Location's search (on_url_load above) and restore without pushing
     app.clientside_callback(
-        ClientsideFunction(namespace="confusionflow", function_name="replaceQuery"),
+        ClientsideFunction(namespace="confusionflow", function_name="writeQuery"),
         Output(ids.URL_WRITTEN, "data"),
         Input(ids.URL_QUERY, "data"),
         prevent_initial_call=True,

@@ -12,6 +12,7 @@ import pandas as pd
 
 from data_access.counting import counts_from_predictions
 from data_access.errors import LogFormatError
+from data_access.importers.limits import MAX_CLASSES, cells_problem
 from data_access.importers.tables import Table, codes_to_names, encode, first_row_with, numeric, sort_labels
 from data_access.logformat import MAX_SERIES_CELLS, check_classes, format_step, validate_name
 
@@ -183,6 +184,10 @@ def resolve_label_codes(
             raise LogFormatError(table.path, f"the labels cannot be used as classes: {e}") from None
     else:
         names = tuple(classes)
+    if len(names) > MAX_CLASSES:
+        raise LogFormatError(
+            table.path, f"{len(names):,} classes; an import takes at most {MAX_CLASSES:,} classes"
+        )
     lookup = {n: i for i, n in enumerate(names)}
     out = []
     for role, codes, labels in (("y_true", true_codes, true_labels), ("y_pred", pred_codes, pred_labels)):
@@ -313,6 +318,17 @@ def group_rows(
         steps=tuple(group_steps[series_bounds[s] : series_bounds[s + 1]] for s in range(n_series)),
         duplicate=duplicate,
     )
+
+
+def check_cells(path: Path, grouping: Grouping, n_classes: int) -> None:
+    """Refuse, before counting, series whose matrices exceed the import limits (see ``limits``)."""
+    total = 0
+    for s, names in enumerate(grouping.series_names):
+        n_steps = len(grouping.steps[s])
+        problem = cells_problem("/".join(names), n_steps, n_classes, total)
+        if problem:
+            raise LogFormatError(path, problem)
+        total += n_steps * n_classes * n_classes
 
 
 def count_groups(

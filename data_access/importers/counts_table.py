@@ -5,6 +5,11 @@ Columns (case-insensitive; same aliases as the predictions table): ``run``, ``fo
 ``prediction``, ``predicted``], ``count``. One row per non-zero cell is enough: cells without a row
 are 0. A step of a series exists as soon as one row names it (even with count 0). A cell given twice
 is refused rather than summed, since it usually means two tables were concatenated by mistake.
+
+Optional ``true_index`` and ``pred_index`` columns state each label's position in the class list
+(the app's CSV export writes them): without ``--classes`` the classes then keep that order instead
+of being sorted, so an exported view imports back unchanged. A label with two positions, or two
+labels at one position, is refused; other columns (such as the export's relative values) are ignored.
 """
 
 from __future__ import annotations
@@ -16,11 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from data_access.errors import LogFormatError
-from data_access.importers.common import Grouping, ImportSummary, read_keyed_rows
-from data_access.importers.tables import Table, numeric, read_table
+from data_access.importers.common import Grouping, ImportSummary, check_cells, read_keyed_rows
+from data_access.importers.tables import Table, codes_to_names, numeric, read_table
 from data_access.importers.writing import plan_series, write_planned
-from data_access.logformat import MAX_SERIES_CELLS
+from data_access.vocabulary import DEFAULT_STEP_NAME
 from data_access.writer import LogWriter
 
 
@@ -50,6 +54,35 @@ def _count_values(table: Table) -> np.ndarray:
     return values.astype(np.int64)
 
 
+def stated_class_order(table: Table) -> tuple[str, ...] | None:
+    """The class list the ``true_index``/``pred_index`` columns state (labels by position), or None
+    when the table has neither. Raises :class:`LogFormatError` naming the row of a contradiction."""
+    if "true_index" not in table.names and "pred_index" not in table.names:
+        return None
+    position: dict[str, int] = {}
+    label_at: dict[int, str] = {}
+    for label_role, index_role in (("y_true", "true_index"), ("y_pred", "pred_index")):
+        if index_role not in table.names:
+            raise table.error(f"'{index_role}' is missing while the other index column is given")
+        codes, labels = codes_to_names(table, label_role, what="label")
+        index = numeric(table, index_role, what="class index")
+        bad = np.flatnonzero((index != np.floor(index)) | (index < 0) | (index >= 2**31))
+        if len(bad):
+            raise table.error("a class index must be a whole number >= 0", row=int(bad[0]), column=index_role)
+        pairs, first = np.unique(np.stack([codes, index.astype(np.int64)], axis=1), axis=0, return_index=True)
+        for (code, at), row in zip(pairs.tolist(), first.tolist(), strict=True):
+            label = labels[code]
+            if position.setdefault(label, at) != at or label_at.setdefault(at, label) != label:
+                raise table.error(
+                    f"label {label!r} at class index {at} contradicts an earlier row",
+                    row=row,
+                    column=index_role,
+                )
+    if sorted(label_at) != list(range(len(label_at))):
+        raise table.error(f"class indices must run 0..{len(label_at) - 1} without gaps")
+    return tuple(label_at[i] for i in range(len(label_at)))
+
+
 def parse_counts_table(
     path: str | Path,
     *,
@@ -59,8 +92,14 @@ def parse_counts_table(
     labels_are_indices: bool = False,
 ) -> ParsedCounts:
     """Read and validate a counts table without writing anything (see the predictions table for options)."""
-    table = read_table(Path(path), required=("step", "y_true", "y_pred", "count"), optional=("run", "fold"))
+    table = read_table(
+        Path(path),
+        required=("step", "y_true", "y_pred", "count"),
+        optional=("run", "fold", "true_index", "pred_index"),
+    )
     values = _count_values(table)
+    if classes is None and not labels_are_indices:
+        classes = stated_class_order(table)
     rows = read_keyed_rows(table, run, fold, classes, labels_are_indices=labels_are_indices)
     names, steps, y_true, y_pred = rows.classes, rows.steps, rows.y_true, rows.y_pred
     c = len(names)
@@ -73,20 +112,13 @@ def parse_counts_table(
             f"{run_name!r}, fold {fold_name!r} at step {steps[b]:g} is already given on {table.where(a)}",
             row=b,
         )
-    for s in range(len(grouping.series_names)):
-        n_steps = len(grouping.steps[s])
-        if n_steps * c * c > MAX_SERIES_CELLS:
-            raise LogFormatError(
-                table.path,
-                f"series {'/'.join(grouping.series_names[s])}: {n_steps} steps x {c}x{c} classes is more "
-                f"than the limit of {MAX_SERIES_CELLS:,} cells",
-            )
+    check_cells(table.path, grouping, c)
     flat = (grouping.group_of_row * c + y_true) * c + y_pred
-    cells = np.zeros(grouping.n_groups * c * c, dtype=np.int64)
-    cells[flat] = values  # cells are unique (checked above), so assignment is the sum
-    cells = cells.reshape(grouping.n_groups, c, c)
-    b = grouping.series_bounds
-    counts = [cells[b[s] : b[s + 1]] for s in range(len(grouping.series_names))]
+    flat_cells = np.zeros(grouping.n_groups * c * c, dtype=np.int64)
+    flat_cells[flat] = values  # cells are unique (checked above), so assignment is the sum
+    cells = flat_cells.reshape(grouping.n_groups, c, c)
+    bounds = grouping.series_bounds
+    counts = [cells[bounds[s] : bounds[s + 1]] for s in range(len(grouping.series_names))]
     return ParsedCounts(source=Path(path), classes=names, grouping=grouping, counts=tuple(counts))
 
 
@@ -99,6 +131,7 @@ def import_counts_table(
     classes: Sequence[str] | None = None,
     labels_are_indices: bool = False,
     metadata: Mapping[str, Any] | None = None,
+    step_name: str = DEFAULT_STEP_NAME,
 ) -> ImportSummary:
     """Import a counts table into ``logdir`` (one ``add_counts`` per series and step); returns what was
     written. The source is only read."""
@@ -106,7 +139,7 @@ def import_counts_table(
         path, run=run, fold=fold, classes=classes, labels_are_indices=labels_are_indices
     )
     meta = {"imported_from": Path(path).name, "importer": "counts table", **dict(metadata or {})}
-    planned = plan_series(parsed.grouping, parsed.classes, parsed.counts, meta)
+    planned = plan_series(parsed.grouping, parsed.classes, parsed.counts, meta, step_name=step_name)
 
     def write_step(writer: LogWriter, s: int, t: int, step: int | float) -> None:
         writer.add_counts(step, planned[s].fold, parsed.counts[s][t])

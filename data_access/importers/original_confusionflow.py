@@ -29,6 +29,7 @@ import orjson
 from data_access import logformat as lf
 from data_access.errors import LogFormatError
 from data_access.importers.common import ImportSummary, check_names
+from data_access.importers.limits import MAX_CLASSES, cells_problem
 from data_access.importers.writing import PlannedSeries, write_planned
 from data_access.writer import LogWriter
 
@@ -166,6 +167,10 @@ def _epochs(path: Path, data: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in confmat):
             raise LogFormatError(path, "confmat must hold numbers only", where=where)
         arr = np.asarray(confmat, dtype=np.float64)
+        if arr.size and np.isfinite(arr).all() and arr.sum() > lf.MAX_STEP_TOTAL:
+            raise LogFormatError(
+                path, f"confmat sums to {arr.sum():.4g}; at most 2**53 predictions per epoch", where=where
+            )
         if not np.all(np.isfinite(arr)) or np.any(arr < 0) or np.any(arr != np.floor(arr)):
             bad = next(v for v in confmat if not (np.isfinite(v) and v >= 0 and float(v).is_integer()))
             raise LogFormatError(
@@ -196,6 +201,7 @@ def parse_original_confusionflow(folder: str | Path) -> list[PlannedSeries]:
         raise LogFormatError(folder / "runs", "no run files (runs/<runId>.json or runs/index.json)")
     planned: list[PlannedSeries] = []
     seen_runs: set[str] = set()
+    cells_so_far = 0
     for run_path, run in runs:
         run_id = _require(run_path, run, "runId", str, "run")
         check_names(run_path, "run", [run_id])
@@ -211,6 +217,8 @@ def parse_original_confusionflow(folder: str | Path) -> list[PlannedSeries]:
                 f"{folder / 'datasets'} (found folds: {sorted(datasets) or 'none'}), so its classes are unknown",
             )
         k = len(dataset.classes)
+        if k > MAX_CLASSES:
+            raise LogFormatError(dataset.path, f"{k:,} classes; an import takes at most {MAX_CLASSES:,}")
         logs = _fold_logs(folder, run_path, run, run_id)
         fold_info = {}
         run_series = []
@@ -229,6 +237,10 @@ def parse_original_confusionflow(folder: str | Path) -> list[PlannedSeries]:
                     data_path, f"missing: the data of fold log {foldlog_id!r} (run {run_id!r})"
                 )
             steps, counts = _epochs(data_path, _load_json(data_path), k)
+            problem = cells_problem(f"{run_id}/{fold_id}", len(steps), k, cells_so_far)
+            if problem:
+                raise LogFormatError(data_path, problem)
+            cells_so_far += len(steps) * k * k
             fold_ds = datasets.get(fold_id)
             fold_info[fold_id] = {
                 "foldlogId": foldlog_id,

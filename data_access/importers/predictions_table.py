@@ -23,11 +23,13 @@ import pyarrow as pa
 from data_access.importers.common import (
     Grouping,
     ImportSummary,
+    check_cells,
     count_groups,
     read_keyed_rows,
 )
 from data_access.importers.tables import Table, encode_arrow, read_table
 from data_access.importers.writing import plan_series, write_planned
+from data_access.vocabulary import DEFAULT_STEP_NAME
 from data_access.writer import LogWriter
 
 
@@ -111,6 +113,7 @@ def parse_predictions_table(
     else:
         grouping = rows.group()
 
+    check_cells(table.path, grouping, len(names))
     counts = count_groups(grouping, y_true, y_pred, len(names))
     return ParsedPredictions(
         source=Path(path),
@@ -133,6 +136,7 @@ def import_predictions_table(
     labels_are_indices: bool = False,
     store_instances: bool = True,
     metadata: Mapping[str, Any] | None = None,
+    step_name: str = DEFAULT_STEP_NAME,
 ) -> ImportSummary:
     """Import a predictions table into ``logdir``; returns what was written. The source is only read.
 
@@ -144,7 +148,7 @@ def import_predictions_table(
         path, run=run, fold=fold, classes=classes, labels_are_indices=labels_are_indices
     )
     meta = {"imported_from": Path(path).name, "importer": "predictions table", **dict(metadata or {})}
-    planned = plan_series(parsed.grouping, parsed.classes, parsed.counts, meta)
+    planned = plan_series(parsed.grouping, parsed.classes, parsed.counts, meta, step_name=step_name)
 
     def write_step(writer: LogWriter, s: int, t: int, step: int | float) -> None:
         fold_name = planned[s].fold

@@ -12,6 +12,7 @@ import codecs
 import csv
 import gzip
 import math
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from data_access.errors import LogFormatError
+from data_access.importers.limits import MAX_ROWS
 
 # role -> accepted column names (matched case-insensitively, surrounding spaces ignored)
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -34,6 +36,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "y_pred": ("y_pred", "preds", "prediction", "predicted"),
     "instance_id": ("instance_id",),
     "count": ("count",),
+    "true_index": ("true_index",),
+    "pred_index": ("pred_index",),
 }
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -81,6 +85,7 @@ def read_table(path: Path, *, required: Sequence[str], optional: Sequence[str] =
     is_csv = not path.name.lower().endswith(PARQUET_SUFFIXES)
     header = _read_header(path, is_csv)
     roles = _match_columns(path, header, required, optional)
+    _check_row_limit(path, is_csv)
     table = _read_csv(path, roles) if is_csv else _read_parquet(path, roles)
     if table.num_rows == 0:
         raise LogFormatError(path, "the table has a header but no rows")
@@ -108,6 +113,29 @@ def _read_header(path: Path, is_csv: bool) -> list[str]:
     if not text.strip():
         raise LogFormatError(path, "the first line (the header) is empty", where="line 1")
     return next(csv.reader([text.rstrip("\r\n")], delimiter=_delimiter(path)))
+
+
+def _check_row_limit(path: Path, is_csv: bool) -> None:
+    """Refuse a table of more than ``limits.MAX_ROWS`` rows before parsing it: Parquet from its
+    footer, CSV by counting line ends in 1 MiB chunks (stopping at the limit; memory stays flat)."""
+    if not is_csv:
+        try:
+            rows = pq.ParquetFile(path).metadata.num_rows
+        except (pa.ArrowException, OSError) as e:
+            raise LogFormatError(path, f"not a readable Parquet file ({e})") from None
+    else:
+        rows = -1  # the header
+        try:
+            with _open_bytes(path) as f:
+                while rows <= MAX_ROWS and (chunk := f.read(1 << 20)):
+                    rows += chunk.count(b"\n")
+        except (OSError, EOFError, zlib.error) as e:
+            raise LogFormatError(path, f"cannot be read: {e}") from None
+    if rows > MAX_ROWS:
+        shown = f"{rows:,}" if not is_csv else f"more than {MAX_ROWS:,}"
+        raise LogFormatError(
+            path, f"has {shown} rows; an import takes at most {MAX_ROWS:,} (split the table)"
+        )
 
 
 def _open_bytes(path: Path) -> BinaryIO:
@@ -262,8 +290,8 @@ def numeric(table: Table, role: str, *, what: str) -> np.ndarray:
         try:
             col = pc.cast(col, pa.float64())
         except pa.ArrowInvalid:
-            row, value = _first_non_number(col)
-            raise table.error(f"{what} must be a number, found {value!r}", row=row, column=role) from None
+            bad_row, value = _first_non_number(col)
+            raise table.error(f"{what} must be a number, found {value!r}", row=bad_row, column=role) from None
     row = first_null(col)
     if row is not None:
         raise table.error(f"empty {what}", row=row, column=role)

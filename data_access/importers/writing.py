@@ -1,13 +1,20 @@
 """Writing parsed series through :class:`~data_access.writer.LogWriter`, after checking the destination.
 
-An import either writes everything or nothing it can foresee: before the first file is written,
-the destination is checked for runs with another class list and for steps that already exist
-(the writer never overwrites a logged step, so a second import of the same table would otherwise
-fail half-way).
+An import writes everything or nothing. Before anything is written, every step, count total and
+run metadata is checked, and the destination is checked for runs with another class list and for
+steps that already exist (a logged step is never overwritten). Then every run is written into a
+hidden staging folder inside the log folder (``.import-<pid>@<host>-<random>``, invisible to
+readers) and, only when all of it was written and read back, moved into place: a new run by one
+``rename`` of its folder, a new fold of an existing run by one ``rename`` of its file or folder
+(under that fold's writer lock). Steps added to a fold that already exists are appended one whole
+step at a time (a crash there keeps a prefix of them). A failure or a ``kill -9`` before the move
+leaves the log folder as it was; the staging folder of a killed import is removed by a later one.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,11 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 
 from data_access import logformat as lf
 from data_access.errors import LogFormatError
+from data_access.foldlock import FoldBusyError
 from data_access.importers.common import Grouping, ImportSummary, SeriesSummary
-from data_access.reader import LogRecoveryWarning, read_counts_file, read_run
+from data_access.reader import LogRecoveryWarning, read_counts_file, read_run, read_series
+from data_access.tempfiles import remove_abandoned_temp_files, staging_name
+from data_access.vocabulary import DEFAULT_STEP_NAME, check_step_name
 from data_access.writer import LogWriter
 
 
@@ -33,15 +44,27 @@ class PlannedSeries:
     steps: np.ndarray
     counts: np.ndarray
     metadata: Mapping[str, Any]
+    step_name: str = DEFAULT_STEP_NAME  # what a step counts, stored in a new run's run.json
 
 
 def plan_series(
-    grouping: Grouping, classes: tuple[str, ...], counts: Sequence[np.ndarray], metadata: Mapping[str, Any]
+    grouping: Grouping,
+    classes: tuple[str, ...],
+    counts: Sequence[np.ndarray],
+    metadata: Mapping[str, Any],
+    *,
+    step_name: str = DEFAULT_STEP_NAME,
 ) -> list[PlannedSeries]:
     """One :class:`PlannedSeries` per (run, fold) group of a parsed table, in the grouping's order."""
     return [
         PlannedSeries(
-            run=r, fold=f, classes=classes, steps=grouping.steps[s], counts=counts[s], metadata=metadata
+            run=r,
+            fold=f,
+            classes=classes,
+            steps=grouping.steps[s],
+            counts=counts[s],
+            metadata=metadata,
+            step_name=step_name,
         )
         for s, (r, f) in enumerate(grouping.series_names)
     ]
@@ -69,6 +92,36 @@ def _logged_counts_steps(path: Path, n_classes: int) -> set[float]:
             if "has no complete step" in e.problem:
                 return set()
             raise
+
+
+def check_planned(source: Path, planned: Sequence[PlannedSeries]) -> None:
+    """Refuse, before writing anything, steps, counts or metadata the writer would refuse half-way."""
+    for p in planned[:1]:
+        try:
+            check_step_name(p.step_name)
+        except ValueError as e:
+            raise LogFormatError(source, str(e)) from None
+    for p in planned:
+        for step in p.steps.tolist():
+            try:
+                lf.validate_step(step)
+            except ValueError as e:
+                raise LogFormatError(source, f"run {p.run!r}, fold {p.fold!r}: {e}") from None
+        if p.counts.size:
+            totals = p.counts.reshape(len(p.counts), -1).sum(axis=1, dtype=np.float64)
+            bad = np.flatnonzero(totals > lf.MAX_STEP_TOTAL)
+            if len(bad):
+                raise LogFormatError(
+                    source,
+                    f"run {p.run!r}, fold {p.fold!r}, step {lf.format_step(p.steps[bad[0]])}: the counts "
+                    f"sum to {totals[bad[0]]:.4g}; at most 2**53 predictions per step are allowed",
+                )
+        try:
+            orjson.dumps(dict(p.metadata), option=orjson.OPT_SERIALIZE_NUMPY)
+        except (TypeError, orjson.JSONEncodeError) as e:
+            raise LogFormatError(
+                source, f"run {p.run!r}: its metadata cannot be stored as JSON ({e})"
+            ) from None
 
 
 def check_destination(logdir: Path, planned: Sequence[PlannedSeries], *, kind: lf.FoldKind) -> None:
@@ -123,29 +176,29 @@ def write_planned(
     *,
     kind: lf.FoldKind,
 ) -> ImportSummary:
-    """Check the destination, then write every series run by run; return what was written."""
+    """Check everything, write it all into a staging folder, then move it into place (see above)."""
     logdir = Path(logdir)
+    check_planned(source, planned)
     check_destination(logdir, planned, kind=kind)
     by_run: dict[str, list[int]] = {}
     for i, p in enumerate(planned):
         by_run.setdefault(p.run, []).append(i)
     for run, indices in by_run.items():
-        first = planned[indices[0]]
-        if any(planned[i].classes != first.classes for i in indices):
+        if any(planned[i].classes != planned[indices[0]].classes for i in indices):
             raise LogFormatError(source, f"run {run!r}: its folds have different class lists")
-        store = kind == "predictions"
-        try:
-            with LogWriter(
-                logdir, run, first.classes, metadata=first.metadata, store_instances=store
-            ) as writer:
-                for i in indices:
-                    for t, step in enumerate(planned[i].steps):
-                        write_step(writer, i, t, step_value(step))
-        except LogFormatError:
-            raise
-        except ValueError as e:
-            # the checks above make this unexpected (e.g. another process wrote the same run meanwhile)
-            raise LogFormatError(logdir / run, f"import stopped while writing: {e}") from None
+    logdir.mkdir(parents=True, exist_ok=True)
+    remove_abandoned_temp_files(logdir)
+    stage = logdir / staging_name()
+    stage.mkdir()
+    try:
+        for run, indices in by_run.items():
+            _write_run(stage, run, [planned[i] for i in indices], indices, write_step, kind)
+        _read_back(stage, planned)
+        check_destination(logdir, planned, kind=kind)  # again: someone may have written meanwhile
+        for run, indices in by_run.items():
+            _move_into_place(stage, logdir, run, [planned[i] for i in indices], indices, write_step, kind)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     return ImportSummary(
         source=str(source),
         logdir=str(logdir),
@@ -160,3 +213,77 @@ def write_planned(
             for p in planned
         ),
     )
+
+
+def _write_run(
+    root: Path,
+    run: str,
+    series: Sequence[PlannedSeries],
+    indices: Sequence[int],
+    write_step: StepWriter,
+    kind: lf.FoldKind,
+) -> None:
+    first = series[0]
+    try:
+        with LogWriter(
+            root,
+            run,
+            first.classes,
+            metadata=first.metadata,
+            store_instances=kind == "predictions",
+            step_name=first.step_name,
+        ) as writer:
+            for p, i in zip(series, indices, strict=True):
+                for t, step in enumerate(p.steps):
+                    write_step(writer, i, t, step_value(step))
+    except LogFormatError:
+        raise
+    except (ValueError, FoldBusyError) as e:
+        raise LogFormatError(root / run, f"import stopped before changing the log folder: {e}") from None
+
+
+def _read_back(stage: Path, series: Sequence[PlannedSeries]) -> None:
+    """Every staged series read as the app will read it: same steps, same counts."""
+    for p in series:
+        got = read_series(stage, p.run, p.fold)
+        if got.steps.tolist() != p.steps.tolist() or not np.array_equal(got.counts, p.counts):
+            raise LogFormatError(stage / p.run, f"fold {p.fold!r} did not read back as written")
+
+
+def _fold_path(root: Path, run: str, fold: str) -> Path:
+    counts = lf.counts_file(root, run, fold)
+    return counts if counts.exists() else lf.predictions_dir(root, run, fold)
+
+
+def _move_into_place(
+    stage: Path,
+    logdir: Path,
+    run: str,
+    series: Sequence[PlannedSeries],
+    indices: Sequence[int],
+    write_step: StepWriter,
+    kind: lf.FoldKind,
+) -> None:
+    dest = lf.run_dir(logdir, run)
+    if not dest.exists():
+        os.rename(lf.run_dir(stage, run), dest)  # the whole new run appears at once
+        return
+    # An existing run (same classes, checked): new folds move in whole, under their writer lock;
+    # steps for folds that exist are appended through a resuming writer, one whole step each.
+    first = series[0]
+    with LogWriter(logdir, run, first.classes, store_instances=kind == "predictions", mode="resume") as w:
+        existing = []
+        for p, i in zip(series, indices, strict=True):
+            target = _fold_path(logdir, run, p.fold)
+            try:
+                w.last_step(p.fold)  # takes the fold's lock
+            except FoldBusyError as e:
+                raise LogFormatError(dest, f"import not written: {e}") from None
+            if target.exists():
+                existing.append((p, i))
+                continue
+            staged = _fold_path(stage, run, p.fold)
+            os.rename(staged, dest / staged.name)
+        for p, i in existing:
+            for t, step in enumerate(p.steps):
+                write_step(w, i, t, step_value(step))

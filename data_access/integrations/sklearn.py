@@ -104,17 +104,18 @@ def fit_incrementally(
     if batch_size is not None and batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     size = n if batch_size is None else batch_size
-    if classes is None:
-        classes = np.unique(
+    all_classes = classes
+    if all_classes is None:
+        all_classes = np.unique(
             np.concatenate([y_arr.reshape(-1), *[np.asarray(v[1]).reshape(-1) for v in eval_sets.values()]])
-        )
+        ).tolist()
     rng = np.random.default_rng(random_state)
     logged: list[LoggedStep] = []
     for epoch in range(epochs):
         order = rng.permutation(n) if shuffle else np.arange(n)
         for start in range(0, n, size):
             rows = order[start : start + size]
-            estimator.partial_fit(_take(X_arr, rows), y_arr[rows], classes=classes)
+            estimator.partial_fit(_take(X_arr, rows), y_arr[rows], classes=all_classes)
         step = first_step + epoch
         for fold, (X_eval, y_eval) in eval_sets.items():
             logged.append(log_estimator(writer, step, fold, estimator, X_eval, y_eval))

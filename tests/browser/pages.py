@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.conftest import ServerProcess, free_port
 
-TIMEOUT = 20_000  # ms; the machine may be shared, first draws can be slow
+TIMEOUT = 30_000  # ms; the machine may be shared, first draws can be slow
 
 
 @contextmanager
@@ -51,3 +51,11 @@ def fig(page, graph_id: str, expression: str):
         f"() => {{ const gd = document.getElementById({graph_id!r}).querySelector('.js-plotly-plot'); "
         f"return {expression}; }}"
     )
+
+
+def open_dashboard(page, url: str) -> None:
+    """Open the dashboard and wait until the series chips, the matrix and the timeline are drawn."""
+    page.goto(url)
+    page.wait_for_selector(".cf-chip", timeout=TIMEOUT)
+    wait_figure(page, "matrix-graph", "gd.data.length > 0")
+    wait_figure(page, "timeline-graph", "gd.data.length > 1")

@@ -11,62 +11,15 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import numpy as np
 import pytest
 
-from data_access.writer import LogWriter
-from tests.browser.pages import TIMEOUT, fig, serve_app, wait_figure
+from tests.browser.dashboard_logs import CLASSES, STEPS, write_logs
+from tests.browser.pages import TIMEOUT, fig, open_dashboard, serve_app, wait_figure
 
 pytestmark = pytest.mark.browser
-
-CLASSES = ["plane", "car", "bird", "cat", "deer", "dog"]
-SUPER = {
-    "plane": "vehicle",
-    "car": "vehicle",
-    "bird": "animal",
-    "cat": "animal",
-    "deer": "animal",
-    "dog": "animal",
-}
-STEPS = list(range(1, 21))
-
-
-def counts_at(step: int, quality: float, size: int) -> np.ndarray:
-    """A plausible matrix: accuracy rises with the step; cat/dog stay confused longest."""
-    c = len(CLASSES)
-    rng = np.random.default_rng(step * 7 + int(quality * 100))
-    acc = 1 - (1 - quality) * np.exp(-step / 6)
-    out = np.zeros((c, c), dtype=np.int64)
-    for i in range(c):
-        correct = int(size * acc)
-        wrong = size - correct
-        spread = rng.multinomial(wrong, np.full(c - 1, 1 / (c - 1)))
-        out[i, i] = correct
-        out[i, [j for j in range(c) if j != i]] = spread
-    out[3, 5] += int(30 * np.exp(-step / 10))  # cat -> dog
-    out[5, 3] += int(20 * np.exp(-step / 10))
-    return out
-
-
-def write_logs(root: Path) -> None:
-    for run, quality, meta in [
-        ("dense", 0.2, {"lr": 0.01, "params": "1.2M", "superclasses": SUPER}),
-        ("pruned", 0.4, {"lr": 0.01, "params": "0.3M"}),
-    ]:
-        with LogWriter(root, run, CLASSES, metadata=meta) as w:
-            for step in STEPS:
-                w.add_counts(step, "train", counts_at(step, quality, 120))
-                w.add_counts(step, "test", counts_at(step, quality + 0.05, 40))
-    with LogWriter(root, "sparse", CLASSES, metadata={"lr": 0.1}) as w:
-        for step in STEPS[::2]:
-            w.add_counts(step, "test", counts_at(step, 0.5, 40))
-    with LogWriter(root, "letters", ["a", "b", "c"]) as w:
-        w.add_counts(0, "test", np.array([[3, 1, 0], [0, 4, 1], [1, 0, 5]]))
-    broken = root / "broken"
-    broken.mkdir()
-    (broken / "run.json").write_text('{"format": "confusionflow", "classes": ')
 
 
 @pytest.fixture(scope="module")
@@ -84,13 +37,6 @@ def app_url(logdir: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 # ----------------------------------------------------------------------------- page helpers
-def open_page(page, url: str) -> None:
-    page.goto(url)
-    page.wait_for_selector(".cf-chip", timeout=TIMEOUT)
-    wait_figure(page, "matrix-graph", "gd.data.length > 0")
-    wait_figure(page, "timeline-graph", "gd.data.length > 1")
-
-
 def query(page) -> dict[str, list[str]]:
     return parse_qs(urlsplit(page.url).query)
 
@@ -158,6 +104,17 @@ def detail_title(page) -> str:
     return page.locator("#detail-title").text_content()
 
 
+def visible_state(page) -> dict[str, Any]:
+    """What a user reads of the view: series chips, step range, epoch, matrix caption, detail title."""
+    return {
+        "chips": [label for label, _ in chips(page)],
+        "range": page.locator("#step-range-label").text_content(),
+        "epoch": page.locator("#epoch-label").text_content(),
+        "caption": page.locator("#matrix-caption").text_content(),
+        "detail": detail_title(page),
+    }
+
+
 def screenshot(page, name: str) -> None:
     """Save a screenshot when ``CONFUSIONFLOW_SCREENSHOTS`` names a folder (tests never write into
     the repository by themselves)."""
@@ -169,7 +126,7 @@ def screenshot(page, name: str) -> None:
 
 # ----------------------------------------------------------------------------- tests
 def test_page_opens_with_first_runs_folds_and_lists_broken_logs(page, app_url):
-    open_page(page, app_url)
+    open_dashboard(page, app_url)
     assert [label for label, _ in chips(page)] == ["dense / test", "dense / train"]
     assert detail_title(page).startswith("Overall accuracy")
     wait_query(page, "s", "dense/test")
@@ -192,7 +149,7 @@ def test_page_opens_with_first_runs_folds_and_lists_broken_logs(page, app_url):
 
 
 def test_pick_and_remove_series_keeps_colours(page, app_url):
-    open_page(page, app_url)
+    open_dashboard(page, app_url)
     before = dict(chips(page))
     toggle_option(page, "series-dropdown", "pruned / test")
     page.wait_for_function("() => document.querySelectorAll('.cf-chip').length === 3", timeout=TIMEOUT)
@@ -213,7 +170,7 @@ def test_pick_and_remove_series_keeps_colours(page, app_url):
 
 
 def test_series_with_other_classes_are_refused_by_name(page, app_url):
-    open_page(page, app_url)
+    open_dashboard(page, app_url)
     toggle_option(page, "series-dropdown", "letters / test")
     message = page.locator("#series-message")
     message.wait_for(state="visible", timeout=TIMEOUT)
@@ -223,7 +180,7 @@ def test_series_with_other_classes_are_refused_by_name(page, app_url):
 
 
 def test_toolbar_changes_encoding_rotation_values_scale_and_gamma(page, app_url):
-    open_page(page, app_url)
+    open_dashboard(page, app_url)
     history = page.evaluate("history.length")
     n_heat = fig(page, "matrix-graph", "gd.data.filter(t => t.type === 'heatmap').length")
     assert n_heat > 0 and fig(page, "matrix-graph", "gd.data.filter(t => t.type === 'scatter').length") == 0
@@ -265,12 +222,14 @@ def test_toolbar_changes_encoding_rotation_values_scale_and_gamma(page, app_url)
         page, "matrix-graph", f"JSON.stringify(gd.data.map(t => t.colorscale || null)) !== {before!r}"
     )
     screenshot(page, "dashboard-rotated-log.png")
-    # the address bar followed every change without piling up history entries (Back leaves the page)
-    assert page.evaluate("history.length") == history
+    # the address bar followed every change; the encoding (twice) and the normalisation (to "% of
+    # all": "% of true class" was already shown) pushed history entries, rotation, scale and
+    # contrast replaced the current one
+    assert page.evaluate("history.length") == history + 3
 
 
 def test_class_selection_keeps_at_least_two(page, app_url):
-    open_page(page, app_url)
+    open_dashboard(page, app_url)
     toggle_option(page, "class-dropdown", "cat")
     toggle_option(page, "class-dropdown", "dog")
     wait_query(page, "c", "dog")
@@ -299,9 +258,9 @@ def test_class_selection_keeps_at_least_two(page, app_url):
 
 
 def test_clicking_matrix_tiles_and_class_charts_fills_the_detail_view(page, app_url):
-    from components.matrix_figure import MatrixStyle, matrix_geometry
+    from components.matrix import MatrixStyle, matrix_geometry
 
-    open_page(page, app_url)
+    open_dashboard(page, app_url)
     wait_text(page, "detail-title", "Overall accuracy")
     geo = matrix_geometry(len(CLASSES), 2, len(STEPS), MatrixStyle())
     # cell (true "cat", pred "dog"): column 5, row 3, in the middle of the tile
@@ -339,7 +298,7 @@ def test_clicking_matrix_tiles_and_class_charts_fills_the_detail_view(page, app_
 
 
 def test_timeline_brush_zooms_every_view_and_slider_follows(page, app_url):
-    open_page(page, app_url)
+    open_dashboard(page, app_url)
     wait_figure(page, "detail-graph", "gd.data.length === 2")
     x0, y = axis_point(page, "timeline-graph", 4.6, 0, yaxis="yaxis2")
     x1, _ = axis_point(page, "timeline-graph", 12.4, 0, yaxis="yaxis2")
@@ -407,7 +366,7 @@ def test_timeline_brush_zooms_every_view_and_slider_follows(page, app_url):
 
 
 def test_epoch_marks_every_view_and_clears(page, app_url):
-    open_page(page, app_url)
+    open_dashboard(page, app_url)
     click_radio(page, "matrix-encoding", "lines")
     wait_figure(page, "matrix-graph", "gd.data.filter(t => t.type === 'scatter').length > 0")
     x, y = axis_point(page, "timeline-graph", 7, 0.5, yaxis="yaxis2")
@@ -452,18 +411,12 @@ def test_shared_url_opens_the_same_view(page, browser, app_url):
         app_url + "?s=pruned/test&s=sparse/test&c=bird&c=cat&c=dog&enc=lines&norm=pred&scale=log&gamma=0.5"
         "&from=3&to=15&epoch=9&detail=cell&dt=cat&dp=dog"
     )
-    open_page(page, shared)
+    open_dashboard(page, shared)
     page.wait_for_function(
         "() => document.getElementById('detail-title').textContent.startsWith('True class “cat” predicted as “dog”')",
         timeout=TIMEOUT,
     )
-    state = {
-        "chips": [label for label, _ in chips(page)],
-        "range": page.locator("#step-range-label").text_content(),
-        "epoch": page.locator("#epoch-label").text_content(),
-        "caption": page.locator("#matrix-caption").text_content(),
-        "detail": detail_title(page),
-    }
+    state = visible_state(page)
     assert state["chips"] == ["pruned / test", "sparse / test"]
     assert state["range"] == "Steps 3–15 (13 of 20)"
     assert state["epoch"] == "step 9"
@@ -477,19 +430,12 @@ def test_shared_url_opens_the_same_view(page, browser, app_url):
     errors: list[str] = []
     other.on("console", lambda m: m.type == "error" and errors.append(m.text))
     try:
-        open_page(other, page.url)
+        open_dashboard(other, page.url)
         other.wait_for_function(
             "() => document.getElementById('detail-title').textContent.startsWith('True class “cat”')",
             timeout=TIMEOUT,
         )
-        again = {
-            "chips": [label for label, _ in chips(other)],
-            "range": other.locator("#step-range-label").text_content(),
-            "epoch": other.locator("#epoch-label").text_content(),
-            "caption": other.locator("#matrix-caption").text_content(),
-            "detail": detail_title(other),
-        }
-        assert again == state
+        assert visible_state(other) == state
         assert parse_qs(urlsplit(other.url).query) == parse_qs(urlsplit(page.url).query)
     finally:
         context.close()
@@ -497,7 +443,7 @@ def test_shared_url_opens_the_same_view(page, browser, app_url):
 
 
 def test_garbage_url_opens_a_default_view(page, app_url):
-    open_page(page, app_url + "?s=nope/x&enc=pie&gamma=abc&from=zz&epoch=nan&detail=cell&norm=%%%")
+    open_dashboard(page, app_url + "?s=nope/x&enc=pie&gamma=abc&from=zz&epoch=nan&detail=cell&norm=%%%")
     assert [label for label, _ in chips(page)] == ["dense / test", "dense / train"]
     assert "nope/x" in page.locator("#series-message").text_content()
     assert page.locator("#matrix-encoding label.selected").text_content() == "heatmap"

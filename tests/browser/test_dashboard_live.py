@@ -12,9 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_dashboard import CLASSES, TIMEOUT, counts_at, open_page, wait_figure, write_logs
 
 from data_access.writer import LogWriter
+from tests.browser.dashboard_logs import CLASSES, counts_at, write_logs
+from tests.browser.pages import TIMEOUT, open_dashboard, wait_figure
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -23,8 +25,6 @@ PREFIX = "/tools/cf/"
 
 @pytest.fixture
 def served(tmp_path: Path, start_server):
-    from conftest import free_port  # tests/conftest.py, on sys.path under pytest's default import mode
-
     logdir = tmp_path / "logs"
     logdir.mkdir()
     write_logs(logdir)
@@ -55,14 +55,14 @@ def test_prefix_live_steps_csv_and_svg(page, served):
     url, logdir = served
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
-    open_page(page, url)
+    open_dashboard(page, url)
     # every request of the page stays under the prefix: nothing assumes the app owns "/"
     assert requests
     assert all(r.startswith(url) for r in requests), [r for r in requests if not r.startswith(url)]
     assert page.locator("#step-range-label").text_content() == "All 20 steps (1–20)"
 
     # a training run logs step 21: the open page extends its timeline without a reload
-    with LogWriter(logdir, "dense", CLASSES) as w:
+    with LogWriter(logdir, "dense", CLASSES, mode="resume") as w:
         w.add_counts(21, "train", counts_at(21, 0.2, 120))
         w.add_counts(21, "test", counts_at(21, 0.25, 40))
     page.wait_for_function(

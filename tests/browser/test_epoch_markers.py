@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from components.matrix_figure import MatrixStyle, matrix_geometry
+from components.matrix import MatrixStyle, matrix_geometry
 from data_access.writer import LogWriter
 from tests.browser.pages import TIMEOUT, fig, serve_app, wait_figure
 

@@ -13,6 +13,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
@@ -45,7 +46,7 @@ def append_steps(logdir: Path, run: str, first: int, last: int, *, fold: str = "
     from data_access.writer import LogWriter
 
     y_true = np.arange(n) % len(CLASSES)
-    with LogWriter(logdir, run, list(CLASSES)) as w:
+    with LogWriter(logdir, run, list(CLASSES), mode="resume") as w:
         for step in range(first, last + 1):
             w.add(step, fold, y_true, (y_true + step) % len(CLASSES))
 
@@ -111,7 +112,8 @@ class Redis:
             return False
 
     def key_names(self) -> list[str]:
-        return sorted(k.decode() for k in self.client.keys("*"))
+        keys = cast("list[bytes]", self.client.keys("*"))  # the sync client: a list, not an awaitable
+        return sorted(k.decode() for k in keys)
 
 
 @pytest.fixture

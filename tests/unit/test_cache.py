@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import pickle
 import sqlite3
 import stat
+import subprocess
+import time
 from pathlib import Path
 
 import diskcache
@@ -21,6 +24,8 @@ from data_access.cache import (
     encode_arrays,
     make_cache,
 )
+from tests.conftest import free_port
+from tests.service.conftest import REDIS_SERVER
 
 ARRAYS = {
     "steps": np.array([0.0, 1.5, 7.0]),
@@ -142,11 +147,57 @@ def test_make_cache_picks_the_backend(tmp_path):
         assert isinstance(c, ArrayCache)
 
 
-def test_redis_failure_is_remembered_so_later_calls_fail_fast():
+def start_redis(port: int) -> subprocess.Popen:
+    """A throw-away redis-server on 127.0.0.1:``port`` (no persistence), answering when returned."""
     import redis
 
-    cache = RedisArrayCache("redis://127.0.0.1:1/0", timeout=0.5, retry_seconds=60)
-    with pytest.raises(redis.ConnectionError):
-        cache.get_arrays("k")
-    with pytest.raises(ConnectionError, match="failed recently"):
-        cache.set_arrays("k", {"a": np.arange(3)})
+    if not Path(REDIS_SERVER).exists():
+        pytest.fail(f"{REDIS_SERVER} not found: install Debian's redis-server (scripts/test.sh does this)")
+    proc = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=1)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            client.ping()
+            return proc
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.kill()
+    proc.wait(10)
+
+
+def test_redis_outage_is_a_miss_logged_once_and_the_cache_reconnects_by_itself(caplog):
+    port = free_port()
+    server = start_redis(port)
+    cache = RedisArrayCache(f"redis://127.0.0.1:{port}/0", timeout=0.3, retry_seconds=0.5)
+    try:
+        cache.set_arrays("k", ARRAYS)
+        assert cache.get_arrays("k")["counts"].tolist() == ARRAYS["counts"].tolist()
+        assert cache.check() == {"state": "ok"}
+        stop(server)
+        caplog.set_level(logging.INFO, logger="data_access.cache")
+        started = time.monotonic()
+        for _ in range(200):  # 200 requests during the outage: misses, fast, one warning
+            assert cache.get_arrays("k") is None
+            cache.set_arrays("k", ARRAYS)
+        assert time.monotonic() - started < 5  # never the ~19 s connection wait per request
+        warnings = [r for r in caplog.records if "unreachable" in r.getMessage()]
+        assert len(warnings) == 1 and "127.0.0.1" in warnings[0].getMessage()
+        status = cache.check()
+        assert status["state"] == "degraded" and "Connection" in status["error"]
+        server = start_redis(port)  # Redis returns (empty: it kept nothing)
+        time.sleep(0.6)  # past the retry pause
+        cache.set_arrays("k", ARRAYS)
+        assert cache.get_arrays("k") is not None
+        assert cache.status() == {"state": "ok"} and cache.outages == 1
+        assert [r for r in caplog.records if "is back after" in r.getMessage()]
+    finally:
+        cache.close()
+        stop(server)

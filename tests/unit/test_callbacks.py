@@ -25,15 +25,10 @@ from components.options import ABSOLUTE
 from data_access.store import LogStore
 from data_access.views import detail_values, long_counts, support_at
 from data_access.writer import LogWriter
+from tests.factories import improving_counts, write_broken_run
 
 CLASSES = ["cat", "dog", "fox"]
 SUPER = {"cat": "pet", "dog": "pet", "fox": "wild"}
-
-
-def counts_at(step: float, scale: int = 1) -> np.ndarray:
-    """A deterministic matrix that improves with the step: diagonal grows, confusions shrink."""
-    s = int(step)
-    return scale * np.array([[10 + s, 3, 1], [2, 8 + s, 2], [1, 1, 5 + s]], dtype=np.int64)
 
 
 @pytest.fixture(scope="module")
@@ -41,16 +36,14 @@ def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("logs")
     with LogWriter(root, "alpha", CLASSES, metadata={"lr": 0.01, "superclasses": SUPER}) as w:
         for step in (1, 2, 3, 5):
-            w.add_counts(step, "train", counts_at(step, 2))
-            w.add_counts(step, "test", counts_at(step))
+            w.add_counts(step, "train", improving_counts(step, 2))
+            w.add_counts(step, "test", improving_counts(step))
     with LogWriter(root, "beta", CLASSES, metadata={"lr": 0.1}) as w:
         for step in (2, 3, 4):
-            w.add_counts(step, "test", counts_at(step))
+            w.add_counts(step, "test", improving_counts(step))
     with LogWriter(root, "gamma", ["a", "b"]) as w:
         w.add_counts(0, "test", np.array([[3, 1], [0, 4]]))
-    broken = root / "broken"
-    broken.mkdir()
-    (broken / "run.json").write_text("{not json")
+    write_broken_run(root)
     return root
 
 
@@ -65,9 +58,8 @@ def test_default_series_are_the_first_runs_folds(store):
 
 
 def test_page_opens_with_default_series_and_stable_slots(store):
-    value, keys, slots, chips, message = series_cb.series_update(
-        store, ids.URL_STATE, False, "", [], None, {}
-    )
+    out = series_cb.series_update(store, ids.URL_STATE, False, "", [], None, {})
+    value, keys, slots, chips, message = out.value, out.keys, out.slots, out.chips, out.message
     assert value == keys == ["alpha/test", "alpha/train"]
     assert slots == {"alpha/test": 0, "alpha/train": 1}
     assert [c.children[1].children for c in chips] == ["alpha / test", "alpha / train"]
@@ -75,17 +67,17 @@ def test_page_opens_with_default_series_and_stable_slots(store):
 
 
 def test_link_series_are_used_and_unknown_ones_named(store):
-    value, keys, _, _, message = series_cb.series_update(
-        store, ids.URL_STATE, False, "?s=beta/test&s=nope/test", [], None, {}
-    )
+    out = series_cb.series_update(store, ids.URL_STATE, False, "?s=beta/test&s=nope/test", [], None, {})
+    keys, message = out.keys, out.message
     assert keys == ["beta/test"]
     assert "nope/test" in message
 
 
 def test_series_with_other_classes_are_refused_by_name(store):
-    value, keys, _, _, message = series_cb.series_update(
+    out = series_cb.series_update(
         store, ids.SERIES_DROPDOWN, False, "", ["alpha/test", "gamma/test"], None, {}
     )
+    value, keys, message = out.value, out.keys, out.message
     assert keys == value == ["alpha/test"]
     assert "gamma / test" in message and "different class list" in message
 
@@ -93,7 +85,8 @@ def test_series_with_other_classes_are_refused_by_name(store):
 def test_removing_a_chip_keeps_the_other_colours(store):
     slots = {"alpha/test": 0, "alpha/train": 1, "beta/test": 2}
     trigger = {"type": ids.CHIP_REMOVE, "key": "alpha/train"}
-    value, keys, new_slots, _, _ = series_cb.series_update(store, trigger, True, "", list(slots), None, slots)
+    out = series_cb.series_update(store, trigger, True, "", list(slots), None, slots)
+    keys, new_slots = out.keys, out.slots
     assert keys == ["alpha/test", "beta/test"]
     assert new_slots == {"alpha/test": 0, "beta/test": 2}
     assert series_colors(keys, new_slots) == [PALETTE[0], PALETTE[2]]
@@ -108,13 +101,14 @@ def test_imported_series_are_added(store):
     out = series_cb.series_update(
         store, ids.IMPORT_RESULT, False, "", ["alpha/test"], {"ok": True, "series": ["beta/test"]}, {}
     )
-    assert out[1] == ["alpha/test", "beta/test"]
+    assert out.keys == ["alpha/test", "beta/test"]
     assert series_cb.series_update(store, ids.IMPORT_RESULT, False, "", [], {"ok": False}, {}) is None
 
 
 # ----------------------------------------------------------------------------- classes (A)
 def _selection(store, trigger, *, url="", keys=("alpha/test",), value=(), opts=(), previous=None):
-    return selection_cb.selection_update(
+    """``(options, value, message, class options, selection)`` of the selection callback."""
+    out = selection_cb.selection_update(
         store,
         trigger,
         url,
@@ -124,6 +118,7 @@ def _selection(store, trigger, *, url="", keys=("alpha/test",), value=(), opts=(
         previous,
         [{"label": "other", "value": "other"}, {"label": "superclasses", "value": "super"}],
     )
+    return out.options, out.value, out.message, out.class_options, out.selection
 
 
 def test_selection_lists_classes_and_union_of_steps(store):
@@ -183,8 +178,14 @@ STEPS = [1.0, 2.0, 3.0, 4.0, 5.0]
 
 
 def test_slider_positions_become_logged_steps():
-    store_value, smax, value, marks, label, disabled = timeline_cb.range_update(
-        ids.RANGE_SLIDER, STEPS, "", [1, 3], None, None, None
+    out = timeline_cb.range_update(ids.RANGE_SLIDER, STEPS, "", [1, 3], None, None, None)
+    store_value, smax, value, marks, label, disabled = (
+        out.range,
+        out.slider_max,
+        out.slider_value,
+        out.marks,
+        out.label,
+        out.slider_disabled,
     )
     assert disabled is False
     assert store_value == [2.0, 4.0] and value == [1, 3] and smax == 4
@@ -211,7 +212,7 @@ def test_timeline_drag_and_slider_end_in_the_same_state():
 
 def test_slider_is_disabled_without_steps():
     out = timeline_cb.range_update(ids.SELECTION, [], "", None, None, None, None)
-    assert out[0] is None and out[4] == "No steps" and out[5] is True
+    assert out.range is None and out.label == "No steps" and out.slider_disabled is True
 
 
 def test_autosize_events_do_not_touch_the_range():
@@ -224,19 +225,21 @@ def test_autosize_events_do_not_touch_the_range():
 
 
 def test_full_range_and_whole_window_are_stored_as_none():
-    assert timeline_cb.range_update(ids.FULL_RANGE, STEPS, "", None, None, None, [2, 3])[0] is None
-    assert timeline_cb.range_update(ids.RANGE_SLIDER, STEPS, "", [0, 4], None, None, None)[0] is None
-    assert timeline_cb.range_update(ids.URL_STATE, STEPS, "?from=0&to=99", None, None, None, None)[0] is None
+    assert timeline_cb.range_update(ids.FULL_RANGE, STEPS, "", None, None, None, [2, 3]).range is None
+    assert timeline_cb.range_update(ids.RANGE_SLIDER, STEPS, "", [0, 4], None, None, None).range is None
+    assert (
+        timeline_cb.range_update(ids.URL_STATE, STEPS, "?from=0&to=99", None, None, None, None).range is None
+    )
 
 
 def test_range_from_link_snaps_to_logged_steps():
     out = timeline_cb.range_update(ids.URL_STATE, STEPS, "?from=1.5&to=3.7", None, None, None, None)
-    assert out[0] == [2.0, 3.0] and out[2] == [1, 2]
+    assert out.range == [2.0, 3.0] and out.slider_value == [1, 2]
 
 
 def test_range_is_kept_and_clamped_when_series_change():
     out = timeline_cb.range_update(ids.SELECTION, [3.0, 4.0, 5.0, 6.0], "", None, None, None, [2.0, 4.0])
-    assert out[0] == [3.0, 4.0]
+    assert out.range == [3.0, 4.0]
 
 
 def test_epoch_click_snaps_to_nearest_logged_step():
@@ -270,7 +273,15 @@ def test_detail_titles_say_exactly_what_is_shown():
     assert detail_cb.detail_title(DetailTarget(), None).startswith("Overall accuracy")
     assert (
         detail_cb.detail_title(DetailTarget("cell", "cat", "dog"), "true")
-        == "True class “cat” predicted as “dog”: share of instances (% of true class (row))"
+        == "True class “cat” predicted as “dog”: share of the true class's instances (row total)"
+    )
+    # FN and FP name their own denominators, whatever the cells' mode (the FP of "pred" is not a
+    # share of the true class, and the FN of "pred" not a share of the predictions)
+    assert detail_cb.detail_title(DetailTarget("fn", "dog", None), "pred").endswith(
+        "share of the true class's instances (row total)"
+    )
+    assert detail_cb.detail_title(DetailTarget("fp", None, "fox"), "true").endswith(
+        "share of the instances predicted as the class (column total)"
     )
     assert detail_cb.detail_title(DetailTarget("fp", None, "fox"), None).startswith(
         "False positives of class “fox”"
@@ -326,7 +337,7 @@ def test_csv_is_a_complete_long_table(store):
     assert len(table) == 2 * 2 * 9  # two series x two logged steps x 3x3 cells
     row = table[(table.run == "beta") & (table.step == 3) & (table.true == "fox") & (table.pred == "fox")]
     assert row["count"].tolist() == [8]
-    assert table["count"].sum() == 2 * (counts_at(2).sum() + counts_at(3).sum())
+    assert table["count"].sum() == 2 * (improving_counts(2).sum() + improving_counts(3).sum())
 
 
 def test_csv_filename_is_safe():
@@ -401,28 +412,28 @@ def test_twelve_series_get_twelve_distinct_colours(tmp_path):
     for r in range(6):
         with LogWriter(tmp_path, f"run{r}", CLASSES) as w:
             for fold in ("train", "test"):
-                w.add_counts(1, fold, counts_at(1))
+                w.add_counts(1, fold, improving_counts(1))
     many = LogStore(tmp_path)
     keys = [i.key for i in many.list_series()]
     assert len(keys) == 12
-    _, accepted, slots, chip_list, message = series_cb.series_update(
-        many, ids.SERIES_DROPDOWN, False, "", keys, None, {}
-    )
+    out = series_cb.series_update(many, ids.SERIES_DROPDOWN, False, "", keys, None, {})
+    accepted, slots, chip_list, message = out.keys, out.slots, out.chips, out.message
     assert accepted == keys and message == "" and len(chip_list) == 12
     assert sorted(set(series_colors(keys, slots))) == sorted(PALETTE)
 
 
 def test_a_series_that_fails_to_load_is_left_out_and_named(tmp_path):
     with LogWriter(tmp_path, "good", CLASSES) as w:
-        w.add_counts(1, "test", counts_at(1))
+        w.add_counts(1, "test", improving_counts(1))
     with LogWriter(tmp_path, "bad", CLASSES) as w:
-        w.add_counts(1, "test", counts_at(1))
+        w.add_counts(1, "test", improving_counts(1))
     (tmp_path / "bad" / "test.counts.jsonl").write_text('{"step": 1, "counts": [1, 2]}\n')
     before = (tmp_path / "bad" / "test.counts.jsonl").read_bytes()
     broken_store = LogStore(tmp_path)
-    _, accepted, _, _, message = series_cb.series_update(
+    out = series_cb.series_update(
         broken_store, ids.SERIES_DROPDOWN, False, "", ["bad/test", "good/test"], None, {}
     )
+    accepted, message = out.keys, out.message
     assert accepted == ["good/test"]
     assert message.startswith("Could not load bad/test:") and "test.counts.jsonl" in message
     assert (tmp_path / "bad" / "test.counts.jsonl").read_bytes() == before  # the log is never touched
@@ -442,10 +453,10 @@ def test_only_epoch_or_colour_changes_are_patched():
     assert figure_change(base, dict(base)) is None
 
 
-def test_heatmap_clicks_are_decoded_from_their_axis_position():
-    from components.matrix_figure import MatrixStyle, matrix_geometry
+def test_heatmap_clicks_are_decoded_from_their_axis_position(store):
+    from app.callbacks.inputs import PageInputs
+    from components.matrix import MatrixStyle, matrix_geometry
 
-    meta = {"classes": CLASSES, "n_series": 2, "n_steps": 4, "encoding": "heatmap", "rotate": False}
     geo = matrix_geometry(3, 2, 4, MatrixStyle())
     # what the browser sends for a heatmap brick: no point index, the added axis position
     point = {
@@ -455,12 +466,16 @@ def test_heatmap_clicks_are_decoded_from_their_axis_position():
         "col": geo.x.center(2),
         "row": geo.y.center(0),
     }
-    assert detail_cb.matrix_click_target(point, meta) == DetailTarget("cell", "cat", "fox")
+    assert detail_cb.matrix_click_target(point, CLASSES, geo) == DetailTarget("cell", "cat", "fox")
     fn = {"curveNumber": 2, "col": geo.x.center(3), "row": geo.y.center(1)}
-    assert detail_cb.matrix_click_target(fn, meta) == DetailTarget("fn", "dog", None)
+    assert detail_cb.matrix_click_target(fn, CLASSES, geo) == DetailTarget("fn", "dog", None)
     corner = {"curveNumber": 4, "col": geo.x.center(3), "row": geo.y.center(3)}
-    assert detail_cb.matrix_click_target(corner, meta) == DetailTarget()
-    assert detail_cb.matrix_click_target(point, None) is None
+    assert detail_cb.matrix_click_target(corner, CLASSES, geo) == DetailTarget()
+    # no matrix on the page (no series): nothing to decode against
+    no_matrix = PageInputs()
+    assert (
+        detail_cb.detail_target_update(store, ids.MATRIX_CLICK, no_matrix, {"points": [point]}, None) is None
+    )
 
 
 def test_class_chart_clicks_name_class_and_metric():
@@ -502,7 +517,7 @@ def test_a_fresh_page_compares_folds_of_different_sizes_relatively(store, tmp_pa
     assert url_cb.first_view_normalization(store) == "true"
     with LogWriter(tmp_path, "same", CLASSES) as w:
         for step in (1, 2):
-            w.add_counts(step, "test", counts_at(step))
-            w.add_counts(step, "val", counts_at(step))
+            w.add_counts(step, "test", improving_counts(step))
+            w.add_counts(step, "val", improving_counts(step))
     assert url_cb.first_view_normalization(LogStore(tmp_path)) == ABSOLUTE
     assert url_cb.first_view_normalization(LogStore(tmp_path / "empty")) == ABSOLUTE

@@ -19,7 +19,7 @@ from components.charts import (
     timeline_shapes,
 )
 from data_access.metrics import tensor_metrics
-from data_access.tensor import ConfusionTensor, SeriesInfo
+from tests.factories import make_tensor
 
 CLASSES = ("cat", "dog", "owl")
 STEPS = np.array([0.0, 1.0, 2.0, 4.0])
@@ -34,9 +34,7 @@ def metrics_with_gap():
     counts[0, 3] = [[10, 0, 0], [0, 9, 1], [0, 2, 8]]
     mask = np.ones((2, 4), dtype=bool)
     mask[1, 2] = False
-    counts[~mask] = 0
-    series = tuple(SeriesInfo(r, "test", CLASSES) for r in ("pruned", "dense"))
-    tensor = ConfusionTensor(counts, mask, STEPS.copy(), CLASSES, series)
+    tensor = make_tensor(counts, STEPS, CLASSES, ("pruned", "dense"), mask=mask)
     return tensor_metrics(tensor)
 
 
@@ -57,7 +55,9 @@ def test_class_performance_places_each_value_in_its_class_row_and_metric_column(
     assert x[2 * (len(STEPS) + 1)] == pytest.approx(1 + GAP_W)  # first step at the left edge
     assert np.isnan(y[len(STEPS)])  # break between classes
     assert recall_s0.line.color == COLORS[0]
-    assert recall_s0.hovertemplate.startswith("pruned / test<br>recall %{customdata[1]:.1%}")
+    # the hover names the class of the point, then the series
+    assert recall_s0.hovertemplate.startswith("%{text}: recall %{customdata[1]:.1%}<br>pruned / test<br>")
+    assert recall_s0.text[k] == "owl" and recall_s0.text[0] == CLASSES[0]
     assert list(fig.layout.yaxis.ticktext) == list(CLASSES)
 
 

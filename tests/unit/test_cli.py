@@ -169,3 +169,15 @@ def test_a_host_portal_keeps_its_own_request_limit(tmp_path) -> None:
     portal.config["MAX_CONTENT_LENGTH"] = 1234
     create_app(tmp_path, server=portal, url_base_pathname="/tools/cf/")
     assert portal.config["MAX_CONTENT_LENGTH"] == 1234
+
+
+def test_import_folders_and_the_request_limit_are_options(tmp_path: Path) -> None:
+    from app.__main__ import parse_settings
+
+    s = parse_settings(
+        ["--logdir", str(tmp_path), "--import-dir", str(tmp_path / "a"), "--import-dir", str(tmp_path / "b")]
+        + ["--max-request-bytes", "4096"],
+        environ={},
+    )
+    assert s.import_dirs == (tmp_path / "a", tmp_path / "b")
+    assert s.max_request_bytes == 4096

@@ -109,3 +109,20 @@ def test_settings_are_immutable() -> None:
     s = Settings.from_env({})
     with pytest.raises(AttributeError):
         s.port = 1  # type: ignore[misc]
+
+
+def test_import_folders_and_limits_are_read(tmp_path: Path) -> None:
+    import os
+
+    env = {
+        "CONFUSIONFLOW_IMPORT_DIRS": f"{tmp_path / 'a'}{os.pathsep}{tmp_path / 'b'}",
+        "CONFUSIONFLOW_MAX_REQUEST_BYTES": "2048",
+        "CONFUSIONFLOW_MAX_VIEW_CELLS": "1000",
+    }
+    s = Settings.from_env(env)
+    assert s.import_dirs == (tmp_path / "a", tmp_path / "b")
+    assert (s.max_request_bytes, s.max_view_cells) == (2048, 1000)
+    defaults = Settings.from_env({})
+    assert defaults.import_dirs == ()  # importing by server path is off unless folders are named
+    assert defaults.max_request_bytes == 1024 * 1024
+    assert Settings.from_env(env, import_dirs=[str(tmp_path)]).import_dirs == (tmp_path,)

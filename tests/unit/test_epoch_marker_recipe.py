@@ -24,23 +24,27 @@ from components.charts import (
 )
 from components.colors import PALETTE
 from components.figure_style import EPOCH_MARKER_NAME, EPOCH_META_KEY, epoch_line_shape, epoch_marker_meta
-from components.matrix_figure import (
+from components.matrix import (
     MatrixStyle,
-    _epoch_shapes,
     build_matrix_figure,
     colorscale_update,
     epoch_marker_recipe,
+    epoch_shapes,
     matrix_geometry,
 )
 from data_access.metrics import tensor_metrics
-from data_access.tensor import ConfusionTensor, SeriesInfo
+from data_access.tensor import ConfusionTensor
 from data_access.views import matrix_values
+from tests.factories import make_tensor, random_counts
 
 STEPS = np.array([1.0, 2.0, 5.0, 10.0, 11.0])  # uneven: nearest-step snapping matters
 
 
-def draw(recipe: dict, epoch: float | None) -> list[dict]:
-    """What ``epochMarkerShapes(recipe, epoch)`` in assets/confusionflow.js returns."""
+def draw(recipe: dict | list[dict], epoch: float | None) -> list[dict]:
+    """What ``epochMarkerShapes(recipe, epoch)`` in assets/confusionflow.js returns; for a list of
+    recipes (one per subplot), the shapes of each in order, as ``moveEpochMarkers`` draws them."""
+    if isinstance(recipe, list):
+        return [shape for r in recipe for shape in draw(r, epoch)]
     if epoch is None or not math.isfinite(epoch):
         return []
     if recipe["snap"] is not None:
@@ -88,11 +92,9 @@ EPOCHS = [None, 0.0, 1.0, 1.4, 1.6, 2.0, 3.4, 3.6, 5.0, 7.5, 9.0, 10.0, 10.6, 11
 
 
 def tensor(n_classes: int = 3, n_series: int = 2, steps: np.ndarray = STEPS) -> ConfusionTensor:
-    names = tuple(f"k{i}" for i in range(n_classes))
-    rng = np.random.default_rng(n_classes)
-    counts = rng.integers(0, 20, size=(n_series, len(steps), n_classes, n_classes))
-    series = tuple(SeriesInfo(f"r{i}", "test", names) for i in range(n_series))
-    return ConfusionTensor(counts, np.ones((n_series, len(steps)), bool), steps, names, series)
+    """Seeded counts over classes ``k0, k1, ...`` for series ``r0, r1, ...``."""
+    counts = random_counts((n_series, len(steps), n_classes, n_classes), seed=n_classes)
+    return make_tensor(counts, steps, tuple(f"k{i}" for i in range(n_classes)))
 
 
 @pytest.mark.parametrize(
@@ -108,7 +110,7 @@ def test_matrix_recipe_draws_the_servers_marker_for_every_epoch(style):
     geo = matrix_geometry(3, 2, len(STEPS), style)
     recipe = epoch_marker_recipe(STEPS, geo)[EPOCH_META_KEY]
     for epoch in EPOCHS:
-        want = _epoch_shapes(STEPS, MatrixStyle(style.encoding, style.rotate, epoch=epoch), geo)
+        want = epoch_shapes(STEPS, MatrixStyle(style.encoding, style.rotate, epoch=epoch), geo)
         assert normalised(draw(recipe, epoch)) == normalised(want), epoch
     assert draw(recipe, 5.0) != draw(recipe, 2.0)  # it does move
 
@@ -120,7 +122,7 @@ def test_matrix_recipe_follows_averaged_time_columns():
     recipe = epoch_marker_recipe(steps, geo)[EPOCH_META_KEY]
     assert recipe["bin"] == geo.time_bin
     for epoch in [1.0, 2.0, 3.0, 50.0, 99.0, 100.0, 100.4, 101.0]:
-        want = _epoch_shapes(steps, MatrixStyle(epoch=epoch), geo)
+        want = epoch_shapes(steps, MatrixStyle(epoch=epoch), geo)
         assert normalised(draw(recipe, epoch)) == normalised(want), epoch
 
 
@@ -140,7 +142,7 @@ def test_colorscale_update_restates_the_current_marker():
     style = MatrixStyle(gamma=0.5, epoch=10.0)
     geo = matrix_geometry(3, 2, len(STEPS), style)
     update = colorscale_update(matrix_values(t), style, geo)
-    assert update["shapes"] == _epoch_shapes(STEPS, style, geo)
+    assert update["shapes"] == epoch_shapes(STEPS, style, geo)
     assert marker_x(update["shapes"]) == [geo.x.start(j) + 3 for j in range(4)]
     cleared = colorscale_update(matrix_values(t), MatrixStyle(gamma=0.5), geo)
     assert cleared["shapes"] == []
@@ -186,6 +188,16 @@ def test_every_chart_with_an_epoch_marker_carries_a_recipe():
     # the timeline's range band is not a marker: the browser keeps it when the epoch moves
     shapes = timeline.to_plotly_json()["layout"]["shapes"]
     assert [s["type"] for s in shapes if s.get("name") != EPOCH_MARKER_NAME] == ["rect"]
+
+
+def test_a_list_of_recipes_draws_each_recipes_markers_in_order():
+    a = epoch_marker_meta(kind="path", offsets=[0, 5], span=(0, 1), line={}, snap_steps=[1.0, 2.0], yref="paper")
+    b = epoch_marker_meta(
+        kind="path", offsets=[10], span=(0, 1), line={}, snap_steps=[1.0, 2.0], xref="x2", yref="paper"
+    )
+    shapes = draw([a[EPOCH_META_KEY], b[EPOCH_META_KEY]], 2.0)
+    assert [normalised([s])[0]["path"] for s in shapes] == [[1, 0, 1, 6, 0, 1], [11, 0, 1]]
+    assert [s["xref"] for s in shapes] == ["x", "x2"]
 
 
 def test_recipe_rejects_unknown_kinds():

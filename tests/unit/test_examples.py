@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from data_access.store import LogStore
+from data_access.tensor import SeriesInfo
 from examples import (
     active_learning_digits,
     fashion_mnist,
@@ -43,7 +44,7 @@ FASHION_CLASSES = (
 )
 
 
-def _series(root: Path) -> dict[str, object]:
+def _series(root: Path) -> dict[str, SeriesInfo]:
     store = LogStore(root)
     assert store.problems() == []
     return {info.key: info for info in store.list_series()}

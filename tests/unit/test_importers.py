@@ -79,6 +79,7 @@ def test_predictions_round_trip_with_aliases(tmp_path: Path) -> None:
     assert series.info.has_instances
     assert series.info.metadata["imported_from"] == "preds.csv"
     inst = read_instances(tmp_path / "logs", "r1", "test", 2)
+    assert inst is not None
     assert sorted(inst["instance_id"].tolist()) == ["a", "b", "c"]
     by_id = dict(zip(inst["instance_id"], inst["y_pred"], strict=True))
     assert by_id == {"a": 1, "b": 1, "c": 0}  # cat, cat, bird as class indices
@@ -707,7 +708,8 @@ def test_cli_counts_and_confusionflow(tmp_path: Path) -> None:
 def test_whole_number_float_instance_ids_become_ints(tmp_path: Path) -> None:
     src = write_csv(tmp_path / "p.csv", "step,y_true,y_pred,instance_id\n0,a,b,1.0\n0,b,b,2.0\n")
     import_predictions_table(src, tmp_path / "logs", run="r", fold="f")
-    assert read_instances(tmp_path / "logs", "r", "f", 0)["instance_id"].tolist() == [1, 2]
+    inst = read_instances(tmp_path / "logs", "r", "f", 0)
+    assert inst is not None and inst["instance_id"].tolist() == [1, 2]
     bad = write_csv(tmp_path / "bad.csv", "step,y_true,y_pred,instance_id\n0,a,b,1.0\n0,b,b,2.5\n")
     with pytest.raises(
         LogFormatError, match=r"column 'instance_id', line 3\): instance id 2.5 is not a whole number"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import dash
 import numpy as np
@@ -16,7 +17,7 @@ from dash import dcc, html
 from app.callbacks import instances as inst_cb
 from app.callbacks.common import Selection, shape_tensor
 from components import ids
-from components import ids_instances as iid
+from components import ids as iid
 from components.instances_panel import (
     cell_title,
     instances_body,
@@ -24,17 +25,18 @@ from components.instances_panel import (
     instances_panel,
     series_options,
 )
+from data_access.class_groups import display_groups
 from data_access.errors import LogFormatError
 from data_access.instances import (
     cell_members,
     cell_table,
     cell_transitions,
-    display_groups,
     instance_series,
 )
 from data_access.store import LogStore
 from data_access.tensor import OTHER_CLASS
 from data_access.writer import LogWriter
+from tests.factories import find_id, tree_text
 
 CLASSES = ["cat", "dog", "fox"]
 SUPER = {"cat": "pet", "dog": "pet", "fox": "wild"}
@@ -48,32 +50,7 @@ PRED_2 = [DOG, DOG, CAT, CAT, DOG, CAT, DOG, DOG, DOG, CAT]
 PRED_5 = [CAT, DOG, DOG, DOG, DOG, DOG, CAT, FOX, DOG]
 
 
-def tree_text(component: object) -> str:
-    """All text of a Dash component tree, space-separated (what a user would read)."""
-    if component is None:
-        return ""
-    if isinstance(component, (str, int, float)):
-        return str(component)
-    if isinstance(component, (list, tuple)):
-        return " ".join(tree_text(c) for c in component)
-    return tree_text(getattr(component, "children", None))
-
-
-def find_id(component: object, wanted: str) -> object | None:
-    """The component with id ``wanted`` inside a tree, or None."""
-    if isinstance(component, (list, tuple)):
-        for c in component:
-            hit = find_id(c, wanted)
-            if hit is not None:
-                return hit
-        return None
-    if getattr(component, "id", None) == wanted:
-        return component
-    children = getattr(component, "children", None)
-    return find_id(children, wanted) if children is not None and not isinstance(children, str) else None
-
-
-def table_rows(component: object) -> list[list[str]]:
+def table_rows(component: Any) -> list[list[str]]:
     """Body rows of the html.Table inside ``component`` as lists of cell texts."""
     table = component.children
     body = table.children[1]

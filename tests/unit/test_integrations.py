@@ -58,6 +58,7 @@ def test_log_estimator_matches_sklearn_confusion_matrix(tmp_path: Path, digits) 
     series = read_series(tmp_path, "logreg", "test")
     np.testing.assert_array_equal(series.counts[0], confusion_matrix(y_test, pred, labels=range(10)))
     inst = read_instances(tmp_path, "logreg", "test", 1)
+    assert inst is not None
     np.testing.assert_array_equal(inst["instance_id"], np.arange(len(y_test)))
     np.testing.assert_array_equal(inst["y_pred"], pred)
 
@@ -73,7 +74,9 @@ def test_log_estimator_with_string_labels_in_another_order(tmp_path: Path, digit
     expected = confusion_matrix(names[y_test], model.predict(x_test), labels=order)
     np.testing.assert_array_equal(series.counts[0], expected)
     # scores are stored in the writer's class order, not the estimator's
-    scores = np.stack(read_instances(tmp_path, "named", "test", 0)["scores"].to_list())
+    inst = read_instances(tmp_path, "named", "test", 0)
+    assert inst is not None
+    scores = np.stack(inst["scores"].to_list())
     proba = model.predict_proba(x_test)
     assert list(model.classes_) != order  # so the reordering is really exercised
     for j, name in enumerate(order):
@@ -198,9 +201,10 @@ def test_log_pytorch_epoch_counts_ids_and_modes(tmp_path: Path, digits, torch, m
     assert result.accuracy == pytest.approx(accuracy_score(y_test, expected_pred))
     assert result.accuracy > 0.8
     inst = read_instances(tmp_path, "mlp", "test", 1)
+    assert inst is not None
     np.testing.assert_array_equal(np.sort(inst["instance_id"].to_numpy()), ids.numpy())
     # eval mode restored as well when the model was in eval mode
-    with LogWriter(tmp_path, "mlp", DIGIT_CLASSES) as log:
+    with LogWriter(tmp_path, "mlp", DIGIT_CLASSES, mode="resume") as log:
         log_pytorch_epoch(log, 2, "test", model, loader)
     assert not model.training
 
@@ -219,6 +223,7 @@ def test_log_pytorch_epoch_by_position_and_dict_batches(tmp_path: Path, digits, 
     with LogWriter(tmp_path, "mlp", DIGIT_CLASSES) as log:
         log_pytorch_epoch(log, 0, "test", model, loader)
     inst = read_instances(tmp_path, "mlp", "test", 0)
+    assert inst is not None
     np.testing.assert_array_equal(inst["instance_id"], np.arange(len(y_test)))
     np.testing.assert_array_equal(inst["y_true"], y_test)
 

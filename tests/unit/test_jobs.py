@@ -12,21 +12,21 @@ from pathlib import Path
 import dash
 import pytest
 
+from app.background import celery_app_for, make_background_manager
 from app.config import Settings
-from app.jobs import (
+from app.importing import (
     REFUSED,
     ImportRequest,
-    celery_app_for,
     decode_upload,
     default_run_name,
     import_from_page,
-    make_background_manager,
     run_import,
     table_suffix,
 )
 from components import import_panel as ip
 from data_access.errors import LogFormatError
 from data_access.store import LogStore
+from tests.factories import find_id
 
 PREDICTIONS = "step,fold,instance_id,y_true,y_pred\n" + "".join(
     f"{s},test,{i},{'ab'[i % 2]},{'ab'[(i + s) % 3 % 2]}\n" for s in (1, 2) for i in range(6)
@@ -47,9 +47,10 @@ class Recorder:
 
 
 def _settings(tmp_path: Path, allow: bool = True) -> Settings:
+    """Imports allowed (or not) into ``tmp_path/logs``; server paths inside ``tmp_path`` only."""
     logdir = tmp_path / "logs"
     logdir.mkdir(exist_ok=True)
-    return Settings(logdir=logdir, cache_dir=tmp_path / "cache", allow_upload=allow)
+    return Settings(logdir=logdir, cache_dir=tmp_path / "cache", allow_upload=allow, import_dirs=(tmp_path,))
 
 
 def test_uploaded_predictions_table_becomes_a_series_with_progress_to_100(tmp_path: Path) -> None:
@@ -169,33 +170,21 @@ def test_background_manager_is_diskcache_locally_and_celery_with_redis(tmp_path:
     assert remote.handle.conf.task_serializer == "json"
 
 
-def _find(component, component_id):
-    if getattr(component, "id", None) == component_id:
-        return component
-    children = getattr(component, "children", None)
-    for child in children if isinstance(children, list) else [children]:
-        if child is not None and not isinstance(child, str):
-            found = _find(child, component_id)
-            if found is not None:
-                return found
-    return None
-
-
 def test_panel_controls_are_disabled_and_explained_unless_uploads_are_allowed() -> None:
-    off = ip.import_panel(Settings(allow_upload=False))
-    on = ip.import_panel(Settings(allow_upload=True))
+    off = ip.import_panel(allow_upload=False)
+    on = ip.import_panel(allow_upload=True)
     for cid in (ip.IMPORT_UPLOAD, ip.IMPORT_PATH, ip.IMPORT_RUN, ip.IMPORT_FOLD, ip.IMPORT_BUTTON):
-        assert _find(off, cid).disabled is True, cid
-        assert _find(on, cid).disabled is False, cid
+        assert find_id(off, cid).disabled is True, cid
+        assert find_id(on, cid).disabled is False, cid
     assert "--allow-upload" in str(off.children[1].children)
     assert "--allow-upload" not in str(on.children[1].children)
-    assert _find(on, ip.IMPORT_UPLOAD).max_size == ip.MAX_UPLOAD_BYTES
+    assert find_id(on, ip.IMPORT_UPLOAD).max_size == ip.MAX_UPLOAD_BYTES
 
 
 def test_celery_worker_without_redis_stops_with_a_message() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CONFUSIONFLOW_REDIS_URL")}
     r = subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "app.jobs", "worker", "--pool=solo"],
+        [sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=solo"],
         cwd=Path(__file__).resolve().parents[2],
         env=env,
         capture_output=True,

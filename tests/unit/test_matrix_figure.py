@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from components.colors import PALETTE
-from components.matrix_figure import (
+from components.matrix import (
     LINES_MAX_CLASSES,
     ZW,
     CellTarget,
@@ -18,28 +18,16 @@ from components.matrix_figure import (
     build_matrix_figure,
     colorscale_update,
     decode_click,
-    detail_spec,
+    drawn_style,
     epoch_marker_update,
-    geometry_for,
     matrix_geometry,
     ramp_colorscale,
 )
-from data_access.tensor import ConfusionTensor, SeriesInfo
-from data_access.views import MatrixValues, matrix_values
+from data_access.views import MatrixValues, detail_values, matrix_values
+from tests.factories import make_tensor, random_counts, unique_counts
 
 CLASSES = ("cat", "dog", "owl")
 STEPS = np.array([1.0, 2.0, 5.0, 10.0])  # real step numbers with gaps, not indices
-
-
-def known_counts(n_series: int = 2) -> np.ndarray:
-    """``(S, T, C, C)`` where every entry is unique: 1000*s + 100*t + 10*i + j + 1."""
-    s, t, c = np.meshgrid(np.arange(n_series), np.arange(len(STEPS)), np.arange(3), indexing="ij")
-    out = np.zeros((n_series, len(STEPS), 3, 3), dtype=np.int64)
-    for i in range(3):
-        for j in range(3):
-            out[..., i, j] = 1000 * s[..., 0] + 100 * t[..., 0] + 10 * i + j + 1
-    del c
-    return out
 
 
 def make_values(
@@ -49,12 +37,9 @@ def make_values(
     normalization: str | None = None,
     runs: tuple[str, ...] = ("runA", "runB"),
 ) -> MatrixValues:
-    counts = known_counts(len(runs)) if counts is None else counts
-    n_s, n_t = counts.shape[:2]
-    mask = np.ones((n_s, n_t), dtype=bool) if mask is None else mask
-    counts = np.where(mask[:, :, None, None], counts, 0)
-    series = tuple(SeriesInfo(r, "test", CLASSES) for r in runs)
-    tensor = ConfusionTensor(counts, mask, STEPS[:n_t].copy(), CLASSES, series)
+    # every entry unique: 1000*s + 100*t + 10*i + j + 1
+    counts = unique_counts(len(runs), len(STEPS)) if counts is None else counts
+    tensor = make_tensor(counts, STEPS[: counts.shape[1]], CLASSES, runs, mask=mask)
     return matrix_values(tensor, normalization)  # type: ignore[arg-type]
 
 
@@ -188,8 +173,16 @@ def test_hover_labels_name_true_and_predicted_class_series_and_real_epoch():
     assert ycats[int(geo.y.start(3))] == "runA / test"
     cell = trace(fig, geo, "values", "cell")
     assert cell.hovertemplate == "%{y}<br>%{x}<br>%{z:,.0f} instances<extra></extra>"
-    assert trace(fig, geo, "values", "fn").hovertemplate.startswith("false negatives of %{y}")
-    assert trace(fig, geo, "values", "fp").hovertemplate.startswith("false positives of %{x}")
+    fn, fp = trace(fig, geo, "values", "fn"), trace(fig, geo, "values", "fp")
+    # the FN/FP sentences name the class of the tile (its text), not an axis label
+    assert fn.hovertemplate.startswith(
+        "%{text}: %{z:,.0f} false negatives (instances of %{text} predicted as another class)<br>"
+    )
+    assert fp.hovertemplate.startswith(
+        "%{text}: %{z:,.0f} false positives (instances of another class predicted as %{text})<br>"
+    )
+    assert fn.text[int(geo.y.start(1)) + 2][0] == "dog"
+    assert fp.text[0][int(geo.x.start(2)) + 3] == "owl"
     assert "accuracy %{z:.1%}" in trace(fig, geo, "values", "accuracy").hovertemplate
     assert cell.customdata is None  # absolute mode: the value is the count, nothing extra sent
 
@@ -210,19 +203,19 @@ def test_relative_mode_on_an_unbalanced_fold_shows_share_and_count():
     assert z[r_dog, c_owl] == pytest.approx(0.5)  # 5 of dog's 10: same colour scale, honest share
     assert custom[r_cat, c_dog] == 8 and custom[r_dog, c_owl] == 5
     assert custom.dtype == np.uint16
-    assert "of the true class (row total) (%{customdata:,} instances)" in cell.hovertemplate
+    assert "of the true class's instances (row total) (%{customdata:,} instances)" in cell.hovertemplate
     fn = trace(fig, geo, "values", "fn")
     assert np.asarray(fn.z, dtype=np.float64)[r_dog, 0] == pytest.approx(0.6)  # 6 of 10 dogs missed
     assert np.asarray(fn.customdata)[r_dog, 0] == 6
-    assert "of the class's instances" in fn.hovertemplate
+    assert "%{z:.1%} of the true class's instances (row total)" in fn.hovertemplate
     # FP of owl: 7 of the 17 predictions of owl are wrong -> 7/17, named as a share of predictions
     fp = trace(fig, geo, "values", "fp")
     fp_z = np.asarray(fp.z, dtype=np.float64)
     assert fp_z[0, c_owl] == pytest.approx(7 / 17)
-    assert "of the predictions of the class" in fp.hovertemplate
+    assert "%{z:.1%} of the instances predicted as the class (column total)" in fp.hovertemplate
     assert np.nanmax(fp_z) <= 1.0
     pred = build_matrix_figure(make_values(counts, normalization="pred", runs=("runA",)), PALETTE, style)
-    assert "of the predicted class (column total)" in trace(pred, geo, "values", "cell").hovertemplate
+    assert "of the instances predicted as the class (column total)" in trace(pred, geo, "values", "cell").hovertemplate
 
 
 # ----------------------------------------------------------------------------------- colour scale
@@ -235,7 +228,8 @@ def test_z_keeps_true_values_and_log_scale_only_changes_the_colour_scale():
     np.testing.assert_array_equal(z_of(f_lin, geo, "cell"), z_of(f_log, geo, "cell"))
     assert trace(f_lin, geo, "values", "cell").colorscale != trace(f_log, geo, "values", "cell").colorscale
     upd = colorscale_update(values, log, geo)
-    assert set(upd["data"]) == {geo.trace_index("values", r) for r in ("cell", "fn", "fp")}
+    bars = {len(geo.traces) + k for k in range(3)}  # the colour bars of the three scales
+    assert set(upd["data"]) == {geo.trace_index("values", r) for r in ("cell", "fn", "fp")} | bars
     patched = apply_update(f_lin.to_plotly_json(), upd)
     assert patched["data"][geo.trace_index("values", "cell")]["colorscale"] == [
         list(s) for s in trace(f_log, geo, "values", "cell").colorscale
@@ -271,7 +265,7 @@ def test_invalid_style_is_rejected():
     with pytest.raises(ValueError, match="gamma"):
         MatrixStyle(gamma=0)
     with pytest.raises(ValueError, match="encoding"):
-        MatrixStyle(encoding="bars")  # type: ignore[arg-type]
+        MatrixStyle(encoding="bars")
 
 
 # ---------------------------------------------------------------------------------------- rotate
@@ -453,11 +447,9 @@ def test_decode_click_on_line_points():
 
 def test_lines_over_many_steps_average_steps_to_bound_the_payload():
     c, s, t = 20, 3, 200
-    rng = np.random.default_rng(2)
     names = tuple(f"k{i}" for i in range(c))
-    counts = rng.integers(0, 30, size=(s, t, c, c))
-    series = tuple(SeriesInfo(f"r{i}", "test", names) for i in range(s))
-    tensor = ConfusionTensor(counts, np.ones((s, t), bool), np.arange(t, dtype=float), names, series)
+    counts = random_counts((s, t, c, c), seed=2, high=30)
+    tensor = make_tensor(counts, np.arange(t, dtype=float), names)
     style = MatrixStyle(encoding="lines")
     geo = matrix_geometry(c, s, t, style)
     b = geo.time_bin
@@ -483,11 +475,9 @@ def test_lines_above_the_class_limit_fall_back_to_heatmaps_with_a_note():
     c = LINES_MAX_CLASSES + 1
     names = tuple(f"k{i}" for i in range(c))
     counts = np.ones((1, 2, c, c), dtype=np.int64)
-    tensor = ConfusionTensor(
-        counts, np.ones((1, 2), bool), np.array([0.0, 1.0]), names, (SeriesInfo("r", "f", names),)
-    )
+    tensor = make_tensor(counts, [0.0, 1.0], names, ("r",), fold="f")
     fig = build_matrix_figure(matrix_values(tensor), PALETTE, MatrixStyle(encoding="lines"))
-    assert {t.type for t in fig.data} == {"heatmap"}
+    assert {t.type for t in fig.data if not (t.name or "").endswith(" scale")} == {"heatmap"}  # bars aside
     assert any("Line encoding shows up to" in a.text for a in fig.layout.annotations)
 
 
@@ -516,32 +506,25 @@ def test_empty_input_gives_a_nothing_selected_figure(encoding):
 
 def test_hundred_classes_build_with_compact_dtypes():
     c, s, t = 100, 2, 10
-    rng = np.random.default_rng(0)
     names = tuple(f"class{i}" for i in range(c))
-    counts = rng.integers(0, 20, size=(s, t, c, c))
-    series = tuple(SeriesInfo(f"r{i}", "test", names) for i in range(s))
-    tensor = ConfusionTensor(counts, np.ones((s, t), bool), np.arange(t, dtype=float), names, series)
+    tensor = make_tensor(random_counts((s, t, c, c), seed=0), np.arange(t, dtype=float), names)
     style = MatrixStyle()
     fig = build_matrix_figure(matrix_values(tensor), PALETTE, style)
     geo = matrix_geometry(c, s, t, style)
     z = trace(fig, geo, "values", "cell").z
     assert z.dtype == np.float32 and z.shape == (geo.y.main_extent, geo.x.main_extent)
-    assert len(fig.data) == 5
+    assert len(fig.data) == 5 + 3  # hue, four value layers, three colour bars
     assert geo.time_bin == 1
     assert fig.layout.height > 1000  # grows with the class count
 
 
 def test_large_matrices_over_many_steps_average_steps_into_columns_and_say_so():
     c, s, t = 100, 3, 100
-    rng = np.random.default_rng(1)
     names = tuple(f"class{i}" for i in range(c))
-    counts = rng.integers(0, 20, size=(s, t, c, c))
+    counts = random_counts((s, t, c, c), seed=1)
     mask = np.ones((s, t), dtype=bool)
     mask[2, 1] = False
-    series = tuple(SeriesInfo(f"r{i}", "test", names) for i in range(s))
-    tensor = ConfusionTensor(
-        np.where(mask[:, :, None, None], counts, 0), mask, np.arange(t, dtype=float) * 2, names, series
-    )
+    tensor = make_tensor(counts, np.arange(t, dtype=float) * 2, names, mask=mask)
     values = matrix_values(tensor)
     style = MatrixStyle(epoch=50)
     geo = matrix_geometry(c, s, t, style)
@@ -566,28 +549,28 @@ def test_large_matrices_over_many_steps_average_steps_into_columns_and_say_so():
 
 
 # ---------------------------------------------------------------------------------------- detail
-def test_detail_spec_names_what_a_click_shows_with_its_denominator():
+def test_detail_values_give_the_numbers_a_click_shows():
+    # what a click on a tile, the FN column, the FP row or the corner plots in the detail chart
     counts = np.zeros((1, 4, 3, 3), dtype=np.int64)
     counts[:, :] = [[90, 8, 2], [1, 4, 5], [0, 0, 10]]
-    rel = make_values(counts, normalization="true", runs=("runA",))
-    spec = detail_spec(CellTarget("cell", 0, 1), rel)
-    assert spec.title == "cat predicted as dog (share of the true class)"
-    assert spec.percent and spec.values[0, 0] == pytest.approx(0.08) and spec.counts[0, 0] == 8
-    fn = detail_spec(CellTarget("fn", 1, None), rel)
-    assert fn.title.startswith("False negatives of dog: dog predicted as another class")
+    tensor = make_tensor(counts, STEPS, CLASSES, ("runA",))
+    cell = detail_values(tensor, "cell", 0, 1, "true")
+    assert cell.percent and cell.values[0, 0] == pytest.approx(0.08) and cell.counts[0, 0] == 8
+    fn = detail_values(tensor, "fn", 1, None, "true")
     assert fn.values[0, 2] == pytest.approx(0.6) and fn.counts[0, 2] == 6
-    fp = detail_spec(CellTarget("fp", None, 2), make_values(counts, runs=("runA",)))
-    assert fp.title == "False positives of owl: other classes predicted as owl"
-    assert not fp.percent and fp.y_title == "instances" and fp.values[0, 1] == 7
-    acc = detail_spec(CellTarget("accuracy", None, None), rel)
-    assert acc.title == "Overall accuracy" and acc.values[0, 0] == pytest.approx(104 / 120)
-    assert detail_spec(CellTarget("cell", 2, 2), rel).title.startswith("owl correctly classified")
+    fp = detail_values(tensor, "fp", None, 2)
+    assert not fp.percent and fp.values[0, 1] == 7
+    acc = detail_values(tensor, "accuracy")
+    assert acc.values[0, 0] == pytest.approx(104 / 120)
 
 
-def test_geometry_for_matches_the_builders_fallback():
-    values = make_values()
-    assert geometry_for(values, MatrixStyle(encoding="lines")).encoding == "lines"
-    assert geometry_for(values, MatrixStyle()) == matrix_geometry(3, 2, 4, MatrixStyle())
+def test_the_line_to_heatmap_fallback_is_decided_once_and_says_so():
+    lines = MatrixStyle(encoding="lines", epoch=5)
+    assert drawn_style(3, lines) == (lines, None)
+    fallback, note = drawn_style(LINES_MAX_CLASSES + 1, MatrixStyle(encoding="lines", rotate=True, epoch=5))
+    assert fallback == MatrixStyle(encoding="heatmap", rotate=False, epoch=5)
+    assert note is not None and f"up to {LINES_MAX_CLASSES} classes" in note
+    assert matrix_geometry(3, 2, 4, drawn_style(3, MatrixStyle())[0]) == matrix_geometry(3, 2, 4, MatrixStyle())
 
 
 def test_apply_update_records_patch_operations_for_dash():
@@ -621,7 +604,7 @@ def test_class_names_sit_at_the_centre_of_their_tiles_even_with_two_strips_per_t
 @pytest.mark.parametrize("tile_px", [24, 36, 58, 110])
 @pytest.mark.parametrize("name", ["cat", "T-shirt/top", "large man-made outdoor things"])
 def test_diagonal_labels_fit_inside_their_tile(name: str, tile_px: int):
-    from components.matrix_figure import CHAR_WIDTH, fit_label
+    from components.matrix import CHAR_WIDTH, fit_label
 
     text, font_px = fit_label(name, tile_px)
     assert 7 <= font_px <= 13
@@ -633,7 +616,7 @@ def test_diagonal_labels_fit_inside_their_tile(name: str, tile_px: int):
 
 
 def test_a_short_label_keeps_the_large_font():
-    from components.matrix_figure import fit_label
+    from components.matrix import fit_label
 
     assert fit_label("cat", 110) == ("cat", 13)
     assert fit_label("T-shirt/top", 58) == ("T-shirt/top", 7)

@@ -7,7 +7,9 @@ import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
 from data_access import metrics
-from data_access.tensor import ConfusionTensor, SeriesCounts, SeriesInfo
+from data_access.tensor import ConfusionTensor
+from data_access.vocabulary import NORMALIZATIONS, Normalization
+from tests.factories import series_counts
 
 # Three classes a=0, b=1, c=2. Rows = true, columns = predicted.
 #
@@ -101,8 +103,8 @@ def test_metrics_broadcast_over_leading_axes() -> None:
     np.testing.assert_allclose(metrics.accuracy(stacked)[0], [11 / 18, 11 / 18, 1.0])
 
 
-@pytest.mark.parametrize("mode", ["true", "pred", "all"])
-def test_normalize_matches_sklearn(mode: str) -> None:
+@pytest.mark.parametrize("mode", NORMALIZATIONS)
+def test_normalize_matches_sklearn(mode: Normalization) -> None:
     y_true, y_pred = labels_from_counts(COUNTS)
     expected = confusion_matrix(y_true, y_pred, labels=[0, 1, 2], normalize=mode)
     np.testing.assert_allclose(metrics.normalize(COUNTS, mode), expected)
@@ -163,15 +165,10 @@ def test_normalize_fn_fp_zero_denominator_gives_zero() -> None:
         np.testing.assert_array_equal(fp[0], [0.0, 0.0, 0.0])
 
 
-def _series(run: str, steps: list[float], counts: np.ndarray) -> SeriesCounts:
-    info = SeriesInfo(run=run, fold="test", classes=("a", "b", "c"))
-    return SeriesCounts(info=info, steps=np.asarray(steps, dtype=np.float64), counts=counts)
-
-
 def test_tensor_metrics_nan_exactly_where_masked() -> None:
     perfect = np.eye(3, dtype=np.int64) * 2
-    first = _series("r1", [1, 2, 3], np.stack([COUNTS, perfect, COUNTS]))
-    second = _series("r2", [2, 4], np.stack([perfect, COUNTS]))
+    first = series_counts("r1", [1, 2, 3], np.stack([COUNTS, perfect, COUNTS]), ("a", "b", "c"))
+    second = series_counts("r2", [2, 4], np.stack([perfect, COUNTS]), ("a", "b", "c"))
     tensor = ConfusionTensor.from_series([first, second])
     np.testing.assert_array_equal(tensor.steps, [1, 2, 3, 4])
     m = metrics.tensor_metrics(tensor)

@@ -102,7 +102,7 @@ def test_appended_steps_are_picked_up_through_the_cache(logs, tmp_path, fold):
         "cache_misses": 1,
         "cache_errors": 0,
     }
-    with LogWriter(logs, "b run", CLASSES) as w:
+    with LogWriter(logs, "b run", CLASSES, mode="resume") as w:
         if fold == "val":
             w.add_counts(10, "val", 9 * np.eye(3, dtype=int))
         else:
@@ -117,7 +117,7 @@ def test_appended_steps_are_picked_up_through_the_cache(logs, tmp_path, fold):
 
 
 def grow(logs, step, counts):
-    with LogWriter(logs, "b run", CLASSES) as w:
+    with LogWriter(logs, "b run", CLASSES, mode="resume") as w:
         w.add_counts(step, "val", counts)
 
 
@@ -177,14 +177,14 @@ def test_errors_in_an_appended_tail_name_the_true_line_and_duplicates_both_lines
 
 
 def test_step_files_are_read_once_each(logs, monkeypatch):
-    import data_access.store as store_module
+    import data_access.series_cache as store_module
 
     reads = []
     original = store_module.read_step_counts
     monkeypatch.setattr(store_module, "read_step_counts", lambda p, c: reads.append(p.name) or original(p, c))
     store = LogStore(logs, cache=MemoryArrayCache())
     store.load_series("b run/test")
-    with LogWriter(logs, "b run", CLASSES) as w:
+    with LogWriter(logs, "b run", CLASSES, mode="resume") as w:
         w.add(4, "test", [0, 0], [1, 1])
     s = store.load_series("b run/test")
     assert reads == ["step-1.parquet", "step-3.parquet", "step-4.parquet"]
@@ -236,7 +236,7 @@ def test_fingerprint_is_stable_and_changes_with_every_kind_of_change(logs):
         seen.add(fp)
         return new
 
-    with LogWriter(logs, "b run", CLASSES) as w:
+    with LogWriter(logs, "b run", CLASSES, mode="resume") as w:
         w.add_counts(5, "val", np.eye(3, dtype=int))
         assert changed()  # appended line
         w.add(5, "test", [0], [0])

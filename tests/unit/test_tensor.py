@@ -5,29 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data_access.tensor import OTHER_CLASS, ConfusionTensor, SeriesCounts, SeriesInfo
+from data_access.tensor import OTHER_CLASS, ConfusionTensor, SeriesInfo
+from tests.factories import numbered_counts, series_counts
 
 CLASSES = ("a", "b", "c", "d")
 
 
 def make_series(run: str, steps: list[float], counts: np.ndarray, classes: tuple[str, ...] = CLASSES):
-    info = SeriesInfo(run=run, fold="test", classes=classes)
-    return SeriesCounts(info=info, steps=np.asarray(steps, dtype=np.float64), counts=counts)
-
-
-def numbered(n_steps: int, c: int = 4, start: int = 0) -> np.ndarray:
-    """(T, C, C) with distinct values, so every moved cell is traceable: value = start + t*100 + i*10 + j."""
-    t = np.arange(n_steps)[:, None, None] * 100
-    i = np.arange(c)[None, :, None] * 10
-    j = np.arange(c)[None, None, :]
-    return (start + t + i + j).astype(np.int64)
+    """A ``run/test`` series over the four classes above."""
+    return series_counts(run, steps, counts, classes)
 
 
 @pytest.fixture
 def two_series() -> ConfusionTensor:
     # r0 logged steps 0, 1, 2; r1 started at 1 and skipped 2: steps 1, 3
-    r0 = make_series("r0", [0, 1, 2], numbered(3))
-    r1 = make_series("r1", [1, 3], numbered(2, start=5000))
+    r0 = make_series("r0", [0, 1, 2], numbered_counts(3))
+    r1 = make_series("r1", [1, 3], numbered_counts(2, start=5000))
     return ConfusionTensor.from_series([r0, r1])
 
 
@@ -50,9 +43,9 @@ def test_steps_aligned_on_union_with_gaps_and_different_starts(two_series: Confu
     assert t.counts.shape == (2, 4, 4, 4)
     np.testing.assert_array_equal(t.mask, [[True, True, True, False], [False, True, False, True]])
     # r0's own step k sits at position k; r1's step 1 at position 1, its step 3 at position 3
-    np.testing.assert_array_equal(t.counts[0, 2], numbered(3)[2])
-    np.testing.assert_array_equal(t.counts[1, 1], numbered(2, start=5000)[0])
-    np.testing.assert_array_equal(t.counts[1, 3], numbered(2, start=5000)[1])
+    np.testing.assert_array_equal(t.counts[0, 2], numbered_counts(3)[2])
+    np.testing.assert_array_equal(t.counts[1, 1], numbered_counts(2, start=5000)[0])
+    np.testing.assert_array_equal(t.counts[1, 3], numbered_counts(2, start=5000)[1])
     # masked positions hold zeros, not a neighbour's counts
     assert t.counts[1, 0].sum() == 0 and t.counts[1, 2].sum() == 0 and t.counts[0, 3].sum() == 0
     assert t.series_keys == ("r0/test", "r1/test")
@@ -60,8 +53,8 @@ def test_steps_aligned_on_union_with_gaps_and_different_starts(two_series: Confu
 
 
 def test_fractional_steps_are_kept_as_logged() -> None:
-    r0 = make_series("r0", [0.5, 1.5], numbered(2))
-    r1 = make_series("r1", [1, 1.5], numbered(2))
+    r0 = make_series("r0", [0.5, 1.5], numbered_counts(2))
+    r1 = make_series("r1", [1, 1.5], numbered_counts(2))
     t = ConfusionTensor.from_series([r0, r1])
     np.testing.assert_array_equal(t.steps, [0.5, 1.0, 1.5])
     np.testing.assert_array_equal(t.mask, [[True, False, True], [False, True, True]])
@@ -75,8 +68,8 @@ def test_step_index(two_series: ConfusionTensor) -> None:
 
 
 def test_mixed_class_lists_refused() -> None:
-    r0 = make_series("r0", [0], numbered(1))
-    reordered = make_series("r1", [0], numbered(1), classes=("b", "a", "c", "d"))
+    r0 = make_series("r0", [0], numbered_counts(1))
+    reordered = make_series("r1", [0], numbered_counts(1), classes=("b", "a", "c", "d"))
     with pytest.raises(ValueError, match="r1/test has classes .* differ from r0/test"):
         ConfusionTensor.from_series([r0, reordered])
     with pytest.raises(ValueError, match="no series"):
@@ -105,7 +98,7 @@ def test_select_classes_without_other_is_the_sub_matrix(two_series: ConfusionTen
 def test_select_classes_with_other_keeps_every_instance(two_series: ConfusionTensor) -> None:
     sub = two_series.select_classes(["a", "c"], other=True)
     assert sub.classes == ("a", "c", OTHER_CLASS)
-    m = numbered(3)[1]  # r0 at step 1
+    m = numbered_counts(3)[1]  # r0 at step 1
     # other = classes b (1) and d (3)
     expected = np.array(
         [
@@ -122,7 +115,7 @@ def test_select_classes_with_other_keeps_every_instance(two_series: ConfusionTen
 def test_select_all_classes_with_other_adds_no_empty_class(two_series: ConfusionTensor) -> None:
     sub = two_series.select_classes(["d", "c", "b", "a"], other=True)
     assert sub.classes == ("d", "c", "b", "a")
-    np.testing.assert_array_equal(sub.counts[0, 0], numbered(1)[0][::-1, ::-1])
+    np.testing.assert_array_equal(sub.counts[0, 0], numbered_counts(1)[0][::-1, ::-1])
 
 
 def test_select_classes_refuses_fewer_than_two_duplicates_and_unknowns(two_series: ConfusionTensor) -> None:
@@ -143,7 +136,7 @@ def test_select_classes_refuses_fewer_than_two_duplicates_and_unknowns(two_serie
 def test_aggregate_into_superclasses_sums_rows_and_columns(two_series: ConfusionTensor) -> None:
     agg = two_series.aggregate({"a": "vowel", "b": "consonant", "c": "consonant", "d": "consonant"})
     assert agg.classes == ("vowel", "consonant")
-    m = numbered(3)[2]  # r0 at step 2
+    m = numbered_counts(3)[2]  # r0 at step 2
     expected = np.array(
         [
             [m[0, 0], m[0, 1:].sum()],
@@ -158,7 +151,7 @@ def test_aggregate_into_superclasses_sums_rows_and_columns(two_series: Confusion
 def test_aggregate_keeps_unmapped_classes_and_orders_groups_by_first_member(two_series) -> None:
     agg = two_series.aggregate({"b": "bd", "d": "bd"})
     assert agg.classes == ("a", "bd", "c")
-    m = numbered(3)[0]
+    m = numbered_counts(3)[0]
     # true b or d predicted as c: m[1, 2] + m[3, 2]
     assert agg.counts[0, 0, 1, 2] == m[1, 2] + m[3, 2]
     assert agg.counts[0, 0, 1, 1] == m[1, 1] + m[1, 3] + m[3, 1] + m[3, 3]
@@ -169,7 +162,7 @@ def test_select_series_uses_union_of_their_steps(two_series: ConfusionTensor) ->
     only_r1 = two_series.select_series(["r1/test"])
     np.testing.assert_array_equal(only_r1.steps, [1, 3])
     np.testing.assert_array_equal(only_r1.mask, [[True, True]])
-    np.testing.assert_array_equal(only_r1.counts[0], numbered(2, start=5000))
+    np.testing.assert_array_equal(only_r1.counts[0], numbered_counts(2, start=5000))
     swapped = two_series.select_series(["r1/test", "r0/test"])
     assert swapped.series_keys == ("r1/test", "r0/test")
     np.testing.assert_array_equal(swapped.counts[1], two_series.counts[0])
@@ -181,7 +174,7 @@ def test_step_window_inclusive_bounds(two_series: ConfusionTensor) -> None:
     w = two_series.step_window(1, 2)
     np.testing.assert_array_equal(w.steps, [1, 2])
     np.testing.assert_array_equal(w.mask, [[True, True], [True, False]])
-    np.testing.assert_array_equal(w.counts[0], numbered(3)[1:3])
+    np.testing.assert_array_equal(w.counts[0], numbered_counts(3)[1:3])
     np.testing.assert_array_equal(two_series.step_window(lo=2).steps, [2, 3])
     np.testing.assert_array_equal(two_series.step_window(hi=0.5).steps, [0])
     np.testing.assert_array_equal(two_series.step_window().steps, [0, 1, 2, 3])

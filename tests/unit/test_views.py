@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data_access.tensor import ConfusionTensor, SeriesCounts, SeriesInfo
+from data_access.tensor import ConfusionTensor
 from data_access.views import matrix_values
+from tests.factories import series_counts
 
 # An unbalanced fold: 90 instances of "common", 10 of "rare", 2 of "tiny".
 #
@@ -26,10 +27,9 @@ PERFECT = np.diag([45, 5, 1]).astype(np.int64)
 
 @pytest.fixture
 def tensor() -> ConfusionTensor:
-    info_a = SeriesInfo(run="model", fold="test", classes=("common", "rare", "tiny"))
-    info_b = SeriesInfo(run="other", fold="test", classes=("common", "rare", "tiny"))
-    a = SeriesCounts(info_a, np.array([1.0, 2.0]), np.stack([UNBALANCED, PERFECT]))
-    b = SeriesCounts(info_b, np.array([2.0]), np.stack([UNBALANCED]))
+    classes = ("common", "rare", "tiny")
+    a = series_counts("model", [1.0, 2.0], np.stack([UNBALANCED, PERFECT]), classes)
+    b = series_counts("other", [2.0], np.stack([UNBALANCED]), classes)
     return ConfusionTensor.from_series([a, b])
 
 
@@ -115,13 +115,20 @@ def test_view_accessors(tensor: ConfusionTensor) -> None:
     assert mv.series_keys == ("model/test", "other/test")
 
 
-def test_values_after_class_selection_recompute_fn_fp(tensor: ConfusionTensor) -> None:
+def test_values_after_class_selection_count_whole_classes(tensor: ConfusionTensor) -> None:
     sub = tensor.select_classes(["common", "rare"])
     mv = matrix_values(sub, None)
-    # the sub-matrix [[80, 9], [4, 6]]: the instance predicted as "tiny" is no longer counted
-    np.testing.assert_array_equal(mv.fn[0, 0], [9, 4])
-    np.testing.assert_array_equal(mv.fp[0, 0], [4, 9])
-    assert mv.accuracy[0, 0] == pytest.approx(86 / 99)
+    # the drawn sub-matrix is [[80, 9], [4, 6]] of [[80, 9, 1], [4, 6, 0], [1, 0, 1]]: the common
+    # instance predicted as "tiny" is still a false negative of common, the tiny instance predicted
+    # as common still a false positive of it, and accuracy is the fold's (87 of 102)
+    np.testing.assert_array_equal(mv.counts[0, 0], [[80, 9], [4, 6]])
+    np.testing.assert_array_equal(mv.fn[0, 0], [10, 4])
+    np.testing.assert_array_equal(mv.fp[0, 0], [5, 9])
+    assert mv.accuracy[0, 0] == pytest.approx(87 / 102)
+    shares = matrix_values(sub, "true")
+    np.testing.assert_allclose(shares.values[0, 0], [[80 / 90, 9 / 90], [4 / 10, 6 / 10]])
+    np.testing.assert_allclose(shares.fn[0, 0], [10 / 90, 4 / 10])
+    np.testing.assert_allclose(shares.fp[0, 0], [5 / 85, 9 / 15])
 
 
 def test_unknown_normalization_rejected(tensor: ConfusionTensor) -> None:
@@ -137,7 +144,7 @@ def _sized(sizes: dict[str, list[int]]) -> ConfusionTensor:
         steps = [float(i + 1) for i, n in enumerate(per_step) if n]
         counts = np.zeros((len(steps), 3, 3), dtype=np.int64)
         counts[:, 0, 0] = [n for n in per_step if n]
-        items.append(SeriesCounts(SeriesInfo("r", fold, ("a", "b", "c")), np.asarray(steps), counts))
+        items.append(series_counts("r", steps, counts, ("a", "b", "c"), fold=fold))
     return ConfusionTensor.from_series(items)
 
 

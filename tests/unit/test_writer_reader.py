@@ -123,7 +123,9 @@ def test_counts_only_round_trip_with_float_steps_gaps_and_unsorted_order(tmp_pat
     assert s.info.classes == tuple(CLASSES) and s.info.metadata == {"lr": 0.1}
     assert not s.info.has_instances
     lines = (tmp_path / "run" / "val.counts.jsonl").read_text().splitlines()
-    assert json.loads(lines[1]) == {"step": 3, "counts": [7, 0, 0, 0, 7, 0, 0, 0, 7]}
+    record = json.loads(lines[1])
+    assert abs(record.pop("time") - time.time()) < 600  # wall-clock seconds of the step
+    assert record == {"step": 3, "counts": [7, 0, 0, 0, 7, 0, 0, 0, 7]}
 
 
 @pytest.mark.parametrize("first_step", [0, 1])
@@ -210,7 +212,7 @@ def test_reopening_a_run_appends_and_keeps_metadata(tmp_path):
     with LogWriter(tmp_path, "r", CLASSES, metadata={"seed": 1}) as w:
         w.add_counts(1, "val", np.eye(3, dtype=int))
     run_json = (tmp_path / "r" / "run.json").read_bytes()
-    with LogWriter(tmp_path, "r", CLASSES, metadata={"seed": 2}) as w:
+    with LogWriter(tmp_path, "r", CLASSES, metadata={"seed": 2}, mode="resume") as w:
         assert w.metadata == {"seed": 1}
         w.add_counts(2, "val", 2 * np.eye(3, dtype=int))
         with pytest.raises(ValueError, match="step 1 of fold 'val' in run 'r' is already logged"):
@@ -222,7 +224,7 @@ def test_reopening_a_run_appends_and_keeps_metadata(tmp_path):
 def test_reopening_with_other_classes_is_refused(tmp_path):
     LogWriter(tmp_path, "r", CLASSES).close()
     with pytest.raises(ValueError, match=r"was logged with classes \['cat', 'dog', 'car'\]"):
-        LogWriter(tmp_path, "r", ["cat", "car", "dog"])
+        LogWriter(tmp_path, "r", ["cat", "car", "dog"], mode="resume")
 
 
 def test_duplicate_per_instance_step_is_refused_even_across_writers(tmp_path):
@@ -230,7 +232,10 @@ def test_duplicate_per_instance_step_is_refused_even_across_writers(tmp_path):
         w.add(3, "test", [0, 1], [0, 1])
         with pytest.raises(ValueError, match="step 3 .* already logged"):
             w.add(3.0, "test", [0, 1], [1, 1])
-    with LogWriter(tmp_path, "r", CLASSES) as w, pytest.raises(ValueError, match="already logged"):
+    with (
+        LogWriter(tmp_path, "r", CLASSES, mode="resume") as w,
+        pytest.raises(ValueError, match="already logged"),
+    ):
         w.add(3, "test", [0, 1], [1, 1])
 
 
@@ -301,7 +306,7 @@ def test_writers_leave_no_temporary_files_and_racing_creators_agree(tmp_path):
 
     def create(i):
         try:
-            with LogWriter(tmp_path, "r", CLASSES, metadata={"writer": i}) as w:
+            with LogWriter(tmp_path, "r", CLASSES, metadata={"writer": i}, mode="resume") as w:
                 w.add_counts(i, f"val{i}", np.eye(3, dtype=int))
                 w.add(i, f"test{i}", [0, 1], [1, 1])
         except Exception as e:  # noqa: BLE001 - collected and asserted below
@@ -363,7 +368,10 @@ def test_writer_resumes_after_a_crash_by_cutting_only_the_partial_line(tmp_path)
     data = path.read_bytes()
     complete = data[: data.rindex(b"\n", 0, len(data) - 1) + 1]  # steps 1 and 2
     path.write_bytes(data[:-12])
-    with pytest.warns(LogRecoveryWarning, match="removing"), LogWriter(tmp_path, "r", CLASSES) as w:
+    with (
+        pytest.warns(LogRecoveryWarning, match="removing"),
+        LogWriter(tmp_path, "r", CLASSES, mode="resume") as w,
+    ):
         w.add_counts(3, "val", 30 * np.eye(3, dtype=int))  # step 3 was lost: log it again
     assert path.read_bytes().startswith(complete)
     with warnings.catch_warnings():
@@ -378,7 +386,7 @@ def test_writer_refuses_to_cut_a_damaged_line_that_is_not_a_crash_remnant(tmp_pa
         f.write(b"some,csv,header\n")  # complete line, not JSON: a person's edit, not a crash
     before = path.read_bytes()
     with (
-        LogWriter(tmp_path, "r", CLASSES) as w,
+        LogWriter(tmp_path, "r", CLASSES, mode="resume") as w,
         pytest.raises(LogFormatError, match=r"\(line 4\): its last line"),
     ):
         w.add_counts(4, "val", np.eye(3, dtype=int))
@@ -390,7 +398,10 @@ def test_writer_cuts_a_nul_filled_tail(tmp_path):
     good = path.read_bytes()
     with open(path, "ab") as f:
         f.write(b"\0" * 100 + b"\n")
-    with pytest.warns(LogRecoveryWarning, match="removing 101 bytes"), LogWriter(tmp_path, "r", CLASSES) as w:
+    with (
+        pytest.warns(LogRecoveryWarning, match="removing 101 bytes"),
+        LogWriter(tmp_path, "r", CLASSES, mode="resume") as w,
+    ):
         w.add_counts(4, "val", np.eye(3, dtype=int))
     assert path.read_bytes().startswith(good)
     assert read_counts_file(path, 3).steps.tolist() == [1, 2, 3, 4]
@@ -403,7 +414,7 @@ def test_hand_written_file_without_final_newline_is_read_and_appended_safely(tmp
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert read_series(tmp_path, "r", "val").steps.tolist() == [1.0]
-        with LogWriter(tmp_path, "r", CLASSES) as w:
+        with LogWriter(tmp_path, "r", CLASSES, mode="resume") as w:
             w.add_counts(2, "val", np.eye(3, dtype=int))
         assert read_series(tmp_path, "r", "val").steps.tolist() == [1.0, 2.0]
 
@@ -477,7 +488,7 @@ def test_writer_killed_with_sigkill_leaves_a_readable_log(tmp_path):
     # and a new writer continues where the killed one stopped
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LogRecoveryWarning)
-        with LogWriter(tmp_path, "r", CLASSES) as w:
+        with LogWriter(tmp_path, "r", CLASSES, mode="resume") as w:
             w.add_counts(n, "val", np.eye(3, dtype=int))
         assert read_series(tmp_path, "r", "val").steps.tolist() == list(range(n + 1))
 
@@ -488,7 +499,7 @@ def test_reading_while_a_writer_appends_always_sees_complete_steps(tmp_path):
     stop = threading.Event()
 
     def write():
-        with LogWriter(tmp_path, "live", big) as w:
+        with LogWriter(tmp_path, "live", big, mode="resume") as w:
             for step in range(300):
                 w.add_counts(step, "val", np.full((100, 100), step))
                 if stop.is_set():

@@ -1,0 +1,71 @@
+"""The import panel's background callback: a dropped file or a typed server path becomes a run.
+
+The work is :func:`app.importing.import_from_page`; this module only wires the panel's ids to it
+on the app's background manager (diskcache locally, Celery on Redis).
+"""
+
+from __future__ import annotations
+
+import dash
+from dash import Input, Output, State, ctx
+
+from app.broker_probe import BrokerUnavailable
+from app.config import Settings
+from app.importing import QUEUE_DOWN, import_from_page
+from components import ids as ip
+
+
+def _refuse_when_queue_down(err: Exception) -> dict[str, object]:
+    """The panel's answer when the job could not be sent: the job queue (Redis) does not answer.
+
+    Any other error is raised again, as it would be without this handler.
+    """
+    if not isinstance(err, BrokerUnavailable):
+        raise err
+    return {"status": QUEUE_DOWN, "result": {"ok": False, "series": [], "message": QUEUE_DOWN}}
+
+
+def register_import_callbacks(app: dash.Dash, settings: Settings) -> None:
+    """Wire the import panel to a background callback on ``app``'s background manager.
+
+    The callback outputs the outcome into ``IMPORT_RESULT`` (``{"ok", "series", "message"}``) so the
+    series picker can refresh and select the new series at once instead of waiting for its poll.
+    """
+
+    @app.callback(
+        output={"status": Output(ip.IMPORT_STATUS, "children"), "result": Output(ip.IMPORT_RESULT, "data")},
+        inputs={
+            "contents": Input(ip.IMPORT_UPLOAD, "contents"),
+            "clicks": Input(ip.IMPORT_BUTTON, "n_clicks"),
+        },
+        state={
+            "filename": State(ip.IMPORT_UPLOAD, "filename"),
+            "path": State(ip.IMPORT_PATH, "value"),
+            "run": State(ip.IMPORT_RUN, "value"),
+            "fold": State(ip.IMPORT_FOLD, "value"),
+            "kind": State(ip.IMPORT_KIND, "value"),
+        },
+        background=True,
+        progress=[
+            Output(ip.IMPORT_PROGRESS, "value"),
+            Output(ip.IMPORT_PROGRESS, "max"),
+            Output(ip.IMPORT_PROGRESS_LABEL, "children"),
+        ],
+        running=[
+            (Output(ip.IMPORT_BUTTON, "disabled"), True, not settings.allow_upload),
+            (Output(ip.IMPORT_UPLOAD, "disabled"), True, not settings.allow_upload),
+        ],
+        prevent_initial_call=True,
+        on_error=_refuse_when_queue_down,
+    )
+    def on_import(set_progress, contents, clicks, filename, path, run, fold, kind):
+        def progress(percent: int, text: str) -> None:
+            set_progress((str(percent), "100", f"{percent}% {text}"))
+
+        outcome = import_from_page(
+            settings, ctx.triggered_id, contents, filename, path, run, fold, kind, progress
+        )
+        if not outcome.ok:  # don't leave a half-full bar next to an error
+            set_progress(("0", "100", "not imported"))
+        result = {"ok": outcome.ok, "series": list(outcome.series), "message": outcome.message}
+        return {"status": outcome.message, "result": result}

@@ -1,0 +1,341 @@
+"""The overview of a many-class matrix and the class selection made on it.
+
+Above :data:`~app.callbacks.common.OVERVIEW_MIN_CLASSES` classes the matrix panel shows the whole
+C x C matrix as one heatmap (``components.overview_figure``): the value at the epoch (or the
+range's last step), the change over the range, or the difference between two series. A box drag,
+a cell click (its true and predicted class) or a strategy click sets the class picker's value;
+from there the ordinary selection path (chips, URL, "(other)") takes over, and the ConfusionFlow
+small multiples draw that sub-matrix from the sparse counts. Everything the browser sends is
+bounded here: the box is decoded against the order the server computes, at most
+:data:`~app.callbacks.common.MAX_DETAIL_CLASSES` classes are selected, k is clamped to 1..C.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import dash
+import numpy as np
+from dash import Input, Output, State, ctx
+
+from app.callbacks.common import MAX_DETAIL_CLASSES, Selection, load_series, superclass_mapping
+from app.callbacks.inputs import Bounds, finite, parse_inputs, step_range_of, text
+from components import ids
+from components.figure_style import empty_figure
+from components.overview_figure import box_from_selected_data, classes_in_box, escape_name, overview_figure
+from components.overview_panel import DEFAULT_K, OVERVIEW_HEIGHT, OVERVIEW_KINDS
+from data_access.ordering import CLASS_ORDERS, order_as_logged, order_by_confusion, order_by_group
+from data_access.overview_values import overview_values
+from data_access.sparse_counts import SparseCounts
+from data_access.store import LogStore
+from data_access.strategies import STRATEGIES, StrategyError, apply_strategy
+
+
+@dataclass(frozen=True)
+class OverviewChoice:
+    """Which values the overview shows, resolved against the server's steps and series.
+
+    series: the first shown series; other: the subtracted one (difference only); step: the epoch
+    inside the range, else the range's last logged step of ``series``; start: the range's first.
+    """
+
+    kind: str
+    series: str
+    other: str | None
+    step: float
+    start: float
+    order: str
+
+
+def logged_steps(counts: SparseCounts, key: str) -> np.ndarray:
+    """``(T_s,)`` the steps series ``key`` logged."""
+    return counts.steps[counts.mask[counts.series_keys.index(key)]]
+
+
+def resolve_choice(
+    counts: SparseCounts, kind: object, other: object, order: object, step_range: object, epoch: object
+) -> OverviewChoice:
+    """The overview's values for these (browser) inputs; unknown values read as the defaults."""
+    series = counts.series_keys[0]
+    steps = logged_steps(counts, series)
+    lo, hi = step_range_of(step_range) or (float(steps[0]), float(steps[-1]))
+    inside = steps[(steps >= lo) & (steps <= hi)]
+    inside = inside if inside.size else steps
+    chosen = finite(epoch)
+    step = chosen if chosen is not None and chosen in set(inside.tolist()) else float(inside[-1])
+    kind = kind if kind in OVERVIEW_KINDS else "step"
+    others = [k for k in counts.series_keys if k != series]
+    other_key = other if isinstance(other, str) and other in others else (others[0] if others else None)
+    if kind == "difference" and other_key is None:
+        kind = "step"
+    return OverviewChoice(
+        kind=kind,
+        series=series,
+        other=other_key if kind == "difference" else None,
+        step=step,
+        start=float(inside[0]),
+        order=order if order in CLASS_ORDERS else "logged",
+    )
+
+
+class _OrderMemo:
+    """A tiny LRU of computed class orders (seriation of 1000 classes costs tens of ms)."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or(self, key: tuple, make: Any) -> np.ndarray:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+_ORDERS = _OrderMemo()
+
+
+def class_order(counts: SparseCounts, choice: OverviewChoice) -> np.ndarray:
+    """``(C,)`` positions -> class index for the chosen order (superclass order needs a mapping;
+    without one the logged order is used); the confusion order seriates the shown series' matrix
+    at the shown step."""
+    if choice.order == "group":
+        mapping = superclass_mapping(counts.series[0]) if counts.series else None
+        return order_by_group(counts.classes, mapping) if mapping else order_as_logged(counts.n_classes)
+    if choice.order == "confusion":
+        s = counts.series_keys.index(choice.series)
+        t = int(np.searchsorted(counts.steps, choice.step))
+        key = (id(counts), s, t)
+        return _ORDERS.get_or(key, lambda: order_by_confusion(counts.matrix(s, t)))
+    return order_as_logged(counts.n_classes)
+
+
+def overview_update(
+    counts: SparseCounts, choice: OverviewChoice, normalization: object
+) -> tuple[Any, str]:
+    """``(figure, caption)`` of the overview."""
+    norm = normalization if normalization in ("true", "pred", "all") else None
+    try:
+        vals = overview_values(
+            counts,
+            choice.kind,  # type: ignore[arg-type]
+            series=choice.series,
+            step=choice.step,
+            start=choice.start,
+            other_series=choice.other,
+            normalization=norm,
+        )
+    except StrategyError as e:
+        return empty_figure(str(e)), str(e)
+    order = class_order(counts, choice)
+    built = overview_figure(
+        vals.values,
+        counts.classes,
+        order,
+        title=vals.description,
+        signed=vals.signed,
+        percent=norm is not None,
+        height=OVERVIEW_HEIGHT,
+    )
+    caption = (
+        f"{counts.n_classes} classes, order {CLASS_ORDERS[choice.order]}. Drag a box over a block or "
+        "click a cell to select its classes; hover names true class, predicted class and value."
+    )
+    return built.figure, caption
+
+
+def ordered(counts: SparseCounts, choice: OverviewChoice, indices: Any) -> list[str]:
+    """Class names of ``indices`` in the chosen class order (so the sub-matrix follows it)."""
+    pos = np.empty(counts.n_classes, dtype=np.intp)
+    pos[class_order(counts, choice)] = np.arange(counts.n_classes)
+    idx = sorted({int(i) for i in indices}, key=lambda i: pos[i])
+    return [counts.classes[i] for i in idx]
+
+
+def capped(names: list[str]) -> tuple[list[str], str]:
+    if len(names) <= MAX_DETAIL_CLASSES:
+        return names, f"{len(names)} classes selected."
+    return names[:MAX_DETAIL_CLASSES], (
+        f"{len(names)} classes in the box; the first {MAX_DETAIL_CLASSES} in the class order are "
+        "selected (the small multiples draw at most that many)."
+    )
+
+
+def k_of(value: object, n_classes: int) -> int:
+    """k from the number box, clamped to 1..C (and the sub-matrix cap); default :data:`DEFAULT_K`."""
+    number = finite(value)
+    k = DEFAULT_K if number is None else int(number)
+    return max(1, min(k, n_classes, MAX_DETAIL_CLASSES))
+
+
+def box_classes(counts: SparseCounts, choice: OverviewChoice, selected: object) -> list[str] | None:
+    """The classes of a box drag, in class order (None when it is no box)."""
+    box = box_from_selected_data(selected)
+    if box is None:
+        return None
+    idx = classes_in_box(class_order(counts, choice), *box)
+    return ordered(counts, choice, idx)
+
+
+def click_classes(counts: SparseCounts, choice: OverviewChoice, click: object, current: list[str]) -> list[str] | None:
+    """The current selection plus the true and predicted class of a clicked cell (None when the
+    click names no drawn class)."""
+    if not isinstance(click, dict) or not isinstance(click.get("points"), list) or not click["points"]:
+        return None
+    point = click["points"][0]
+    if not isinstance(point, dict):
+        return None
+    by_name = {escape_name(c): i for i, c in enumerate(counts.classes)}
+    picked = [by_name.get(point.get(axis)) for axis in ("y", "x") if isinstance(point.get(axis), str)]
+    picked = [i for i in picked if i is not None]
+    if not picked:
+        return None
+    lookup = {c: i for i, c in enumerate(counts.classes)}
+    return ordered(counts, choice, [lookup[c] for c in current if c in lookup] + picked)
+
+
+def strategy_classes(
+    counts: SparseCounts, choice: OverviewChoice, name: object, k: object
+) -> tuple[list[str], str]:
+    """The classes of a strategy and the message saying what they are (StrategyError propagates)."""
+    if not isinstance(name, str) or name not in STRATEGIES:
+        raise StrategyError(f"unknown strategy {name!r}")
+    result = apply_strategy(
+        counts,
+        name,  # type: ignore[arg-type]
+        k_of(k, counts.n_classes),
+        series=choice.series,
+        step=choice.step,
+        start=choice.start,
+        other_series=choice.other or next((s for s in counts.series_keys if s != choice.series), None),
+    )
+    names = ordered(counts, choice, result.indices)
+    message = f"{len(names)} classes: {result.description}."
+    return names, f"{message} {result.note}" if result.note else message
+
+
+def selection_from_overview(
+    counts: SparseCounts,
+    choice: OverviewChoice,
+    trigger: object,
+    *,
+    selected: object = None,
+    click: object = None,
+    strategy: object = None,
+    k: object = None,
+    current: list[str] | None = None,
+) -> tuple[Any, str]:
+    """``(class picker value or no_update, message)`` after ``trigger`` fired."""
+    try:
+        if trigger == ids.STRATEGY_APPLY:
+            names, message = strategy_classes(counts, choice, strategy, k)
+        elif trigger == ids.OVERVIEW_GRAPH and selected is not None:
+            found = box_classes(counts, choice, selected)
+            if found is None:
+                return dash.no_update, ""
+            names, message = capped(found)
+        elif trigger == ids.OVERVIEW_GRAPH:
+            found = click_classes(counts, choice, click, list(current or []))
+            if found is None:
+                return dash.no_update, ""
+            names, message = capped(found)
+        else:
+            return dash.no_update, ""
+    except StrategyError as e:
+        return dash.no_update, str(e)
+    if len(names) < 2:
+        return dash.no_update, "Select at least two classes (a confusion matrix needs two)."
+    return names, message
+
+
+def _sparse(store: LogStore, selection: Selection) -> SparseCounts | None:
+    tensor, _ = load_series(store, selection.series)
+    return tensor if isinstance(tensor, SparseCounts) else None
+
+
+def register(app: dash.Dash, store: LogStore) -> None:
+    @app.callback(
+        output={
+            "figure": Output(ids.OVERVIEW_GRAPH, "figure"),
+            "hidden": Output(ids.OVERVIEW_PANEL, "hidden"),
+            "caption": Output(ids.OVERVIEW_CAPTION, "children"),
+            "others": Output(ids.OVERVIEW_OTHER, "options"),
+            "k_max": Output(ids.STRATEGY_K, "max"),
+        },
+        inputs={
+            "selection": Input(ids.SELECTION, "data"),
+            "step_range": Input(ids.RANGE_STORE, "data"),
+            "epoch": Input(ids.EPOCH_STORE, "data"),
+            "kind": Input(ids.OVERVIEW_KIND, "value"),
+            "other": Input(ids.OVERVIEW_OTHER, "value"),
+            "order": Input(ids.OVERVIEW_ORDER, "value"),
+            "normalization": Input(ids.NORMALIZATION, "value"),
+        },
+    )
+    def update_overview(selection, step_range, epoch, kind, other, order, normalization):
+        page = parse_inputs({"selection": selection}, Bounds.of(store.list_series()))
+        counts = _sparse(store, page.selection)
+        if counts is None:
+            return {"figure": dash.no_update, "hidden": True, "caption": "", "others": [], "k_max": 40}
+        choice = resolve_choice(counts, kind, other, order, step_range, epoch)
+        figure, caption = overview_update(counts, choice, normalization)
+        others = [{"label": k, "value": k} for k in counts.series_keys[1:]]
+        return {
+            "figure": figure,
+            "hidden": False,
+            "caption": caption,
+            "others": others,
+            "k_max": min(counts.n_classes, MAX_DETAIL_CLASSES),
+        }
+
+    @app.callback(
+        output={
+            "value": Output(ids.CLASS_DROPDOWN, "value", allow_duplicate=True),
+            "message": Output(ids.STRATEGY_MESSAGE, "children"),
+        },
+        inputs={
+            "selected": Input(ids.OVERVIEW_GRAPH, "selectedData"),
+            "click": Input(ids.OVERVIEW_GRAPH, "clickData"),
+            "apply": Input(ids.STRATEGY_APPLY, "n_clicks"),
+        },
+        state={
+            "selection": State(ids.SELECTION, "data"),
+            "step_range": State(ids.RANGE_STORE, "data"),
+            "epoch": State(ids.EPOCH_STORE, "data"),
+            "kind": State(ids.OVERVIEW_KIND, "value"),
+            "other": State(ids.OVERVIEW_OTHER, "value"),
+            "order": State(ids.OVERVIEW_ORDER, "value"),
+            "strategy": State(ids.STRATEGY, "value"),
+            "k": State(ids.STRATEGY_K, "value"),
+        },
+        prevent_initial_call=True,
+    )
+    def select_from_overview(selected, click, apply, selection, step_range, epoch, kind, other, order, strategy, k):
+        page = parse_inputs({"selection": selection}, Bounds.of(store.list_series()))
+        counts = _sparse(store, page.selection)
+        if counts is None:
+            return {"value": dash.no_update, "message": ""}
+        choice = resolve_choice(counts, kind, other, order, step_range, epoch)
+        props = {str(p) for p in (ctx.triggered_prop_ids or {})}
+        trigger = ctx.triggered_id
+        value, message = selection_from_overview(
+            counts,
+            choice,
+            trigger,
+            selected=selected if f"{ids.OVERVIEW_GRAPH}.selectedData" in props else None,
+            click=click,
+            strategy=text(strategy),
+            k=k,
+            current=list(page.selection.classes),
+        )
+        return {"value": value, "message": message}

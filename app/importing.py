@@ -1,0 +1,272 @@
+"""A table import asked for on the page: what was asked, whether it is allowed, what happened.
+
+Three rules protect the shared log folder from a page anyone can open:
+
+* imports go into **new runs only**: a table naming a run the log folder already holds is refused
+  before anything is written (nobody appends steps or folds to somebody else's run);
+* a **server path** is read only inside the folders the server was started with
+  (``Settings.import_dirs``; none configured means importing by path is off);
+* a failed import of a server file never **echoes that file's content** (no list of its columns,
+  no cell values): the message says what is wrong in the importer's words, without the data.
+
+Pure of Dash: the callback that calls :func:`import_from_page` lives in ``app.callbacks.imports``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.config import Settings
+from data_access import logformat as lf
+from data_access.errors import LogFormatError
+
+ALLOWED_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".tab", ".parquet", ".pq")
+KINDS = ("auto", "predictions", "counts")
+MAX_NAME_CHARS = 256  # a typed run, fold, file name or path longer than this is refused
+MAX_MESSAGE_CHARS = 400
+
+ProgressFn = Callable[[int, str], None]
+
+REFUSED = (
+    "Importing is turned off on this server: start it with --allow-upload "
+    "(CONFUSIONFLOW_ALLOW_UPLOAD=1) to allow adding tables to the shared log folder."
+)
+QUEUE_DOWN = (
+    "Import not started: the job queue (Redis) is not answering right now. Nothing was written; "
+    "the views keep working from the log files. Try again in a minute."
+)
+PATHS_OFF = (
+    "Importing by server path is turned off on this server (no import folder is configured: "
+    "--import-dir or CONFUSIONFLOW_IMPORT_DIRS); upload the file instead."
+)
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """What the user asked to import: uploaded bytes *or* a path on the server."""
+
+    filename: str  # the uploaded file's name, or the server path as typed
+    content: bytes | None = None
+    server_path: Path | None = None
+    run: str | None = None  # used when the table has no run column (default: the file's name)
+    fold: str | None = None  # used when the table has no fold column
+    kind: str = "auto"  # 'auto', 'predictions' or 'counts'
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What happened, in words for the page, plus the series keys that now exist."""
+
+    ok: bool
+    message: str
+    series: tuple[str, ...] = ()
+
+
+def decode_upload(contents: str, filename: str) -> bytes:
+    """The bytes of a ``dcc.Upload`` data URL (``data:<mime>;base64,<payload>``)."""
+    _, sep, payload = contents.partition(",")
+    if not sep:
+        raise LogFormatError(filename, "the upload is not a base64 data URL")
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError) as e:
+        raise LogFormatError(filename, f"the upload is not valid base64: {e}") from None
+
+
+def table_suffix(name: str) -> str:
+    """The table-type suffix of ``name`` (``.csv.gz`` counts as one), or a LogFormatError."""
+    lower = name.lower()
+    for s in sorted(ALLOWED_SUFFIXES, key=len, reverse=True):
+        if lower.endswith(s):
+            return s
+    raise LogFormatError(
+        name, f"unsupported file type; expected a CSV/TSV or Parquet table ({', '.join(ALLOWED_SUFFIXES)})"
+    )
+
+
+def default_run_name(name: str) -> str:
+    """``/data/resnet-preds.csv.gz`` -> ``resnet-preds``."""
+    base = Path(name).name
+    return base[: -len(table_suffix(base))] or "imported"
+
+
+def detect_kind(path: Path) -> str:
+    """'counts' when the table has a count column, else 'predictions'."""
+    from data_access.importers.tables import read_table
+
+    table = read_table(path, required=("step",), optional=("count",))
+    return "counts" if "count" in table.columns else "predictions"
+
+
+def server_file(typed: str, import_dirs: Sequence[Path]) -> Path:
+    """The file a typed server path names, if it lies inside one of ``import_dirs``.
+
+    A relative path is taken relative to each import folder in turn. Symbolic links are resolved
+    first, so a link inside an import folder that points elsewhere is refused. Raises
+    LogFormatError (naming only what was typed) when the path is outside every folder or missing.
+    """
+    if not import_dirs:
+        raise LogFormatError(typed, PATHS_OFF)
+    roots = [Path(d).expanduser().resolve() for d in import_dirs]
+    asked = Path(typed).expanduser()
+    candidates = [asked] if asked.is_absolute() else [root / asked for root in roots]
+    for candidate in candidates:
+        resolved = candidate.resolve()
+        if any(resolved.is_relative_to(root) for root in roots):
+            if resolved.is_file():
+                return resolved
+            raise LogFormatError(typed, "no such file on the server")
+    folders = ", ".join(str(d) for d in import_dirs)
+    raise LogFormatError(typed, f"server paths are limited to the import folders of this server ({folders})")
+
+
+def runs_in_table(path: Path, kind: str, run: str, fold: str | None) -> tuple[str, ...]:
+    """The run names an import of ``path`` would write (from its run column, else ``run``)."""
+    from data_access import importers
+
+    parse = importers.parse_counts_table if kind == "counts" else importers.parse_predictions_table
+    parsed = parse(path, run=run, fold=fold)
+    return tuple(dict.fromkeys(r for r, _ in parsed.grouping.series_names))
+
+
+def refuse_existing_runs(logdir: Path, runs: Sequence[str], source: str) -> None:
+    """LogFormatError when any of ``runs`` already exists in ``logdir``: page imports make new runs."""
+    taken = [r for r in runs if lf.run_dir(logdir, r).exists()]
+    if taken:
+        names = ", ".join(repr(r) for r in taken[:5]) + (" ..." if len(taken) > 5 else "")
+        raise LogFormatError(
+            source,
+            f"run {names} already exists in the log folder; imports from the page go into new runs "
+            "only, so choose another run name",
+        )
+
+
+_COLUMN_LIST = re.compile(r"\s*\.?\s*Columns found:.*$", re.DOTALL)
+_QUOTED = re.compile(r"'[^']{0,200}'|\"[^\"]{0,200}\"")
+
+
+def redacted(problem: str, own_words: Sequence[str] = ()) -> str:
+    """An importer's message about a server file without that file's content: its column list is
+    dropped and quoted values are elided (quoted words the request itself supplied are kept)."""
+    text = _COLUMN_LIST.sub("", problem)
+
+    def keep_own(match: re.Match[str]) -> str:
+        return match.group(0) if match.group(0)[1:-1] in own_words else "'…'"
+
+    return _QUOTED.sub(keep_own, text)[:MAX_MESSAGE_CHARS]
+
+
+def _outcome_of_error(e: LogFormatError, request: ImportRequest, own_words: Sequence[str]) -> ImportOutcome:
+    if request.content is not None:
+        # the user's own file: say everything, under the name they know (not our temporary copy)
+        message = str(e).replace(str(e.path), request.filename)
+    else:
+        message = f"{request.filename}: {redacted(e.problem, own_words)}"
+    return ImportOutcome(False, f"Import failed: {message}"[: MAX_MESSAGE_CHARS + 80])
+
+
+def run_import(request: ImportRequest, settings: Settings, progress: ProgressFn) -> ImportOutcome:
+    """Import one table into ``settings.logdir``; never raises for bad input, never edits the source.
+
+    ``progress(percent, text)`` is called with increasing percentages and ends at 100 on success.
+    Uploaded bytes go to a private temporary folder (never the log folder) for the importer to read.
+    """
+    if not settings.allow_upload:
+        return ImportOutcome(False, REFUSED)
+    if request.content is None and request.server_path is None:
+        return ImportOutcome(False, "Choose a file to upload, or type the path of a table on the server.")
+    from data_access import importers  # late: only import jobs need the table readers
+
+    run = (request.run or "").strip()
+    fold = (request.fold or "").strip() or None
+    own_words = tuple(w for w in (run, fold or "", "step", "y_true", "y_pred", "count") if w)
+    try:
+        if any(len(v) > MAX_NAME_CHARS for v in (request.filename, run, fold or "")):
+            raise LogFormatError(
+                request.filename[:MAX_NAME_CHARS], "a name or path longer than 256 characters"
+            )
+        suffix = table_suffix(request.filename)
+        run = run or default_run_name(request.filename)
+        progress(5, "reading")
+        with tempfile.TemporaryDirectory(prefix="cf-import-") as tmp:
+            if request.content is not None:
+                source = Path(tmp) / f"upload{suffix}"
+                source.write_bytes(request.content)
+            else:
+                source = server_file(str(request.server_path), settings.import_dirs)
+            kind = request.kind if request.kind in ("predictions", "counts") else None
+            if kind is None:
+                progress(15, "checking the columns")
+                kind = detect_kind(source)
+            refuse_existing_runs(settings.logdir, runs_in_table(source, kind, run, fold), request.filename)
+            progress(30, f"importing the {kind} table")
+            importer = (
+                importers.import_counts_table if kind == "counts" else importers.import_predictions_table
+            )
+            summary = importer(
+                source,
+                settings.logdir,
+                run=run,
+                fold=fold,
+                metadata={"imported_from": Path(request.filename).name},
+            )
+    except LogFormatError as e:
+        return _outcome_of_error(e, request, own_words)
+    except OSError as e:
+        return ImportOutcome(False, f"Import failed: {request.filename}: {e.strerror or 'cannot be read'}")
+    keys = tuple(s.key for s in summary.series)
+    progress(100, "done")
+    steps = summary.steps_written
+    return ImportOutcome(
+        True,
+        f"Imported {Path(request.filename).name} as {', '.join(keys)} "
+        f"({steps} confusion matri{'x' if steps == 1 else 'ces'}, {len(summary.classes)} classes).",
+        keys,
+    )
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def import_from_page(
+    settings: Settings,
+    trigger: object,
+    contents: object,
+    filename: object,
+    path: object,
+    run: object,
+    fold: object,
+    kind: object,
+    progress: ProgressFn,
+) -> ImportOutcome:
+    """The import callback's work, given the panel's values (anything not a string is ignored): a
+    drop imports the dropped file, the button imports the typed server path."""
+    from components import ids as ip
+
+    if not settings.allow_upload:
+        return ImportOutcome(False, REFUSED)
+    contents, filename, path = _text(contents), _text(filename), _text(path)
+    run, fold = _text(run), _text(fold)
+    kind = kind if kind in KINDS else "auto"
+    try:
+        if trigger == ip.IMPORT_UPLOAD and contents:
+            name = (filename or "upload.csv")[:MAX_NAME_CHARS]
+            request = ImportRequest(
+                name, content=decode_upload(contents, name), run=run, fold=fold, kind=kind
+            )
+        elif path and path.strip():
+            request = ImportRequest(
+                path.strip(), server_path=Path(path.strip()), run=run, fold=fold, kind=kind
+            )
+        else:
+            request = ImportRequest("", run=run, fold=fold)
+    except LogFormatError as e:
+        return ImportOutcome(False, f"Import failed: {e}")
+    return run_import(request, settings, progress)

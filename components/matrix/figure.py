@@ -1,0 +1,63 @@
+"""``build_matrix_figure``: picks the encoding, computes the geometry and adds the epoch markers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+from components.figure_style import MUTED_COLOR, check_colors, empty_figure
+from components.matrix.geometry import drawn_style, matrix_geometry
+from components.matrix.heatmap import build_heatmap
+from components.matrix.lines import build_lines
+from components.matrix.style import MatrixStyle
+from components.matrix.updates import epoch_marker_recipe, epoch_shapes
+from data_access.views import MatrixValues
+
+
+def build_matrix_figure(
+    values: MatrixValues,
+    colors: Sequence[str],
+    style: MatrixStyle,
+    *,
+    step_name: str = "epoch",
+    uirevision: str | None = None,
+) -> go.Figure:
+    """The ConfusionFlow matrix for ``values`` (see :mod:`components.matrix` for the encoding).
+
+    ``colors``: one hex colour per series, in ``values.series_labels`` order. ``step_name`` names
+    the time axis in hover text ("epoch", "iteration"). ``uirevision`` keeps the user's zoom across
+    updates; by default it changes only when the classes, series or encoding change.
+    Empty input (no series, steps or classes) gives a figure saying nothing is selected. When the
+    requested encoding cannot be drawn (:func:`~components.matrix.geometry.drawn_style`), the
+    figure is drawn in the fallback and carries the note saying so.
+    """
+    n_s, n_t = values.values.shape[:2]
+    n_c = len(values.classes)
+    if n_s == 0 or n_t == 0 or n_c == 0:
+        return empty_figure()
+    colors = check_colors(colors, n_s)
+    style, note = drawn_style(n_c, style)
+    geo = matrix_geometry(n_c, n_s, n_t, style)
+    if uirevision is None:
+        # a digest, not the names: short, and no user string in a property nothing escapes
+        key = "\0".join(["matrix", style.encoding, str(style.rotate), *values.classes, *values.series_keys])
+        uirevision = hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    build = build_lines if style.encoding == "lines" else build_heatmap
+    fig = build(
+        values,
+        colors,
+        style,
+        geo,
+        step_name,
+        uirevision,
+        epoch_shapes(values.steps, style, geo),
+        epoch_marker_recipe(values.steps, geo),
+    )
+    if note is not None:
+        fig.add_annotation(
+            text=note, xref="paper", yref="paper", x=0, y=1, yanchor="bottom", xanchor="left",
+            showarrow=False, yshift=4, font={"color": MUTED_COLOR},
+        )  # fmt: skip
+    return fig

@@ -1,0 +1,293 @@
+"""The line encoding of the matrix: one line per (series, tile row), over a grey epoch background.
+
+See :mod:`components.matrix` for the encoding. Used up to ``LINES_MAX_CLASSES`` classes (see
+:func:`components.matrix.geometry.drawn_style`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from components.downsample import bin_mean
+from components.figure_style import base_layout, format_step
+from components.matrix.colorscale import brightness, offdiag, region_scales
+from components.matrix.geometry import LINE_TILE_HEIGHT, MatrixGeometry, nearest_step
+from components.matrix.labels import (
+    class_axis,
+    column_label_angle,
+    diagonal_annotations,
+    diagonal_text,
+    grid_labels,
+    matrix_margins,
+    tile_size_px,
+    value_text,
+)
+from components.matrix.style import REGIONS, MatrixStyle, Region
+from components.text import plain, plain_all
+from components.wording import error_sentence
+from data_access.views import MatrixValues
+
+LINE_MARGIN = 0.06  # share of a tile's height kept free above and below the lines
+
+
+def _line_y(v: np.ndarray, tile_start: float, style: MatrixStyle, vmax: float, eps: float) -> np.ndarray:
+    """Data-space y of values in a tile row starting at ``tile_start`` (y axis points down)."""
+    f = brightness(np.asarray(v, dtype=np.float64) / vmax, style, vmax, eps)
+    usable = LINE_TILE_HEIGHT * (1 - 2 * LINE_MARGIN)
+    y = tile_start + LINE_TILE_HEIGHT * LINE_MARGIN + usable * (1 - f)
+    return np.where(np.isfinite(v), y, np.nan)
+
+
+def epoch_background(
+    values: MatrixValues,
+    style: MatrixStyle,
+    scales: Mapping[str, tuple[float, float]],
+    step_name: str = "epoch",
+) -> dict[Region, tuple[np.ndarray, np.ndarray]]:
+    """Grey background per region for the selected epoch: (z in [0, 1] or NaN, hover text)."""
+    classes = plain_all(values.classes)
+    lumps = values.lumps
+    c = len(classes)
+    t = nearest_step(np.asarray(values.steps, dtype=np.float64), style.epoch)
+    step = f" at {step_name} {format_step(values.steps[t])}" if t is not None else ""
+
+    def mean_at(a: np.ndarray) -> np.ndarray:
+        """Mean over the series that logged step ``t`` (NaN if none did)."""
+        if t is None:
+            return np.full(a.shape[2:], np.nan)
+        sl = a[:, t]
+        finite = np.isfinite(sl)
+        n = finite.sum(axis=0)
+        return np.where(n > 0, np.where(finite, sl, 0.0).sum(axis=0) / np.maximum(n, 1), np.nan)
+
+    cell_v = mean_at(offdiag(values.values))
+    fn_v, fp_v = mean_at(values.fn), mean_at(values.fp)
+    acc_v = mean_at(values.accuracy[:, :, None])
+    vc, _ = scales["cell"]
+    vf, _ = scales["fnfp"]
+    fmt = (lambda x: f"{x:.1%}") if values.normalization else (lambda x: f"{x:,.1f}")
+
+    def txt(prefix: str, v: float, pct: bool = False) -> str:
+        if not math.isfinite(v):
+            return prefix
+        shown = f"{v:.1%}" if pct else fmt(v)
+        return f"{prefix}<br>mean over series{step}: {shown}"
+
+    cell_text = np.empty((c, c), dtype=object)
+    for i in range(c):
+        for j in range(c):
+            cell_text[i, j] = (
+                diagonal_text(classes[i], lumps[i])
+                if i == j
+                else txt(f"true: {classes[i]} → pred: {classes[j]}", cell_v[i, j])
+            )
+    return {
+        "cell": (cell_v / vc, cell_text),
+        "fn": ((fn_v / vf)[:, None], np.array([[txt(f"{n}: {error_sentence('fn', n)}", v)] for n, v in zip(classes, fn_v, strict=True)], dtype=object)),
+        "fp": ((fp_v / vf)[None, :], np.array([[txt(f"{n}: {error_sentence('fp', n)}", v) for n, v in zip(classes, fp_v, strict=True)]], dtype=object)),
+        "accuracy": (acc_v.reshape(1, 1), np.array([[txt("accuracy", float(acc_v[0]), pct=True)]], dtype=object)),
+    }  # fmt: skip
+
+
+def _background_traces(
+    values: MatrixValues,
+    style: MatrixStyle,
+    geo: MatrixGeometry,
+    scales: Mapping[str, tuple[float, float]],
+    step_name: str,
+) -> list[dict]:
+    bg = epoch_background(values, style, scales, step_name)
+    out = []
+    for reg in REGIONS:
+        role = geo.traces[geo.trace_index("background", reg)]
+        z, text = bg[reg]
+        a, b = z.shape
+        out.append(
+            {
+                "type": "heatmap",
+                "z": z.astype(np.float32),
+                "x0": role.x0 + (geo.x.inner - 1) / 2,
+                "dx": geo.x.pitch if b > 1 else geo.x.inner,
+                "y0": role.y0 + geo.y.inner / 2,
+                "dy": geo.y.pitch if a > 1 else geo.y.inner,
+                "xgap": 3,
+                "ygap": 3,
+                "text": text,
+                "hoverinfo": "text",
+                "hoverongaps": True,  # the tile's names show even with no epoch selected (z all NaN)
+                "zmin": 0,
+                "zmax": 1,
+                "colorscale": [[0, "rgba(154,154,154,0.06)"], [1, "rgba(154,154,154,0.85)"]],
+                "showscale": False,
+                "name": f"{reg} background",
+            }
+        )
+    return out
+
+
+def build_lines(
+    values: MatrixValues,
+    colors: list[str],
+    style: MatrixStyle,
+    geo: MatrixGeometry,
+    step_name: str,
+    uirev: str,
+    shapes: list[dict],
+    meta: dict,
+) -> go.Figure:
+    """The line figure; ``shapes``/``meta`` are the epoch markers and their recipe."""
+    x_labels, _ = grid_labels(values, geo, step_name)
+    classes = list(values.classes)
+    names = plain_all(classes)
+    c, n_t, b = geo.n_classes, geo.n_time_columns, geo.time_bin
+    scales = region_scales(values)
+    vc, ec = scales["cell"]
+    vf, ef = scales["fnfp"]
+    data: list[dict] = _background_traces(values, style, geo, scales, step_name)
+    relative = values.normalization is not None
+
+    def by_step(a: np.ndarray, like: np.ndarray | None = None) -> np.ndarray:
+        """``(S, T, ...)`` -> ``(S, T', ...)``: mean over each time column's logged steps."""
+        if b == 1:
+            return a
+        if like is not None:  # counts: only where the series logged the step
+            a = np.where(np.isnan(like), np.nan, a.astype(np.float64))
+        return np.moveaxis(bin_mean(np.moveaxis(a, 1, -1), b), -1, 1)
+
+    mean = f" (mean over the {step_name}s)" if b > 1 else ""
+    cells = by_step(offdiag(values.values))
+    counts = by_step(values.counts, offdiag(values.values))
+    fn, fn_counts = by_step(values.fn), by_step(values.fn_counts, values.fn)
+    fp, fp_counts = by_step(values.fp), by_step(values.fp_counts, values.fp)
+    accuracy = by_step(values.accuracy)
+
+    # x labels of each tile column, each followed by one separator point (x None, y NaN)
+    def cols(j: int) -> list[str | None]:
+        s = int(geo.x.start(j))
+        return [*x_labels[s : s + n_t], None]
+
+    main_x = [lab for j in range(c) for lab in cols(j)]
+    extra_x = cols(c)
+    sep = np.full((1,), np.nan)
+
+    def join(rows: Sequence[np.ndarray]) -> np.ndarray:
+        return np.concatenate([np.concatenate([r, sep]) for r in rows]) if rows else np.empty(0)
+
+    def custom(vals: Sequence[np.ndarray], cnts: Sequence[np.ndarray]) -> np.ndarray:
+        v = join(vals).astype(np.float32)
+        if not relative:
+            return v
+        return np.stack([v, join([x.astype(np.float64) for x in cnts]).astype(np.float32)], axis=1)
+
+    refs = ("%{customdata[0]", "%{customdata[1]") if relative else ("%{customdata", "")
+    value_cell, _ = value_text(values.normalization, "cell", *refs, binned=b > 1, step_name=step_name)
+    value_fn, _ = value_text(values.normalization, "fn", *refs, binned=b > 1, step_name=step_name)
+    value_fp, _ = value_text(values.normalization, "fp", *refs, binned=b > 1, step_name=step_name)
+
+    for s in range(geo.n_series):
+        color = colors[s]
+        label = plain(values.series_labels[s])
+        line = {"color": color, "width": 1.5}
+        for i in range(c):
+            vals = [cells[s, :, i, j] for j in range(c)]
+            cnts = [counts[s, :, i, j] for j in range(c)]
+            y = join([_line_y(v, geo.y.start(i), style, vc, ec) for v in vals])
+            data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "x": main_x,
+                    "y": y.astype(np.float32),
+                    "customdata": custom(vals, cnts),
+                    "line": line,
+                    "hovertemplate": f"true: {names[i]} · {label}<br>%{{x}}<br>"
+                    + value_cell
+                    + "<extra></extra>",
+                    "name": label,
+                }
+            )
+        fn_vals = [fn[s, :, i] for i in range(c)]
+        fn_y = join([_line_y(fn[s, :, i], geo.y.start(i), style, vf, ef) for i in range(c)])
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": extra_x * c,
+                "y": fn_y.astype(np.float32),
+                "customdata": custom(fn_vals, [fn_counts[s, :, i] for i in range(c)]),
+                "text": [n for n in names for _ in range(n_t + 1)],
+                "line": line,
+                "hovertemplate": value_fn + f"<br>{label}<br>%{{x}}<extra></extra>",
+                "name": label,
+            }
+        )
+        fp_vals = [fp[s, :, j] for j in range(c)]
+        fp_y = join([_line_y(v, geo.y.start(c), style, vf, ef) for v in fp_vals])
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": main_x,
+                "y": fp_y.astype(np.float32),
+                "customdata": custom(fp_vals, [fp_counts[s, :, j] for j in range(c)]),
+                "text": [n for n in names for _ in range(n_t + 1)],
+                "line": line,
+                "hovertemplate": value_fp + f"<br>{label}<br>%{{x}}<extra></extra>",
+                "name": label,
+            }
+        )
+        acc = accuracy[s]
+        acc_style = MatrixStyle("lines")
+        acc_y = join([_line_y(acc, geo.y.start(c), acc_style, 1.0, 1e-3)])
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": extra_x,
+                "y": acc_y.astype(np.float32),
+                "customdata": join([acc]).astype(np.float32),
+                "line": line,
+                "hovertemplate": f"accuracy · {label}<br>%{{x}}<br>%{{customdata:.1%}}{mean}<extra></extra>",
+                "name": label,
+            }
+        )
+    tile = tile_size_px(c)
+    margins = matrix_margins(classes)
+    plot_h = geo.y.total * tile / geo.y.pitch
+    x_axis = class_axis(x_labels, geo.x, classes, "FN", "predicted class", tile)
+    x_axis.update(
+        side="top", range=[-0.5, geo.x.total - 0.5], tickangle=column_label_angle(c), constrain="domain"
+    )
+    y_axis = {
+        "range": [geo.y.total, 0.0],
+        "tickmode": "array",
+        "tickvals": [geo.y.start(i) + geo.y.inner / 2 for i in range(c + 1)],
+        "ticktext": [*names, "FP"],
+        "showgrid": False,
+        "zeroline": False,
+        "ticklabelstandoff": 6,
+        "title": {"text": "true class"},
+    }
+    # Plotly refuses scaleanchor between a categorical and a linear axis, so square tiles come from
+    # an explicit width here (the heatmap encoding uses scaleanchor and stays responsive).
+    plot_w = geo.x.total * tile / geo.x.pitch
+    return go.Figure(
+        data=data,
+        layout=base_layout(
+            height=int(plot_h + margins["t"] + margins["b"]),
+            width=int(plot_w + margins["l"] + margins["r"]),
+            margin=margins,
+            xaxis=x_axis,
+            yaxis=y_axis,
+            annotations=diagonal_annotations(classes, geo, tile, values.lumps),
+            shapes=shapes,
+            meta=meta,
+            uirevision=uirev,
+            dragmode="zoom",
+            hoverdistance=8,  # a line point wins only when really under the pointer, else the tile's names
+        ),
+    )

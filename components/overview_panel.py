@@ -1,0 +1,118 @@
+"""The many-class part of the matrix panel: the overview graph, its value and order controls, and
+the class-selection strategies (one click, an editable k).
+
+Pure layout: the callbacks in ``app/callbacks/overview.py`` fill the figure, show the panel only
+above ``app.callbacks.common.OVERVIEW_MIN_CLASSES`` classes and turn a box drag, a cell click or a
+strategy click into the class selection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import dcc, html
+
+from components import ids
+from data_access.ordering import CLASS_ORDERS
+from data_access.strategies import STRATEGIES
+
+OVERVIEW_HEIGHT = 420  # px: the overview is square-ish beside its controls, never taller
+OVERVIEW_KINDS: dict[str, str] = {
+    "step": "at the epoch",
+    "change": "change over the range",
+    "difference": "difference between two series",
+}
+ORDER_LABELS: dict[str, str] = {"logged": "as logged", "group": "by superclass", "confusion": "by confusion"}
+STRATEGY_LABELS: dict[str, str] = {
+    "lowest-f1": "lowest F1",
+    "lowest-recall": "lowest recall",
+    "lowest-precision": "lowest precision",
+    "largest-cells": "largest off-diagonal cells",
+    "most-changed": "most changed over the range",
+    "most-different": "most different between two series",
+}
+DEFAULT_K = 10
+OVERVIEW_DEFAULT_MAX_K = 40  # the input's bound until the callback sets it from the classes shown
+GRAPH_CONFIG: Any = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d"], "scrollZoom": False}
+
+
+def _control(label: str, control: Any, for_id: str) -> html.Div:
+    return html.Div([html.Label(label, htmlFor=for_id, className="cf-label"), control], className="cf-control")
+
+
+def strategy_controls() -> html.Div:
+    """Strategy picker, k and the button; the message line under them says what was picked."""
+    return html.Div(
+        className="cf-strategy",
+        children=[
+            _control(
+                "Select classes",
+                dcc.Dropdown(
+                    id=ids.STRATEGY,
+                    options=[{"label": STRATEGY_LABELS[k], "value": k} for k in STRATEGIES],
+                    value="lowest-f1",
+                    clearable=False,
+                    searchable=False,
+                ),
+                ids.STRATEGY,
+            ),
+            _control(
+                "k",
+                dcc.Input(
+                    id=ids.STRATEGY_K, type="number", min=1, max=OVERVIEW_DEFAULT_MAX_K, step=1, value=DEFAULT_K
+                ),
+                ids.STRATEGY_K,
+            ),
+            html.Button("Select", id=ids.STRATEGY_APPLY, className="cf-btn", n_clicks=0),
+            html.Div(id=ids.STRATEGY_MESSAGE, className="cf-message", role="status"),
+        ],
+    )
+
+
+def overview_panel() -> html.Div:
+    """Hidden until the shown series have more classes than the overview threshold."""
+    return html.Div(
+        id=ids.OVERVIEW_PANEL,
+        hidden=True,
+        className="cf-overview",
+        children=[
+            html.Div(
+                className="cf-overview-controls",
+                children=[
+                    _control(
+                        "Overview values",
+                        dcc.RadioItems(
+                            id=ids.OVERVIEW_KIND,
+                            options=[{"label": v, "value": k} for k, v in OVERVIEW_KINDS.items()],
+                            value="step",
+                            className="cf-segmented",
+                        ),
+                        ids.OVERVIEW_KIND,
+                    ),
+                    _control(
+                        "minus series",
+                        dcc.Dropdown(id=ids.OVERVIEW_OTHER, options=[], value=None, clearable=False),
+                        ids.OVERVIEW_OTHER,
+                    ),
+                    _control(
+                        "Class order",
+                        dcc.RadioItems(
+                            id=ids.OVERVIEW_ORDER,
+                            options=[{"label": ORDER_LABELS[k], "value": k} for k in CLASS_ORDERS],
+                            value="logged",
+                            className="cf-segmented",
+                        ),
+                        ids.OVERVIEW_ORDER,
+                    ),
+                    strategy_controls(),
+                    html.Div(id=ids.OVERVIEW_CAPTION, className="cf-caption"),
+                ],
+            ),
+            dcc.Graph(
+                id=ids.OVERVIEW_GRAPH,
+                config=GRAPH_CONFIG,
+                style={"height": f"{OVERVIEW_HEIGHT}px", "flex": "1 1 auto", "minWidth": "0"},
+                figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
+            ),
+        ],
+    )

@@ -1,0 +1,68 @@
+"""The pieces every panel of the page is made of: the panel frame, its SVG button and a chart.
+
+``GRAPH_CONFIG`` is Plotly's modebar for every chart; ``graph`` wraps a chart in a loading
+indicator that shows only when an update takes longer than ``LOADING_DELAY_MS``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import dcc, html
+
+from components import ids
+
+# Shown while a view takes longer than this to update; shorter updates do not flash a spinner.
+LOADING_DELAY_MS = 400
+
+# Plotly's modebar: PNG at twice the screen resolution, no logo, no tools that do not fit a
+# linked dashboard (lasso/select on the matrix, autoscale that would fight the timeline range).
+# Dash types ``config`` as a TypedDict and hyphenated attributes (aria-*) reach it only as **
+# keywords; both are handed over as plain dicts typed Any.
+GRAPH_CONFIG: dict[str, Any] = {
+    "displaylogo": False,
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+}
+
+
+def attrs(values: dict[str, str]) -> dict[str, Any]:
+    """Hyphenated HTML attributes (``aria-*``), to pass to a Dash component as ``**`` keywords."""
+    return dict(values)
+
+
+def panel(
+    title: str, body: list, *, class_name: str = "", extra_header: list | None = None, **props
+) -> html.Section:
+    return html.Section(
+        **props,
+        className=f"cf-panel {class_name}".strip(),
+        children=[html.Div([html.H2(title), *(extra_header or [])], className="cf-panel-header"), *body],
+    )
+
+
+def svg_button(graph_id: str) -> html.Button:
+    return html.Button(
+        "SVG",
+        id={"type": ids.SVG_BUTTON, "graph": graph_id},
+        className="cf-btn cf-btn-small",
+        title="Download this chart as SVG (the camera icon in the chart's toolbar gives PNG)",
+        n_clicks=0,
+    )
+
+
+def graph(graph_id: str, min_height: str, *, loading: bool = True) -> dcc.Loading | dcc.Graph:
+    """A chart whose figure sets its own height (``min_height`` holds the place while it loads)."""
+    config: Any = {
+        **GRAPH_CONFIG,
+        "toImageButtonOptions": {"format": "png", "scale": 2, "filename": graph_id},
+    }
+    graph = dcc.Graph(
+        id=graph_id,
+        config=config,
+        style={"minHeight": min_height},
+        figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
+    )
+    if not loading:
+        return graph
+    return dcc.Loading(graph, delay_show=LOADING_DELAY_MS, type="default", parent_className="cf-loading")

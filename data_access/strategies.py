@@ -1,0 +1,240 @@
+"""Class-selection strategies: which k classes are worth looking at, computed from sparse counts.
+
+Each strategy is a pure function of a :class:`~data_access.sparse_counts.SparseCounts` and returns
+a :class:`Selection`: class indices in the order of interest (worst first), ties broken by class
+index (the logged order), so the same data always gives the same selection. Per-class scores come
+from the row, column and diagonal sums; cell-level strategies read the non-zero entries of one or
+two ``(series, step)`` matrices. None builds a dense ``(S, T, C, C)`` array.
+
+``k`` is the number of *classes* returned by every strategy. ``k`` larger than the number of
+classes returns every class (in the strategy's order) with a note saying so; ``k < 1`` is an error.
+A series without the needed step is a :class:`StrategyError` naming the run, fold and step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from data_access.metrics import _safe_div
+from data_access.sparse_counts import SparseCounts
+
+ClassMetric = Literal["f1", "recall", "precision"]
+StrategyName = Literal[
+    "lowest-f1", "lowest-recall", "lowest-precision", "largest-cells", "most-changed", "most-different"
+]  # the keys of STRATEGIES
+CLASS_METRICS: dict[str, str] = {"f1": "F1", "recall": "recall", "precision": "precision"}
+STRATEGIES: dict[str, str] = {
+    "lowest-f1": "the k classes with the lowest F1",
+    "lowest-recall": "the k classes with the lowest recall",
+    "lowest-precision": "the k classes with the lowest precision",
+    "largest-cells": "the classes of the largest off-diagonal cells",
+    "most-changed": "the k classes whose confusion changed most over the range",
+    "most-different": "the k classes on which two series differ most",
+}
+MAX_K = 4096  # no more classes exist (logformat.MAX_CLASSES): k above it is refused as bounded input
+
+
+class StrategyError(ValueError):
+    """A strategy that cannot be computed on the chosen data; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The result of a strategy.
+
+    indices: ``(k,)`` class indices, most interesting first. scores: ``(k,)`` float64, the value
+    each class was ranked by (its F1, its confusion change, ...). note: set when fewer classes than
+    asked for were returned.
+    """
+
+    indices: tuple[int, ...]
+    scores: tuple[float, ...]
+    description: str
+    note: str | None = None
+
+
+def check_k(k: object, n_classes: int) -> tuple[int, str | None]:
+    """``(k to use, note)``: an int in 1..MAX_K, capped at ``n_classes`` with a note."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+        raise StrategyError(f"k must be a whole number of classes, got {k!r}")
+    k = int(k)
+    if k < 1:
+        raise StrategyError(f"k must be at least 1, got {k}")
+    if k > MAX_K:
+        raise StrategyError(f"k must be at most {MAX_K}, got {k}")
+    if k > n_classes:
+        return n_classes, f"k = {k} is more than the {n_classes} classes: all classes are selected"
+    return k, None
+
+
+def _fmt(step: float) -> str:
+    s = float(step)
+    return str(int(s)) if s == int(s) else f"{s:g}"
+
+
+def series_index(counts: SparseCounts, series: str) -> int:
+    try:
+        return counts.series_keys.index(series)
+    except ValueError:
+        raise StrategyError(f"series {series!r} is not loaded; loaded: {list(counts.series_keys)}") from None
+
+
+def step_index(counts: SparseCounts, s: int, step: float) -> int:
+    """Position of ``step`` on the common axis; StrategyError if series ``s`` did not log it."""
+    info = counts.series[s]
+    t = int(np.searchsorted(counts.steps, step))
+    if t < counts.n_steps and counts.steps[t] == step and counts.mask[s, t]:
+        return t
+    logged = counts.steps[counts.mask[s]]
+    have = f"{_fmt(logged[0])}..{_fmt(logged[-1])} ({len(logged)} steps)" if len(logged) else "none"
+    raise StrategyError(
+        f"fold {info.fold!r} of run {info.run!r} has no step {_fmt(step)}; its logged steps: {have}"
+    )
+
+
+def _rank(scores: np.ndarray, k: int, *, descending: bool) -> np.ndarray:
+    """Indices of the k best scores; ties by class index. NaN never ranks first."""
+    key = np.where(np.isnan(scores), np.inf, -scores if descending else scores)
+    return np.lexsort((np.arange(len(scores)), key))[:k]
+
+
+def _selection(order: np.ndarray, scores: np.ndarray, description: str, note: str | None) -> Selection:
+    return Selection(
+        tuple(int(i) for i in order), tuple(float(scores[i]) for i in order), description, note
+    )
+
+
+def lowest_metric(
+    counts: SparseCounts, metric: ClassMetric, k: int, *, series: str, step: float
+) -> Selection:
+    """The k classes with the lowest F1, recall or precision of ``series`` at ``step``.
+
+    Zero division gives 0 (scikit-learn's default), so a class never predicted has precision 0.
+    """
+    if metric not in CLASS_METRICS:
+        raise StrategyError(f"unknown metric {metric!r}; expected one of {sorted(CLASS_METRICS)}")
+    k, note = check_k(k, counts.n_classes)
+    s = series_index(counts, series)
+    t = step_index(counts, s, step)
+    tp, sup, pred = counts.diag[s, t], counts.rows[s, t], counts.cols[s, t]
+    if metric == "recall":
+        score = _safe_div(tp, sup)
+    elif metric == "precision":
+        score = _safe_div(tp, pred)
+    else:
+        score = _safe_div(2 * tp, sup + pred)
+    order = _rank(score, k, descending=False)
+    desc = f"lowest {CLASS_METRICS[metric]} of {series} at step {_fmt(step)}"
+    return _selection(order, score, desc, note)
+
+
+def largest_cells(counts: SparseCounts, k: int, *, series: str, step: float) -> Selection:
+    """The classes of the largest off-diagonal cells of ``series`` at ``step``.
+
+    Cells are taken largest first (ties: by true class, then predicted class); each adds its true
+    class, then its predicted class, until ``k`` distinct classes are chosen (classes in no
+    off-diagonal cell follow in logged order). A class's score is the largest off-diagonal count
+    it takes part in.
+    """
+    k, note = check_k(k, counts.n_classes)
+    s = series_index(counts, series)
+    t = step_index(counts, s, step)
+    i, j, n = counts.entries(s, t)
+    off = i != j
+    i, j, n = i[off], j[off], n[off]
+    order = np.lexsort((j, i, -n))
+    flat = np.stack([i[order], j[order]], axis=1).reshape(-1)
+    _, first = np.unique(flat, return_index=True)
+    chosen = flat[np.sort(first)]
+    best = np.zeros(counts.n_classes)
+    np.maximum.at(best, i, n)
+    np.maximum.at(best, j, n)
+    if len(chosen) < k:  # fewer confused classes than asked: then those in no such cell, as logged
+        extra = np.setdiff1d(np.arange(counts.n_classes), chosen)
+        chosen = np.concatenate([chosen, extra])
+    desc = f"classes of the largest off-diagonal cells of {series} at step {_fmt(step)}"
+    return _selection(chosen[:k], best, desc, note)
+
+
+def _rates(counts: SparseCounts, s: int, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(cell keys true*C+pred, share of the true class)`` of the off-diagonal non-zero cells."""
+    i, j, n = counts.entries(s, t)
+    off = i != j
+    sup = counts.rows[s, t]
+    return i[off] * counts.n_classes + j[off], n[off] / sup[i[off]]
+
+
+def _change_scores(counts: SparseCounts, a: tuple[int, int], b: tuple[int, int]) -> np.ndarray:
+    """``(C,)``: per class, the summed absolute change of the off-diagonal cells in its row and
+    its column, each cell as a share of its true class (so folds of different sizes compare)."""
+    c = counts.n_classes
+    ka, va = _rates(counts, *a)
+    kb, vb = _rates(counts, *b)
+    keys, inverse = np.unique(np.concatenate([ka, kb]), return_inverse=True)
+    diff = np.abs(np.bincount(inverse, weights=np.concatenate([-va, vb]), minlength=len(keys)))
+    rows, cols = np.divmod(keys, c)
+    return np.bincount(rows, weights=diff, minlength=c) + np.bincount(cols, weights=diff, minlength=c)
+
+
+def most_changed(counts: SparseCounts, k: int, *, series: str, start: float, end: float) -> Selection:
+    """The k classes whose confusion changed most in ``series`` from step ``start`` to ``end``.
+
+    Score: the sum over the class's off-diagonal row and column cells of the absolute change of
+    the cell's share of its true class (see :func:`_change_scores`).
+    """
+    k, note = check_k(k, counts.n_classes)
+    s = series_index(counts, series)
+    ta, tb = step_index(counts, s, start), step_index(counts, s, end)
+    score = _change_scores(counts, (s, ta), (s, tb))
+    desc = f"most changed confusion of {series} from step {_fmt(start)} to {_fmt(end)}"
+    return _selection(_rank(score, k, descending=True), score, desc, note)
+
+
+def most_different(
+    counts: SparseCounts, k: int, *, series_a: str, series_b: str, step: float
+) -> Selection:
+    """The k classes on which two series' confusion differs most at ``step`` (same score as
+    :func:`most_changed`, between the two series instead of two steps)."""
+    k, note = check_k(k, counts.n_classes)
+    sa, sb = series_index(counts, series_a), series_index(counts, series_b)
+    if sa == sb:
+        raise StrategyError("choose two different series to compare")
+    score = _change_scores(counts, (sa, step_index(counts, sa, step)), (sb, step_index(counts, sb, step)))
+    desc = f"largest difference between {series_a} and {series_b} at step {_fmt(step)}"
+    return _selection(_rank(score, k, descending=True), score, desc, note)
+
+
+
+def apply_strategy(
+    counts: SparseCounts,
+    name: StrategyName,
+    k: int,
+    *,
+    series: str,
+    step: float,
+    start: float | None = None,
+    other_series: str | None = None,
+) -> Selection:
+    """One entry point for the app: the strategy ``name`` (a key of :data:`STRATEGIES`).
+
+    ``step`` is the chosen epoch (the range's end); ``start`` the range's start (``most-changed``);
+    ``other_series`` the second series (``most-different``). Unknown names and missing arguments
+    are StrategyErrors, so a callback can show the message as it is.
+    """
+    if name not in STRATEGIES:
+        raise StrategyError(f"unknown strategy {name!r}; expected one of {sorted(STRATEGIES)}")
+    if name.startswith("lowest-"):
+        metric = name.removeprefix("lowest-")
+        return lowest_metric(counts, metric, k, series=series, step=step)  # type: ignore[arg-type]
+    if name == "largest-cells":
+        return largest_cells(counts, k, series=series, step=step)
+    if name == "most-changed":
+        if start is None:
+            raise StrategyError("choose a range: the most changed classes compare its first and last step")
+        return most_changed(counts, k, series=series, start=start, end=step)
+    if other_series is None:
+        raise StrategyError("choose a second series to compare with")
+    return most_different(counts, k, series_a=series, series_b=other_series, step=step)

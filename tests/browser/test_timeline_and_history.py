@@ -1,0 +1,128 @@
+"""The timeline as a user drives it, and the browser's Back and Forward.
+
+Real mouse and keyboard events in headless Chromium on the dashboard's test logs (20 steps): a
+click on the chart focuses the timeline so ← → move the epoch; a drag that ends exactly on a step
+keeps it; a click beside the range keeps the epoch inside it; a double-click resets the range;
+deliberate view changes are history entries that Back and Forward step through.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser.dashboard_logs import write_logs
+from tests.browser.pages import TIMEOUT, fig, open_dashboard, serve_app, wait_figure
+from tests.browser.test_dashboard import axis_point, click_at, click_radio, query, wait_query
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory):
+    root: Path = tmp_path_factory.mktemp("timeline-logs")
+    write_logs(root)
+    with serve_app(root, tmp_path_factory.mktemp("cache")) as url:
+        yield url
+
+
+def wait_label(page, element_id: str, text: str) -> None:
+    page.wait_for_function(
+        f"() => document.getElementById({element_id!r}).textContent === {text!r}", timeout=TIMEOUT
+    )
+
+
+def timeline_y(page) -> float:
+    _, y = axis_point(page, "timeline-graph", 1, 0.5, yaxis="yaxis2")
+    return y
+
+
+def test_a_click_on_the_timeline_lets_the_arrow_keys_move_the_epoch(page, app_url):
+    open_dashboard(page, app_url)
+    x, y = axis_point(page, "timeline-graph", 7, 0.5, yaxis="yaxis2")
+    click_at(page, x, y)
+    wait_label(page, "epoch-label", "step 7")
+    # no button was touched: the click itself gave the timeline the keyboard, as its hint says
+    assert page.evaluate("document.activeElement.closest('.cf-timeline') !== null")
+    page.keyboard.press("ArrowRight")
+    wait_label(page, "epoch-label", "step 8")
+    page.keyboard.press("ArrowLeft")
+    wait_label(page, "epoch-label", "step 7")
+    page.keyboard.press("ArrowLeft")
+    wait_label(page, "epoch-label", "step 6")
+    page.keyboard.press("Escape")
+    wait_label(page, "epoch-label", "none")
+
+
+def test_drag_onto_steps_keeps_them_epoch_stays_inside_and_double_click_resets(page, app_url):
+    open_dashboard(page, app_url)
+    x0, y = axis_point(page, "timeline-graph", 4, 0.5, yaxis="yaxis2")
+    x1, _ = axis_point(page, "timeline-graph", 10, 0.5, yaxis="yaxis2")
+    y -= 20
+    page.mouse.move(x0, y)
+    page.mouse.down()
+    page.mouse.move((x0 + x1) / 2, y, steps=5)
+    page.mouse.move(x1, y, steps=5)
+    page.mouse.up()
+    wait_label(page, "step-range-label", "Steps 4–10 (7 of 20)")
+    wait_query(page, "to", "10")
+
+    # a click right of the range: the epoch goes to the range's last step, drawn in every view
+    x, _ = axis_point(page, "timeline-graph", 15, 0.5, yaxis="yaxis2")
+    click_at(page, x, y)
+    wait_label(page, "epoch-label", "step 10")
+    wait_query(page, "epoch", "10")
+    wait_figure(page, "timeline-graph", "gd._fullLayout.shapes.some(s => s.x0 === 10 && s.type === 'line')")
+    wait_figure(page, "detail-graph", "gd._fullLayout.shapes.some(s => s.x0 === 10)")
+    assert "not logged" not in fig(page, "class-distribution-graph", "gd._fullLayout.title.text || ''")
+
+    # a double-click on the chart asks for every step again
+    page.wait_for_timeout(400)
+    page.mouse.dblclick(x, y)
+    wait_label(page, "step-range-label", "All 20 steps (1–20)")
+    wait_query(page, "from", None)
+
+
+def test_back_and_forward_step_through_deliberate_changes(page, app_url):
+    open_dashboard(page, app_url)
+    wait_query(page, "s", "dense/test")
+    start = page.evaluate("history.length")
+    first = page.url
+
+    click_radio(page, "matrix-encoding", "lines")
+    wait_query(page, "enc", "lines")
+    click_radio(page, "matrix-normalization", "% of all instances")
+    wait_query(page, "norm", "all")
+    x, y = axis_point(page, "timeline-graph", 5, 0.5, yaxis="yaxis2")
+    click_at(page, x, y)
+    wait_query(page, "epoch", "5")
+    assert page.evaluate("history.length") == start + 3
+    last = page.url
+
+    page.go_back()
+    wait_query(page, "epoch", None)
+    wait_label(page, "epoch-label", "none")
+    assert query(page)["norm"] == ["all"]
+    page.go_back()
+    wait_query(page, "norm", "true")
+    page.wait_for_function(
+        "() => document.querySelector('#matrix-normalization label.selected').textContent"
+        " === '% of true class (row)'",
+        timeout=TIMEOUT,
+    )
+    page.go_back()
+    wait_query(page, "enc", None)
+    wait_figure(page, "matrix-graph", "gd.data.filter(t => t.type === 'scatter').length === 0")
+    assert page.url == first
+    # restoring pushed nothing: Forward still holds every step, back to the last view
+    assert page.evaluate("history.length") == start + 3
+    page.go_forward()
+    wait_query(page, "enc", "lines")
+    wait_figure(page, "matrix-graph", "gd.data.filter(t => t.type === 'scatter').length > 0")
+    page.go_forward()
+    page.go_forward()
+    wait_query(page, "epoch", "5")
+    wait_label(page, "epoch-label", "step 5")
+    assert page.url == last
+    assert page.evaluate("history.length") == start + 3

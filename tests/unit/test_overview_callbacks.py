@@ -1,0 +1,180 @@
+"""The many-class callbacks called as functions: the overview, a box / click / strategy -> classes,
+and the sub-matrix built from sparse counts equal to the dense path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+import numpy as np
+import pytest
+
+from app.callbacks import common
+from app.callbacks.common import MAX_DETAIL_CLASSES, OVERVIEW_MIN_CLASSES, Selection, load_series, view_tensor
+from app.callbacks.overview import (
+    class_order,
+    k_of,
+    overview_update,
+    resolve_choice,
+    selection_from_overview,
+)
+from components import ids
+from data_access.sparse_counts import SparseCounts
+from data_access.store import LogStore
+from data_access.writer import LogWriter
+from tests.unit.many_classes import hand_built, tensor_of
+
+
+def choice_of(counts, **kw):
+    return resolve_choice(
+        counts, kw.get("kind"), kw.get("other"), kw.get("order"), kw.get("step_range"), kw.get("epoch")
+    )
+
+
+def box(x, y):
+    return {"range": {"x": list(x), "y": list(y)}, "points": []}
+
+
+def test_choice_defaults_to_the_last_step_of_the_first_series_and_checks_the_epoch():
+    counts = hand_built()
+    c = choice_of(counts)
+    assert (c.series, c.step, c.start, c.kind, c.order, c.other) == ("r/test", 2.0, 1.0, "step", "logged", None)
+    assert choice_of(counts, epoch=1).step == 1.0
+    assert choice_of(counts, epoch=7, order="nonsense", kind="nope").step == 2.0  # not logged: range end
+    diff = choice_of(counts, kind="difference")
+    assert diff.other == "r2/test"
+
+
+def test_a_box_selects_exactly_the_classes_it_covers():
+    counts = hand_built()
+    value, message = selection_from_overview(
+        counts, choice_of(counts), ids.OVERVIEW_GRAPH, selected=box((0.6, 2.4), (0.6, 2.4))
+    )
+    assert value == ["b", "c"]
+    assert message == "2 classes selected."
+    # an off-diagonal block: its rows (true d, e) and its columns (predicted a, b)
+    value, _ = selection_from_overview(
+        counts, choice_of(counts), ids.OVERVIEW_GRAPH, selected=box((-0.4, 1.2), (2.7, 4.4))
+    )
+    assert value == ["a", "b", "d", "e"]
+
+
+def test_a_box_follows_the_class_order_on_screen():
+    counts = hand_built()
+    c = choice_of(counts, order="confusion")
+    order = class_order(counts, c)
+    value, _ = selection_from_overview(counts, c, ids.OVERVIEW_GRAPH, selected=box((-0.5, 1.4), (-0.5, 1.4)))
+    assert value == [counts.classes[order[0]], counts.classes[order[1]]]
+    # d and e (confused with each other) sit side by side in the confusion order
+    pos = {counts.classes[i]: p for p, i in enumerate(order)}
+    assert abs(pos["d"] - pos["e"]) == 1
+
+
+def test_malformed_boxes_change_nothing():
+    counts = hand_built()
+    for selected in ({"range": {"x": [0, "a"], "y": [0, 1]}}, {"points": []}, "x", {"range": {"x": [0, 1]}}):
+        value, _ = selection_from_overview(counts, choice_of(counts), ids.OVERVIEW_GRAPH, selected=selected)
+        assert value is dash.no_update
+
+
+def test_a_cell_click_adds_its_true_and_predicted_class():
+    counts = hand_built()
+    click = {"points": [{"x": "c", "y": "b", "z": 0.4}]}
+    value, _ = selection_from_overview(counts, choice_of(counts), ids.OVERVIEW_GRAPH, click=click, current=["e"])
+    assert value == ["b", "c", "e"]
+    unknown = {"points": [{"x": "zz", "y": "yy"}]}
+    value, _ = selection_from_overview(counts, choice_of(counts), ids.OVERVIEW_GRAPH, click=unknown)
+    assert value is dash.no_update
+
+
+def test_strategies_give_the_known_classes():
+    counts = hand_built()
+    c = choice_of(counts)
+    # F1 at step 2: a 1, b 12/17, c 18/23, d 6/15, e 16/25 -> lowest two: d, e
+    value, message = selection_from_overview(counts, c, ids.STRATEGY_APPLY, strategy="lowest-f1", k=2)
+    assert value == ["d", "e"]
+    assert message.startswith("2 classes: lowest F1 of r/test at step 2")
+    # recall: a 1, b .6, c .9, d .3, e .8 -> lowest three: b, d, e (shown in class order)
+    value, _ = selection_from_overview(counts, c, ids.STRATEGY_APPLY, strategy="lowest-recall", k=3)
+    assert value == ["b", "d", "e"]
+    # largest off-diagonal cells: d->e (7), b->c (4)
+    value, _ = selection_from_overview(counts, c, ids.STRATEGY_APPLY, strategy="largest-cells", k=4)
+    assert value == ["b", "c", "d", "e"]
+    # r/test vs r2/test at step 2 differ on a->c and b->c only
+    value, _ = selection_from_overview(counts, c, ids.STRATEGY_APPLY, strategy="most-different", k=3)
+    assert value == ["a", "b", "c"]
+    # from step 1 (no confusion) to 2: d and e changed most (7 + 2 of 10 each)
+    value, _ = selection_from_overview(counts, c, ids.STRATEGY_APPLY, strategy="most-changed", k=2)
+    assert value == ["d", "e"]
+
+
+def test_strategy_errors_and_k_bounds_are_messages():
+    counts = hand_built()
+    c = choice_of(counts, epoch=1)
+    # r2/test did not log step 1
+    value, message = selection_from_overview(counts, c, ids.STRATEGY_APPLY, strategy="most-different", k=2)
+    assert value is dash.no_update and "has no step 1" in message
+    value, message = selection_from_overview(counts, c, ids.STRATEGY_APPLY, strategy="no-such", k=2)
+    assert value is dash.no_update and "unknown strategy" in message
+    assert (k_of(0, 5), k_of(-3, 5), k_of(10_000, 5), k_of("x", 50), k_of(10_000, 1000)) == (
+        1,
+        1,
+        5,
+        10,
+        MAX_DETAIL_CLASSES,
+    )
+    value, message = selection_from_overview(counts, c, ids.STRATEGY_APPLY, strategy="lowest-f1", k=1)
+    assert value is dash.no_update and "at least two" in message
+
+
+def test_a_box_over_many_classes_is_capped():
+    n = 60
+    counts = SparseCounts.from_tensor(tensor_of({"r/test": {1: np.eye(n, dtype=int) * 3}}, [f"k{i}" for i in range(n)]))
+    value, message = selection_from_overview(counts, choice_of(counts), ids.OVERVIEW_GRAPH, selected=box((0, n), (0, n)))
+    assert value == [f"k{i}" for i in range(MAX_DETAIL_CLASSES)]
+    assert f"{n} classes in the box" in message
+
+
+def test_overview_figure_of_the_chosen_values():
+    counts = hand_built()
+    fig, caption = overview_update(counts, choice_of(counts), "true")
+    heat = fig.data[0]
+    assert np.asarray(heat.z).shape == (5, 5)
+    assert np.asarray(heat.z)[3, 4] == pytest.approx(0.7)  # d -> e: 7 of d's 10
+    assert "true: %{y}" in heat.hovertemplate and "predicted: %{x}" in heat.hovertemplate
+    assert caption.startswith("5 classes, order as logged")
+    fig, _ = overview_update(counts, choice_of(counts, kind="change"), None)
+    assert np.asarray(fig.data[0].z)[3, 4] == 7  # step 2 minus step 1, counts
+    fig, _ = overview_update(counts, choice_of(counts, kind="difference"), None)
+    assert np.asarray(fig.data[0].z)[0, 2] == -3  # r/test 0 minus r2/test 3
+
+
+@pytest.fixture
+def many_store(tmp_path: Path) -> LogStore:
+    n = OVERVIEW_MIN_CLASSES + 5
+    classes = [f"c{i:02d}" for i in range(n)]
+    rng = np.random.default_rng(3)
+    for run in ("a", "b"):
+        with LogWriter(tmp_path, run, classes, store_instances=False) as log:
+            for step in (1, 2, 3):
+                log.add_counts(step, "test", rng.integers(0, 4, (n, n)) + np.eye(n, dtype=int) * 20)
+    return LogStore(tmp_path)
+
+
+def test_many_classes_load_sparsely_and_the_sub_matrix_equals_the_dense_path(many_store):
+    keys = ["a/test", "b/test"]
+    raw, problems = load_series(many_store, keys)
+    assert isinstance(raw, SparseCounts) and not problems
+    dense = many_store.load(keys).tensor
+    chosen = ("c07", "c02", "c30")
+    for other in (False, True):
+        sub = view_tensor(many_store, Selection(series=tuple(keys), classes=chosen, other=other))
+        want = dense.for_display(chosen, other=other)
+        assert sub.classes == want.classes
+        np.testing.assert_array_equal(sub.counts, want.counts)
+        got_t, want_t = sub.class_totals, want.class_totals
+        for name in ("support", "predicted", "correct", "instances", "correct_total"):
+            np.testing.assert_array_equal(getattr(got_t, name), getattr(want_t, name))
+    # without a selection the overview shows every class: no sub-matrix is built
+    assert view_tensor(many_store, Selection(series=tuple(keys))) is None
+    assert common.many_classes(many_store, keys)

@@ -1,0 +1,123 @@
+"""Class-selection strategies on a hand-built tensor whose answers are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score, precision_score, recall_score
+
+from data_access.sparse_counts import SparseCounts
+from data_access.strategies import (
+    StrategyError,
+    apply_strategy,
+    check_k,
+    largest_cells,
+    lowest_metric,
+    most_changed,
+    most_different,
+)
+from tests.unit.many_classes import A_STEP2, hand_built, instances, random_tensor
+
+A, B = "r/test", "r2/test"
+a, b, c, d, e = range(5)
+
+
+@pytest.mark.parametrize(
+    ("metric", "k", "want"),
+    [
+        ("f1", 2, (d, e)),  # F1 .4, .64
+        ("f1", 5, (d, e, b, c, a)),  # .4, .64, .706, .783, 1
+        ("recall", 2, (d, b)),  # .3, .6
+        ("precision", 3, (e, d, c)),  # 8/15, 3/5, 9/13
+    ],
+)
+def test_lowest_metric_known_answers(metric, k, want):
+    sel = lowest_metric(hand_built(), metric, k, series=A, step=2)
+    assert sel.indices == want
+    assert sel.note is None
+
+
+def test_lowest_f1_scores_are_the_known_values():
+    sel = lowest_metric(hand_built(), "f1", 5, series=A, step=2)
+    np.testing.assert_allclose(sel.scores, [6 / 15, 16 / 25, 12 / 17, 18 / 23, 1.0])
+
+
+@pytest.mark.parametrize("metric", ["f1", "recall", "precision"])
+def test_lowest_metric_agrees_with_sklearn(metric):
+    tensor = random_tensor(11, n_series=1, n_classes=8, n_steps=1)
+    step = float(tensor.steps[0])
+    y_true, y_pred = instances(tensor.counts[0, 0])
+    fn = {"f1": f1_score, "recall": recall_score, "precision": precision_score}[metric]
+    want = fn(y_true, y_pred, labels=list(range(8)), average=None, zero_division=0)
+    sel = lowest_metric(SparseCounts.from_tensor(tensor), metric, 8, series="run0/test", step=step)
+    np.testing.assert_allclose(sorted(sel.scores), sorted(want))
+    assert list(sel.indices) == np.lexsort((np.arange(8), want)).tolist()
+
+
+def test_ties_break_by_logged_order():
+    sel = lowest_metric(hand_built(), "f1", 5, series=A, step=1)  # all F1 = 1 at step 1
+    assert sel.indices == (a, b, c, d, e)
+
+
+@pytest.mark.parametrize(("k", "want"), [(1, (d, e)[:1]), (2, (d, e)), (3, (d, e, b)), (4, (d, e, b, c)), (5, (d, e, b, c, a))])
+def test_largest_cells_known_answers(k, want):
+    # off-diagonal cells, largest first: d->e 7, b->c 4, e->d 2, c->b 1; a is in none
+    sel = largest_cells(hand_built(), k, series=A, step=2)
+    assert sel.indices == want
+
+
+def test_most_changed_known_answer():
+    # from step 1 (no confusion) to 2: d and e change by .7 + .2, b and c by .4 + .1, a not at all
+    sel = most_changed(hand_built(), 5, series=A, start=1, end=2)
+    assert sel.indices == (d, e, b, c, a)
+    np.testing.assert_allclose(sel.scores, [0.9, 0.9, 0.5, 0.5, 0.0])
+
+
+def test_most_different_known_answer():
+    # r2 has a->c .3 and no b->c (.4 in r): c takes part in both, then b, then a
+    sel = most_different(hand_built(), 3, series_a=A, series_b=B, step=2)
+    assert sel.indices == (c, b, a)
+    np.testing.assert_allclose(sel.scores, [0.7, 0.4, 0.3])
+
+
+def test_k_larger_than_the_classes_selects_all_with_a_note():
+    sel = lowest_metric(hand_built(), "recall", 99, series=A, step=2)
+    assert len(sel.indices) == 5 and sorted(sel.indices) == [a, b, c, d, e]
+    assert sel.note == "k = 99 is more than the 5 classes: all classes are selected"
+
+
+@pytest.mark.parametrize("k", [0, -3, True, 2.5, "4", 10**9])
+def test_bad_k_is_refused(k):
+    with pytest.raises(StrategyError, match="k must"):
+        check_k(k, 5)
+
+
+def test_a_fold_without_the_step_is_a_clear_error():
+    with pytest.raises(StrategyError, match=r"fold 'test' of run 'r2' has no step 1; its logged steps: 2\.\.2"):
+        lowest_metric(hand_built(), "f1", 2, series=B, step=1)
+    with pytest.raises(StrategyError, match="has no step 7"):
+        most_changed(hand_built(), 2, series=A, start=1, end=7)
+    with pytest.raises(StrategyError, match="not loaded"):
+        largest_cells(hand_built(), 2, series="x/y", step=2)
+    with pytest.raises(StrategyError, match="two different series"):
+        most_different(hand_built(), 2, series_a=A, series_b=A, step=2)
+
+
+def test_the_hand_built_matrix_reads_back():
+    counts = hand_built()
+    np.testing.assert_array_equal(counts.matrix(0, 1), A_STEP2)
+
+
+def test_apply_strategy_dispatches_by_name():
+    counts = hand_built()
+    assert apply_strategy(counts, "lowest-f1", 2, series=A, step=2).indices == (d, e)
+    assert apply_strategy(counts, "lowest-precision", 3, series=A, step=2).indices == (e, d, c)
+    assert apply_strategy(counts, "largest-cells", 3, series=A, step=2).indices == (d, e, b)
+    assert apply_strategy(counts, "most-changed", 2, series=A, step=2, start=1).indices == (d, e)
+    assert apply_strategy(counts, "most-different", 1, series=A, other_series=B, step=2).indices == (c,)
+    with pytest.raises(StrategyError, match="unknown strategy"):
+        apply_strategy(counts, "random", 2, series=A, step=2)
+    with pytest.raises(StrategyError, match="choose a range"):
+        apply_strategy(counts, "most-changed", 2, series=A, step=2)
+    with pytest.raises(StrategyError, match="second series"):
+        apply_strategy(counts, "most-different", 2, series=A, step=2)

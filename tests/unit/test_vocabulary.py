@@ -1,0 +1,86 @@
+"""One vocabulary: literals, parsers and the step formatter every layer uses; the data layer's
+documented examples run as tests."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+from components import figure_style, wording
+from data_access import logformat, metrics, views
+from data_access.vocabulary import (
+    DETAIL_KINDS,
+    NORMALIZATIONS,
+    check_detail_kind,
+    check_normalization,
+    format_step,
+    parse_detail_kind,
+    parse_normalization,
+)
+
+HOSTILE = [None, "", "TRUE", " true", "true\0", 1, 1.5, True, [], ["true"], {"k": "true"}, b"true", object()]
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "data_access.vocabulary",
+        "data_access.class_groups",
+        "data_access.step_windows",
+        "data_access.run_file",
+        "data_access.errors",
+        "data_access.containment",
+        "data_access.metrics",
+        "components.wording",
+    ],
+)
+def test_documented_examples_hold(module):
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_every_layer_writes_steps_with_the_one_formatter():
+    assert figure_style.format_step is format_step
+    assert logformat.format_step is format_step
+    assert format_step(1234567.5) == "1234567.5"
+    assert format_step(12.0) == "12" and format_step(0.25) == "0.25"
+    assert logformat.step_file_name(1234567.5) == "step-1234567.5.parquet"
+    for step in (0.1, 1e-7, 2.0**52 + 0.5, 123456789.125):
+        assert float(format_step(step)) == step  # exact: reads back to the same float
+
+
+def test_parsers_never_raise_and_accept_only_the_literals():
+    for value in HOSTILE:
+        assert parse_normalization(value) is None
+        assert parse_detail_kind(value) is None
+    assert [parse_normalization(v) for v in NORMALIZATIONS] == list(NORMALIZATIONS)
+    assert [parse_detail_kind(v) for v in DETAIL_KINDS] == list(DETAIL_KINDS)
+
+
+def test_checks_raise_naming_the_allowed_values():
+    assert check_normalization(None) is None and check_normalization("all") == "all"
+    for value in HOSTILE[1:]:
+        with pytest.raises(ValueError, match="expected one of"):
+            check_normalization(value)
+        with pytest.raises(ValueError, match="expected one of"):
+            check_detail_kind(value)
+
+
+def test_one_definition_of_each_vocabulary():
+    assert metrics.NORMALIZATIONS is NORMALIZATIONS and views.DETAIL_KINDS is DETAIL_KINDS
+    assert NORMALIZATIONS == ("true", "pred", "all")
+    assert DETAIL_KINDS == ("accuracy", "cell", "fn", "fp", "precision", "recall", "f1")
+
+
+def test_wording_names_every_code_the_data_layer_returns():
+    assert set(wording.NORMALIZATION_DESCRIPTIONS) == set(NORMALIZATIONS)
+    assert set(wording.FN_FP_DENOMINATORS) == set(NORMALIZATIONS)
+    assert wording.FN_FP_DENOMINATORS["true"] == (
+        "of the true class's instances (row total)",
+        "of the instances predicted as the class (column total)",
+    )
+    assert wording.FN_FP_DENOMINATORS["all"] == ("of all instances of the fold", "of all instances of the fold")
+    units = set(views.DetailUnit.__args__)
+    assert set(wording.DETAIL_UNIT_TITLES) == units
