@@ -56,19 +56,22 @@ def _warn_once(path: Path, message: str) -> None:
     warnings.warn(message, LogRecoveryWarning, stacklevel=4)
 
 
-def open_step_file(path: Path) -> pq.ParquetFile:
+def open_step_file(path: Path | str, data: bytes | None = None) -> pq.ParquetFile:
+    """The Parquet file at ``path`` (or held in ``data``, read from object storage and already
+    size-checked, ``path`` naming it), its label columns and row count checked."""
+    if data is None:
+        try:
+            st = os.stat(path)
+        except OSError as e:
+            raise LogFormatError(path, f"cannot be read: {e.strerror or e}") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise LogFormatError(path, "is not a regular file (expected a Parquet step file)")
+        if st.st_size > lf.MAX_STEP_FILE_BYTES:
+            raise LogFormatError(
+                path, f"is {st.st_size:,} bytes, more than the {lf.MAX_STEP_FILE_BYTES:,}-byte limit for one step"
+            )
     try:
-        st = os.stat(path)
-    except OSError as e:
-        raise LogFormatError(path, f"cannot be read: {e.strerror or e}") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise LogFormatError(path, "is not a regular file (expected a Parquet step file)")
-    if st.st_size > lf.MAX_STEP_FILE_BYTES:
-        raise LogFormatError(
-            path, f"is {st.st_size:,} bytes, more than the {lf.MAX_STEP_FILE_BYTES:,}-byte limit for one step"
-        )
-    try:
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(path if data is None else pa.BufferReader(data))
     except (pa.ArrowException, OSError, ValueError) as e:
         raise LogFormatError(path, f"is not a readable Parquet file: {e}") from None
     names = pf.schema_arrow.names
@@ -83,7 +86,7 @@ def open_step_file(path: Path) -> pq.ParquetFile:
     return pf
 
 
-def label_column(path: Path, table: pa.Table, col: str, n_classes: int) -> np.ndarray:
+def label_column(path: Path | str, table: pa.Table, col: str, n_classes: int) -> np.ndarray:
     column = table.column(col)
     if column.null_count:
         raise LogFormatError(path, f"column {col!r} has {column.null_count} missing values")
@@ -98,8 +101,10 @@ def label_column(path: Path, table: pa.Table, col: str, n_classes: int) -> np.nd
     return arr
 
 
-def _read_step_labels(path: Path, n_classes: int) -> tuple[np.ndarray, np.ndarray]:
-    pf = open_step_file(path)
+def _read_step_labels(
+    path: Path | str, n_classes: int, data: bytes | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    pf = open_step_file(path, data)
     try:
         table = pf.read(columns=[lf.COL_TRUE, lf.COL_PRED])
     except (pa.ArrowException, OSError, ValueError) as e:
@@ -147,9 +152,9 @@ def list_step_files(pred_dir: Path) -> list[tuple[float, Path]]:
     return found
 
 
-def read_step_counts(path: str | Path, n_classes: int) -> np.ndarray:
-    """``(C, C)`` int64 counts of one ``step-<s>.parquet`` file, validated."""
-    yt, yp = _read_step_labels(Path(path), n_classes)
+def read_step_counts(path: str | Path, n_classes: int, data: bytes | None = None) -> np.ndarray:
+    """``(C, C)`` int64 counts of one ``step-<s>.parquet`` file (or its ``data``), validated."""
+    yt, yp = _read_step_labels(path if data is not None else Path(path), n_classes, data)
     return counts_from_predictions(0, yt, yp, 1, n_classes)[0]
 
 
@@ -167,13 +172,13 @@ def read_predictions_dir(pred_dir: str | Path, n_classes: int) -> tuple[np.ndarr
     return np.asarray([s for s, _ in files], dtype=np.float64), counts
 
 
-def read_step_table(path: Path, c: int) -> pd.DataFrame:
+def read_step_table(path: Path | str, c: int, data: bytes | None = None) -> pd.DataFrame:
     """Every row of one step file of a fold with ``c`` classes, validated.
 
     Columns: ``instance_id``, ``y_true`` and ``y_pred`` (int64 class indices), and ``scores``
     (one float32 array of C values per row) when the writer stored them.
     """
-    pf = open_step_file(path)
+    pf = open_step_file(path, data)
     try:
         table = pf.read()
     except (pa.ArrowException, OSError, ValueError) as e:

@@ -30,6 +30,7 @@ from data_access.reader import fold_source, read_run, series_from_run
 from data_access.run_file import RunFile, series_info
 from data_access.series_cache import SeriesParser, series_cache_key, source_paths
 from data_access.step_files import list_step_files, read_step_table
+from data_access.storage import is_url
 from data_access.tensor import ConfusionTensor, SeriesCounts, SeriesInfo
 
 __all__ = ["LoadResult", "LogStore", "ScanResult", "UnknownSeriesError"]
@@ -75,7 +76,8 @@ def assemble(items: list[tuple[SeriesInfo, np.ndarray, np.ndarray]]) -> Confusio
 
 
 class LogStore:
-    """A log folder (``root``) of runs; see the module docstring.
+    """A log folder (``root``) of runs; see the module docstring. ``root`` may be a URL
+    (``s3://bucket/prefix``): the logs are then read from object storage (``object_store``).
 
     cache:           shared array cache; None disables caching.
     follow_symlinks: serve run folders, fold files and step files that are symbolic links leading
@@ -84,6 +86,15 @@ class LogStore:
                      folder). A server polling many times a second sets ~1 s: changes then show
                      at most that much later, and listing costs one walk per second, not per call.
     """
+
+    def __new__(cls, root: str | Path, **_: object) -> LogStore:
+        """A URL root (``s3://bucket/prefix``, any fsspec URL) gives an
+        :class:`~data_access.object_store.ObjectLogStore`; a local path this class."""
+        if cls is LogStore and is_url(root):
+            from data_access.object_store import ObjectLogStore  # imports this module
+
+            return super().__new__(ObjectLogStore)
+        return super().__new__(cls)
 
     def __init__(
         self,

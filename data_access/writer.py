@@ -44,6 +44,7 @@ from data_access.durable import fsync_dir as _fsync_dir
 from data_access.errors import LogFormatError
 from data_access.foldlock import FoldBusyError, FoldLock
 from data_access.reader import LogRecoveryWarning, parse_counts_bytes, parse_run_file, read_file_bytes
+from data_access.storage import refuse_url_for_writing
 from data_access.tempfiles import remove_abandoned_temp_files, temp_name
 from data_access.vocabulary import DEFAULT_STEP_NAME, check_step_name
 from data_access.write_inputs import ArrayLike, counts_matrix, label_indices
@@ -99,6 +100,7 @@ class LogWriter:
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        refuse_url_for_writing(logdir)  # s3://... : write locally, then copy to the bucket
         self.mode = mode
         self.step_name = check_step_name(step_name)
         self.run = lf.validate_name("run", run)

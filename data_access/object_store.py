@@ -1,0 +1,222 @@
+"""``LogStore`` for a log folder on object storage (``LogStore("s3://bucket/prefix")``).
+
+One listing per :meth:`fingerprint` (reused for ``fingerprint_ttl`` seconds, at least
+:data:`MIN_FINGERPRINT_TTL`): the fingerprint, the catalogue (scanned once per change of it, by
+``LogStore.catalog``) and every load of the same moment come from that one listing, so a page
+load costs one listing, not one per call. Parsed series are cached under their objects' sizes
+and ETags; unchanged ``run.json`` files are parsed once. Symbolic links do not exist there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data_access import logformat as lf
+from data_access.cache import ArrayCache
+from data_access.catalog import ScanResult
+from data_access.counts_file import parse_counts_bytes
+from data_access.errors import LoadProblem, LogFormatError
+from data_access.object_catalog import Snapshot, read_run_object, scan_snapshot
+from data_access.run_file import RunFile, series_info
+from data_access.series_cache import CACHE_KEY_VERSION, compact
+from data_access.step_files import read_step_counts, read_step_table
+from data_access.storage import FsspecStorage, StorageError
+from data_access.store import LogStore, UnknownSeriesError
+from data_access.tensor import SeriesCounts, SeriesInfo
+
+MIN_FINGERPRINT_TTL = 2.0  # seconds: listing a bucket costs a request per 1000 objects
+
+
+def _relabel(url: str, e: LogFormatError) -> LogFormatError:
+    """The error with its (relative) object name turned into the object's URL."""
+    path = e.path if e.path.startswith(url) else f"{url}/{e.path}"
+    return LogFormatError(path, e.problem, where=e.where)
+
+
+class ObjectLogStore(LogStore):
+    """A :class:`LogStore` whose root is an fsspec URL; same methods, same results."""
+
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        cache: ArrayCache | None = None,
+        follow_symlinks: bool = False,
+        fingerprint_ttl: float = 0.0,
+    ) -> None:
+        super().__init__(
+            root,
+            cache=cache,
+            follow_symlinks=follow_symlinks,
+            fingerprint_ttl=max(MIN_FINGERPRINT_TTL, float(fingerprint_ttl)),
+        )
+        self.storage = FsspecStorage(str(root))
+        self.url = self.storage.url
+        self.root = self.url  # type: ignore[assignment]  # a URL, not a local Path
+        self._latest: tuple[Snapshot | None, str | None] = (None, None)
+        self._runs: dict[str, tuple[str, RunFile]] = {}
+        self._runs_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ listing
+    def _list(self) -> str:
+        try:
+            snapshot = Snapshot.of(self.storage)
+        except StorageError as e:
+            self._latest = (None, str(e))
+            return "missing:" + hashlib.blake2b(str(e).encode(), digest_size=8).hexdigest()
+        self._latest = (snapshot, None)
+        return snapshot.fingerprint
+
+    def _snapshot(self) -> Snapshot:
+        snapshot, error = self._latest
+        if snapshot is None and error is None:
+            self.fingerprint()
+            snapshot, error = self._latest
+        if snapshot is None:
+            raise StorageError(error or f"{self.url}: cannot be listed")
+        return snapshot
+
+    def fingerprint(self) -> str:
+        """Digest of one listing (names, sizes, ETags), reused for ``fingerprint_ttl`` seconds."""
+        import time
+
+        now = time.monotonic()
+        with self._lock:
+            memo = self._fingerprint
+        if memo is not None and now - memo[0] < self.fingerprint_ttl:
+            return memo[1]
+        value = self._list()
+        with self._lock:
+            self._fingerprint = (now, value)
+        return value
+
+    def scan(self) -> ScanResult:
+        with self._lock:
+            self._scans += 1
+        try:
+            snapshot = self._snapshot()
+        except StorageError as e:
+            return ScanResult((), (LoadProblem(self.url, str(e)),))
+        with self._runs_lock:
+            return scan_snapshot(self.storage, snapshot, self._runs)
+
+    # ------------------------------------------------------------------ loading
+    def check_inside(self, *paths: str | Path) -> None:
+        """Nothing to check: object storage has no symbolic links."""
+
+    def _run_file(self, snapshot: Snapshot, run: str) -> RunFile:
+        name = f"{run}/{lf.RUN_FILE}"
+        version = snapshot.entries[name].version
+        with self._runs_lock:
+            known = self._runs.get(run)
+        if known is not None and known[0] == version:
+            return known[1]
+        try:
+            run_file = read_run_object(self.storage, snapshot, run)
+        except LogFormatError as e:
+            raise _relabel(self.url, e) from None
+        with self._runs_lock:
+            self._runs[run] = (version, run_file)
+        return run_file
+
+    def _sources(self, key: str) -> tuple[RunFile, str, lf.FoldKind, list[tuple[float, str]], Snapshot]:
+        try:
+            run, fold = lf.split_key(key)
+        except ValueError as e:
+            raise UnknownSeriesError(f"unknown series {key!r}: {e}") from None
+        try:
+            snapshot = self._snapshot()
+        except StorageError as e:
+            raise LogFormatError(self.url, str(e).removeprefix(f"{self.url}: ")) from None
+        if f"{run}/{lf.RUN_FILE}" not in snapshot.entries:
+            raise UnknownSeriesError(f"unknown series {key!r}: no run {run!r} in {self.url}")
+        run_file = self._run_file(snapshot, run)
+        counts = f"{run}/{fold}{lf.COUNTS_SUFFIX}"
+        steps = snapshot.steps(run, fold)
+        if counts in snapshot.entries and steps:
+            raise LogFormatError(
+                f"{self.url}/{run}", f"fold {fold!r} exists both as counts and as predictions; keep one of them"
+            )
+        if counts in snapshot.entries:
+            return run_file, fold, "counts", [(0.0, counts)], snapshot
+        if steps:
+            return run_file, fold, "predictions", steps, snapshot
+        raise UnknownSeriesError(f"unknown series {key!r}: run {run!r} has no fold {fold!r}")
+
+    def _read(self, snapshot: Snapshot, name: str, limit: int, what: str) -> bytes:
+        entry = snapshot.entries[name]
+        if entry.size > limit:
+            raise LogFormatError(
+                f"{self.url}/{name}", f"is {entry.size:,} bytes, more than the {limit:,}-byte limit for {what}"
+            )
+        return self.storage.read_bytes(name, limit, what)
+
+    def _load_raw(self, key: str) -> tuple[SeriesInfo, np.ndarray, np.ndarray]:
+        run_file, fold, kind, files, snapshot = self._sources(key)
+        c = len(run_file.classes)
+        info = series_info(run_file, fold, kind)
+        names = [f"{run_file.run}/{lf.RUN_FILE}"] + [n for _, n in files]
+        h = hashlib.blake2b(digest_size=20)
+        h.update(f"{CACHE_KEY_VERSION}\0{self.url}\0{c}\0".encode())
+        for name in names:
+            e = snapshot.entries[name]
+            h.update(f"{name}\0{e.size}\0{e.version}\0".encode(errors="surrogateescape"))
+        cache_key = f"{CACHE_KEY_VERSION}:obj:{h.hexdigest()}"
+        if self._parser is not None:
+            cached = self._parser.cached_series(cache_key, c)
+            if cached is not None:
+                self._count("cache_hits")
+                return info, cached[0], cached[1]
+            self._count("cache_misses")
+        try:
+            steps, counts = self._parse(snapshot, kind, files, c)
+        except LogFormatError as e:
+            raise _relabel(self.url, e) from None
+        SeriesCounts(info=info, steps=steps, counts=counts)  # validates the shapes before caching
+        self._count("parsed")
+        if self.cache is not None:
+            try:
+                self.cache.set_arrays(cache_key, {"steps": steps, "counts": compact(counts)})
+            except Exception:  # noqa: BLE001 - a broken cache must never stop loading
+                self._count("cache_errors")
+        return info, steps, counts
+
+    def _parse(
+        self, snapshot: Snapshot, kind: lf.FoldKind, files: list[tuple[float, str]], c: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if kind == "counts":
+            name = files[0][1]
+            data = self._read(snapshot, name, lf.MAX_COUNTS_FILE_BYTES, "a counts log")
+            parsed = parse_counts_bytes(Path(name), data, c)
+            return parsed.steps, parsed.counts
+        for (s1, n1), (s2, _n2) in zip(files, files[1:], strict=False):
+            if s1 == s2:
+                raise LogFormatError(n1.rsplit("/", 1)[0], f"step {lf.format_step(s1)} is logged twice")
+        if len(files) * c * c > lf.MAX_SERIES_CELLS:
+            raise LogFormatError(files[0][1].rsplit("/", 1)[0], "too many steps to count in memory")
+        counts = np.zeros((len(files), c, c), dtype=np.int64)
+        for i, (_, name) in enumerate(files):
+            data = self._read(snapshot, name, lf.MAX_STEP_FILE_BYTES, "one step")
+            counts[i] = read_step_counts(name, c, data)
+        return np.array([s for s, _ in files], dtype=np.float64), counts
+
+    def instances(self, key: str, step: float) -> pd.DataFrame | None:
+        """Per-instance predictions of one step, None if not logged (see ``LogStore.instances``)."""
+        try:
+            run_file, _, kind, files, snapshot = self._sources(key)
+            wanted = lf.validate_step(step)
+        except (UnknownSeriesError, ValueError):
+            return None
+        match = [n for s, n in files if kind == "predictions" and s == wanted]
+        if not match:
+            return None
+        data = self._read(snapshot, match[0], lf.MAX_STEP_FILE_BYTES, "one step")
+        try:
+            return read_step_table(match[0], len(run_file.classes), data)
+        except LogFormatError as e:
+            raise _relabel(self.url, e) from None
