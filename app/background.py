@@ -71,7 +71,8 @@ class GuardedCeleryManager(dash.CeleryManager):
     """Dash's Celery manager that refuses a job at once when the broker does not answer.
 
     ``call_job_fn`` raises :class:`app.broker_probe.BrokerUnavailable` within the probe's timeout
-    instead of letting kombu retry the publish; the callback's ``on_error`` turns it into words.
+    instead of letting kombu retry the publish, and so do the progress and result reads of a job
+    already sent; the callback's ``on_error`` turns it into words.
     """
 
     def __init__(self, celery_app: Celery, probe: BrokerProbe, **kwargs: Any) -> None:
@@ -81,6 +82,17 @@ class GuardedCeleryManager(dash.CeleryManager):
     def call_job_fn(self, key: str, job_fn: Any, args: Any, context: Any) -> Any:
         self.probe.require()
         return super().call_job_fn(key, job_fn, args, context)
+
+    # The page polls a sent job's progress and result about once a second; while Redis is away
+    # each poll is answered from the probe (one line in the log per outage, not a traceback per
+    # poll) and the callback's on_error says the outcome is not known here.
+    def get_progress(self, key: str) -> Any:
+        self.probe.require(running=True)
+        return super().get_progress(key)
+
+    def get_result(self, key: str, job: Any) -> Any:
+        self.probe.require(running=True)
+        return super().get_result(key, job)
 
 
 def celery_app_for(redis_url: str) -> Celery:

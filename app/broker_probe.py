@@ -21,7 +21,14 @@ log = logging.getLogger(__name__)
 
 
 class BrokerUnavailable(ConnectionError):
-    """The broker did not answer a PING: no background job can be sent now."""
+    """The broker did not answer a PING: no job can be sent, nor a running one's progress read.
+
+    ``running`` is True when the job had already been sent (its progress or result was asked for).
+    """
+
+    def __init__(self, message: str, *, running: bool = False) -> None:
+        super().__init__(message)
+        self.running = running
 
 
 def ping_redis(url: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> bool:
@@ -78,10 +85,10 @@ class BrokerProbe:
         with self._lock:
             return None if self._down_since is None else self._clock() - self._down_since
 
-    def require(self) -> None:
-        """Raise :class:`BrokerUnavailable` unless the broker answers."""
+    def require(self, *, running: bool = False) -> None:
+        """Raise :class:`BrokerUnavailable` (carrying ``running``) unless the broker answers."""
         if not self.reachable():
-            raise BrokerUnavailable("the job queue (Redis) does not answer; background jobs are refused")
+            raise BrokerUnavailable("the job queue (Redis) does not answer", running=running)
 
     def _log_change(self, up: bool, now: float) -> None:
         if up:

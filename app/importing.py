@@ -41,6 +41,10 @@ QUEUE_DOWN = (
     "Import not started: the job queue (Redis) is not answering right now. Nothing was written; "
     "the views keep working from the log files. Try again in a minute."
 )
+QUEUE_LOST = (
+    "The job queue (Redis) stopped answering while this import was running, so its outcome is not "
+    "known here. When Redis is back, the series picker lists the run if the worker imported it."
+)
 PATHS_OFF = (
     "Importing by server path is turned off on this server (no import folder is configured: "
     "--import-dir or CONFUSIONFLOW_IMPORT_DIRS); upload the file instead."

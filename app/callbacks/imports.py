@@ -11,18 +11,20 @@ from dash import Input, Output, State, ctx
 
 from app.broker_probe import BrokerUnavailable
 from app.config import Settings
-from app.importing import QUEUE_DOWN, import_from_page
+from app.importing import QUEUE_DOWN, QUEUE_LOST, import_from_page
 from components import ids as ip
 
 
 def _refuse_when_queue_down(err: Exception) -> dict[str, object]:
-    """The panel's answer when the job could not be sent: the job queue (Redis) does not answer.
+    """The panel's answer when the job queue (Redis) does not answer: the job was not sent, or it
+    was sent and its progress can no longer be read.
 
     Any other error is raised again, as it would be without this handler.
     """
     if not isinstance(err, BrokerUnavailable):
         raise err
-    return {"status": QUEUE_DOWN, "result": {"ok": False, "series": [], "message": QUEUE_DOWN}}
+    message = QUEUE_LOST if err.running else QUEUE_DOWN
+    return {"status": message, "result": {"ok": False, "series": [], "message": message}}
 
 
 def register_import_callbacks(app: dash.Dash, settings: Settings) -> None:

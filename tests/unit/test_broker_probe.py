@@ -65,3 +65,34 @@ def test_a_silent_server_is_reported_unreachable_after_the_read_timeout() -> Non
         s.listen(1)
         port = s.getsockname()[1]
         assert ping_redis(f"redis://127.0.0.1:{port}/0", timeout=0.3) is False
+
+
+def test_the_job_manager_asks_the_probe_before_sending_or_polling_a_job() -> None:
+    from app.background import GuardedCeleryManager, celery_app_for
+    from app.callbacks.imports import _refuse_when_queue_down
+    from app.importing import QUEUE_DOWN, QUEUE_LOST
+
+    pings: list[str] = []
+
+    def down(url: str) -> bool:
+        pings.append(url)
+        return False
+
+    url = "redis://127.0.0.1:1/0"  # never dialled: the probe answers first
+    manager = GuardedCeleryManager(celery_app_for(url), BrokerProbe(url, ping=down))
+
+    def job_fn(*_: object) -> None:
+        raise AssertionError("a job was sent to a broker that does not answer")
+
+    with pytest.raises(BrokerUnavailable) as sent:
+        manager.call_job_fn("key", job_fn, [], {})
+    with pytest.raises(BrokerUnavailable) as polled:
+        manager.get_progress("key")
+    with pytest.raises(BrokerUnavailable):
+        manager.get_result("key", "job-id")
+    assert pings == [url]  # one probe answered all three within a second
+    assert not sent.value.running and polled.value.running
+    assert _refuse_when_queue_down(sent.value)["status"] == QUEUE_DOWN
+    assert _refuse_when_queue_down(polled.value)["status"] == QUEUE_LOST
+    with pytest.raises(ValueError, match="other"):
+        _refuse_when_queue_down(ValueError("other"))
