@@ -16,7 +16,7 @@ from components import ids
 from data_access.ordering import CLASS_ORDERS
 from data_access.strategies import STRATEGIES
 
-OVERVIEW_HEIGHT = 420  # px: the overview is square-ish beside its controls, never taller
+OVERVIEW_HEIGHT = 380  # px: the overview is square-ish beside its controls, never taller
 OVERVIEW_KINDS: dict[str, str] = {
     "step": "at the epoch",
     "change": "change over the range",
@@ -36,8 +36,13 @@ OVERVIEW_DEFAULT_MAX_K = 40  # the input's bound until the callback sets it from
 GRAPH_CONFIG: Any = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d"], "scrollZoom": False}
 
 
+PANEL_SHOWN = {"display": "flex", "gap": "12px", "alignItems": "flex-start"}
+PANEL_HIDDEN = {"display": "none"}
+ROW = {"display": "flex", "alignItems": "center", "gap": "6px", "flexWrap": "wrap", "margin": "2px 0"}
+
+
 def _control(label: str, control: Any, for_id: str) -> html.Div:
-    return html.Div([html.Label(label, htmlFor=for_id, className="cf-label"), control], className="cf-control")
+    return html.Div([html.Label(label, htmlFor=for_id, className="cf-label"), control], style=ROW)
 
 
 def strategy_controls() -> html.Div:
@@ -53,19 +58,27 @@ def strategy_controls() -> html.Div:
                     value="lowest-f1",
                     clearable=False,
                     searchable=False,
+                    style={"width": "230px"},
                 ),
                 ids.STRATEGY,
             ),
             _control(
                 "k",
                 dcc.Input(
-                    id=ids.STRATEGY_K, type="number", min=1, max=OVERVIEW_DEFAULT_MAX_K, step=1, value=DEFAULT_K
+                    id=ids.STRATEGY_K,
+                    type="number",
+                    min=1,
+                    max=OVERVIEW_DEFAULT_MAX_K,
+                    step=1,
+                    value=DEFAULT_K,
+                    style={"width": "70px"},
                 ),
                 ids.STRATEGY_K,
             ),
             html.Button("Select", id=ids.STRATEGY_APPLY, className="cf-btn", n_clicks=0),
             html.Div(id=ids.STRATEGY_MESSAGE, className="cf-message", role="status"),
         ],
+        style={**ROW, "marginTop": "6px"},
     )
 
 
@@ -73,11 +86,12 @@ def overview_panel() -> html.Div:
     """Hidden until the shown series have more classes than the overview threshold."""
     return html.Div(
         id=ids.OVERVIEW_PANEL,
-        hidden=True,
         className="cf-overview",
+        style=PANEL_HIDDEN,
         children=[
             html.Div(
                 className="cf-overview-controls",
+                style={"flex": "0 0 300px", "fontSize": "0.85em"},
                 children=[
                     _control(
                         "Overview values",
@@ -85,13 +99,18 @@ def overview_panel() -> html.Div:
                             id=ids.OVERVIEW_KIND,
                             options=[{"label": v, "value": k} for k, v in OVERVIEW_KINDS.items()],
                             value="step",
-                            className="cf-segmented",
                         ),
                         ids.OVERVIEW_KIND,
                     ),
                     _control(
                         "minus series",
-                        dcc.Dropdown(id=ids.OVERVIEW_OTHER, options=[], value=None, clearable=False),
+                        dcc.Dropdown(
+                            id=ids.OVERVIEW_OTHER,
+                            options=[],
+                            value=None,
+                            clearable=False,
+                            style={"width": "200px"},
+                        ),
                         ids.OVERVIEW_OTHER,
                     ),
                     _control(

@@ -34,6 +34,8 @@ from data_access.tensor import OTHER_CLASS, ConfusionTensor
 OVERVIEW_MIN_CLASSES = 40
 # Classes one selection may draw as ConfusionFlow small multiples when above that threshold.
 MAX_DETAIL_CLASSES = OVERVIEW_MIN_CLASSES
+# Classes the views show of a many-class matrix before any are selected (the lowest F1).
+DEFAULT_WORST = 10
 
 
 @dataclass(frozen=True)
@@ -188,8 +190,8 @@ def view_tensor(store: LogStore, selection: Selection) -> ConfusionTensor | None
 
 def sparse_view(counts: SparseCounts, selection: Selection) -> ConfusionTensor | None:
     """The sub-matrix of the selected classes (at most :data:`MAX_DETAIL_CLASSES`), built from the
-    sparse counts; superclasses aggregated when chosen (and few enough); None without a selection
-    of two or more known classes (the overview shows every class then)."""
+    sparse counts; superclasses aggregated when chosen (and few enough); without a selection of
+    two or more known classes, the :func:`worst_classes` (the overview shows every class)."""
     if selection.superclasses:
         mapping = superclass_mapping(counts.series[0]) if counts.series else None
         if mapping is not None:
@@ -199,8 +201,19 @@ def sparse_view(counts: SparseCounts, selection: Selection) -> ConfusionTensor |
     known = set(counts.classes)
     chosen = [c for c in selection.classes if c in known][:MAX_DETAIL_CLASSES]
     if len(chosen) < 2:
-        return None
+        chosen = worst_classes(counts)
     return with_totals(counts.select_classes(chosen, other=selection.other), counts, chosen)
+
+
+def worst_classes(counts: SparseCounts, k: int = DEFAULT_WORST) -> list[str]:
+    """The ``k`` classes of lowest F1 of the first series at its last logged step, in logged order:
+    what the views show of a many-class matrix until classes are selected (the overview shows all)."""
+    from data_access.strategies import lowest_metric  # late: only many-class pages need it
+
+    s = 0
+    step = float(counts.steps[counts.mask[s]][-1])
+    picked = lowest_metric(counts, "f1", min(k, counts.n_classes), series=counts.series_keys[s], step=step)
+    return [counts.classes[i] for i in sorted(picked.indices)]
 
 
 def with_totals(tensor: ConfusionTensor, counts: SparseCounts, chosen: Sequence[str]) -> ConfusionTensor:

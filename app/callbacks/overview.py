@@ -21,12 +21,12 @@ import dash
 import numpy as np
 from dash import Input, Output, State, ctx
 
-from app.callbacks.common import MAX_DETAIL_CLASSES, Selection, load_series, superclass_mapping
+from app.callbacks.common import DEFAULT_WORST, MAX_DETAIL_CLASSES, Selection, load_series, superclass_mapping
 from app.callbacks.inputs import Bounds, finite, parse_inputs, step_range_of, text
 from components import ids
 from components.figure_style import empty_figure
 from components.overview_figure import box_from_selected_data, classes_in_box, escape_name, overview_figure
-from components.overview_panel import DEFAULT_K, OVERVIEW_HEIGHT, OVERVIEW_KINDS
+from components.overview_panel import DEFAULT_K, OVERVIEW_HEIGHT, OVERVIEW_KINDS, PANEL_HIDDEN, PANEL_SHOWN
 from data_access.ordering import CLASS_ORDERS, order_as_logged, order_by_confusion, order_by_group
 from data_access.overview_values import overview_values
 from data_access.sparse_counts import SparseCounts
@@ -121,9 +121,9 @@ def class_order(counts: SparseCounts, choice: OverviewChoice) -> np.ndarray:
 
 
 def overview_update(
-    counts: SparseCounts, choice: OverviewChoice, normalization: object
+    counts: SparseCounts, choice: OverviewChoice, normalization: object, shown_classes: tuple[str, ...] = ()
 ) -> tuple[Any, str]:
-    """``(figure, caption)`` of the overview."""
+    """``(figure, caption)`` of the overview; ``shown_classes``: the selection (empty: none yet)."""
     norm = normalization if normalization in ("true", "pred", "all") else None
     try:
         vals = overview_values(
@@ -151,6 +151,11 @@ def overview_update(
         f"{counts.n_classes} classes, order {CLASS_ORDERS[choice.order]}. Drag a box over a block or "
         "click a cell to select its classes; hover names true class, predicted class and value."
     )
+    if not shown_classes:
+        caption += (
+            f" No classes selected: the views below show the {min(DEFAULT_WORST, counts.n_classes)} "
+            f"classes of lowest F1 of {counts.series_keys[0]} at its last step."
+        )
     return built.figure, caption
 
 
@@ -187,7 +192,9 @@ def box_classes(counts: SparseCounts, choice: OverviewChoice, selected: object) 
     return ordered(counts, choice, idx)
 
 
-def click_classes(counts: SparseCounts, choice: OverviewChoice, click: object, current: list[str]) -> list[str] | None:
+def click_classes(
+    counts: SparseCounts, choice: OverviewChoice, click: object, current: list[str]
+) -> list[str] | None:
     """The current selection plus the true and predicted class of a clicked cell (None when the
     click names no drawn class)."""
     if not isinstance(click, dict) or not isinstance(click.get("points"), list) or not click["points"]:
@@ -267,7 +274,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
     @app.callback(
         output={
             "figure": Output(ids.OVERVIEW_GRAPH, "figure"),
-            "hidden": Output(ids.OVERVIEW_PANEL, "hidden"),
+            "style": Output(ids.OVERVIEW_PANEL, "style"),
             "caption": Output(ids.OVERVIEW_CAPTION, "children"),
             "others": Output(ids.OVERVIEW_OTHER, "options"),
             "k_max": Output(ids.STRATEGY_K, "max"),
@@ -286,13 +293,13 @@ def register(app: dash.Dash, store: LogStore) -> None:
         page = parse_inputs({"selection": selection}, Bounds.of(store.list_series()))
         counts = _sparse(store, page.selection)
         if counts is None:
-            return {"figure": dash.no_update, "hidden": True, "caption": "", "others": [], "k_max": 40}
+            return {"figure": dash.no_update, "style": PANEL_HIDDEN, "caption": "", "others": [], "k_max": 40}
         choice = resolve_choice(counts, kind, other, order, step_range, epoch)
-        figure, caption = overview_update(counts, choice, normalization)
+        figure, caption = overview_update(counts, choice, normalization, page.selection.classes)
         others = [{"label": k, "value": k} for k in counts.series_keys[1:]]
         return {
             "figure": figure,
-            "hidden": False,
+            "style": PANEL_SHOWN,
             "caption": caption,
             "others": others,
             "k_max": min(counts.n_classes, MAX_DETAIL_CLASSES),
@@ -320,7 +327,9 @@ def register(app: dash.Dash, store: LogStore) -> None:
         },
         prevent_initial_call=True,
     )
-    def select_from_overview(selected, click, apply, selection, step_range, epoch, kind, other, order, strategy, k):
+    def select_from_overview(
+        selected, click, apply, selection, step_range, epoch, kind, other, order, strategy, k
+    ):
         page = parse_inputs({"selection": selection}, Bounds.of(store.list_series()))
         counts = _sparse(store, page.selection)
         if counts is None:

@@ -38,7 +38,14 @@ def box(x, y):
 def test_choice_defaults_to_the_last_step_of_the_first_series_and_checks_the_epoch():
     counts = hand_built()
     c = choice_of(counts)
-    assert (c.series, c.step, c.start, c.kind, c.order, c.other) == ("r/test", 2.0, 1.0, "step", "logged", None)
+    assert (c.series, c.step, c.start, c.kind, c.order, c.other) == (
+        "r/test",
+        2.0,
+        1.0,
+        "step",
+        "logged",
+        None,
+    )
     assert choice_of(counts, epoch=1).step == 1.0
     assert choice_of(counts, epoch=7, order="nonsense", kind="nope").step == 2.0  # not logged: range end
     diff = choice_of(counts, kind="difference")
@@ -80,7 +87,9 @@ def test_malformed_boxes_change_nothing():
 def test_a_cell_click_adds_its_true_and_predicted_class():
     counts = hand_built()
     click = {"points": [{"x": "c", "y": "b", "z": 0.4}]}
-    value, _ = selection_from_overview(counts, choice_of(counts), ids.OVERVIEW_GRAPH, click=click, current=["e"])
+    value, _ = selection_from_overview(
+        counts, choice_of(counts), ids.OVERVIEW_GRAPH, click=click, current=["e"]
+    )
     assert value == ["b", "c", "e"]
     unknown = {"points": [{"x": "zz", "y": "yy"}]}
     value, _ = selection_from_overview(counts, choice_of(counts), ids.OVERVIEW_GRAPH, click=unknown)
@@ -129,8 +138,12 @@ def test_strategy_errors_and_k_bounds_are_messages():
 
 def test_a_box_over_many_classes_is_capped():
     n = 60
-    counts = SparseCounts.from_tensor(tensor_of({"r/test": {1: np.eye(n, dtype=int) * 3}}, [f"k{i}" for i in range(n)]))
-    value, message = selection_from_overview(counts, choice_of(counts), ids.OVERVIEW_GRAPH, selected=box((0, n), (0, n)))
+    counts = SparseCounts.from_tensor(
+        tensor_of({"r/test": {1: np.eye(n, dtype=int) * 3}}, [f"k{i}" for i in range(n)])
+    )
+    value, message = selection_from_overview(
+        counts, choice_of(counts), ids.OVERVIEW_GRAPH, selected=box((0, n), (0, n))
+    )
     assert value == [f"k{i}" for i in range(MAX_DETAIL_CLASSES)]
     assert f"{n} classes in the box" in message
 
@@ -175,6 +188,11 @@ def test_many_classes_load_sparsely_and_the_sub_matrix_equals_the_dense_path(man
         got_t, want_t = sub.class_totals, want.class_totals
         for name in ("support", "predicted", "correct", "instances", "correct_total"):
             np.testing.assert_array_equal(getattr(got_t, name), getattr(want_t, name))
-    # without a selection the overview shows every class: no sub-matrix is built
-    assert view_tensor(many_store, Selection(series=tuple(keys))) is None
+    # without a selection the views show the 10 classes of lowest F1 of the first series
+    f1 = {}
+    last = dense.select_series(["a/test"]).counts[0, -1]
+    for i, name in enumerate(dense.classes):
+        f1[name] = 2 * last[i, i] / (last[i].sum() + last[:, i].sum())
+    worst = sorted(sorted(f1, key=lambda n: (f1[n], dense.classes.index(n)))[:10])
+    assert view_tensor(many_store, Selection(series=tuple(keys))).classes == tuple(worst)
     assert common.many_classes(many_store, keys)

@@ -1,0 +1,123 @@
+"""1000 classes in headless Chromium: the overview draws, a box drag selects a block whose
+sub-matrix the small multiples show, a strategy click fills the selection, the view survives a URL
+round trip, and the page does not grow with the class count.
+
+The log is the synthetic stress log of ``benchmarks/gen_many_classes.py`` at 5 steps (3 series).
+The expected strategy answer is computed here from the log with the data layer's sparse reader.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, quote
+
+import pytest
+
+from data_access.sparse_reader import load_sparse
+from data_access.strategies import apply_strategy
+from tests.browser.pages import TIMEOUT, fig, serve_app, wait_figure
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from gen_many_classes import generate  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+N_CLASSES = 1000
+VIEWPORT = {"width": 1600, "height": 1000}
+DENSE, PRUNED = "synthetic-1000 dense/test", "synthetic-1000 pruned/test"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    root = tmp_path_factory.mktemp("many")
+    generate(root / "logs", N_CLASSES, 5, seed=0)
+    with serve_app(root / "logs", root / "cache", "--poll-seconds", "0") as url:
+        yield url, root / "logs"
+
+
+def classes_in_url(page) -> list[str]:
+    return parse_qs(page.evaluate("() => location.search").lstrip("?")).get("c", [])
+
+
+def matrix_rows(page) -> list[str]:
+    """The true classes the drawn ConfusionFlow matrix labels (its FP row left out)."""
+    return [t for t in fig(page, "matrix-graph", "gd.layout.yaxis.ticktext") if t != "FP"]
+
+
+def wait_rows(page, n: int) -> None:
+    wait_figure(page, "matrix-graph", f"(gd.layout.yaxis.ticktext || []).length === {n + 1}", timeout=60_000)
+
+
+def open_many(page, url: str, query: str) -> None:
+    page.set_viewport_size(VIEWPORT)
+    page.goto(url + query)
+    wait_figure(
+        page, "overview-graph", f"gd.data.length > 0 && gd.data[0].x.length === {N_CLASSES}", timeout=90_000
+    )
+
+
+def drag_box(page, first: float, last: float) -> None:
+    """A real mouse drag over the overview from category position ``first`` to ``last`` (both axes)."""
+    box = page.evaluate(
+        """([a, b]) => {
+            const gd = document.querySelector('#overview-graph .js-plotly-plot');
+            const r = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            return [r.left + xa._offset + xa.l2p(a), r.top + ya._offset + ya.l2p(a),
+                    r.left + xa._offset + xa.l2p(b), r.top + ya._offset + ya.l2p(b)];
+        }""",
+        [first, last],
+    )
+    page.mouse.move(box[0], box[1])
+    page.mouse.down()
+    for f in (0.25, 0.5, 0.75, 1.0):
+        page.mouse.move(box[0] + f * (box[2] - box[0]), box[1] + f * (box[3] - box[1]))
+    page.mouse.up()
+
+
+def test_overview_box_strategy_link_and_height(page, served):
+    url, logdir = served
+    open_many(page, url, f"?s={quote(DENSE)}&s={quote(PRUNED)}")
+    heat = fig(page, "overview-graph", "[gd.data[0].type, gd.data[0].hovertemplate, gd.data[0].x.length]")
+    assert heat[0] == "heatmap" and heat[2] == N_CLASSES
+    assert "true: %{y}" in heat[1] and "predicted: %{x}" in heat[1]
+    assert classes_in_url(page) == []
+
+    # a box over positions ~100..~160 (as logged): a contiguous block, capped at 40 classes
+    drag_box(page, 99.75, 159.25)
+    page.wait_for_function("() => /&c=/.test(location.search)", timeout=TIMEOUT)
+    chosen = classes_in_url(page)
+    numbers = [int(c[1:]) for c in chosen]
+    assert len(chosen) == 40 and numbers == list(range(numbers[0], numbers[0] + 40))
+    # the box as plotly drew it (screen pixels round the drag): its first covered row or column
+    sel = fig(page, "overview-graph", "gd.layout.selections[0]")
+    first = min(math.ceil(min(sel["x0"], sel["x1"]) - 0.5), math.ceil(min(sel["y0"], sel["y1"]) - 0.5))
+    assert numbers[0] == first and abs(first - 100) <= 8
+    assert "classes in the box" in page.inner_text("#strategy-message")
+    wait_rows(page, 40)
+    assert matrix_rows(page) == chosen
+
+    # a strategy click: the 5 classes of lowest F1 of the first series at the last step
+    page.fill("#strategy-k", "5")
+    page.click("#strategy-apply")
+    page.wait_for_function("() => (location.search.match(/&c=/g) || []).length === 5", timeout=TIMEOUT)
+    counts = load_sparse(logdir, [DENSE, PRUNED])
+    want = sorted(
+        counts.classes[i] for i in apply_strategy(counts, "lowest-f1", 5, series=DENSE, step=5.0).indices
+    )
+    assert classes_in_url(page) == want
+    wait_rows(page, 5)
+    assert matrix_rows(page) == want
+    assert page.inner_text("#strategy-message").startswith(f"5 classes: lowest F1 of {DENSE} at step 5")
+
+    # the link opens the same view
+    link = page.evaluate("() => location.search")
+    open_many(page, url, link)
+    wait_rows(page, 5)
+    assert matrix_rows(page) == want
+    assert classes_in_url(page) == want
+
+    # the page does not grow with the class count (1000 classes once made it 11,080 px tall)
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    assert height < 2 * VIEWPORT["height"], height
