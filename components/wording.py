@@ -16,7 +16,7 @@ from data_access.vocabulary import NORMALIZATIONS, Normalization
 
 DENOMINATOR_NOUNS: dict[DenominatorCode, str] = {
     "support": "the true class's instances (row total)",
-    "predicted": "the instances predicted as the class (column total)",
+    "predicted": "the class's predictions (column total)",
     "total": "all instances of the fold",
 }
 """What each denominator code of :func:`data_access.metrics.denominator_codes` counts."""
@@ -38,7 +38,7 @@ def share_phrase(region: DenominatorRegion, mode: Normalization) -> str:
     """``"of <denominator>"``: what a relative value of ``region`` is a share of in ``mode``.
 
     >>> share_phrase("fp", "true")
-    'of the instances predicted as the class (column total)'
+    "of the class's predictions (column total)"
     """
     return f"of {DENOMINATOR_NOUNS[denominator_codes(mode)[region]]}"
 
@@ -70,7 +70,7 @@ def normalization_note(mode: Normalization | None, *, partial: bool = False, oth
 
     >>> normalization_note("true")  # doctest: +NORMALIZE_WHITESPACE
     "Each cell: share of the true class's instances (row total). FN: share of the true class's
-    instances (row total); FP: share of the instances predicted as the class (column total)."
+    instances (row total); FP: share of the class's predictions (column total)."
     """
     if mode is None:
         text = COUNTS_NOTE
@@ -98,7 +98,7 @@ def detail_unit_title(unit: DetailUnit) -> str:
     """The y-axis title of a detail series of ``unit`` (a ``DetailValues.unit`` code).
 
     >>> detail_unit_title("share_predicted"), detail_unit_title("f1")
-    ('share of the instances predicted as the class (column total)', 'F1')
+    ("share of the class's predictions (column total)", 'F1')
     """
     return DETAIL_UNIT_TITLES[unit]
 

@@ -200,7 +200,7 @@ def test_toolbar_changes_encoding_rotation_values_scale_and_gamma(page, app_url)
 
     click_radio(page, "matrix-normalization", "% of true class (row)")
     wait_query(page, "norm", "true")
-    wait_text(page, "matrix-normalization-note", "row's (true class's) instances")
+    wait_text(page, "matrix-normalization-note", "FP: share of the class's predictions (column total)")
     wait_text(page, "matrix-caption", "% of true class (row)")
     click_radio(page, "matrix-normalization", "% of all instances")
     wait_query(page, "norm", "all")

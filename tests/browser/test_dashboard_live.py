@@ -78,11 +78,11 @@ def test_prefix_live_steps_csv_and_svg(page, served):
     download = info.value
     assert download.suggested_filename == "confusionflow-dense.csv"
     rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
-    assert list(rows[0]) == ["run", "fold", "step", "true", "pred", "count"]
+    assert list(rows[0]) == ["run", "fold", "step", "y_true", "y_pred", "true_index", "pred_index", "count"]
     assert len(rows) == 2 * 21 * len(CLASSES) ** 2
     at21 = [r for r in rows if r["fold"] == "test" and float(r["step"]) == 21]
     assert sum(int(r["count"]) for r in at21) == int(counts_at(21, 0.25, 40).sum())
-    cat_dog = next(r for r in at21 if r["true"] == "cat" and r["pred"] == "dog")
+    cat_dog = next(r for r in at21 if r["y_true"] == "cat" and r["y_pred"] == "dog")
     assert int(cat_dog["count"]) == int(counts_at(21, 0.25, 40)[3, 5])
 
     # SVG export of the matrix, drawn by Plotly in the browser

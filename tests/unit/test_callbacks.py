@@ -281,7 +281,7 @@ def test_detail_titles_say_exactly_what_is_shown():
         "share of the true class's instances (row total)"
     )
     assert detail_cb.detail_title(DetailTarget("fp", None, "fox"), "true").endswith(
-        "share of the instances predicted as the class (column total)"
+        "share of the class's predictions (column total)"
     )
     assert detail_cb.detail_title(DetailTarget("fp", None, "fox"), None).startswith(
         "False positives of class “fox”"

@@ -212,10 +212,10 @@ def test_relative_mode_on_an_unbalanced_fold_shows_share_and_count():
     fp = trace(fig, geo, "values", "fp")
     fp_z = np.asarray(fp.z, dtype=np.float64)
     assert fp_z[0, c_owl] == pytest.approx(7 / 17)
-    assert "%{z:.1%} of the instances predicted as the class (column total)" in fp.hovertemplate
+    assert "%{z:.1%} of the class's predictions (column total)" in fp.hovertemplate
     assert np.nanmax(fp_z) <= 1.0
     pred = build_matrix_figure(make_values(counts, normalization="pred", runs=("runA",)), PALETTE, style)
-    assert "of the instances predicted as the class (column total)" in trace(pred, geo, "values", "cell").hovertemplate
+    assert "of the class's predictions (column total)" in trace(pred, geo, "values", "cell").hovertemplate
 
 
 # ----------------------------------------------------------------------------------- colour scale

@@ -79,7 +79,7 @@ def test_wording_names_every_code_the_data_layer_returns():
     assert set(wording.FN_FP_DENOMINATORS) == set(NORMALIZATIONS)
     assert wording.FN_FP_DENOMINATORS["true"] == (
         "of the true class's instances (row total)",
-        "of the instances predicted as the class (column total)",
+        "of the class's predictions (column total)",
     )
     assert wording.FN_FP_DENOMINATORS["all"] == ("of all instances of the fold", "of all instances of the fold")
     units = set(views.DetailUnit.__args__)
