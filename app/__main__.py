@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.config import Settings
+from data_access.storage import StorageError, check_location
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +23,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Each option can also be set as CONFUSIONFLOW_<OPTION> (e.g. CONFUSIONFLOW_LOGDIR); "
         "the command line wins.",
     )
-    p.add_argument("--logdir", type=Path, help="folder of logs to show (default: the bundled demo logs)")
+    p.add_argument(
+        "--logdir",
+        help="folder of logs to show, or a URL such as s3://bucket/prefix (default: the bundled demo logs)",
+    )
     p.add_argument("--host", help="interface to listen on (default 127.0.0.1; 0.0.0.0 for all)")
     p.add_argument("--port", type=int, help="port (default 8050)")
     p.add_argument("--prefix", help="URL prefix to serve under, e.g. /tools/confusionflow/ (default /)")
@@ -82,7 +86,14 @@ def parse_settings(
         parser.error(f"--port must be between 1 and 65535, not {settings.port}")
     if settings.poll_seconds < 0:
         parser.error(f"--poll-seconds must be 0 (off) or positive, not {settings.poll_seconds}")
-    if not settings.logdir.is_dir():
+    if settings.log_url:
+        try:
+            check_location(settings.log_url)  # one listing: scheme, package, credentials, bucket
+        except StorageError as e:
+            parser.error(str(e))
+        if settings.allow_upload:
+            parser.error("--allow-upload writes to a local log folder; it cannot be used with a URL --logdir")
+    elif not settings.logdir.is_dir():
         parser.error(f"log folder {settings.logdir} does not exist (or is not a folder)")
     return settings
 
@@ -100,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.factory import create_app  # after argument checks: --help stays instant
 
     app = create_app(settings=settings)
-    print(f"ConfusionFlow is serving {settings.logdir} at {public_url(settings)}", flush=True)
+    print(f"ConfusionFlow is serving {settings.log_location} at {public_url(settings)}", flush=True)
     # Dev tools would ask plotly.com for the newest Dash version: this app never calls out.
     app.run(
         host=settings.host,

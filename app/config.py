@@ -11,6 +11,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from data_access.storage import is_url
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_LOGDIR = REPO_ROOT / "demo_logs"
 DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024  # a callback request; uploads have their own limit
@@ -45,6 +47,9 @@ def normalize_prefix(prefix: str | None) -> str:
 @dataclass(frozen=True)
 class Settings:
     logdir: Path = DEMO_LOGDIR
+    # --logdir s3://bucket/prefix (any fsspec URL): logs read from object storage; ``logdir`` then
+    # stays the local default and is not read (see :attr:`log_location`)
+    log_url: str | None = None
     cache_dir: Path | None = None  # None: the user's cache folder (see _default_cache_dir)
     redis_url: str | None = None  # set: caches and background jobs go through Redis/Celery
     prefix: str = "/"  # URL prefix the app is served under
@@ -60,6 +65,11 @@ class Settings:
     debug: bool = False
 
     @property
+    def log_location(self) -> Path | str:
+        """Where the logs are read from: the object-storage URL if set, else the local folder."""
+        return self.log_url or self.logdir
+
+    @property
     def resolved_cache_dir(self) -> Path:
         return Path(self.cache_dir) if self.cache_dir else _default_cache_dir()
 
@@ -71,8 +81,10 @@ class Settings:
             return env.get(f"CONFUSIONFLOW_{name}") or None
 
         cache_dir = get("CACHE_DIR")
+        env_logdir = get("LOGDIR")
         s = cls(
-            logdir=Path(get("LOGDIR") or DEMO_LOGDIR),
+            logdir=DEMO_LOGDIR if is_url(env_logdir) else Path(env_logdir or DEMO_LOGDIR),
+            log_url=env_logdir if is_url(env_logdir) else None,
             cache_dir=Path(cache_dir) if cache_dir else None,
             redis_url=get("REDIS_URL") or env.get("REDIS_URL") or None,
             prefix=normalize_prefix(get("PREFIX")),
@@ -90,7 +102,11 @@ class Settings:
         if "prefix" in clean:
             clean["prefix"] = normalize_prefix(str(clean["prefix"]))
         if "logdir" in clean:
-            clean["logdir"] = Path(str(clean["logdir"]))
+            if is_url(str(clean["logdir"])):
+                clean["log_url"] = str(clean.pop("logdir"))
+            else:
+                clean["logdir"] = Path(str(clean["logdir"]))
+                clean["log_url"] = None
         if "import_dirs" in clean:
             clean["import_dirs"] = tuple(Path(str(p)) for p in clean["import_dirs"])
         if "cache_dir" in clean:

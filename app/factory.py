@@ -20,6 +20,7 @@ from app.counts_export import install_counts_export
 from app.request_guards import MAX_REQUEST_BYTES, install_callback_shape_check, install_request_limits
 from components.layout import build_layout
 from data_access.cache import make_cache
+from data_access.storage import StorageError, is_url
 from data_access.store import LogStore
 
 ASSETS = REPO_ROOT / "assets"
@@ -43,13 +44,20 @@ def create_app(
     ``ArrayCache`` for parsed logs (default: from the settings' cache dir or Redis URL).
     """
     settings = settings or Settings()
-    if logdir is not None:
-        settings = Settings(**{**settings.__dict__, "logdir": Path(logdir)})
+    if logdir is not None and is_url(str(logdir)):
+        settings = Settings(**{**settings.__dict__, "log_url": str(logdir)})
+    elif logdir is not None:
+        settings = Settings(**{**settings.__dict__, "logdir": Path(logdir), "log_url": None})
+    if settings.log_url and settings.allow_upload:
+        raise StorageError(
+            f"{settings.log_url}: page imports write to a local log folder; they cannot be enabled "
+            "for logs on object storage (import locally, then copy the runs to the bucket)"
+        )
     if url_base_pathname is None and requests_pathname_prefix is None and settings.prefix != "/":
         url_base_pathname = normalize_prefix(settings.prefix)
     if cache is None:
         cache = make_cache(cache_dir=settings.resolved_cache_dir / "arrays", redis_url=settings.redis_url)
-    store = LogStore(settings.logdir, cache=cache)
+    store = LogStore(settings.log_location, cache=cache)  # a URL reads from object storage
 
     app = dash.Dash(
         __name__,

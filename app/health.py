@@ -56,7 +56,13 @@ def health_report(store: Any, settings: Settings) -> tuple[dict[str, Any], int]:
     degraded: list[str] = []
     logdir = settings.logdir
     n_series = n_problems = 0
-    if not logdir.is_dir():
+    if settings.log_url:
+        try:
+            n_series = len(store.list_series())  # object storage: one listing, reused for a while
+            n_problems = len(store.problems())
+        except OSError as e:
+            errors.append(f"the log location cannot be listed ({type(e).__name__})")
+    elif not logdir.is_dir():
         errors.append("the log folder does not exist")
     elif not os.access(logdir, os.R_OK | os.X_OK):
         errors.append("the log folder is not readable by this process")

@@ -17,7 +17,7 @@ from app.factory import create_app
 log = logging.getLogger("confusionflow")
 
 settings = Settings.from_env()
-if not settings.logdir.is_dir():
+if not settings.log_url and not settings.logdir.is_dir():
     # Keep serving (healthz answers 503 and names the problem) so a late-mounted volume recovers.
     log.error("log folder %s does not exist: set CONFUSIONFLOW_LOGDIR or mount it", settings.logdir)
 dash_app = create_app(settings=settings)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -83,16 +84,14 @@ class ObjectLogStore(LogStore):
 
     def fingerprint(self) -> str:
         """Digest of one listing (names, sizes, ETags), reused for ``fingerprint_ttl`` seconds."""
-        import time
-
         now = time.monotonic()
         with self._lock:
             memo = self._fingerprint
         if memo is not None and now - memo[0] < self.fingerprint_ttl:
             return memo[1]
         value = self._list()
-        with self._lock:
-            self._fingerprint = (now, value)
+        with self._lock:  # reused from when the listing ended: a slow listing is not wasted
+            self._fingerprint = (time.monotonic(), value)
         return value
 
     def scan(self) -> ScanResult:
