@@ -28,6 +28,8 @@ from data_access.errors import LogFormatError
 
 ALLOWED_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".tab", ".parquet", ".pq")
 KINDS = ("auto", "predictions", "counts")
+PRESS_IMPORT = "Choose a file or type a server path, then press Import."
+BOTH_CHOSEN = "A file is chosen and a server path is typed: clear one of them, then press Import."
 MAX_NAME_CHARS = 256  # a typed run, fold, file name or path longer than this is refused
 MAX_MESSAGE_CHARS = 400
 
@@ -70,6 +72,19 @@ class ImportOutcome:
     ok: bool
     message: str
     series: tuple[str, ...] = ()
+
+
+def upload_size(contents: object) -> int | None:
+    """The size in bytes of a ``dcc.Upload`` data URL's file, from its base64 length (no decoding),
+    or None if it is not one.
+
+    >>> upload_size("data:text/csv;base64,YWJjZA==")
+    4
+    """
+    if not isinstance(contents, str) or "," not in contents[:512]:
+        return None
+    data = contents.split(",", 1)[1]
+    return len(data) * 3 // 4 - data[-2:].count("=")
 
 
 def decode_upload(contents: str, filename: str) -> bytes:
@@ -250,17 +265,28 @@ def import_from_page(
     kind: object,
     progress: ProgressFn,
 ) -> ImportOutcome:
-    """The import callback's work, given the panel's values (anything not a string is ignored): a
-    drop imports the dropped file, the button imports the typed server path."""
+    """The import callback's work, given the panel's values (anything not a string is ignored).
+
+    The Import button (``trigger``) is the one thing that imports: it imports the chosen file, or
+    the typed server path; both at once are refused (which one was meant?), as is a chosen file
+    that is not a table. Choosing a file only says it is ready (``chosen_file_status``).
+    """
     from components import ids as ip
+    from components.import_panel import chosen_file_status, is_table_name
 
     if not settings.allow_upload:
         return ImportOutcome(False, REFUSED)
+    if trigger != ip.IMPORT_BUTTON:
+        return ImportOutcome(False, PRESS_IMPORT)
     contents, filename, path = _text(contents), _text(filename), _text(path)
     run, fold = _text(run), _text(fold)
     kind = kind if kind in KINDS else "auto"
+    if contents and path and path.strip():
+        return ImportOutcome(False, BOTH_CHOSEN)
+    if contents and not is_table_name(filename or ""):
+        return ImportOutcome(False, chosen_file_status(filename or "the file"))
     try:
-        if trigger == ip.IMPORT_UPLOAD and contents:
+        if contents:
             name = (filename or "upload.csv")[:MAX_NAME_CHARS]
             request = ImportRequest(
                 name, content=decode_upload(contents, name), run=run, fold=fold, kind=kind

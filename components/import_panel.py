@@ -1,4 +1,5 @@
-"""The "Import a table" panel: drop a predictions/counts file, or name one on the server.
+"""The "Import a table" panel: drop or choose a predictions/counts file, or name one on the
+server, then press Import (choosing a file only says it is ready, or that it is not a table).
 
 Pure layout: the background callback that does the work lives in ``app/``. When the server
 was not started with ``--allow-upload`` the panel still renders (so the feature is discoverable)
@@ -36,13 +37,48 @@ __all__ = [  # the ids are re-exported for callers that read them from this pane
     "IMPORT_UPLOAD",
     "KIND_OPTIONS",
     "MAX_UPLOAD_BYTES",
+    "TABLE_SUFFIXES",
+    "chosen_file_status",
     "import_panel",
+    "is_table_name",
 ]
 
 # Browser-side cap on an uploaded file. The file travels base64-encoded in the callback request
 # (and, with Celery, through Redis), so it is bounded; bigger tables are imported by path or with
 # ``python -m data_access.importers``.
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+# What the page imports, by file name ending (the importers read these; see data_access.importers).
+TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".csv.gz", ".tsv.gz", ".parquet", ".pq")
+
+
+def is_table_name(filename: str) -> bool:
+    """Whether a file name ends like a table the importers read (case-insensitive).
+
+    >>> is_table_name("preds.CSV"), is_table_name("run.csv.gz"), is_table_name("notes.txt")
+    (True, True, False)
+    """
+    return filename.lower().endswith(TABLE_SUFFIXES)
+
+
+def chosen_file_status(filename: str, size_bytes: int | None = None) -> str:
+    """What the panel says once a file is chosen or dropped: nothing is imported yet (the Import
+    button does that), or the file is not a table this page can import.
+
+    >>> chosen_file_status("cm.csv", 2048)
+    '“cm.csv” (2.0 kB) is ready: set the run and fold if the table has no such columns, then press Import.'
+    >>> chosen_file_status("notes.txt")
+    '“notes.txt” is not a table this page can import: choose a .csv, .tsv, .tab, .csv.gz, .tsv.gz, .parquet or .pq file.'
+    """
+    name = filename[:120]
+    if not is_table_name(filename):
+        kinds = ", ".join(TABLE_SUFFIXES[:-1]) + " or " + TABLE_SUFFIXES[-1]
+        return f"“{name}” is not a table this page can import: choose a {kinds} file."
+    size = f" ({size_bytes / 1024:.1f} kB)" if size_bytes is not None else ""
+    return (
+        f"“{name}”{size} is ready: set the run and fold if the table has no such columns, then press Import."
+    )
+
 
 KIND_OPTIONS = [
     {"label": "detect", "value": "auto"},
@@ -69,8 +105,11 @@ def import_panel(*, allow_upload: bool) -> html.Div:
             html.P(note, className="cf-import-note"),
             dcc.Upload(
                 id=IMPORT_UPLOAD,
-                children=html.Div(["Drop a CSV or Parquet table here, or ", html.A("choose a file")]),
-                accept=".csv,.tsv,.tab,.gz,.parquet,.pq",
+                # no ``accept``: the browser would drop other files without a word; the panel
+                # names a wrong file instead (chosen_file_status), and Import refuses it
+                children=html.Div(
+                    ["Drop a CSV or Parquet table here, or ", html.A("choose a file"), ", then press Import"]
+                ),
                 max_size=MAX_UPLOAD_BYTES,
                 multiple=False,
                 disabled=disabled,

@@ -11,8 +11,9 @@ from dash import Input, Output, State, ctx
 
 from app.broker_probe import BrokerUnavailable
 from app.config import Settings
-from app.importing import QUEUE_DOWN, QUEUE_LOST, import_from_page
+from app.importing import QUEUE_DOWN, QUEUE_LOST, import_from_page, upload_size
 from components import ids as ip
+from components.import_panel import chosen_file_status
 
 
 def _refuse_when_queue_down(err: Exception) -> dict[str, object]:
@@ -36,11 +37,10 @@ def register_import_callbacks(app: dash.Dash, settings: Settings) -> None:
 
     @app.callback(
         output={"status": Output(ip.IMPORT_STATUS, "children"), "result": Output(ip.IMPORT_RESULT, "data")},
-        inputs={
-            "contents": Input(ip.IMPORT_UPLOAD, "contents"),
-            "clicks": Input(ip.IMPORT_BUTTON, "n_clicks"),
-        },
+        # only the button imports: choosing a file says it is ready (on_choose below)
+        inputs={"clicks": Input(ip.IMPORT_BUTTON, "n_clicks")},
         state={
+            "contents": State(ip.IMPORT_UPLOAD, "contents"),
             "filename": State(ip.IMPORT_UPLOAD, "filename"),
             "path": State(ip.IMPORT_PATH, "value"),
             "run": State(ip.IMPORT_RUN, "value"),
@@ -60,7 +60,7 @@ def register_import_callbacks(app: dash.Dash, settings: Settings) -> None:
         prevent_initial_call=True,
         on_error=_refuse_when_queue_down,
     )
-    def on_import(set_progress, contents, clicks, filename, path, run, fold, kind):
+    def on_import(set_progress, clicks, contents, filename, path, run, fold, kind):
         def progress(percent: int, text: str) -> None:
             set_progress((str(percent), "100", f"{percent}% {text}"))
 
@@ -71,3 +71,14 @@ def register_import_callbacks(app: dash.Dash, settings: Settings) -> None:
             set_progress(("0", "100", "not imported"))
         result = {"ok": outcome.ok, "series": list(outcome.series), "message": outcome.message}
         return {"status": outcome.message, "result": result}
+
+    @app.callback(
+        output={"status": Output(ip.IMPORT_STATUS, "children", allow_duplicate=True)},
+        inputs={"filename": Input(ip.IMPORT_UPLOAD, "filename")},
+        state={"contents": State(ip.IMPORT_UPLOAD, "contents")},
+        prevent_initial_call=True,
+    )
+    def on_choose(filename, contents):
+        if not isinstance(filename, str) or not filename:
+            raise dash.exceptions.PreventUpdate
+        return {"status": chosen_file_status(filename, upload_size(contents))}

@@ -91,7 +91,7 @@ def test_refused_unless_uploads_are_allowed(tmp_path: Path) -> None:
     assert list(settings.logdir.iterdir()) == []
     data_url = "data:text/csv;base64," + base64.b64encode(PREDICTIONS.encode()).decode()
     page = import_from_page(
-        settings, ip.IMPORT_UPLOAD, data_url, "a.csv", None, None, None, "auto", Recorder()
+        settings, ip.IMPORT_BUTTON, data_url, "a.csv", None, None, None, "auto", Recorder()
     )
     assert (page.ok, page.message) == (False, REFUSED)
 
@@ -123,14 +123,19 @@ def test_page_values_choose_the_upload_or_the_typed_path(tmp_path: Path) -> None
     source = tmp_path / "typed.csv"
     source.write_text(PREDICTIONS)
     data_url = "data:text/csv;base64," + base64.b64encode(PREDICTIONS.encode()).decode()
+    # the Import button imports whichever was given: the chosen file, or the typed path
     dropped = import_from_page(
-        settings, ip.IMPORT_UPLOAD, data_url, "dropped.csv", str(source), "", "", "auto", Recorder()
+        settings, ip.IMPORT_BUTTON, data_url, "dropped.csv", "", "", "", "auto", Recorder()
     )
     typed = import_from_page(
-        settings, ip.IMPORT_BUTTON, data_url, "dropped.csv", f" {source} ", "", "", "auto", Recorder()
+        settings, ip.IMPORT_BUTTON, None, None, f" {source} ", "", "", "auto", Recorder()
     )
     assert dropped.series == ("dropped/test",)
     assert typed.series == ("typed/test",)
+    both = import_from_page(
+        settings, ip.IMPORT_BUTTON, data_url, "again.csv", str(source), "", "", "auto", Recorder()
+    )
+    assert not both.ok and "clear one of them" in both.message
 
 
 def test_decode_upload() -> None:
