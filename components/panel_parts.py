@@ -1,7 +1,8 @@
 """The pieces every panel of the page is made of: the panel frame, its SVG button and a chart.
 
 ``GRAPH_CONFIG`` is Plotly's modebar for every chart; ``graph`` wraps a chart in a loading
-indicator that shows only when an update takes longer than ``LOADING_DELAY_MS``.
+indicator that shows only when an update takes longer than ``LOADING_DELAY_MS``, and starts it
+on a figure saying the view is loading (never a blank panel while the page opens).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from typing import Any
 from dash import dcc, html
 
 from components import ids
+from components.figure_style import empty_figure
 
 # Shown while a view takes longer than this to update; shorter updates do not flash a spinner.
 LOADING_DELAY_MS = 400
+LOADING_TEXT = "Loading the view…"  # every chart until its first figure arrives
 
 # Plotly's modebar: PNG at twice the screen resolution, no logo, no tools that do not fit a
 # linked dashboard (lasso/select on the matrix, autoscale that would fight the timeline range).
@@ -51,6 +54,18 @@ def svg_button(graph_id: str) -> html.Button:
     )
 
 
+def loading_figure(min_height: str) -> dict[str, Any]:
+    """The figure a chart shows until its first update arrives: a note that the view is loading
+    (before Plotly itself has loaded, the ``cf-graph`` style says the same), at the placeholder's
+    height so the page does not jump.
+
+    >>> loading_figure("260px")["layout"]["annotations"][0]["text"], loading_figure("260px")["layout"]["height"]
+    ('Loading the view…', 260)
+    """
+    height = int(min_height.removesuffix("px")) if min_height.removesuffix("px").isdigit() else 300
+    return empty_figure(LOADING_TEXT, height=height).to_plotly_json()
+
+
 def graph(graph_id: str, min_height: str, *, loading: bool = True) -> dcc.Loading | dcc.Graph:
     """A chart whose figure sets its own height (``min_height`` holds the place while it loads)."""
     config: Any = {
@@ -60,8 +75,9 @@ def graph(graph_id: str, min_height: str, *, loading: bool = True) -> dcc.Loadin
     graph = dcc.Graph(
         id=graph_id,
         config=config,
+        className="cf-graph",
         style={"minHeight": min_height},
-        figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
+        figure=loading_figure(min_height),
     )
     if not loading:
         return graph

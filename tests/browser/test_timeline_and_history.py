@@ -3,11 +3,13 @@
 Real mouse and keyboard events in headless Chromium on the dashboard's test logs (20 steps): a
 click on the chart focuses the timeline so ← → move the epoch; a drag that ends exactly on a step
 keeps it; a click beside the range keeps the epoch inside it; a double-click resets the range;
-deliberate view changes are history entries that Back and Forward step through.
+deliberate view changes are history entries that Back and Forward step through; until the
+server has answered, every chart says the view is loading.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -126,3 +128,60 @@ def test_back_and_forward_step_through_deliberate_changes(page, app_url):
     wait_label(page, "epoch-label", "step 5")
     assert page.url == last
     assert page.evaluate("history.length") == start + 3
+
+
+CHARTS = (
+    "matrix-graph",
+    "detail-graph",
+    "class-performance-graph",
+    "class-distribution-graph",
+    "timeline-graph",
+)
+LOADING = "Loading the view"
+UPDATES = re.compile(r".*/_dash-update-component(\?.*)?$")
+
+
+def says_loading(page, graph_id: str) -> bool:
+    """Whether a chart tells the user it is loading (its placeholder figure, or the style shown
+    before Plotly has drawn anything)."""
+    return page.evaluate(
+        f"""() => {{
+            const el = document.getElementById({graph_id!r});
+            if (!el) return false;
+            const before = getComputedStyle(el, '::before').content || '';
+            return (el.textContent || '').includes({LOADING!r}) || before.includes({LOADING!r});
+        }}"""
+    )
+
+
+def test_charts_say_the_view_is_loading_until_their_first_figure(page, app_url):
+    held = []
+    # hold every callback answer: the page shows what it shows before the server has answered
+    released = []
+
+    def hold(route) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(UPDATES, hold)
+    page.goto(app_url)
+    page.wait_for_selector("#matrix-graph", timeout=TIMEOUT)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=TIMEOUT)
+    for _ in range(150):  # the handler runs while Playwright waits
+        if held:
+            break
+        page.wait_for_timeout(200)
+    assert held, "the page asked for its views"
+    page.wait_for_timeout(500)
+    assert [g for g in CHARTS if not says_loading(page, g)] == []
+    released.append(True)
+    for route in held:
+        route.continue_()
+    # once the server answers, every chart replaces the note with its first figure
+    for graph in CHARTS:
+        page.wait_for_function(
+            f"() => !document.getElementById({graph!r}).textContent.includes({LOADING!r})", timeout=TIMEOUT
+        )
+    wait_figure(page, "matrix-graph", "gd.data.length > 0")
