@@ -147,12 +147,16 @@ class ObjectLogStore(LogStore):
             return run_file, fold, "predictions", steps, snapshot
         raise UnknownSeriesError(f"unknown series {key!r}: run {run!r} has no fold {fold!r}")
 
-    def _read(self, snapshot: Snapshot, name: str, limit: int, what: str) -> bytes:
+    def _check_size(self, snapshot: Snapshot, name: str, limit: int, what: str) -> None:
+        """Refuse an object from its listed size alone, before any byte is read."""
         entry = snapshot.entries[name]
         if entry.size > limit:
             raise LogFormatError(
                 f"{self.url}/{name}", f"is {entry.size:,} bytes, more than the {limit:,}-byte limit for {what}"
             )
+
+    def _read(self, snapshot: Snapshot, name: str, limit: int, what: str) -> bytes:
+        self._check_size(snapshot, name, limit, what)
         return self.storage.read_bytes(name, limit, what)
 
     def _load_raw(self, key: str) -> tuple[SeriesInfo, np.ndarray, np.ndarray]:
@@ -178,11 +182,7 @@ class ObjectLogStore(LogStore):
             raise _relabel(self.url, e) from None
         SeriesCounts(info=info, steps=steps, counts=counts)  # validates the shapes before caching
         self._count("parsed")
-        if self.cache is not None:
-            try:
-                self.cache.set_arrays(cache_key, {"steps": steps, "counts": compact(counts)})
-            except Exception:  # noqa: BLE001 - a broken cache must never stop loading
-                self._count("cache_errors")
+        self._cache_put(cache_key, {"steps": steps, "counts": compact(counts)})
         return info, steps, counts
 
     def _parse(
@@ -199,10 +199,38 @@ class ObjectLogStore(LogStore):
         if len(files) * c * c > lf.MAX_SERIES_CELLS:
             raise LogFormatError(files[0][1].rsplit("/", 1)[0], "too many steps to count in memory")
         counts = np.zeros((len(files), c, c), dtype=np.int64)
+        # each step's counts are cached under the object's identity: a new step reads one object
+        step_keys = {name: self._step_key(snapshot, name, c) for _, name in files}
+        missing = []
         for i, (_, name) in enumerate(files):
-            data = self._read(snapshot, name, lf.MAX_STEP_FILE_BYTES, "one step")
-            counts[i] = read_step_counts(name, c, data)
+            cached = self._parser.cached_step(step_keys[name], c) if self._parser is not None else None
+            if cached is None:
+                missing.append(name)
+            else:
+                counts[i] = cached
+        for name in missing:
+            self._check_size(snapshot, name, lf.MAX_STEP_FILE_BYTES, "one step")
+        fetched = self.storage.read_many(missing, lf.MAX_STEP_FILE_BYTES, "one step")
+        for i, (_, name) in enumerate(files):
+            if name in fetched:
+                counts[i] = read_step_counts(name, c, fetched[name])
+                self._cache_put(step_keys[name], {"counts": compact(counts[i])})
+        if missing and len(missing) < len(files):
+            self._count("incremental")
         return np.array([s for s, _ in files], dtype=np.float64), counts
+
+    def _step_key(self, snapshot: Snapshot, name: str, c: int) -> str:
+        e = snapshot.entries[name]
+        h = hashlib.blake2b(f"{self.url}\0{name}\0{e.size}\0{e.version}\0{c}".encode(), digest_size=20)
+        return f"cf-step-obj-v1:{h.hexdigest()}"
+
+    def _cache_put(self, key: str, arrays: dict[str, np.ndarray]) -> None:
+        if self.cache is None:
+            return
+        try:
+            self.cache.set_arrays(key, arrays)
+        except Exception:  # noqa: BLE001 - a broken cache must never stop loading
+            self._count("cache_errors")
 
     def instances(self, key: str, step: float) -> pd.DataFrame | None:
         """Per-instance predictions of one step, None if not logged (see ``LogStore.instances``)."""

@@ -108,6 +108,14 @@ class SeriesParser:
         self._count("cache_errors")
         return None
 
+    def cached_step(self, key: str, n_classes: int) -> np.ndarray | None:
+        """One step's cached ``(C, C)`` counts, or None if absent or of another shape."""
+        cached = self._cache_get(key)
+        counts = cached.get("counts") if cached is not None else None
+        if counts is None or counts.shape != (n_classes, n_classes) or counts.dtype.kind not in "iu":
+            return None
+        return counts
+
     def parse_series(
         self, info: SeriesInfo, source: lf.FoldSource, cache_key: str
     ) -> tuple[np.ndarray, np.ndarray]:

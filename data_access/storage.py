@@ -52,6 +52,10 @@ class LogStorage(Protocol):
         """The object's bytes; LogFormatError if it is missing or larger than ``limit``."""
         ...
 
+    def read_many(self, names: list[str], limit: int, what: str) -> dict[str, bytes]:
+        """Several objects' bytes, fetched concurrently where the backend can (each as read_bytes)."""
+        ...
+
     def exists(self, name: str) -> bool:
         """Whether the root (``name=""``) or an object under it exists."""
         ...
@@ -101,10 +105,12 @@ def _filesystem_class(scheme: str) -> Any:
             "(use s3://bucket/prefix, a local folder, or install the fsspec backend for it)"
         ) from None
     except ImportError:
-        hint = known_implementations.get(scheme, {}).get("err") or f"install the fsspec backend for {scheme}"
-        package = "s3fs" if scheme in ("s3", "s3a") else None
-        install = f"pip install {package}" if package else hint
-        raise StorageError(f"a {scheme}:// log location needs an extra package: {install} ({hint})") from None
+        hint = str(known_implementations.get(scheme, {}).get("err") or "")
+        named = re.search(r"[Ii]nstall (?:the )?'?([A-Za-z0-9_.\-\[\]]+)'?", hint)
+        package = "s3fs" if scheme in ("s3", "s3a") else named.group(1) if named else None
+        if package is None:
+            raise StorageError(f"a {scheme}:// log location needs its fsspec backend installed ({hint})") from None
+        raise StorageError(f"a {scheme}:// log location needs the package {package}: pip install {package}") from None
 
 
 def _explain(url: str, e: BaseException) -> str:
@@ -184,6 +190,26 @@ class FsspecStorage:
         if len(data) > limit:
             raise LogFormatError(shown, f"is larger than the {limit:,}-byte limit for {what}")
         return bytes(data)
+
+    def read_many(self, names: list[str], limit: int, what: str) -> dict[str, bytes]:
+        if len(names) < 2:
+            return {n: self.read_bytes(n, limit, what) for n in names}
+        paths = {self._path(n): n for n in names}
+        try:
+            found = self.fs.cat(list(paths), on_error="return")
+        except Exception as e:  # noqa: BLE001 - the whole batch failed: name the first object
+            raise LogFormatError(self.show(names[0]), f"cannot be read: {_explain(self.url, e)}") from None
+        out: dict[str, bytes] = {}
+        for path, name in paths.items():
+            data = found.get(path) if isinstance(found, dict) else None
+            if isinstance(data, FileNotFoundError) or data is None:
+                raise LogFormatError(self.show(name), f"does not exist (expected {what})")
+            if isinstance(data, BaseException):
+                raise LogFormatError(self.show(name), f"cannot be read: {_explain(self.url, data)}")
+            if len(data) > limit:
+                raise LogFormatError(self.show(name), f"is larger than the {limit:,}-byte limit for {what}")
+            out[name] = bytes(data)
+        return out
 
     def exists(self, name: str) -> bool:
         try:

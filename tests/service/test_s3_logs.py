@@ -146,12 +146,15 @@ def test_same_series_and_tensors_as_the_local_folder(logs: tuple[Path, str]) -> 
     assert inst is not None and inst.equals(here.instances("alpha/test", 2))
 
 
-def test_an_appended_step_changes_the_fingerprint_and_appears(logs: tuple[Path, str]) -> None:
+def test_an_appended_step_changes_the_fingerprint_and_appears(logs: tuple[Path, str], tmp_path: Path) -> None:
+    from data_access.cache import make_cache
+
     local, url = logs
-    store = LogStore(url, fingerprint_ttl=0)  # at least the object-storage minimum
+    store = LogStore(url, cache=make_cache(cache_dir=tmp_path / "arrays"), fingerprint_ttl=0)
     before = store.fingerprint()
     assert store.fingerprint() == before  # within the reuse time: no new listing
     assert len(store.load_series("gamma/val").steps) == 2
+    assert len(store.load_series("alpha/test").steps) == 4
     from data_access.writer import LogWriter
 
     with LogWriter(local, "gamma", ["bird", "cat", "dog"], mode="resume", store_instances=False) as w:
@@ -163,8 +166,11 @@ def test_an_appended_step_changes_the_fingerprint_and_appears(logs: tuple[Path, 
     assert after != before
     series = store.load_series("gamma/val")
     assert list(series.steps) == [1.0, 2.0, 3.0] and int(series.counts[2].sum()) == 63
-    assert list(store.load_series("alpha/test").steps) == [1.0, 2.0, 3.0, 4.0, 5.0]
-    assert store.scans == 1 or store.catalog() is store.catalog()
+    alpha = store.load_series("alpha/test")
+    assert list(alpha.steps) == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert np.array_equal(alpha.counts, LogStore(local).load_series("alpha/test").counts)
+    assert store.stats["incremental"] == 1  # steps 1-4 came from the cache, only step 5 was read
+    assert store.catalog() is store.catalog()  # one scan per fingerprint
 
 
 def test_page_and_matrix_callback_with_bounded_listings(
