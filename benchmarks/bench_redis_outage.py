@@ -86,6 +86,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0, help="length of the outage")
     ap.add_argument("--repo", type=Path, default=REPO, help="checkout of the project to run")
     ap.add_argument("--site", type=Path, help="folder of packages put before the virtualenv's")
+    ap.add_argument("--worker-option", action="append", default=[], help="extra celery worker option")
     ap.add_argument("--show", type=int, default=0, help="print the first N outage lines of each process")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
@@ -129,6 +130,7 @@ def main() -> None:
             "worker",
             "--pool=solo",
             "--loglevel=INFO",
+            *args.worker_option,
         ]
         for name, cmd in (("web", web), ("worker", worker)):
             out = logs[name].open("ab")
