@@ -17,7 +17,7 @@ def timeline_panel() -> html.Section:
                 children=[
                     html.Span(id=ids.RANGE_LABEL, className="cf-range-label"),
                     html.Button("Full range", id=ids.FULL_RANGE, className="cf-btn cf-btn-small", n_clicks=0),
-                    html.Span("Epoch", className="cf-label cf-gap"),
+                    html.Span("Selected step", className="cf-label cf-gap"),
                     html.Button(
                         "◀",
                         id=ids.EPOCH_PREV,
@@ -29,9 +29,7 @@ def timeline_panel() -> html.Section:
                     html.Button(
                         "▶", id=ids.EPOCH_NEXT, className="cf-btn cf-btn-small", n_clicks=0, title="next step"
                     ),
-                    html.Button(
-                        "Clear epoch", id=ids.EPOCH_CLEAR, className="cf-btn cf-btn-small", n_clicks=0
-                    ),
+                    html.Button("Clear", id=ids.EPOCH_CLEAR, className="cf-btn cf-btn-small", n_clicks=0),
                     html.Span(
                         "Drag on the chart to zoom every view to a range of steps; click a step to mark it "
                         "(then ← → move it).",
@@ -59,5 +57,5 @@ def timeline_panel() -> html.Section:
         extra_header=[svg_button(ids.TIMELINE_GRAPH)],
         # focusable, so ← / → step the epoch and Esc clears it (assets/confusionflow.js)
         tabIndex="0",
-        **attrs({"aria-label": "Timeline: ← and → move the selected epoch, Esc clears it"}),
+        **attrs({"aria-label": "Timeline: ← and → move the selected step, Esc clears it"}),
     )

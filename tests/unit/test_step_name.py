@@ -116,3 +116,12 @@ def test_views_mixing_step_names_say_step(tmp_path: Path):
     for view, text in _views_of(tmp_path, {"al": "labels", "sgd": "epoch"}).items():
         assert named("step", text), view
         assert not named("labels", text) and not named("epoch", text), view
+
+
+def test_the_timeline_controls_speak_of_steps_for_every_run():
+    from components.timeline_panel import timeline_panel
+    from tests.factories import tree_text
+
+    panel = timeline_panel()
+    words = tree_text(panel) + " " + str(getattr(panel, "aria-label", ""))
+    assert "Selected step" in words and "epoch" not in words.lower()
