@@ -78,12 +78,18 @@ def test_prefix_live_steps_csv_and_svg(page, served):
     download = info.value
     assert download.suggested_filename == "confusionflow-dense.csv"
     rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
-    assert list(rows[0]) == ["run", "fold", "step", "y_true", "y_pred", "true_index", "pred_index", "count"]
+    # the importer's columns, then the share the relative view shows (the folds differ in size)
+    assert list(rows[0]) == [
+        *("run", "fold", "step", "y_true", "y_pred", "true_index", "pred_index", "count"),
+        "share_of_true_class_instances",
+    ]
     assert len(rows) == 2 * 21 * len(CLASSES) ** 2
     at21 = [r for r in rows if r["fold"] == "test" and float(r["step"]) == 21]
     assert sum(int(r["count"]) for r in at21) == int(counts_at(21, 0.25, 40).sum())
     cat_dog = next(r for r in at21 if r["y_true"] == "cat" and r["y_pred"] == "dog")
     assert int(cat_dog["count"]) == int(counts_at(21, 0.25, 40)[3, 5])
+    cat_row = counts_at(21, 0.25, 40)[3]
+    assert float(cat_dog["share_of_true_class_instances"]) == pytest.approx(cat_row[5] / cat_row.sum())
 
     # SVG export of the matrix, drawn by Plotly in the browser
     with page.expect_download(timeout=TIMEOUT) as info:
