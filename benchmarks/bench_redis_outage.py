@@ -146,7 +146,8 @@ def main() -> None:
                 page = browser.new_page()
                 page.goto(base)
                 page.wait_for_selector("#matrix-graph .js-plotly-plot", timeout=60_000)
-                stop, statuses = threading.Event(), []
+                stop = threading.Event()
+                statuses: list[int] = []
                 threads = [
                     threading.Thread(target=_hammer, args=(base, stop, statuses)) for _ in range(CLIENTS)
                 ]
