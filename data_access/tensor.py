@@ -40,7 +40,6 @@ class SeriesInfo:
     metadata: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
     has_instances: bool = False
     step_name: str = "epoch"  # what a step counts (run.json "step_name"): "epoch", "labels", ...
-    step_name: str = "epoch"  # what a step counts (run.json "step_name"): "epoch", "labels", ...
 
     @property
     def key(self) -> str:
