@@ -38,7 +38,9 @@ def _as_dict(stats: Any) -> dict[str, Any]:
 
 def _cache_report(store: Any, settings: Settings) -> dict[str, Any]:
     cache: dict[str, Any] = {"backend": "redis" if settings.redis_url else "disk"}
-    cache.update({k: v for k, v in _as_dict(getattr(store, "stats", None)).items() if isinstance(v, (int, float))})
+    cache.update(
+        {k: v for k, v in _as_dict(getattr(store, "stats", None)).items() if isinstance(v, (int, float))}
+    )
     if settings.redis_url:
         backend = getattr(store, "cache", None)
         check = getattr(backend, "check", None)

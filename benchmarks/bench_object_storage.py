@@ -19,6 +19,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ def write(local: Path, runs: int, steps: int) -> None:
                 w.add_counts(s, "train", rng.integers(0, 100, (10, 10)))
 
 
-def timed(fn) -> tuple[float, object]:
+def timed(fn: Any) -> tuple[float, Any]:
     t = time.perf_counter()
     out = fn()
     return (time.perf_counter() - t) * 1000, out
@@ -94,8 +95,10 @@ def main() -> None:
             files = [f for f in local.rglob("*") if f.is_file() and not f.name.startswith(".")]
             for f in files:
                 fs.pipe_file(f"bench/logs/{f.relative_to(local).as_posix()}", f.read_bytes())
-            print(f"{len(files)} files, {sum(f.stat().st_size for f in files) / 1e6:.1f} MB; "
-                  f"load {os.getloadavg()[0]:.2f}")
+            print(
+                f"{len(files)} files, {sum(f.stat().st_size for f in files) / 1e6:.1f} MB; "
+                f"load {os.getloadavg()[0]:.2f}"
+            )
             for name, where in (("local", local), ("s3 (moto, loopback)", "s3://bench/logs")):
                 print(name, {k: round(v, 1) for k, v in measure(where).items()})
     finally:

@@ -85,7 +85,8 @@ def read_run_object(storage: LogStorage, snapshot: Snapshot, run: str) -> RunFil
     entry = snapshot.entries.get(name)
     if entry is not None and entry.size > lf.MAX_RUN_FILE_BYTES:
         raise LogFormatError(
-            shown, f"is {entry.size:,} bytes, more than the {lf.MAX_RUN_FILE_BYTES:,}-byte limit for a run.json"
+            shown,
+            f"is {entry.size:,} bytes, more than the {lf.MAX_RUN_FILE_BYTES:,}-byte limit for a run.json",
         )
     data = storage.read_bytes(name, lf.MAX_RUN_FILE_BYTES, "a run.json")
     run_file = parse_run_file(Path(name), data, run)
@@ -105,7 +106,9 @@ def scan_snapshot(
         folds = fold_objects(files)
         if lf.RUN_FILE not in files:
             if folds:
-                problems.append(LoadProblem(f"{url}/{run}", f"{url}/{run}: has fold logs but no {lf.RUN_FILE}"))
+                problems.append(
+                    LoadProblem(f"{url}/{run}", f"{url}/{run}: has fold logs but no {lf.RUN_FILE}")
+                )
             continue
         try:
             lf.validate_name("run", run)

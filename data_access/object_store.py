@@ -139,7 +139,8 @@ class ObjectLogStore(LogStore):
         steps = snapshot.steps(run, fold)
         if counts in snapshot.entries and steps:
             raise LogFormatError(
-                f"{self.url}/{run}", f"fold {fold!r} exists both as counts and as predictions; keep one of them"
+                f"{self.url}/{run}",
+                f"fold {fold!r} exists both as counts and as predictions; keep one of them",
             )
         if counts in snapshot.entries:
             return run_file, fold, "counts", [(0.0, counts)], snapshot
@@ -152,7 +153,8 @@ class ObjectLogStore(LogStore):
         entry = snapshot.entries[name]
         if entry.size > limit:
             raise LogFormatError(
-                f"{self.url}/{name}", f"is {entry.size:,} bytes, more than the {limit:,}-byte limit for {what}"
+                f"{self.url}/{name}",
+                f"is {entry.size:,} bytes, more than the {limit:,}-byte limit for {what}",
             )
 
     def _read(self, snapshot: Snapshot, name: str, limit: int, what: str) -> bytes:

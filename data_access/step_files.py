@@ -68,7 +68,8 @@ def open_step_file(path: Path | str, data: bytes | None = None) -> pq.ParquetFil
             raise LogFormatError(path, "is not a regular file (expected a Parquet step file)")
         if st.st_size > lf.MAX_STEP_FILE_BYTES:
             raise LogFormatError(
-                path, f"is {st.st_size:,} bytes, more than the {lf.MAX_STEP_FILE_BYTES:,}-byte limit for one step"
+                path,
+                f"is {st.st_size:,} bytes, more than the {lf.MAX_STEP_FILE_BYTES:,}-byte limit for one step",
             )
     try:
         pf = pq.ParquetFile(path if data is None else pa.BufferReader(data))

@@ -109,8 +109,12 @@ def _filesystem_class(scheme: str) -> Any:
         named = re.search(r"[Ii]nstall (?:the )?'?([A-Za-z0-9_.\-\[\]]+)'?", hint)
         package = "s3fs" if scheme in ("s3", "s3a") else named.group(1) if named else None
         if package is None:
-            raise StorageError(f"a {scheme}:// log location needs its fsspec backend installed ({hint})") from None
-        raise StorageError(f"a {scheme}:// log location needs the package {package}: pip install {package}") from None
+            raise StorageError(
+                f"a {scheme}:// log location needs its fsspec backend installed ({hint})"
+            ) from None
+        raise StorageError(
+            f"a {scheme}:// log location needs the package {package}: pip install {package}"
+        ) from None
 
 
 def _explain(url: str, e: BaseException) -> str:
