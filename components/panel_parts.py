@@ -18,14 +18,15 @@ from components.figure_style import empty_figure
 LOADING_DELAY_MS = 400
 LOADING_TEXT = "Loading the view…"  # every chart until its first figure arrives
 
-# Plotly's modebar: PNG at twice the screen resolution, no logo, no tools that do not fit a
+# Plotly's modebar: no logo, no camera (see svg_button), no tools that do not fit a
 # linked dashboard (lasso/select on the matrix, autoscale that would fight the timeline range).
 # Dash types ``config`` as a TypedDict and hyphenated attributes (aria-*) reach it only as **
 # keywords; both are handed over as plain dicts typed Any.
 GRAPH_CONFIG: dict[str, Any] = {
     "displaylogo": False,
     "toImageButtonOptions": {"format": "png", "scale": 2},
-    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+    # PNG and SVG come from the panel's own buttons, which add the title and the series legend
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d", "toImage"],
 }
 
 
@@ -44,13 +45,39 @@ def panel(
     )
 
 
-def svg_button(graph_id: str) -> html.Button:
-    return html.Button(
-        "SVG",
-        id={"type": ids.SVG_BUTTON, "graph": graph_id},
-        className="cf-btn cf-btn-small",
-        title="Download this chart as SVG (the camera icon in the chart's toolbar gives PNG)",
-        n_clicks=0,
+# The matrix's heatmap strips are images in any Plotly SVG (Plotly draws heatmaps as rasters):
+# its SVG button says so, so nobody takes the file for vector tiles.
+RASTER_SVG_GRAPHS = frozenset({ids.MATRIX_GRAPH})
+
+
+def svg_button(graph_id: str) -> html.Span:
+    """The chart's export buttons: PNG and SVG of the chart as drawn, with its title, series legend
+    and colour bars (``exportSvg`` in assets/confusionflow.js adds title and legend)."""
+    raster = graph_id in RASTER_SVG_GRAPHS
+    svg_title = (
+        "Download as SVG. Text, axes and markers are vector; the heatmap strips are embedded PNG "
+        "images (Plotly draws heatmaps as images), so they do not scale as vector graphics"
+        if raster
+        else "Download this chart as SVG (vector)"
+    )
+    return html.Span(
+        [
+            html.Button(
+                "PNG",
+                id={"type": ids.SVG_BUTTON, "graph": graph_id, "format": "png"},
+                className="cf-btn cf-btn-small",
+                title="Download this chart as PNG, with its title and series legend",
+                n_clicks=0,
+            ),
+            html.Button(
+                "SVG (raster heatmaps)" if raster else "SVG",
+                id={"type": ids.SVG_BUTTON, "graph": graph_id, "format": "svg"},
+                className="cf-btn cf-btn-small",
+                title=svg_title,
+                n_clicks=0,
+            ),
+        ],
+        className="cf-export-buttons",
     )
 
 

@@ -99,7 +99,10 @@ def serve(argv: Sequence[str]) -> int:
     own, app_argv = server_options_parser().parse_known_args(argv)
     settings = parse_settings(app_argv, prog=SERVE_PROG)
     server = "Flask's development server" if own.dev else f"gunicorn ({own.workers} workers)"
-    print(f"ConfusionFlow is serving {settings.log_location} at {public_url(settings)} with {server}", flush=True)
+    print(
+        f"ConfusionFlow is serving {settings.log_location} at {public_url(settings)} with {server}",
+        flush=True,
+    )
     if own.dev:
         serve_dev(settings)
     else:

@@ -57,7 +57,7 @@ def register(app: dash.Dash, store: LogStore, settings: Settings | None = None) 
     app.clientside_callback(
         ClientsideFunction(namespace="confusionflow", function_name="exportSvg"),
         Output(ids.SVG_DONE, "data"),
-        Input({"type": ids.SVG_BUTTON, "graph": ALL}, "n_clicks"),
+        Input({"type": ids.SVG_BUTTON, "graph": ALL, "format": ALL}, "n_clicks"),
         prevent_initial_call=True,
     )
 
