@@ -2,7 +2,9 @@
    the address bar and its history, the timeline's keyboard and double-click. */
 window.dash_clientside = Object.assign({}, window.dash_clientside, {
     confusionflow: {
-        /* Download the chart whose "SVG" button was clicked, drawn by Plotly from the screen. */
+        /* Download the chart whose "PNG" or "SVG" button was clicked, drawn by Plotly from the
+           screen, as a picture that stands alone: the panel's title and the caption on top, the
+           series (name and colour of every chip) underneath; the colour bars are in the figure. */
         exportSvg: function (clicks) {
             const ctx = window.dash_clientside.callback_context;
             const trig = ctx && ctx.triggered_id;
@@ -12,8 +14,13 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             const holder = document.getElementById(trig.graph);
             const gd = holder && (holder.classList.contains("js-plotly-plot")
                 ? holder : holder.querySelector(".js-plotly-plot"));
-            if (gd && window.Plotly) {
-                window.Plotly.downloadImage(gd, {format: "svg", filename: trig.graph});
+            if (gd && window.Plotly && gd._fullLayout) {
+                const format = trig.format === "png" ? "png" : "svg";
+                const fig = window.confusionflowExport.standalone(gd, holder.closest(".cf-panel"));
+                window.Plotly.downloadImage(fig, {
+                    format: format, filename: trig.graph, width: fig.layout.width,
+                    height: fig.layout.height, scale: format === "png" ? 2 : 1,
+                });
             }
             return Date.now();
         },
@@ -213,3 +220,45 @@ document.addEventListener("keydown", function (event) {
         document.getElementById(target).click();
     }
 });
+
+/* What an exported chart adds to the one on screen (text only: user strings are escaped). */
+window.confusionflowExport = {
+    escape: function (text) {
+        return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+    },
+    /* {data, layout} of graph div ``gd`` with a title (the panel's heading and caption) and a
+       series legend (the chips) in extra margins; the chart on screen is left as it is. */
+    standalone: function (gd, panel) {
+        const esc = window.confusionflowExport.escape;
+        const full = gd._fullLayout;
+        const layout = JSON.parse(JSON.stringify(gd.layout || {}));
+        const heading = panel && panel.querySelector("h2");
+        // the panel's visible, non-empty captions (a hidden sub-view's caption is not this chart's)
+        const captions = panel ? Array.from(panel.querySelectorAll(".cf-caption")).filter(function (e) {
+            return e.textContent && e.offsetParent !== null;
+        }) : [];
+        const caption = captions.length ? {textContent: captions.map(function (e) { return e.textContent; }).join(" · ")} : null;
+        const chips = Array.from(document.querySelectorAll(".cf-chip")).map(function (chip) {
+            const label = chip.querySelector(".cf-chip-label");
+            const color = /^#[0-9a-fA-F]{6}$/.test(chip.dataset.color || "") ? chip.dataset.color : "#888888";
+            return '<span style="color:' + color + '">■</span> ' + esc(label ? label.textContent : "");
+        });
+        const rows = [];
+        for (let i = 0; i < chips.length; i += 4) { rows.push(chips.slice(i, i + 4).join("     ")); }
+        const top = 46, bottom = 10 + 16 * rows.length;
+        const margin = Object.assign({}, full.margin);
+        layout.margin = {l: margin.l, r: margin.r, t: margin.t + top, b: margin.b + bottom};
+        layout.width = full.width;
+        layout.height = full.height + top + bottom;
+        const title = (heading ? esc(heading.textContent) : "") +
+            (caption && caption.textContent ? '<br><span style="font-size:11px">' + esc(caption.textContent) + "</span>" : "");
+        layout.title = {text: title, x: 0, xref: "paper", xanchor: "left", y: 1 - 8 / layout.height,
+                        yref: "container", yanchor: "top", font: {size: 15}};
+        layout.annotations = (layout.annotations || []).concat(rows.length ? [{
+            text: "series: " + rows.join("<br>"), xref: "paper", yref: "paper", x: 0, y: 0,
+            xanchor: "left", yanchor: "top", yshift: -(margin.b + 4), align: "left",
+            showarrow: false, font: {size: 11},
+        }] : []);
+        return {data: gd.data, layout: layout};
+    },
+};
