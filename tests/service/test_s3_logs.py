@@ -260,3 +260,28 @@ def test_writing_to_a_url_is_refused(s3_env: Moto) -> None:
 
     with pytest.raises(StorageError, match="only be written to a local folder"):
         LogWriter(f"s3://{BUCKET}/w", "run", ["a", "b"])
+
+
+def test_the_command_line_and_the_page_name_a_bad_location(
+    s3_env: Moto, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.__main__ import parse_settings
+    from app.config import Settings
+    from app.factory import create_app
+
+    for location, reason in (
+        ("nosuch://bucket/logs", "unknown URL scheme 'nosuch'"),
+        ("gcs://bucket/logs", "pip install gcsfs"),
+        (f"s3://no-such-bucket-{os.getpid()}/logs", "no such bucket or prefix"),
+    ):
+        with pytest.raises(SystemExit):
+            parse_settings(["--logdir", location], environ={})
+        err = capsys.readouterr().err
+        assert reason in err and "Traceback" not in err, err
+    with pytest.raises(StorageError, match="unknown URL scheme"):
+        create_app("nosuch://bucket/logs", settings=Settings(cache_dir=tmp_path, poll_seconds=0))
+    # a bucket that disappears while serving: the page opens and lists the problem
+    app = create_app(f"s3://gone-{os.getpid()}/logs", settings=Settings(cache_dir=tmp_path, poll_seconds=0))
+    layout = app.server.test_client().get("/_dash-layout")
+    text = layout.get_data(as_text=True)
+    assert layout.status_code == 200 and "no such bucket or prefix" in text and "Traceback" not in text
