@@ -19,6 +19,7 @@ from app.callbacks.inputs import VIEW_INPUTS, Bounds, PageInputs, outputs_of, pa
 from app.config import DEFAULT_MAX_VIEW_CELLS, Settings
 from app.state import NORMALIZATION_LABELS, clamp_gamma, format_number
 from components import ids, wording
+from components.colors import PALETTE
 from components.figure_style import empty_figure
 from components.matrix import (
     MatrixStyle,
@@ -173,7 +174,7 @@ def matrix_update(
             empty_figure("Choose a series to draw its confusion matrix."), None, "", note, SEGMENTED
         )
     tensor = windowed(tensor, page)
-    refusal = over_budget(tensor, max_cells)
+    refusal = over_budget(tensor, max_cells) or too_many_series(tensor.n_series)
     if refusal:
         return MatrixUpdate(empty_figure(refusal), None, "", note, SEGMENTED)
     asked = style_of(page)
@@ -206,6 +207,21 @@ def matrix_update(
     text = caption(tensor.n_series, tensor.classes, tensor.steps, page.normalization)
     return MatrixUpdate(
         figure, new_meta, f"{fallback} · {text}" if fallback else text, note, encoding_class
+    )
+
+
+MAX_MATRIX_SERIES = len(PALETTE)
+
+
+def too_many_series(n_series: int) -> str | None:
+    """The message when more series are chosen than the matrix tells apart (one palette colour
+    each; past the palette colours would repeat and strips would be slivers), else None."""
+    if n_series <= MAX_MATRIX_SERIES:
+        return None
+    return (
+        f"The matrix shows up to {MAX_MATRIX_SERIES} series at once: it has {MAX_MATRIX_SERIES} "
+        f"distinct series colours, and more would repeat them. {n_series} are chosen; remove "
+        f"{n_series - MAX_MATRIX_SERIES} to draw it."
     )
 
 

@@ -34,7 +34,6 @@ from components.matrix.labels import (
     value_text,
 )
 from components.matrix.scale_legend import legend_traces
-from components.matrix.scale_legend import legend_traces
 from components.matrix.style import REGIONS, MatrixStyle, Region
 from components.text import plain_all
 from data_access.views import MatrixValues
@@ -187,7 +186,7 @@ def build_heatmap(
             trace["customdata"] = tile_grid(arrange(cnts, geo.rotate, k), gy, gx, 0, dtype)
         data.append(trace)
     data.extend(legend_traces(values, style))  # after the geometry's traces: their numbers hold
-    tile = tile_size_px(c)
+    tile = tile_size_px(c, n_s * k + 1)  # a tile pitch: its strips and one gap row; legible strips
     plot_h = geo.y.total * tile / geo.y.pitch
     margins = matrix_margins(values.classes)
     x_axis = class_axis(x_labels, geo.x, values.classes, "FN", "predicted class", tile)

@@ -152,11 +152,15 @@ MATRIX_PLOT_PX = 500  # px the C + 1 tiles share: the matrix fits beside the det
 ROTATE_LABELS_ABOVE = 6  # classes above which the column names are drawn at -60 degrees
 
 
-def tile_size_px(n_classes: int) -> int:
+MIN_STRIP_PX = 8  # a series strip is never thinner than this: with many series the matrix grows
+
+
+def tile_size_px(n_classes: int, strips: int = 1) -> int:
     """On-screen size of one tile (px): the whole matrix (C tiles, the FN/FP tile and the gaps)
     takes about ``MATRIX_PLOT_PX``, so a 3-class selection is small and 10 classes fit one screen
-    with the detail view and the timeline; at least 10 px (100 classes scroll)."""
-    return int(np.clip(MATRIX_PLOT_PX / (n_classes + 1.3), 10, 84))
+    with the detail view and the timeline; at least 10 px (100 classes scroll), and at least
+    ``MIN_STRIP_PX`` per strip of the ``strips`` a tile is cut into (series x rows per series)."""
+    return max(int(np.clip(MATRIX_PLOT_PX / (n_classes + 1.3), 10, 84)), MIN_STRIP_PX * int(strips))
 
 
 def column_label_angle(n_classes: int) -> int:
