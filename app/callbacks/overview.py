@@ -120,10 +120,8 @@ def class_order(counts: SparseCounts, choice: OverviewChoice) -> np.ndarray:
     return order_as_logged(counts.n_classes)
 
 
-def overview_update(
-    counts: SparseCounts, choice: OverviewChoice, normalization: object, shown_classes: tuple[str, ...] = ()
-) -> tuple[Any, str]:
-    """``(figure, caption)`` of the overview; ``shown_classes``: the selection (empty: none yet)."""
+def overview_update(counts: SparseCounts, choice: OverviewChoice, normalization: object) -> tuple[Any, str]:
+    """``(figure, caption)`` of the overview."""
     norm = normalization if normalization in ("true", "pred", "all") else None
     try:
         vals = overview_values(
@@ -151,11 +149,10 @@ def overview_update(
         f"{counts.n_classes} classes, order {CLASS_ORDERS[choice.order]}. Drag a box over a block or "
         "click a cell to select its classes; hover names true class, predicted class and value."
     )
-    if not shown_classes:
-        caption += (
-            f" No classes selected: the views below show the {min(DEFAULT_WORST, counts.n_classes)} "
-            f"classes of lowest F1 of {counts.series_keys[0]} at its last step."
-        )
+    caption += (
+        f" Until classes are selected, the views below show the {min(DEFAULT_WORST, counts.n_classes)} "
+        f"classes of lowest F1 of {counts.series_keys[0]} at its last step."
+    )
     return built.figure, caption
 
 
@@ -280,7 +277,8 @@ def register(app: dash.Dash, store: LogStore) -> None:
             "k_max": Output(ids.STRATEGY_K, "max"),
         },
         inputs={
-            "selection": Input(ids.SELECTION, "data"),
+            # the shown series, not the selection: a new class selection leaves the overview as it is
+            "keys": Input(ids.SERIES_KEYS, "data"),
             "step_range": Input(ids.RANGE_STORE, "data"),
             "epoch": Input(ids.EPOCH_STORE, "data"),
             "kind": Input(ids.OVERVIEW_KIND, "value"),
@@ -289,13 +287,13 @@ def register(app: dash.Dash, store: LogStore) -> None:
             "normalization": Input(ids.NORMALIZATION, "value"),
         },
     )
-    def update_overview(selection, step_range, epoch, kind, other, order, normalization):
-        page = parse_inputs({"selection": selection}, Bounds.of(store.list_series()))
-        counts = _sparse(store, page.selection)
+    def update_overview(keys, step_range, epoch, kind, other, order, normalization):
+        page = parse_inputs({"series_keys": keys}, Bounds.of(store.list_series()))
+        counts = _sparse(store, Selection(series=page.series_keys))
         if counts is None:
             return {"figure": dash.no_update, "style": PANEL_HIDDEN, "caption": "", "others": [], "k_max": 40}
         choice = resolve_choice(counts, kind, other, order, step_range, epoch)
-        figure, caption = overview_update(counts, choice, normalization, page.selection.classes)
+        figure, caption = overview_update(counts, choice, normalization)
         others = [{"label": k, "value": k} for k in counts.series_keys[1:]]
         return {
             "figure": figure,
