@@ -69,6 +69,8 @@ DETAIL_RESET = "detail-reset"
 
 # ---------------------------------------------------------------- D: timeline
 TIMELINE_GRAPH = "timeline-graph"
+# the timeline's relayoutData when it changes the x range (dcc.Store, assets/timeline_zoom.js)
+TIMELINE_ZOOM = "timeline-zoom"
 RANGE_SLIDER = "range-slider"
 RANGE_STORE = "step-range"  # [lo, hi] logged step numbers, or None for every step (dcc.Store)
 RANGE_LABEL = "step-range-label"

@@ -139,6 +139,7 @@ def stores(fingerprint: str | None) -> list:
         dcc.Store(id=ids.CLASS_PERF_CLICK, storage_type="memory"),
         dcc.Store(id=ids.DETAIL_TARGET, storage_type="memory"),
         dcc.Store(id=ids.RANGE_STORE, storage_type="memory"),
+        dcc.Store(id=ids.TIMELINE_ZOOM, storage_type="memory"),
         dcc.Store(id=ids.EPOCH_STORE, storage_type="memory"),
         dcc.Store(id=ids.FINGERPRINT, storage_type="memory", data=fingerprint),
         dcc.Store(id=ids.DATA_VERSION, storage_type="memory", data=0),

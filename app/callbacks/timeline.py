@@ -197,6 +197,17 @@ def range_update(
     )
 
 
+def range_trigger(triggered_id: object, prop_id: str) -> object:
+    """The ``trigger`` :func:`range_update` takes for the control that fired the range callback:
+    the timeline's events named by their property (a drag-zoom reaches the callback through
+    ``TIMELINE_ZOOM``, a brush as the graph's ``selectedData``), any other id as it is."""
+    if triggered_id == ids.TIMELINE_ZOOM:
+        return f"{ids.TIMELINE_GRAPH}.relayoutData"
+    if triggered_id == ids.TIMELINE_GRAPH:
+        return f"{ids.TIMELINE_GRAPH}.{prop_id.rsplit('.', 1)[-1]}"
+    return triggered_id
+
+
 def epoch_update(
     trigger: object,
     steps: Sequence[float],
@@ -248,7 +259,9 @@ def register(app: dash.Dash, store: LogStore) -> None:
             "url_state": Input(ids.URL_STATE, "data"),
             "selection": Input(ids.SELECTION, "data"),
             "slider": Input(ids.RANGE_SLIDER, "value"),
-            "relayout": Input(ids.TIMELINE_GRAPH, "relayoutData"),
+            # x-range relayouts only (assets/timeline_zoom.js): an autosize sent here would make
+            # Dash drop a range answer still on its way (see zoomOnly there)
+            "relayout": Input(ids.TIMELINE_ZOOM, "data"),
             "selected": Input(ids.TIMELINE_GRAPH, "selectedData"),
             "full": Input(ids.FULL_RANGE, "n_clicks"),
         },
@@ -260,13 +273,18 @@ def register(app: dash.Dash, store: LogStore) -> None:
             Bounds.of(store.list_series()),
         )
         steps = server_steps(store, page.selection).tolist()
-        trigger = ctx.triggered_id
-        if trigger == ids.TIMELINE_GRAPH:
-            trigger = ids.TIMELINE_GRAPH + "." + ctx.triggered[0]["prop_id"].rsplit(".", 1)[-1]
+        trigger = range_trigger(ctx.triggered_id, ctx.triggered[0]["prop_id"] if ctx.triggered else "")
         update = range_update(trigger, steps, page.url_state, slider, relayout, selected, page.step_range)
         if update is None:
             raise dash.exceptions.PreventUpdate
         return outputs_of(update, RANGE_OUTPUTS)
+
+    app.clientside_callback(
+        ClientsideFunction(namespace="cftimeline", function_name="zoomOnly"),
+        Output(ids.TIMELINE_ZOOM, "data"),
+        Input(ids.TIMELINE_GRAPH, "relayoutData"),
+        prevent_initial_call=True,
+    )
 
     @app.callback(
         output=EPOCH_OUTPUTS,

@@ -1,0 +1,92 @@
+"""The timeline's zoom events reach the range callback only when they change the x range.
+
+Dash drops the answer of a callback still running when the same callback is requested again. The
+timeline graph reports an autosize relayout on its first draw (and on every resize); wired straight
+to the range callback, that no-op request cancelled the range the page had just asked for (an
+opened link's range, a new selection's steps) and answered nothing itself, so the label stayed
+empty, the slider at 0-1 and the views on the full range. The filter runs in the page
+(assets/timeline_zoom.js): these tests run it in Node and check the wiring of the callbacks.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import dash
+import pytest
+
+from app.callbacks import timeline
+from components import ids
+
+ASSET = Path(__file__).resolve().parents[2] / "assets" / "timeline_zoom.js"
+STEPS = [float(s) for s in range(1, 21)]
+
+
+def x_range_event(events: list[object]) -> list[bool]:
+    """``xRangeEvent`` of assets/timeline_zoom.js for each event, run by Node."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    script = (
+        "global.window = {};"
+        f"const zoom = require({json.dumps(str(ASSET))});"
+        f"process.stdout.write(JSON.stringify({json.dumps(events)}.map(zoom.xRangeEvent)));"
+    )
+    out = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=30, check=True)
+    return json.loads(out.stdout)
+
+
+def test_only_x_range_relayouts_pass_the_filter():
+    events = [
+        {"autosize": True},
+        {"xaxis.range[0]": 2.4, "xaxis.range[1]": 11.6},
+        {"xaxis.range": [2, 12]},
+        {"xaxis.autorange": True},
+        {"yaxis.range[0]": 0, "yaxis.range[1]": 1},
+        {"dragmode": "select"},
+        None,
+        {},
+    ]
+    assert x_range_event(events) == [False, True, True, True, False, False, False, False]
+
+
+def registered_callbacks() -> dict[str, dict]:
+    app = dash.Dash(__name__)
+    timeline.register(app, store=None)  # type: ignore[arg-type]  # registering reads no data
+    return app.callback_map
+
+
+def test_the_range_callback_never_hears_the_timelines_relayouts_directly():
+    relayout = {"id": ids.TIMELINE_GRAPH, "property": "relayoutData"}
+    callbacks = registered_callbacks()
+    range_cb = next(cb for key, cb in callbacks.items() if f"{ids.RANGE_STORE}.data" in key)
+    assert relayout not in range_cb["inputs"]
+    assert {"id": ids.TIMELINE_ZOOM, "property": "data"} in range_cb["inputs"]
+    # the graph's relayouts go to the page's filter alone, which writes TIMELINE_ZOOM
+    hearing = [key for key, cb in callbacks.items() if relayout in cb["inputs"]]
+    assert hearing == [f"{ids.TIMELINE_ZOOM}.data"]
+
+
+def test_a_filtered_drag_is_read_as_a_drag_and_the_first_open_as_every_step():
+    trigger = timeline.range_trigger(ids.TIMELINE_ZOOM, f"{ids.TIMELINE_ZOOM}.data")
+    drag = timeline.range_update(
+        trigger, STEPS, "", None, {"xaxis.range[0]": 2.4, "xaxis.range[1]": 11.6}, None, None
+    )
+    assert drag is not None and drag.range == [2.0, 12.0] and drag.label == "Steps 2–12 (11 of 20)"
+    assert timeline.range_trigger(ids.TIMELINE_GRAPH, f"{ids.TIMELINE_GRAPH}.selectedData") == (
+        f"{ids.TIMELINE_GRAPH}.selectedData"
+    )
+    # the page opening (the URL state with no range): every logged step, label and slider set
+    opened = timeline.range_update(
+        timeline.range_trigger(ids.URL_STATE, ""), STEPS, "", None, None, None, None
+    )
+    assert opened is not None
+    assert (opened.range, opened.label, opened.slider_max, opened.slider_value) == (
+        None,
+        "All 20 steps (1–20)",
+        19,
+        [0, 19],
+    )
