@@ -9,6 +9,7 @@ many were left out.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 SKIPPED_KEYS = ("superclasses",)  # shown by the class options, not as text
 MAX_LINES = 20
@@ -27,7 +28,7 @@ def _value_text(value: object) -> str:
     return str(value)
 
 
-def _pairs(metadata: Mapping[object, object], prefix: str, depth: int) -> Iterator[tuple[str, str]]:
+def _pairs(metadata: Mapping[Any, object], prefix: str, depth: int) -> Iterator[tuple[str, str]]:
     for key in sorted(metadata, key=str):
         name = f"{prefix}{key}"
         value = metadata[key]
