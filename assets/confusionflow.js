@@ -163,8 +163,12 @@ function epochMarkerShapes(recipe, epoch) {
     const base = {xref: recipe.xref, yref: recipe.yref, line: Object.assign({}, recipe.line),
                   layer: "above", name: recipe.name};
     if (recipe.kind === "path") {
-        const path = at.map(function (c) {
-            return recipe.axis === "y" ? "M" + a + "," + c + "H" + b : "M" + c + "," + a + "V" + b;
+        const path = at.map(function (c, k) {
+            // one segment per tile crossed (gaps and the diagonal left out) when the recipe says so
+            const spans = recipe.segments ? recipe.segments[k] : [[a, b]];
+            return spans.map(function (s) {
+                return recipe.axis === "y" ? "M" + s[0] + "," + c + "H" + s[1] : "M" + c + "," + s[0] + "V" + s[1];
+            }).join("");
         }).join("");
         return [Object.assign({type: "path", path: path}, base)];
     }

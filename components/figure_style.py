@@ -107,6 +107,7 @@ def epoch_marker_meta(
     axis: str = "x",
     xref: str = "x",
     yref: str = "y",
+    segments: Sequence[Sequence[tuple[float, float]]] | None = None,
 ) -> dict:
     """The recipe, stored in ``layout.meta``, from which the browser draws a figure's epoch markers.
 
@@ -120,7 +121,8 @@ def epoch_marker_meta(
     (markers on discrete time columns), or ``(epoch - origin) * scale`` when ``snap_steps`` is None.
     No marker when the epoch lies outside ``snap_steps`` or ``visible`` (inclusive step numbers).
     ``kind="path"``: one path shape, one segment per offset from ``span[0]`` to ``span[1]`` on the
-    other axis; ``kind="lines"``: one line shape per offset. Must match the server's own shapes.
+    other axis, or with ``segments`` (one list of ``(from, to)`` spans per offset) one segment per
+    span; ``kind="lines"``: one line shape per offset. Must match the server's own shapes.
     """
     if kind not in ("path", "lines") or axis not in ("x", "y"):
         raise ValueError(f"kind must be 'path' or 'lines' and axis 'x' or 'y', not {kind!r}/{axis!r}")
@@ -139,6 +141,9 @@ def epoch_marker_meta(
             "axis": axis,
             "xref": xref,
             "yref": yref,
+            "segments": None
+            if segments is None
+            else [[[float(a), float(b)] for a, b in s] for s in segments],
         }
     }
 

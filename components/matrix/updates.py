@@ -38,18 +38,39 @@ def epoch_marker_positions(steps: np.ndarray, style: MatrixStyle, geo: MatrixGeo
     return [float(axis.start(j) + t) for j in range(geo.n_classes + 1)]
 
 
+def marker_segments(geo: MatrixGeometry) -> list[list[tuple[float, float]]]:
+    """Per tile column (tile row when rotated) ``j``: the ``(from, to)`` spans of its marker on the
+    other axis, one per tile it crosses. The gaps between tiles and the diagonal tile (which
+    carries the class name) are left out, so the dashed line runs through strips only."""
+    rotated = geo.encoding == "heatmap" and geo.rotate
+    across = geo.x if rotated else geo.y
+    shift = -0.5 if geo.encoding == "heatmap" else 0.0  # bricks are centred on integer positions
+    c = geo.n_classes
+    return [
+        [
+            (float(across.start(i) + shift), float(across.start(i) + across.inner + shift))
+            for i in range(c + 1)
+            if i != j or j == c
+        ]
+        for j in range(c + 1)
+    ]
+
+
 def epoch_shapes(steps: np.ndarray, style: MatrixStyle, geo: MatrixGeometry) -> list[dict]:
-    """The dashed epoch markers as ONE path shape (one segment per tile column, or tile row when
-    rotated): a single shape keeps the figure light and the epoch ``Patch`` to one short string."""
+    """The dashed epoch markers as ONE path shape (one segment per tile the marker crosses, see
+    :func:`marker_segments`): a single shape keeps the figure light and the epoch ``Patch`` short."""
     positions = epoch_marker_positions(steps, style, geo)
     if not positions:
         return []
+    segments = marker_segments(geo)
     if geo.encoding == "heatmap" and geo.rotate:
-        x0, x1 = -0.5, geo.x.total - 0.5
-        path = "".join(f"M{x0:g},{y:g}H{x1:g}" for y in positions)
+        path = "".join(
+            f"M{a:g},{y:g}H{b:g}" for y, spans in zip(positions, segments, strict=True) for a, b in spans
+        )
     else:
-        y0, y1 = (-0.5, geo.y.total - 0.5) if geo.encoding == "heatmap" else (0.0, geo.y.total)
-        path = "".join(f"M{x:g},{y0:g}V{y1:g}" for x in positions)
+        path = "".join(
+            f"M{x:g},{a:g}V{b:g}" for x, spans in zip(positions, segments, strict=True) for a, b in spans
+        )
     return [
         {
             "type": "path",
@@ -82,6 +103,7 @@ def epoch_marker_recipe(steps: np.ndarray, geo: MatrixGeometry) -> dict:
         snap_steps=np.asarray(steps, dtype=np.float64).tolist(),
         time_bin=geo.time_bin,
         axis="y" if rotated else "x",
+        segments=marker_segments(geo),
     )
 
 

@@ -67,7 +67,12 @@ def draw(recipe: dict | list[dict], epoch: float | None) -> list[dict]:
     base["name"] = recipe["name"]
     if recipe["kind"] == "path":
         y = recipe["axis"] == "y"
-        path = "".join(f"M{a},{c}H{b}" if y else f"M{c},{a}V{b}" for c in at)
+        spans = recipe.get("segments") or [[[a, b]]] * len(at)  # per tile crossed, when given
+        path = "".join(
+            f"M{s0},{c}H{s1}" if y else f"M{c},{s0}V{s1}"
+            for c, ss in zip(at, spans, strict=True)
+            for s0, s1 in ss
+        )
         return [{"type": "path", "path": path, **base}]
     if recipe["axis"] == "y":
         return [{"type": "line", "x0": a, "x1": b, "y0": c, "y1": c, **base} for c in at]
@@ -149,7 +154,8 @@ def test_colorscale_update_restates_the_current_marker():
 
 
 def marker_x(shapes: list[dict]) -> list[float]:
-    return [float(seg.split(",")[0]) for seg in shapes[0]["path"].split("M")[1:]]
+    """x of each marker line of the one path shape (a line may have one segment per tile)."""
+    return list(dict.fromkeys(float(seg.split(",")[0]) for seg in shapes[0]["path"].split("M")[1:]))
 
 
 @pytest.mark.parametrize("x_range", [None, (2.0, 10.0), (5.0, 5.0), (12.0, 20.0)])
@@ -191,7 +197,9 @@ def test_every_chart_with_an_epoch_marker_carries_a_recipe():
 
 
 def test_a_list_of_recipes_draws_each_recipes_markers_in_order():
-    a = epoch_marker_meta(kind="path", offsets=[0, 5], span=(0, 1), line={}, snap_steps=[1.0, 2.0], yref="paper")
+    a = epoch_marker_meta(
+        kind="path", offsets=[0, 5], span=(0, 1), line={}, snap_steps=[1.0, 2.0], yref="paper"
+    )
     b = epoch_marker_meta(
         kind="path", offsets=[10], span=(0, 1), line={}, snap_steps=[1.0, 2.0], xref="x2", yref="paper"
     )

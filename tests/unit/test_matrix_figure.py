@@ -44,15 +44,18 @@ def make_values(
 
 
 def marker_xs(shapes) -> list[float]:
-    """x of each vertical segment ``M{x},{y0}V{y1}`` of the one epoch path shape."""
+    """x of each marker line (its segments ``M{x},{y0}V{y1}``, one per tile it crosses) of the one
+    epoch path shape."""
     assert len(shapes) == 1 and shapes[0]["type"] == "path"
-    return [float(seg.split(",")[0]) for seg in shapes[0]["path"].split("M")[1:]]
+    return list(dict.fromkeys(float(seg.split(",")[0]) for seg in shapes[0]["path"].split("M")[1:]))
 
 
 def marker_ys(shapes) -> list[float]:
-    """y of each horizontal segment ``M{x0},{y}H{x1}`` (rotated layout)."""
+    """y of each marker line (its segments ``M{x0},{y}H{x1}``; rotated layout)."""
     assert len(shapes) == 1 and shapes[0]["type"] == "path"
-    return [float(seg.split(",")[1].split("H")[0]) for seg in shapes[0]["path"].split("M")[1:]]
+    return list(
+        dict.fromkeys(float(seg.split(",")[1].split("H")[0]) for seg in shapes[0]["path"].split("M")[1:])
+    )
 
 
 def trace(fig, geo, kind: str, region: str, **kw):
@@ -360,7 +363,8 @@ def test_epoch_marker_sits_on_the_epochs_column_in_every_tile_column():
     geo = matrix_geometry(3, 2, 4, style)
     assert marker_xs(fig.layout.shapes) == [geo.x.start(j) + 2 for j in range(4)]  # step 5: 3rd step
     assert fig.layout.shapes[0].line.dash == "dash"
-    assert f"M{geo.x.start(1) + 2:g},-0.5V{geo.y.total - 0.5:g}" in fig.layout.shapes[0].path
+    x = geo.x.start(1) + 2  # column 1: from the top through row 0, then past its diagonal tile
+    assert f"M{x:g},-0.5V{geo.y.inner - 0.5:g}M{x:g},{geo.y.start(2) - 0.5:g}V" in fig.layout.shapes[0].path
     assert build_matrix_figure(values, PALETTE, MatrixStyle()).layout.shapes == ()
     assert build_matrix_figure(values, PALETTE, MatrixStyle(epoch=99)).layout.shapes == ()
 
@@ -570,7 +574,9 @@ def test_the_line_to_heatmap_fallback_is_decided_once_and_says_so():
     fallback, note = drawn_style(LINES_MAX_CLASSES + 1, MatrixStyle(encoding="lines", rotate=True, epoch=5))
     assert fallback == MatrixStyle(encoding="heatmap", rotate=False, epoch=5)
     assert note is not None and f"up to {LINES_MAX_CLASSES} classes" in note
-    assert matrix_geometry(3, 2, 4, drawn_style(3, MatrixStyle())[0]) == matrix_geometry(3, 2, 4, MatrixStyle())
+    assert matrix_geometry(3, 2, 4, drawn_style(3, MatrixStyle())[0]) == matrix_geometry(
+        3, 2, 4, MatrixStyle()
+    )
 
 
 def test_apply_update_records_patch_operations_for_dash():
