@@ -6,7 +6,9 @@
 # The log folder is mounted read-only at /logs (the app never writes to it unless imports are
 # turned on, which needs a writable mount); parsed logs are cached in the /cache volume. Settings
 # come from CONFUSIONFLOW_* variables (docs/deployment.md); GUNICORN_WORKERS/GUNICORN_THREADS/
-# GUNICORN_TIMEOUT tune the server. Logs go to stdout/stderr.
+# GUNICORN_TIMEOUT tune the server (docker run -e GUNICORN_WORKERS=8 ...). Workers' heartbeat files
+# go to /dev/shm (memory), so a slow or full disk under /tmp never gets a busy worker killed.
+# HEALTHCHECK asks the liveness probe (no I/O); docker-compose.yml asks readiness. Logs go to stdout/stderr.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -43,7 +45,7 @@ EXPOSE 8050
 VOLUME ["/cache"]
 
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD python -c "import os, urllib.request; p = os.environ.get('CONFUSIONFLOW_PREFIX', '/').strip('/'); urllib.request.urlopen('http://127.0.0.1:%s/%shealthz' % (os.environ.get('CONFUSIONFLOW_PORT', '8050'), p + '/' if p else ''), timeout=4)"
+    CMD python -c "import os, urllib.request; p = os.environ.get('CONFUSIONFLOW_PREFIX', '/').strip('/'); urllib.request.urlopen('http://127.0.0.1:%s/%shealthz/live' % (os.environ.get('CONFUSIONFLOW_PORT', '8050'), p + '/' if p else ''), timeout=4)"
 
 # exec: gunicorn replaces the shell as PID 1, so `docker stop` signals it directly.
-CMD ["sh", "-c", "exec gunicorn app.wsgi:application --bind 0.0.0.0:${CONFUSIONFLOW_PORT} --workers ${GUNICORN_WORKERS} --threads ${GUNICORN_THREADS} --timeout ${GUNICORN_TIMEOUT} --access-logfile - --error-logfile - --forwarded-allow-ips '*'"]
+CMD ["sh", "-c", "exec gunicorn app.wsgi:application --bind 0.0.0.0:${CONFUSIONFLOW_PORT} --workers ${GUNICORN_WORKERS} --threads ${GUNICORN_THREADS} --timeout ${GUNICORN_TIMEOUT} --worker-tmp-dir /dev/shm --access-logfile - --error-logfile - --forwarded-allow-ips '*'"]

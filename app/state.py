@@ -32,14 +32,17 @@ from components.options import (  # noqa: F401 - re-exported for callers of the 
     GAMMA_MAX,
     GAMMA_MIN,
     NORMALIZATION_LABELS,
-    NORMALIZATIONS,
     SCALES,
 )
+from data_access.vocabulary import (
+    CLASS_METRICS,
+    format_step,
+    is_detail_kind,
+    parse_normalization,
+)
 
-# What the detail view can show. "cell" needs both classes; "fn" the true class; "fp" the predicted
-# class; the per-class metrics name their class in ``true``.
-CLASS_METRICS: tuple[str, ...] = ("precision", "recall", "f1")
-DETAIL_KINDS: tuple[str, ...] = ("accuracy", "cell", "fn", "fp", *CLASS_METRICS)
+# What the detail view can show (data_access.vocabulary): "cell" needs both classes; "fn" the true
+# class; "fp" the predicted class; the per-class metrics name their class in ``true``.
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ class DetailTarget:
         if not isinstance(data, dict):
             return cls()
         kind, true, pred = data.get("kind"), data.get("true"), data.get("pred")
-        if kind not in DETAIL_KINDS or not all(v is None or isinstance(v, str) for v in (true, pred)):
+        if not is_detail_kind(kind) or not all(v is None or isinstance(v, str) for v in (true, pred)):
             return cls()
         target = cls(kind, true or None, pred or None)
         return target if target.is_valid() else cls()
@@ -117,14 +120,6 @@ def parse_number(text: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return value if math.isfinite(value) else None
-
-
-def format_number(value: float) -> str:
-    """Shortest text that reads back to the same float: ``12`` for 12.0, ``0.5`` for 0.5."""
-    value = float(value)
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
 
 
 def clamp_gamma(value: object) -> float:
@@ -174,7 +169,7 @@ def parse_query(search: str | None) -> ViewState:
         superclasses=_flag(params, "super"),
         encoding=encoding if encoding in ENCODINGS else DEFAULT_STATE.encoding,
         rotate=_flag(params, "rot"),
-        normalization=norm if norm in NORMALIZATIONS else None,
+        normalization=parse_normalization(norm),
         scale=scale if scale in SCALES else DEFAULT_STATE.scale,
         gamma=clamp_gamma(_first(params, "gamma")) if "gamma" in params else GAMMA_DEFAULT,
         step_range=step_range,
@@ -200,11 +195,11 @@ def to_query(state: ViewState) -> str:
     if state.scale != DEFAULT_STATE.scale:
         pairs.append(("scale", state.scale))
     if state.gamma != GAMMA_DEFAULT:
-        pairs.append(("gamma", format_number(state.gamma)))
+        pairs.append(("gamma", format_step(state.gamma)))
     if state.step_range is not None:
-        pairs += [("from", format_number(state.step_range[0])), ("to", format_number(state.step_range[1]))]
+        pairs += [("from", format_step(state.step_range[0])), ("to", format_step(state.step_range[1]))]
     if state.epoch is not None:
-        pairs.append(("epoch", format_number(state.epoch)))
+        pairs.append(("epoch", format_step(state.epoch)))
     if state.detail != DetailTarget():
         pairs.append(("detail", state.detail.kind))
         if state.detail.true:
@@ -223,7 +218,7 @@ def normalize_state(state: ViewState) -> ViewState:
         state,
         encoding=state.encoding if state.encoding in ENCODINGS else DEFAULT_STATE.encoding,
         scale=state.scale if state.scale in SCALES else DEFAULT_STATE.scale,
-        normalization=state.normalization if state.normalization in NORMALIZATIONS else None,
+        normalization=parse_normalization(state.normalization),
         gamma=clamp_gamma(state.gamma),
         detail=state.detail if state.detail.is_valid() else DetailTarget(),
     )

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 ENCODINGS: tuple[str, ...] = ("heatmap", "lines")
 SCALES: tuple[str, ...] = ("linear", "log")
-# None = absolute counts; the others are scikit-learn's ``normalize`` modes, named by denominator.
-NORMALIZATIONS: tuple[str | None, ...] = (None, "true", "pred", "all")
+# None = absolute counts; the others are data_access.vocabulary.NORMALIZATIONS, named by denominator.
 NORMALIZATION_LABELS: dict[str | None, str] = {
     None: "absolute counts",
     "true": "% of true class (row)",

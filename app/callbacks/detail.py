@@ -17,7 +17,7 @@ from dash import ClientsideFunction, Input, Output, State, ctx
 
 from app.callbacks.common import series_colors, view_tensor
 from app.callbacks.inputs import VIEW_INPUTS, Bounds, PageInputs, epoch_only, outputs_of, parse_inputs
-from app.state import CLASS_METRICS, DetailTarget, parse_query
+from app.state import DetailTarget, parse_query
 from components import ids, wording
 from components.charts import build_detail_figure
 from components.click_targets import ClickedTile, class_chart_tile, first_point, matrix_tile, tile_of_cell
@@ -28,7 +28,7 @@ from data_access.metrics import DenominatorRegion
 from data_access.store import LogStore
 from data_access.tensor import ConfusionTensor
 from data_access.views import detail_values
-from data_access.vocabulary import parse_normalization, shared_step_name
+from data_access.vocabulary import CLASS_METRICS, parse_normalization, shared_step_name
 
 METRIC_NAMES = {"precision": "Precision", "recall": "Recall", "f1": "F1 score"}
 TARGET_OUTPUTS = {"target": Output(ids.DETAIL_TARGET, "data")}

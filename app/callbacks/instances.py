@@ -20,7 +20,6 @@ from dash import Input, Output, State, ctx
 from app.callbacks.common import load_series, superclass_mapping
 from app.callbacks.detail import drawn_geometry
 from app.callbacks.inputs import Bounds, PageInputs, outputs_of, parse_inputs, text
-from app.state import format_number
 from components import ids
 from components.click_targets import axis_position, first_point
 from components.instances_panel import cell_title, instances_body, instances_message, series_options
@@ -29,6 +28,7 @@ from data_access.class_groups import display_groups
 from data_access.errors import LogFormatError
 from data_access.instances import cell_members, cell_table, cell_transitions, instance_series
 from data_access.store import LogStore
+from data_access.vocabulary import format_step
 
 LISTABLE = ("cell", "fn", "fp")
 CLICK_A_CELL = "Click a cell of the matrix (or a false-negative / false-positive tile) to list its instances."
@@ -161,7 +161,7 @@ def instances_update(
 
 def csv_name(request: InstanceRequest) -> str:
     """``instances-<run>-<fold>-step-<s>.csv`` with only filename-safe characters."""
-    raw = f"instances-{request.key.replace('/', '-')}-step-{format_number(request.step)}"
+    raw = f"instances-{request.key.replace('/', '-')}-step-{format_step(request.step)}"
     return re.sub(r"[^A-Za-z0-9._-]+", "_", raw)[:120] + ".csv"
 
 

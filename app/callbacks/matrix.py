@@ -17,7 +17,7 @@ from dash import Input, Output, Patch, State
 from app.callbacks.common import Selection, epoch_of, over_budget, series_colors, view_tensor
 from app.callbacks.inputs import VIEW_INPUTS, Bounds, PageInputs, outputs_of, parse_inputs
 from app.config import DEFAULT_MAX_VIEW_CELLS, Settings
-from app.state import NORMALIZATION_LABELS, clamp_gamma, format_number
+from app.state import NORMALIZATION_LABELS, clamp_gamma
 from components import ids, wording
 from components.colors import PALETTE
 from components.figure_style import empty_figure
@@ -34,7 +34,7 @@ from components.matrix.style import parse_encoding, parse_scale
 from data_access.store import LogStore
 from data_access.tensor import OTHER_CLASS, ConfusionTensor
 from data_access.views import matrix_values
-from data_access.vocabulary import Normalization, parse_normalization, shared_step_name
+from data_access.vocabulary import Normalization, format_step, parse_normalization, shared_step_name
 
 MATRIX_OUTPUTS = {
     "figure": Output(ids.MATRIX_GRAPH, "figure"),
@@ -228,7 +228,7 @@ def too_many_series(n_series: int) -> str | None:
 def caption(n_series: int, classes: tuple[str, ...], steps, normalization: str | None) -> str:
     if len(steps) == 0:
         return ""
-    span = f"steps {format_number(steps[0])}–{format_number(steps[-1])}"
+    span = f"steps {format_step(steps[0])}–{format_step(steps[-1])}"
     return (
         f"Rows: true class · columns: predicted class · {len(classes)} classes · "
         f"{n_series} series · {span} · values: {NORMALIZATION_LABELS[normalization]} · "

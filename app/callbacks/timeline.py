@@ -19,14 +19,14 @@ from dash import ClientsideFunction, Input, Output, Patch, State, ctx
 
 from app.callbacks.common import epoch_of, series_colors, server_steps, view_tensor, x_range_of
 from app.callbacks.inputs import VIEW_INPUTS, Bounds, epoch_only, finite, outputs_of, parse_inputs, prop_ids
-from app.state import format_number, parse_query
+from app.state import parse_query
 from components import ids
 from components.charts import build_timeline_figure, timeline_shapes
 from components.figure_style import empty_figure
 from data_access import metrics
 from data_access.step_windows import clamp_range, move_step, nearest_step, window_indices, window_steps
 from data_access.store import LogStore
-from data_access.vocabulary import shared_step_name
+from data_access.vocabulary import format_step, shared_step_name
 
 MAX_MARKS = 8
 # figures whose epoch markers the browser moves (each carries a recipe in layout.meta)
@@ -104,17 +104,17 @@ def slider_marks(steps: Sequence[float], max_marks: int = MAX_MARKS) -> dict[int
         positions = list(range(n))
     else:
         positions = sorted({round(i * (n - 1) / (max_marks - 1)) for i in range(max_marks)})
-    return {p: format_number(steps[p]) for p in positions}
+    return {p: format_step(steps[p]) for p in positions}
 
 
 def range_label(steps: Sequence[float], step_range: tuple[float, float] | None) -> str:
     if not steps:
         return "No steps"
     if step_range is None:
-        return f"All {len(steps)} steps ({format_number(steps[0])}–{format_number(steps[-1])})"
+        return f"All {len(steps)} steps ({format_step(steps[0])}–{format_step(steps[-1])})"
     idx = window_indices(steps, *step_range)
     n = idx[1] - idx[0] + 1 if idx else 0
-    return f"Steps {format_number(step_range[0])}–{format_number(step_range[1])} ({n} of {len(steps)})"
+    return f"Steps {format_step(step_range[0])}–{format_step(step_range[1])} ({n} of {len(steps)})"
 
 
 def move_epoch(
@@ -125,7 +125,7 @@ def move_epoch(
 
 
 def epoch_label(epoch: float | None) -> str:
-    return "none" if epoch is None else f"step {format_number(epoch)}"
+    return "none" if epoch is None else f"step {format_step(epoch)}"
 
 
 def snap_ends(steps: Sequence[float], asked: tuple[float, float] | None) -> tuple[float, float] | None:

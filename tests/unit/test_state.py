@@ -10,11 +10,11 @@ from app.state import (
     GAMMA_MIN,
     DetailTarget,
     ViewState,
-    format_number,
     normalize_state,
     parse_query,
     to_query,
 )
+from data_access.vocabulary import format_step
 
 FULL = ViewState(
     series=("pruned, lr=0.012/test", "dense/train"),
@@ -126,11 +126,11 @@ def test_detail_target_from_store_rejects_malformed_values():
     assert DetailTarget("cell", "a", "b").classes() == ("a", "b")
 
 
-def test_format_number_is_shortest_round_trip():
-    assert format_number(12.0) == "12"
-    assert format_number(0.1) == "0.1"
-    assert format_number(-3.0) == "-3"
-    assert float(format_number(1 / 3)) == 1 / 3
+def test_format_step_is_shortest_round_trip():
+    assert format_step(12.0) == "12"
+    assert format_step(0.1) == "0.1"
+    assert format_step(-3.0) == "-3"
+    assert float(format_step(1 / 3)) == 1 / 3
 
 
 def test_normalize_state_repairs_hand_built_states():
