@@ -248,5 +248,7 @@ def diagonal_annotations(
         }
         if i < len(lumps) and lumps[i]:
             annotation["hovertext"] = diagonal_text(plain(name), True)
+        elif text != name:  # a name cut to fit its tile: the whole name on hover
+            annotation["hovertext"] = plain(name)
         out.append(annotation)
     return out
