@@ -11,7 +11,7 @@ from pathlib import Path
 import dash
 import flask
 
-from app import delivery, health, security
+from app import delivery, first_view, health, security
 from app.background import make_background_manager
 from app.callbacks import register_all
 from app.callbacks.imports import register_import_callbacks
@@ -77,17 +77,21 @@ def create_app(
     delivery.configure_delivery(app, ASSETS, compress=server is None)
 
     def serve_layout():
-        # A function, so a reload lists series added since start-up.
-        return build_layout(
+        # A function, so a reload lists series added since start-up; it carries the first view of
+        # the page that asks for it (app/first_view.py), so no callback chain runs before it.
+        layout = build_layout(
             store.list_series(),
             store.problems(),
             poll_seconds=settings.poll_seconds,
             fingerprint=store.fingerprint(),
             allow_upload=settings.allow_upload,
         )
+        return first_view.fill_first_view(layout, store)
 
     app.layout = serve_layout
     register_all(app, store, settings)
+    first_view.register_fallback(app)
+    first_view.install_referrer_policy(app.server, app.config.routes_pathname_prefix)
     register_import_callbacks(app, settings)
     install_counts_export(app.server, store, settings, app.config.routes_pathname_prefix)
     health.register_health(app.server, store, settings, route_prefix=app.config.routes_pathname_prefix)

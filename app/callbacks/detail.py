@@ -204,6 +204,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
             "encoding": State(ids.ENCODING, "value"),
             "rotate": State(ids.ROTATE, "value"),
         },
+        prevent_initial_call=True,  # the layout carries the first view (app/first_view.py)
     )
     def update_detail_target(matrix_click, perf_click, reset, **raw):
         page = parse_inputs(raw, Bounds.of(store.list_series()))

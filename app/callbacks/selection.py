@@ -140,6 +140,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
             "version": Input(ids.DATA_VERSION, "data"),
         },
         state={"previous": State(ids.SELECTION, "data"), "opts_options": State(ids.CLASS_OPTIONS, "options")},
+        prevent_initial_call=True,  # the layout carries the first view (app/first_view.py)
     )
     def update_selection(url_state, keys, class_value, class_opts, version, previous, opts_options):
         page = parse_inputs({"url_state": url_state})

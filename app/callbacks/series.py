@@ -155,6 +155,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
             "import_result": Input(ids.IMPORT_RESULT, "data"),
         },
         state={"slots": State(ids.SLOTS, "data")},
+        prevent_initial_call=True,  # the layout carries the first view (app/first_view.py)
     )
     def update_series(url_state, value, chip_clicks, import_result, slots):
         trigger = ctx.triggered_id

@@ -266,6 +266,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
             "full": Input(ids.FULL_RANGE, "n_clicks"),
         },
         state={"current": State(ids.RANGE_STORE, "data")},
+        prevent_initial_call=True,  # the layout carries the first view (app/first_view.py)
     )
     def update_range(url_state, selection, slider, relayout, selected, full, current):
         page = parse_inputs(
@@ -298,6 +299,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
             "step_range": Input(ids.RANGE_STORE, "data"),
         },
         state={"current": State(ids.EPOCH_STORE, "data")},
+        prevent_initial_call=True,  # the layout carries the first view (app/first_view.py)
     )
     def update_epoch(url_state, selection, click, prev, next, clear, step_range, current):  # noqa: A002
         raw = {"url_state": url_state, "selection": selection, "epoch": current, "step_range": step_range}

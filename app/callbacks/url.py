@@ -11,7 +11,7 @@ from there, the plain toolbar controls are set here.
 from __future__ import annotations
 
 import dash
-from dash import ClientsideFunction, Input, Output, State
+from dash import ClientsideFunction, Input, Output, State, ctx
 
 from app.callbacks.common import load_series
 from app.callbacks.inputs import DEFAULT_BOUNDS, Bounds, outputs_of, parse_inputs
@@ -115,10 +115,19 @@ def is_own_write(search: str, shown: object) -> bool:
 def register(app: dash.Dash, store: LogStore) -> None:
     @app.callback(
         output=LOAD_OUTPUTS,
-        inputs={"pathname": Input(ids.URL, "pathname"), "search": Input(ids.URL, "search")},
+        inputs={
+            "pathname": Input(ids.URL, "pathname"),
+            "search": Input(ids.URL, "search"),
+            "retry": Input(ids.FIRST_VIEW_RETRY, "data"),
+        },
         state={"shown": State(ids.URL_QUERY, "data")},
+        # the layout carries the first view (app/first_view.py); this restores Back and Forward,
+        # and the page's query when the layout was built from another (FIRST_VIEW_RETRY)
+        prevent_initial_call=True,
     )
-    def on_url_load(pathname, search, shown):
+    def on_url_load(pathname, search, retry, shown):
+        if ctx.triggered_id == ids.FIRST_VIEW_RETRY and isinstance(retry, str):
+            search = retry
         query = parse_inputs({"url_state": search}).url_state or ""
         if is_own_write(query, shown):
             raise dash.exceptions.PreventUpdate

@@ -20,11 +20,14 @@ from tests.conftest import ServerProcess, free_port
 
 pytestmark = pytest.mark.browser
 
-# ``_dash-update-component`` requests sent before the matrix first shows its cells, counted on the
-# unchanged callback chain (URL -> series -> selection -> range/epoch -> views): 15 or 16 depending
-# on how the range callback's two firings interleave. Bringing the first view down to one round
-# trip (figures built with the layout) is the next step; then this bound drops to what that needs.
-FIRST_VIEW_CALLBACKS = 16
+# ``_dash-update-component`` requests sent before the matrix first shows its cells. The layout
+# carries the first view (app/first_view.py: URL state, series, selection, range, epoch, detail
+# target), so only the views' callbacks run, all at once: the five figures, the address written
+# back, the rotate control, the instance panel's series and (chained on those) its table. The
+# chain before it (URL -> series -> selection -> range/epoch -> views) needed 15 or 16.
+FIRST_VIEW_CALLBACKS = 10
+# outputs of the opening chain: none of them may be requested before the matrix shows
+CHAIN_OUTPUTS = ("url-state.data", "series-keys.data", "selection.data", "step-range.data", "epoch.data")
 IMMUTABLE = "max-age=31536000"
 
 
@@ -71,9 +74,28 @@ def test_first_view_bundle_compression_cache_and_callbacks(page, app_url):
     assert html.cache_control == "no-cache" and html.encoding in COMPRESSED
     suites = probe.matching(r"_dash-component-suites/dash/dash-renderer/.*\.v\d")
     assert suites and all("immutable" in r.cache_control for r in suites)
-    # the callback requests before the matrix is drawn: today's chain, see FIRST_VIEW_CALLBACKS
-    assert 1 <= probe.callbacks_before_matrix <= FIRST_VIEW_CALLBACKS, probe.callback_outputs_before_matrix
-    assert any("matrix-graph.figure" in o for o in probe.callback_outputs_before_matrix)
+    # the callback requests before the matrix is drawn: the views' only, see FIRST_VIEW_CALLBACKS
+    outputs = probe.callback_outputs_before_matrix
+    assert 1 <= probe.callbacks_before_matrix <= FIRST_VIEW_CALLBACKS, outputs
+    assert any("matrix-graph.figure" in o for o in outputs)
+    assert [o for o in outputs if any(chain in o for chain in CHAIN_OUTPUTS)] == []
+
+
+@pytest.mark.parametrize("referrer", [True, False], ids=["layout-from-referrer", "no-referrer-fallback"])
+def test_a_shared_view_opens_as_linked(page, app_url, referrer):
+    """A link with a range and an epoch opens on them: built into the layout from the layout
+    request's Referer, or, when no referrer reaches the server, restored by the URL callback."""
+    if not referrer:
+
+        def strip(route):
+            headers = {k: v for k, v in route.request.headers.items() if k.lower() != "referer"}
+            route.continue_(headers=headers)
+
+        page.route("**/_dash-layout", strip)
+    load_and_probe(page, app_url + "&from=5&to=15&epoch=10")
+    assert page.inner_text("#epoch-label") == "step 10"
+    assert page.inner_text("#step-range-label").startswith("Steps 5–15")
+    assert "from=5" in page.url and "epoch=10" in page.url
 
 
 def test_returning_visit_fetches_no_script_or_stylesheet(page, app_url):
