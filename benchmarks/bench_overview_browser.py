@@ -6,11 +6,13 @@ is written to a temporary folder. The real app runs as its own process on 127.0.
 the first load parses the logs ("cold"), later loads hit the cache. Times are from navigation (or
 the click / mouse release) until the views show the result and no callback request has been
 pending for one animation frame; the server's resident memory is read from /proc afterwards.
+The temporary folder (log and cache) is deleted on exit.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
@@ -141,6 +143,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)  # the generated log and the cache
 
 
 if __name__ == "__main__":
