@@ -88,13 +88,15 @@ def go_to_epoch(page, step: int) -> None:
 
 
 def matrix_xs(page) -> list[float]:
-    """x of each segment of the matrix marker path (one per tile column)."""
-    return fig(
+    """x of each marker line of the matrix (one per tile column; a line has one segment per tile
+    it crosses)."""
+    xs = fig(
         page,
         "matrix-graph",
         "[].concat(...(gd.layout.shapes || []).filter(s => s.name === 'epoch-marker')"
         ".map(s => [...s.path.matchAll(/M(-?[0-9.]+),/g)].map(m => Number(m[1]))))",
     )
+    return list(dict.fromkeys(xs))
 
 
 def expected_matrix_xs(n_steps: int, index: int) -> list[float]:
