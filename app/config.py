@@ -56,6 +56,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8050
     poll_seconds: float = 5.0  # live-update poll; 0 disables it
+    # how long one walk of the log folder (its fingerprint) is reused: a page load and the
+    # callbacks it fires share one walk; a new file is seen at most this much later (0: every call)
+    fingerprint_ttl_seconds: float = 1.0
     allow_upload: bool = False  # importing into the shared log folder from the page
     # folders whose tables may be imported by server path; none: server-path import is off
     import_dirs: tuple[Path, ...] = ()

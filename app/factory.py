@@ -57,7 +57,8 @@ def create_app(
         url_base_pathname = normalize_prefix(settings.prefix)
     if cache is None:
         cache = make_cache(cache_dir=settings.resolved_cache_dir / "arrays", redis_url=settings.redis_url)
-    store = LogStore(settings.log_location, cache=cache)  # a URL reads from object storage
+    # a URL reads from object storage; one folder walk serves the requests of fingerprint_ttl_seconds
+    store = LogStore(settings.log_location, cache=cache, fingerprint_ttl=settings.fingerprint_ttl_seconds)
 
     app = dash.Dash(
         __name__,
