@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from data_access.cache import DiskArrayCache, MemoryArrayCache  # noqa: E402
 from data_access.counting import counts_from_predictions  # noqa: E402
-from data_access.reader import read_predictions_dir  # noqa: E402
+from data_access.step_files import read_predictions_dir  # noqa: E402
 from data_access.store import LogStore  # noqa: E402
 from data_access.writer import LogWriter  # noqa: E402
 
@@ -127,7 +127,7 @@ def main() -> None:
         live = LogStore(root, cache=MemoryArrayCache())
         live.load_series("long/val")
         times = []
-        with LogWriter(root, "long", classes) as w:
+        with LogWriter(root, "long", classes, mode="resume") as w:
             for s in range(300, 320):
                 w.add_counts(s, "val", rng.integers(0, 50, (c, c)))
                 t0 = time.perf_counter()
@@ -145,7 +145,7 @@ def main() -> None:
         inst = LogStore(root, cache=MemoryArrayCache())
         inst.load_series("instances/test")
         times = []
-        with LogWriter(root, "instances", classes) as w:
+        with LogWriter(root, "instances", classes, mode="resume") as w:
             for s in range(steps, steps + 5):
                 w.add(s, "test", y_true[:n], y_pred[:n])
                 t0 = time.perf_counter()
@@ -168,7 +168,7 @@ def main() -> None:
             med, best = timed(lambda: w.add_counts(next(counter), "val", matrix), 200)
         rows.append(("append one 100-class step to a counts log (write + fsync)", med, best, "< 5"))
 
-        with LogWriter(root, "append", classes) as w:
+        with LogWriter(root, "append", classes, mode="resume") as w:
             counter = iter(range(10_000))
             ids = np.arange(10_000)
             yt, yp = rng.integers(0, c, 10_000), rng.integers(0, c, 10_000)

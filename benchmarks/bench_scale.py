@@ -100,7 +100,7 @@ def append_and_reload(logdir: Path, tmp: Path) -> str:
     shutil.copytree(logdir / run, copy / run)
     cache = DiskArrayCache(tmp / "live-cache")
     first = load_sparse(copy, [f"{run}/{fold}"], cache=cache)
-    with LogWriter(copy, run, first.classes, store_instances=False) as log:
+    with LogWriter(copy, run, first.classes, store_instances=False, mode="resume") as log:
         log.add_counts(float(first.steps[-1]) + 1, fold, first.matrix(0, first.n_steps - 1))
     t0 = time.perf_counter()
     again = load_sparse(copy, [f"{run}/{fold}"], cache=cache)

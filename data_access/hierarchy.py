@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 
 from data_access.errors import LogFormatError
-from data_access.reader import read_file_bytes
+from data_access.file_bytes import read_file_bytes
 
 HIERARCHY_FILES = ("hierarchy.json", "hierarchy.csv")  # looked for beside run.json
 METADATA_KEY = "hierarchy"

@@ -46,7 +46,9 @@ from data_access.instance_results import (  # noqa: F401 - re-exported: the resu
     empty_frame,
     sort_by_id,
 )
-from data_access.reader import fold_source, list_step_files, read_run
+from data_access.reader import fold_source
+from data_access.run_file import read_run
+from data_access.step_files import list_step_files
 
 
 class InstanceStore(Protocol):

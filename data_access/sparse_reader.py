@@ -1,9 +1,9 @@
 """Read series straight into :class:`~data_access.sparse_counts.SparseCounts`, cached sparsely.
 
 A 1000-class counts file holds a million numbers per line. Parsing the whole file into a dense
-``(T, C, C)`` int64 array first (what :func:`data_access.reader.read_counts_file` does) costs
+``(T, C, C)`` int64 array first (what :func:`data_access.counts_file.read_counts_file` does) costs
 8 MB per step before anything is dropped; here the file is parsed ``chunk_steps`` lines at a time
-with the same validation (:func:`data_access.reader.parse_counts_tail`), and each chunk is turned
+with the same validation (:func:`data_access.counts_file.parse_counts_tail`), and each chunk is turned
 into COO entries at once, so at most ``chunk_steps`` dense matrices exist at any moment.
 Per-instance folds are counted one step file at a time.
 
@@ -30,18 +30,13 @@ import numpy as np
 
 from data_access import logformat as lf
 from data_access.cache import ArrayCache
+from data_access.counts_file import parse_counts_tail
 from data_access.errors import LogFormatError
-from data_access.reader import (
-    LogRecoveryWarning,
-    RunFile,
-    checked_step_files,
-    fold_source,
-    parse_counts_tail,
-    read_file_bytes,
-    read_run,
-    read_step_counts,
-)
+from data_access.file_bytes import LogRecoveryWarning, read_file_bytes
+from data_access.reader import fold_source
+from data_access.run_file import RunFile, read_run
 from data_access.sparse_counts import SparseCounts, SparseSeries, _smallest_uint
+from data_access.step_files import checked_step_files, read_step_counts
 from data_access.tensor import SeriesInfo
 
 SPARSE_CACHE_VERSION = "sparse1"

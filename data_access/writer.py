@@ -39,11 +39,13 @@ import pyarrow.parquet as pq
 
 from data_access import logformat as lf
 from data_access.counting import counts_from_predictions
+from data_access.counts_file import parse_counts_bytes
 from data_access.durable import create_exclusive as _create_exclusive
 from data_access.durable import fsync_dir as _fsync_dir
 from data_access.errors import LogFormatError
+from data_access.file_bytes import LogRecoveryWarning, read_file_bytes
 from data_access.foldlock import FoldBusyError, FoldLock
-from data_access.reader import LogRecoveryWarning, parse_counts_bytes, parse_run_file, read_file_bytes
+from data_access.run_file import parse_run_file
 from data_access.storage import refuse_url_for_writing
 from data_access.tempfiles import remove_abandoned_temp_files, temp_name
 from data_access.vocabulary import DEFAULT_STEP_NAME, check_step_name

@@ -25,10 +25,13 @@ import numpy as np
 import orjson
 
 from data_access import logformat as lf
+from data_access.counts_file import read_counts_file
 from data_access.errors import LogFormatError
+from data_access.file_bytes import LogRecoveryWarning
 from data_access.foldlock import FoldBusyError
 from data_access.importers.common import Grouping, ImportSummary, SeriesSummary
-from data_access.reader import LogRecoveryWarning, read_counts_file, read_run, read_series
+from data_access.reader import read_series
+from data_access.run_file import read_run
 from data_access.tempfiles import remove_abandoned_temp_files, staging_name
 from data_access.vocabulary import DEFAULT_STEP_NAME, check_step_name
 from data_access.writer import LogWriter

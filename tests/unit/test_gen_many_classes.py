@@ -7,7 +7,7 @@ import numpy as np
 from benchmarks.gen_many_classes import BLOCK, PRUNED_BLOCKS, generate
 from data_access.hierarchy import run_hierarchy
 from data_access.ordering import order_by_confusion, positions
-from data_access.reader import read_run
+from data_access.run_file import read_run
 from data_access.sparse_reader import load_sparse
 from data_access.store import LogStore
 from data_access.strategies import most_different

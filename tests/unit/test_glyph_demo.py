@@ -11,7 +11,7 @@ pytest.importorskip("PIL")
 pytest.importorskip("torch")
 
 from data_access.hierarchy import Hierarchy, run_hierarchy  # noqa: E402
-from data_access.reader import read_run  # noqa: E402
+from data_access.run_file import read_run  # noqa: E402
 from data_access.store import LogStore  # noqa: E402
 from examples import glyphs_many_classes as glyphs  # noqa: E402
 

@@ -10,8 +10,9 @@ from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_f
 
 from data_access.cache import MemoryArrayCache, decode_arrays, encode_arrays
 from data_access.errors import LogFormatError
+from data_access.file_bytes import LogRecoveryWarning
 from data_access.metrics import tensor_metrics
-from data_access.reader import LogRecoveryWarning, read_series
+from data_access.reader import read_series
 from data_access.sparse_counts import SparseCounts, SparseSeries
 from data_access.sparse_reader import load_sparse
 from data_access.writer import LogWriter
@@ -131,7 +132,7 @@ def _write_logs(root, rng):
     with LogWriter(root, "run", classes, store_instances=False) as log:
         for step in (3, 1, 2):
             log.add_counts(step, "val", rng.integers(0, 4, (6, 6)))
-    with LogWriter(root, "run", classes) as log:
+    with LogWriter(root, "run", classes, mode="resume") as log:
         for step in (1, 2):
             y = rng.integers(0, 6, 50)
             log.add(step, "test", y, np.where(rng.random(50) < 0.7, y, rng.integers(0, 6, 50)))
@@ -205,7 +206,7 @@ def test_an_appended_step_parses_only_the_new_lines(tmp_path, monkeypatch):
         return real(path, data, n_classes, first_line=first_line)
 
     monkeypatch.setattr(sparse_reader, "parse_counts_tail", spy)
-    with LogWriter(tmp_path, "run", classes, store_instances=False) as log:
+    with LogWriter(tmp_path, "run", classes, store_instances=False, mode="resume") as log:
         log.add_counts(4, "val", rng.integers(0, 4, (5, 5)))
         log.add_counts(0.5, "val", rng.integers(0, 4, (5, 5)))  # an earlier step, appended later
     got = load_sparse(tmp_path, keys, cache=cache, chunk_steps=1)

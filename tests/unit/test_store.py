@@ -11,7 +11,7 @@ import pytest
 
 from data_access.cache import DiskArrayCache, MemoryArrayCache
 from data_access.errors import LogFormatError
-from data_access.reader import LogRecoveryWarning
+from data_access.file_bytes import LogRecoveryWarning
 from data_access.store import LoadResult, LogStore
 from data_access.tensor import ConfusionTensor
 from data_access.writer import LogWriter

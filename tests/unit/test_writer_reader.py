@@ -16,8 +16,10 @@ import pytest
 
 from data_access import logformat as lf
 from data_access.counting import counts_from_predictions
+from data_access.counts_file import read_counts_file
 from data_access.errors import LogFormatError
-from data_access.reader import LogRecoveryWarning, read_counts_file, read_instances, read_series
+from data_access.file_bytes import LogRecoveryWarning
+from data_access.reader import read_instances, read_series
 from data_access.writer import LogWriter
 
 CLASSES = ["cat", "dog", "car"]
