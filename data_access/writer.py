@@ -19,6 +19,12 @@ second writer, in this process or another, is refused with a message naming the 
 
 Each step records the wall-clock time it was logged (``"time"``, Unix seconds; see
 ``docs/log-format.md``).
+
+Length (~450 lines): this file is the one class ``LogWriter``; its input checks, durable file
+creation and fold locks already live in their own modules (``write_inputs``, ``durable``,
+``foldlock``, ``tempfiles``). What is left is the run-identity modes and the per-fold resume state
+that ``add``/``add_counts`` share under one lock; splitting the class across files would spread
+that state, so it stays whole.
 """
 
 from __future__ import annotations

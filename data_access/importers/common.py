@@ -1,4 +1,9 @@
-"""What every importer shares: the summary it returns, class lists, name checks, series grouping."""
+"""What every importer shares: the summary it returns, class lists, name checks, series grouping.
+
+Length (~400 lines): every function here is used by at least two importers (counts table,
+predictions table, MLflow run); the grouping and keyed-row readers share the ``Grouping`` type, so
+they stay together rather than split into files of a few dozen lines each.
+"""
 
 from __future__ import annotations
 
