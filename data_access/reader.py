@@ -86,14 +86,17 @@ def read_instances(logdir: str | Path, run: str, fold: str, step: float) -> pd.D
     (one float32 array of C values per row) when the writer stored them.
     """
     run_file, source = _run_and_fold(logdir, run, fold)
-    if source is None or source.kind != "predictions":
+    path = None if source is None else step_file(source, step)
+    return None if path is None else read_step_table(path, len(run_file.classes))
+
+
+def step_file(source: lf.FoldSource, step: float) -> Path | None:
+    """The Parquet file of ``step`` in a per-instance fold; ``None`` for a counts fold, a step
+    that is not a valid step number, or a step that was not logged."""
+    if source.kind != "predictions":
         return None
     try:
         wanted = lf.validate_step(step)
     except ValueError:
         return None
-    match = [p for s, p in list_step_files(source.path) if s == wanted]
-    if not match:
-        return None
-    path = match[0]
-    return read_step_table(path, len(run_file.classes))
+    return next((p for s, p in list_step_files(source.path) if s == wanted), None)

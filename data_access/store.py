@@ -26,10 +26,10 @@ from data_access.catalog import ScanResult, scan_log_folder
 from data_access.containment import check_inside, real_root
 from data_access.errors import LoadProblem, LogFormatError
 from data_access.fingerprint import log_fingerprint
-from data_access.reader import fold_source, read_run, series_from_run
-from data_access.run_file import RunFile, series_info
+from data_access.reader import fold_source, series_from_run, step_file
+from data_access.run_file import RunFile, read_run, series_info
 from data_access.series_cache import SeriesParser, series_cache_key, source_paths
-from data_access.step_files import list_step_files, read_step_table
+from data_access.step_files import read_step_table
 from data_access.storage import is_url
 from data_access.tensor import ConfusionTensor, SeriesCounts, SeriesInfo
 
@@ -273,17 +273,11 @@ class LogStore:
             run_file, source = self._locate(key)
         except UnknownSeriesError:
             return None
-        if source.kind != "predictions":
+        path = step_file(source, step)
+        if path is None:
             return None
-        try:
-            wanted = lf.validate_step(step)
-        except ValueError:
-            return None
-        match = [p for s, p in list_step_files(source.path) if s == wanted]
-        if not match:
-            return None
-        self.check_inside(match[0])
-        return read_step_table(match[0], len(run_file.classes))
+        self.check_inside(path)
+        return read_step_table(path, len(run_file.classes))
 
     # ------------------------------------------------------------------ change detection
     def fingerprint(self) -> str:
