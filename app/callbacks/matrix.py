@@ -205,9 +205,7 @@ def matrix_update(
     # the builder gets the style asked for: it draws the fallback itself and writes its note
     figure = build_matrix_figure(values, colors, asked, step_name=step_name)
     text = caption(tensor.n_series, tensor.classes, tensor.steps, page.normalization)
-    return MatrixUpdate(
-        figure, new_meta, f"{fallback} · {text}" if fallback else text, note, encoding_class
-    )
+    return MatrixUpdate(figure, new_meta, f"{fallback} · {text}" if fallback else text, note, encoding_class)
 
 
 MAX_MATRIX_SERIES = len(PALETTE)

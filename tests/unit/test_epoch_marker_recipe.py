@@ -211,3 +211,20 @@ def test_a_list_of_recipes_draws_each_recipes_markers_in_order():
 def test_recipe_rejects_unknown_kinds():
     with pytest.raises(ValueError, match="kind"):
         epoch_marker_meta(kind="dots", offsets=[0], span=(0, 1), line={})
+
+
+@pytest.mark.parametrize("encoding", ["heatmap", "lines"])
+def test_matrix_marker_skips_the_gaps_and_the_diagonal(encoding):
+    c = 3
+    style = MatrixStyle(encoding=encoding, epoch=float(STEPS[1]))
+    geo = matrix_geometry(c, 2, len(STEPS), style)
+    shape = epoch_shapes(STEPS, style, geo)[0]
+    numbers = [float(n) for n in re.findall(r"-?[0-9.]+(?:e-?[0-9]+)?", shape["path"])]
+    segments = [numbers[k : k + 3] for k in range(0, len(numbers), 3)]  # x, from, to
+    shift = -0.5 if encoding == "heatmap" else 0.0
+    assert len(segments) == (c + 1) * (c + 1) - c  # every tile the marker crosses, minus diagonal
+    for x, lo, hi in segments:
+        assert hi - lo == pytest.approx(geo.y.inner)  # one tile: never across a gap
+        column = geo.x.locate(x)[0]
+        row = geo.y.locate(lo - shift + 1e-6)[0]
+        assert column == c or row != column  # never through a diagonal tile's class name
