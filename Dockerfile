@@ -1,4 +1,4 @@
-# ConfusionFlow for Dash: gunicorn serving app.wsgi:application.
+# ConfusionFlow for Dash: gunicorn serving confusionflow.app.wsgi:application.
 #
 #   docker build -t confusionflow .
 #   docker run -p 8050:8050 -v /path/to/logs:/logs:ro -v cf-cache:/cache confusionflow
@@ -48,4 +48,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD python -c "import os, urllib.request; p = os.environ.get('CONFUSIONFLOW_PREFIX', '/').strip('/'); urllib.request.urlopen('http://127.0.0.1:%s/%shealthz/live' % (os.environ.get('CONFUSIONFLOW_PORT', '8050'), p + '/' if p else ''), timeout=4)"
 
 # exec: gunicorn replaces the shell as PID 1, so `docker stop` signals it directly.
-CMD ["sh", "-c", "exec gunicorn app.wsgi:application --bind 0.0.0.0:${CONFUSIONFLOW_PORT} --workers ${GUNICORN_WORKERS} --threads ${GUNICORN_THREADS} --timeout ${GUNICORN_TIMEOUT} --worker-tmp-dir /dev/shm --access-logfile - --error-logfile - --forwarded-allow-ips '*'"]
+CMD ["sh", "-c", "exec gunicorn confusionflow.app.wsgi:application --bind 0.0.0.0:${CONFUSIONFLOW_PORT} --workers ${GUNICORN_WORKERS} --threads ${GUNICORN_THREADS} --timeout ${GUNICORN_TIMEOUT} --worker-tmp-dir /dev/shm --access-logfile - --error-logfile - --forwarded-allow-ips '*'"]

@@ -1,7 +1,7 @@
-"""``python -m app``: serve ConfusionFlow on one machine and print where.
+"""``python -m confusionflow.app``: serve ConfusionFlow on one machine and print where.
 
-Every option falls back to its ``CONFUSIONFLOW_*`` environment variable (see ``app.config``), then to
-the default. For several workers or machines use gunicorn with ``app.wsgi:application`` instead
+Every option falls back to its ``CONFUSIONFLOW_*`` environment variable (see ``confusionflow.app.config``), then to
+the default. For several workers or machines use gunicorn with ``confusionflow.app.wsgi:application`` instead
 (docs/deployment.md).
 """
 
@@ -12,13 +12,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.config import Settings
-from data_access.storage import StorageError, check_location
+from confusionflow.app.config import Settings
+from confusionflow.data_access.storage import StorageError, check_location
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m app",
+        prog="python -m confusionflow.app",
         description="ConfusionFlow: how a classifier's class confusion evolves over training.",
         epilog="Each option can also be set as CONFUSIONFLOW_<OPTION> (e.g. CONFUSIONFLOW_LOGDIR); "
         "the command line wins.",
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--redis-url",
         help="share caches through this Redis; imports then run on Celery workers "
-        "(start at least one: celery -A app.worker worker, same environment)",
+        "(start at least one: celery -A confusionflow.app.worker worker, same environment)",
     )
     p.add_argument(
         "--poll-seconds", type=float, help="how often open pages look for new steps (default 5; 0 = never)"
@@ -108,7 +108,7 @@ def public_url(settings: Settings) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     settings = parse_settings(argv)
-    from app.factory import create_app  # after argument checks: --help stays instant
+    from confusionflow.app.factory import create_app  # after argument checks: --help stays instant
 
     app = create_app(settings=settings)
     print(f"ConfusionFlow is serving {settings.log_location} at {public_url(settings)}", flush=True)

@@ -6,7 +6,7 @@ Locally (no Redis) background callbacks run in a child process and keep their re
 and any web instance can collect the result: nothing a later request needs stays in one process.
 
 Importing this module reads no environment and connects to nothing; the Celery entry point that
-does read the environment is :mod:`app.worker`.
+does read the environment is :mod:`confusionflow.app.worker`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 import dash
 from celery import Celery
 
-from app.broker_probe import BrokerProbe
-from app.config import Settings
+from confusionflow.app.broker_probe import BrokerProbe
+from confusionflow.app.config import Settings
 
 # Result keys of finished jobs are read once and deleted; this only bounds abandoned ones.
 RESULT_TTL_SECONDS = 3600
@@ -70,7 +70,7 @@ def broker_probe_for(redis_url: str) -> BrokerProbe:
 class GuardedCeleryManager(dash.CeleryManager):
     """Dash's Celery manager that refuses a job at once when the broker does not answer.
 
-    ``call_job_fn`` raises :class:`app.broker_probe.BrokerUnavailable` within the probe's timeout
+    ``call_job_fn`` raises :class:`confusionflow.app.broker_probe.BrokerUnavailable` within the probe's timeout
     instead of letting kombu retry the publish, and so do the progress and result reads of a job
     already sent; the callback's ``on_error`` turns it into words.
     """

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from data_access.storage import is_url
+from confusionflow.data_access.storage import is_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_LOGDIR = REPO_ROOT / "demo_logs"

@@ -4,7 +4,7 @@ A callback's download travels inside one JSON response (the whole file, base64-e
 memory several times over). This route writes the same long table (one row per logged step and
 cell, zeros included) one step at a time, so the server never
 holds more than one step's text, and the browser saves it as it arrives. The view comes from the
-page's query string (``app.state``'s URL form, the same one the address bar shows), parsed and
+page's query string (``confusionflow.app.state``'s URL form, the same one the address bar shows), parsed and
 bounded; a view over ``Settings.max_view_cells`` is refused with a short message.
 
 The columns are the counts importer's (``run, fold, step, y_true, y_pred, true_index, pred_index,
@@ -23,20 +23,20 @@ from collections.abc import Iterator
 import flask
 import numpy as np
 
-from app.callbacks.common import Selection, over_budget, view_tensor
-from app.callbacks.export import EXPORT_PATH, csv_filename
-from app.callbacks.inputs import MAX_QUERY, Bounds
-from app.config import Settings
-from app.state import parse_query
-from components.wording import DENOMINATOR_SLUGS
-from data_access.metrics import denominator_codes
-from data_access.store import LogStore
-from data_access.tensor import ConfusionTensor
-from data_access.views import matrix_values
-from data_access.vocabulary import Normalization, format_step, parse_normalization
+from confusionflow.app.callbacks.common import Selection, over_budget, view_tensor
+from confusionflow.app.callbacks.export import EXPORT_PATH, csv_filename
+from confusionflow.app.callbacks.inputs import MAX_QUERY, Bounds
+from confusionflow.app.config import Settings
+from confusionflow.app.state import parse_query
+from confusionflow.components.wording import DENOMINATOR_SLUGS
+from confusionflow.data_access.metrics import denominator_codes
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.tensor import ConfusionTensor
+from confusionflow.data_access.views import matrix_values
+from confusionflow.data_access.vocabulary import Normalization, format_step, parse_normalization
 
 COLUMNS = ("run", "fold", "step", "y_true", "y_pred", "true_index", "pred_index", "count")
-"""The counts importer's columns (``data_access.importers.counts_table``): an export imports back
+"""The counts importer's columns (``confusionflow.data_access.importers.counts_table``): an export imports back
 unchanged, its class order kept by the index columns."""
 HEADER = ",".join(COLUMNS) + "\n"
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -52,7 +52,7 @@ def csv_cell(text: str) -> str:
 
 
 def share_column(normalization: Normalization) -> str:
-    """The column of a relative cell value, named by its denominator (``components.wording``):
+    """The column of a relative cell value, named by its denominator (``confusionflow.components.wording``):
     ``share_of_true_class_instances``, ``share_of_predicted_as_class`` or ``share_of_all_instances``."""
     return "share_of_" + DENOMINATOR_SLUGS[denominator_codes(normalization)["cell"]]
 
@@ -66,7 +66,7 @@ def counts_csv_chunks(tensor: ConfusionTensor, normalization: Normalization | No
     """The long counts table of ``tensor`` as text, the header first, then one chunk per logged
     (series, step): ``C * C`` rows of the :data:`COLUMNS` in class order, and with
     ``normalization`` each cell's share as the matrix shows it (whole classes, see
-    ``data_access.views.matrix_values``), written exactly (shortest round-trip decimal)."""
+    ``confusionflow.data_access.views.matrix_values``), written exactly (shortest round-trip decimal)."""
     yield header(normalization)
     names = [csv_cell(c) for c in tensor.classes]
     c = len(names)

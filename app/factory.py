@@ -11,17 +11,21 @@ from pathlib import Path
 import dash
 import flask
 
-from app import delivery, first_view, health, security
-from app.background import make_background_manager
-from app.callbacks import register_all
-from app.callbacks.imports import register_import_callbacks
-from app.config import REPO_ROOT, Settings, normalize_prefix
-from app.counts_export import install_counts_export
-from app.request_guards import MAX_REQUEST_BYTES, install_callback_shape_check, install_request_limits
-from components.layout import build_layout
-from data_access.cache import make_cache
-from data_access.storage import StorageError, is_url
-from data_access.store import LogStore
+from confusionflow.app import delivery, first_view, health, security
+from confusionflow.app.background import make_background_manager
+from confusionflow.app.callbacks import register_all
+from confusionflow.app.callbacks.imports import register_import_callbacks
+from confusionflow.app.config import REPO_ROOT, Settings, normalize_prefix
+from confusionflow.app.counts_export import install_counts_export
+from confusionflow.app.request_guards import (
+    MAX_REQUEST_BYTES,
+    install_callback_shape_check,
+    install_request_limits,
+)
+from confusionflow.components.layout import build_layout
+from confusionflow.data_access.cache import make_cache
+from confusionflow.data_access.storage import StorageError, is_url
+from confusionflow.data_access.store import LogStore
 
 ASSETS = REPO_ROOT / "assets"
 TITLE = "ConfusionFlow"

@@ -26,16 +26,16 @@ import dash
 import flask
 from dash import Input, Output, dcc
 
-from app.callbacks.common import server_steps
-from app.callbacks.detail import detail_target_update
-from app.callbacks.inputs import MAX_QUERY, Bounds, parse_inputs
-from app.callbacks.selection import selection_update
-from app.callbacks.series import series_update
-from app.callbacks.timeline import epoch_label, epoch_update, range_update
-from app.callbacks.url import LOAD_OUTPUTS, controls_from_query, first_view_normalization
-from app.state import parse_query
-from components import ids
-from data_access.store import LogStore
+from confusionflow.app.callbacks.common import server_steps
+from confusionflow.app.callbacks.detail import detail_target_update
+from confusionflow.app.callbacks.inputs import MAX_QUERY, Bounds, parse_inputs
+from confusionflow.app.callbacks.selection import selection_update
+from confusionflow.app.callbacks.series import series_update
+from confusionflow.app.callbacks.timeline import epoch_label, epoch_update, range_update
+from confusionflow.app.callbacks.url import LOAD_OUTPUTS, controls_from_query, first_view_normalization
+from confusionflow.app.state import parse_query
+from confusionflow.components import ids
+from confusionflow.data_access.store import LogStore
 
 Props = dict[tuple[str, str], Any]  # (component id, property) -> value
 

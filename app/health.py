@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 
-from app.config import Settings, normalize_prefix
+from confusionflow.app.config import Settings, normalize_prefix
 
 
 def _as_dict(stats: Any) -> dict[str, Any]:

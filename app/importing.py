@@ -9,7 +9,7 @@ Three rules protect the shared log folder from a page anyone can open:
 * a failed import of a server file never **echoes that file's content** (no list of its columns,
   no cell values): the message says what is wrong in the importer's words, without the data.
 
-Pure of Dash: the callback that calls :func:`import_from_page` lives in ``app.callbacks.imports``.
+Pure of Dash: the callback that calls :func:`import_from_page` lives in ``confusionflow.app.callbacks.imports``.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.config import Settings
-from data_access import logformat as lf
-from data_access.errors import LogFormatError
+from confusionflow.app.config import Settings
+from confusionflow.data_access import logformat as lf
+from confusionflow.data_access.errors import LogFormatError
 
 ALLOWED_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".tab", ".parquet", ".pq")
 KINDS = ("auto", "predictions", "counts")
@@ -117,7 +117,7 @@ def default_run_name(name: str) -> str:
 
 def detect_kind(path: Path) -> str:
     """'counts' when the table has a count column, else 'predictions'."""
-    from data_access.importers.tables import read_table
+    from confusionflow.data_access.importers.tables import read_table
 
     table = read_table(path, required=("step",), optional=("count",))
     return "counts" if "count" in table.columns else "predictions"
@@ -147,7 +147,7 @@ def server_file(typed: str, import_dirs: Sequence[Path]) -> Path:
 
 def runs_in_table(path: Path, kind: str, run: str, fold: str | None) -> tuple[str, ...]:
     """The run names an import of ``path`` would write (from its run column, else ``run``)."""
-    from data_access import importers
+    from confusionflow.data_access import importers
 
     parse = importers.parse_counts_table if kind == "counts" else importers.parse_predictions_table
     parsed = parse(path, run=run, fold=fold)
@@ -200,7 +200,7 @@ def run_import(request: ImportRequest, settings: Settings, progress: ProgressFn)
         return ImportOutcome(False, REFUSED)
     if request.content is None and request.server_path is None:
         return ImportOutcome(False, "Choose a file to upload, or type the path of a table on the server.")
-    from data_access import importers  # late: only import jobs need the table readers
+    from confusionflow.data_access import importers  # late: only import jobs need the table readers
 
     run = (request.run or "").strip()
     fold = (request.fold or "").strip() or None
@@ -271,8 +271,8 @@ def import_from_page(
     the typed server path; both at once are refused (which one was meant?), as is a chosen file
     that is not a table. Choosing a file only says it is ready (``chosen_file_status``).
     """
-    from components import ids as ip
-    from components.import_panel import chosen_file_status, is_table_name
+    from confusionflow.components import ids as ip
+    from confusionflow.components.import_panel import chosen_file_status, is_table_name
 
     if not settings.allow_upload:
         return ImportOutcome(False, REFUSED)

@@ -13,7 +13,7 @@ back for Dash. A body over its limit is answered ``413`` before it is read into 
 Shape: a callback request must name a registered callback and send exactly the inputs and state
 it declares (ids and properties), else it is answered ``400`` with a short reason before Dash
 dispatches it (Dash itself would fail with a 500 on a missing key). The *values* sent are the
-callbacks' business: each parses them, bounded, into its view state (``app.callbacks.inputs``).
+callbacks' business: each parses them, bounded, into its view state (``confusionflow.app.callbacks.inputs``).
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ import dash
 import flask
 from dash import _validate as dash_validate
 
-from app.config import Settings
-from components import ids as ip
-from components.import_panel import MAX_UPLOAD_BYTES
+from confusionflow.app.config import Settings
+from confusionflow.components import ids as ip
+from confusionflow.components.import_panel import MAX_UPLOAD_BYTES
 
 # the largest body any route accepts: the biggest upload, base64-encoded, plus the JSON around it
 MAX_REQUEST_BYTES = MAX_UPLOAD_BYTES * 4 // 3 + 1024 * 1024

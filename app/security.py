@@ -15,9 +15,11 @@ import re
 
 from flask import Flask, Response, request
 
-from app.config import Settings, normalize_prefix
+from confusionflow.app.config import Settings, normalize_prefix
 
-_SOURCE = re.compile(r"^(?:'self'|'none'|\*|[a-z][a-z0-9+.-]*:|(?:[a-z][a-z0-9+.-]*://)?[A-Za-z0-9*.-]+(?::(?:\d+|\*))?)$")
+_SOURCE = re.compile(
+    r"^(?:'self'|'none'|\*|[a-z][a-z0-9+.-]*:|(?:[a-z][a-z0-9+.-]*://)?[A-Za-z0-9*.-]+(?::(?:\d+|\*))?)$"
+)
 
 
 def frame_ancestors(value: str) -> str:

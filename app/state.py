@@ -26,7 +26,7 @@ import math
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, quote, urlencode
 
-from components.options import (  # noqa: F401 - re-exported for callers of the URL state
+from confusionflow.components.options import (  # noqa: F401 - re-exported for callers of the URL state
     ENCODINGS,
     GAMMA_DEFAULT,
     GAMMA_MAX,
@@ -34,14 +34,14 @@ from components.options import (  # noqa: F401 - re-exported for callers of the 
     NORMALIZATION_LABELS,
     SCALES,
 )
-from data_access.vocabulary import (
+from confusionflow.data_access.vocabulary import (
     CLASS_METRICS,
     format_step,
     is_detail_kind,
     parse_normalization,
 )
 
-# What the detail view can show (data_access.vocabulary): "cell" needs both classes; "fn" the true
+# What the detail view can show (confusionflow.data_access.vocabulary): "cell" needs both classes; "fn" the true
 # class; "fp" the predicted class; the per-class metrics name their class in ``true``.
 
 

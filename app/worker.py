@@ -1,4 +1,4 @@
-"""The Celery entry point: ``celery -A app.worker worker`` runs the page's background jobs.
+"""The Celery entry point: ``celery -A confusionflow.app.worker worker`` runs the page's background jobs.
 
 Start it with the same ``CONFUSIONFLOW_*``/``REDIS_URL`` environment as the web processes and the
 log folder mounted at the same path. At start-up the worker builds the app once, so Dash registers
@@ -16,11 +16,11 @@ from typing import Any
 
 from celery.signals import worker_init
 
-from app.background import celery_app_for
-from app.config import Settings
-from app.factory import create_app
+from confusionflow.app.background import celery_app_for
+from confusionflow.app.config import Settings
+from confusionflow.app.factory import create_app
 
-ENTRY = "celery -A app.worker worker"
+ENTRY = "celery -A confusionflow.app.worker worker"
 
 _ENV_REDIS_URL = Settings.from_env().redis_url
 celery_app = celery_app_for(_ENV_REDIS_URL or "redis://127.0.0.1:6379/0")

@@ -1,6 +1,6 @@
 """``application`` for gunicorn (or any WSGI server), configured from the environment.
 
-    gunicorn --workers 4 --bind 0.0.0.0:8050 app.wsgi:application
+    gunicorn --workers 4 --bind 0.0.0.0:8050 confusionflow.app.wsgi:application
 
 Every worker builds the same app from the same ``CONFUSIONFLOW_*`` variables. Workers share
 nothing in memory that another needs: parsed logs go to the cache folder (or Redis with
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 
-from app.config import Settings
-from app.factory import create_app
+from confusionflow.app.config import Settings
+from confusionflow.app.factory import create_app
 
 log = logging.getLogger("confusionflow")
 

@@ -7,7 +7,7 @@ What it does, for each class count:
 
 * writes synthetic logs with ``LogWriter`` into a temporary folder (fixed seed; accuracy rises over
   the steps and the confusion sits mostly on a few class pairs, as in real training);
-* starts the real app as its own process (``python -m app`` on 127.0.0.1, live polling off so no
+* starts the real app as its own process (``python -m confusionflow.app`` on 127.0.0.1, live polling off so no
   timer request interferes) and drives Debian's Chromium through Playwright;
 * opens the page with the series chosen in the URL query string (``?s=run/fold&...``) and measures
 
@@ -54,11 +54,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from components.colors import slot_color  # noqa: E402
-from components.matrix import MatrixStyle, build_matrix_figure  # noqa: E402
-from data_access.store import LogStore  # noqa: E402
-from data_access.views import matrix_values  # noqa: E402
-from data_access.writer import LogWriter  # noqa: E402
+from confusionflow.components.colors import slot_color  # noqa: E402
+from confusionflow.components.matrix import MatrixStyle, build_matrix_figure  # noqa: E402
+from confusionflow.data_access.store import LogStore  # noqa: E402
+from confusionflow.data_access.views import matrix_values  # noqa: E402
+from confusionflow.data_access.writer import LogWriter  # noqa: E402
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 FOLD = "test"
@@ -128,14 +128,14 @@ def free_port() -> int:
 
 
 class AppProcess:
-    """``python -m app`` on loopback in its own process group, stopped (group-wide) by ``stop``."""
+    """``python -m confusionflow.app`` on loopback in its own process group, stopped (group-wide) by ``stop``."""
 
     def __init__(self, logdir: Path, cache_dir: Path, log_path: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log_path = log_path
         self._log = log_path.open("wb")
-        args = [sys.executable, "-m", "app", "--logdir", str(logdir), "--port", str(self.port)]
+        args = [sys.executable, "-m", "confusionflow.app", "--logdir", str(logdir), "--port", str(self.port)]
         args += ["--host", "127.0.0.1", "--cache-dir", str(cache_dir), "--poll-seconds", "0"]
         self.proc = subprocess.Popen(
             args,

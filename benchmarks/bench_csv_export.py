@@ -32,7 +32,7 @@ QUERY = "?s=bench/a&s=bench/b&s=bench/c"
 
 
 def write_logs(root: Path, steps: int) -> None:
-    from data_access.writer import LogWriter
+    from confusionflow.data_access.writer import LogWriter
 
     rng = np.random.default_rng(0)
     with LogWriter(root, "bench", CLASSES) as w:
@@ -44,10 +44,10 @@ def write_logs(root: Path, steps: int) -> None:
 def measure(mode: str, logdir: Path) -> dict:
     import dash
 
-    from app.callbacks.common import Selection, view_tensor
-    from app.config import Settings
-    from app.factory import create_app
-    from data_access.views import long_counts
+    from confusionflow.app.callbacks.common import Selection, view_tensor
+    from confusionflow.app.config import Settings
+    from confusionflow.app.factory import create_app
+    from confusionflow.data_access.views import long_counts
 
     app = create_app(logdir, settings=Settings(cache_dir=logdir.parent / "cache", poll_seconds=0))
     store_sel = Selection(series=("bench/a", "bench/b", "bench/c"))
@@ -58,7 +58,7 @@ def measure(mode: str, logdir: Path) -> dict:
     start = time.perf_counter()
     size = 0
     if mode == "callback":
-        from data_access.store import LogStore
+        from confusionflow.data_access.store import LogStore
 
         tensor = view_tensor(LogStore(logdir), store_sel)
         assert tensor is not None

@@ -22,11 +22,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data_access.cache import DiskArrayCache, MemoryArrayCache  # noqa: E402
-from data_access.counting import counts_from_predictions  # noqa: E402
-from data_access.step_files import read_predictions_dir  # noqa: E402
-from data_access.store import LogStore  # noqa: E402
-from data_access.writer import LogWriter  # noqa: E402
+from confusionflow.data_access.cache import DiskArrayCache, MemoryArrayCache  # noqa: E402
+from confusionflow.data_access.counting import counts_from_predictions  # noqa: E402
+from confusionflow.data_access.step_files import read_predictions_dir  # noqa: E402
+from confusionflow.data_access.store import LogStore  # noqa: E402
+from confusionflow.data_access.writer import LogWriter  # noqa: E402
 
 
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:

@@ -6,7 +6,7 @@ options ``--classes 10 20 50 100 --series 2 --steps 100 --repeat 3``). Prints ma
 How it times (every number is a median of ``--repeat`` runs):
 
 * synthetic logs (labelled synthetic: ``training_counts`` of ``bench_browser``), written with
-  ``LogWriter`` into a temporary folder; the real app runs as its own process (``python -m app`` on
+  ``LogWriter`` into a temporary folder; the real app runs as its own process (``python -m confusionflow.app`` on
   127.0.0.1, live polling off);
 * the page opens with every series but the last chosen in the URL (``?s=run/fold…``); the last one is
   what "add a series" adds through the series picker;

@@ -1,6 +1,6 @@
 """How many matrix redraws per second gunicorn serves, by number of workers.
 
-Starts ``gunicorn app.wsgi:application`` on generated logs (10 classes, 3 series, 50 steps, 5,000
+Starts ``gunicorn confusionflow.app.wsgi:application`` on generated logs (10 classes, 3 series, 50 steps, 5,000
 instances per step) with 1, 2 and 4 workers (each on a loopback port with its own cache folder),
 records in headless Chromium the exact ``_dash-update-component`` request that draws the matrix
 for the three series, then replays it from 8 client threads, the three servers taking turns in
@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
 
-from data_access.writer import LogWriter  # noqa: E402
+from confusionflow.data_access.writer import LogWriter  # noqa: E402
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 LOGS = (10, 3, 50, 5_000)  # classes, series, steps, instances per step
@@ -81,7 +81,7 @@ def _wait(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
 
 def _series(logdir: Path) -> list[str]:
     """The first three series of the served log folder (health probes do not list names)."""
-    from data_access.store import LogStore
+    from confusionflow.data_access.store import LogStore
 
     return [info.key for info in LogStore(logdir).list_series()][:3]
 
@@ -144,7 +144,14 @@ def _start(workers: int, logdir: Path, cache: Path) -> tuple[subprocess.Popen, s
     env.pop("CONFUSIONFLOW_REDIS_URL", None)
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     proc = subprocess.Popen(
-        [gunicorn, "app.wsgi:application", "--workers", str(workers), "--bind", f"127.0.0.1:{port}"],
+        [
+            gunicorn,
+            "confusionflow.app.wsgi:application",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,

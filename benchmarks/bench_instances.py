@@ -16,9 +16,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data_access.instances import cell_members, cell_transitions  # noqa: E402
-from data_access.store import LogStore  # noqa: E402
-from data_access.writer import LogWriter  # noqa: E402
+from confusionflow.data_access.instances import cell_members, cell_transitions  # noqa: E402
+from confusionflow.data_access.store import LogStore  # noqa: E402
+from confusionflow.data_access.writer import LogWriter  # noqa: E402
 
 C = 10
 CLASSES = [f"c{i}" for i in range(C)]

@@ -40,8 +40,8 @@ from plotly.io.json import to_json_plotly
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from components.colors import PALETTE  # noqa: E402
-from components.matrix import (  # noqa: E402
+from confusionflow.components.colors import PALETTE  # noqa: E402
+from confusionflow.components.matrix import (  # noqa: E402
     LINES_MAX_CLASSES,
     MatrixGeometry,
     MatrixStyle,
@@ -50,8 +50,8 @@ from components.matrix import (  # noqa: E402
     epoch_marker_update,
     matrix_geometry,
 )
-from data_access.tensor import ConfusionTensor, SeriesInfo  # noqa: E402
-from data_access.views import MatrixValues, matrix_values  # noqa: E402
+from confusionflow.data_access.tensor import ConfusionTensor, SeriesInfo  # noqa: E402
+from confusionflow.data_access.views import MatrixValues, matrix_values  # noqa: E402
 from tests.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 CASES = [(10, 3, 50), (20, 3, 50), (25, 3, 100), (50, 3, 100), (100, 3, 100)]

@@ -25,8 +25,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data_access.store import LogStore  # noqa: E402
-from data_access.writer import LogWriter  # noqa: E402
+from confusionflow.data_access.store import LogStore  # noqa: E402
+from confusionflow.data_access.writer import LogWriter  # noqa: E402
 
 CLASSES = [f"c{i}" for i in range(10)]
 

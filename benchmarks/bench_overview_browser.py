@@ -122,7 +122,7 @@ def main() -> None:
         generate(logdir, args.classes, args.steps)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "app", "--logdir", str(logdir), "--port", str(port)]
+        [sys.executable, "-m", "confusionflow.app", "--logdir", str(logdir), "--port", str(port)]
         + ["--cache-dir", str(tmp / "cache"), "--poll-seconds", "0"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

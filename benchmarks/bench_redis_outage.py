@@ -1,6 +1,6 @@
 """Log lines per minute of a Redis outage, under a running web instance and a Celery worker.
 
-Starts ``redis-server``, ``gunicorn app.wsgi:application`` (2 workers) and ``celery -A app.worker
+Starts ``redis-server``, ``gunicorn confusionflow.app.wsgi:application`` (2 workers) and ``celery -A confusionflow.app.worker
 worker`` on small generated logs, all on loopback, with a headless Chromium page open (live poll
 every 2 s) and 4 client threads asking for ``/`` and ``/healthz`` without pause. Then Redis is
 stopped for ``--seconds`` (default 20), during which the page imports a table by its server path;
@@ -115,7 +115,7 @@ def main() -> None:
         bindir = Path(sys.executable).parent
         web = [
             str(bindir / "gunicorn"),
-            "app.wsgi:application",
+            "confusionflow.app.wsgi:application",
             "--workers",
             "2",
             "--bind",
@@ -126,7 +126,7 @@ def main() -> None:
             "-m",
             "celery",
             "-A",
-            "app.worker",
+            "confusionflow.app.worker",
             "worker",
             "--pool=solo",
             "--loglevel=INFO",

@@ -39,14 +39,14 @@ import plotly.io as pio
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.gen_many_classes import PRUNED_BLOCKS, RUNS, generate  # noqa: E402
-from components.overview_figure import overview_figure  # noqa: E402
-from data_access.cache import DiskArrayCache, MemoryArrayCache  # noqa: E402
-from data_access.hierarchy import read_hierarchy  # noqa: E402
-from data_access.ordering import OPTIMAL_LEAF_ORDERING_MAX, order_by_confusion  # noqa: E402
-from data_access.overview_values import overview_values  # noqa: E402
-from data_access.sparse_reader import load_sparse  # noqa: E402
-from data_access.strategies import largest_cells, lowest_metric, most_changed, most_different  # noqa: E402
-from data_access.writer import LogWriter  # noqa: E402
+from confusionflow.components.overview_figure import overview_figure  # noqa: E402
+from confusionflow.data_access.cache import DiskArrayCache, MemoryArrayCache  # noqa: E402
+from confusionflow.data_access.hierarchy import read_hierarchy  # noqa: E402
+from confusionflow.data_access.ordering import OPTIMAL_LEAF_ORDERING_MAX, order_by_confusion  # noqa: E402
+from confusionflow.data_access.overview_values import overview_values  # noqa: E402
+from confusionflow.data_access.sparse_reader import load_sparse  # noqa: E402
+from confusionflow.data_access.strategies import largest_cells, lowest_metric, most_changed, most_different  # noqa: E402
+from confusionflow.data_access.writer import LogWriter  # noqa: E402
 
 
 def proc_status(field: str) -> float:
@@ -73,10 +73,10 @@ def cached_server_rss(logdir: Path, cache_dir: Path, keys: list[str]) -> str:
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
         "from benchmarks.bench_scale import proc_status;"
-        "from components.overview_figure import overview_figure;"
-        "from data_access.cache import DiskArrayCache;"
-        "from data_access.overview_values import overview_values;"
-        "from data_access.sparse_reader import load_sparse;"
+        "from confusionflow.components.overview_figure import overview_figure;"
+        "from confusionflow.data_access.cache import DiskArrayCache;"
+        "from confusionflow.data_access.overview_values import overview_values;"
+        "from confusionflow.data_access.sparse_reader import load_sparse;"
         "before = proc_status('VmRSS');"
         "c = load_sparse(sys.argv[2], sys.argv[4:], cache=DiskArrayCache(sys.argv[3]));"
         "c.metrics(); c.select_classes(list(range(20)), other=True);"
@@ -88,7 +88,9 @@ def cached_server_rss(logdir: Path, cache_dir: Path, keys: list[str]) -> str:
     repo = str(Path(__file__).resolve().parent.parent)
     out = subprocess.run(
         [sys.executable, "-c", code, repo, str(logdir), str(cache_dir), *keys],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return out.stdout.strip()
 
@@ -136,11 +138,13 @@ def main() -> None:
         rows.append(("RSS with the 3 series held (VmRSS)", f"{proc_status('VmRSS'):.0f} MB"))
         c, s_n, t_n = counts.n_classes, counts.n_series, counts.n_steps
         dense_mb = s_n * t_n * c * c * 8 / 1e6
-        rows.append((
-            "sparse arrays held",
-            f"{counts.nbytes / 1e6:.1f} MB for {counts.nnz:,} non-zero cells "
-            f"(dense int64 (S,T,C,C) would be {dense_mb:,.0f} MB)",
-        ))
+        rows.append(
+            (
+                "sparse arrays held",
+                f"{counts.nbytes / 1e6:.1f} MB for {counts.nnz:,} non-zero cells "
+                f"(dense int64 (S,T,C,C) would be {dense_mb:,.0f} MB)",
+            )
+        )
 
         disk = DiskArrayCache(Path(tmp) / "cache")
         load_sparse(logdir, keys, cache=disk)  # populate
@@ -156,53 +160,83 @@ def main() -> None:
         tracemalloc.stop()
         rows.append(("tracemalloc peak of one disk-cache load", f"{peak / 1e6:.1f} MB"))
         disk.close()
-        rows.append(("RSS of a fresh process loading from the disk cache",
-                     cached_server_rss(logdir, Path(tmp) / "cache", keys)))
+        rows.append(
+            (
+                "RSS of a fresh process loading from the disk cache",
+                cached_server_rss(logdir, Path(tmp) / "cache", keys),
+            )
+        )
 
         test_key, pruned_key = keys[1], keys[2]
         last = float(counts.steps[-1])
         ms, _ = timed(counts.metrics)
         rows.append(("metrics of every series, step and class (TensorMetrics)", f"{ms:.1f} ms"))
         for label, fn in [
-            ("strategy: lowest F1, k=20", lambda: lowest_metric(counts, "f1", 20, series=test_key, step=last)),
-            ("strategy: largest off-diagonal cells, k=20", lambda: largest_cells(counts, 20, series=test_key, step=last)),
-            ("strategy: most changed over 1..last, k=20",
-             lambda: most_changed(counts, 20, series=test_key, start=1, end=last)),
+            (
+                "strategy: lowest F1, k=20",
+                lambda: lowest_metric(counts, "f1", 20, series=test_key, step=last),
+            ),
+            (
+                "strategy: largest off-diagonal cells, k=20",
+                lambda: largest_cells(counts, 20, series=test_key, step=last),
+            ),
+            (
+                "strategy: most changed over 1..last, k=20",
+                lambda: most_changed(counts, 20, series=test_key, start=1, end=last),
+            ),
         ]:
             ms, _ = timed(fn)
             rows.append((label, f"{ms:.1f} ms"))
         ms, sel = timed(lambda: most_different(counts, 80, series_a=test_key, series_b=pruned_key, step=last))
         in_blocks = np.isin(np.asarray(sel.indices) // 20, PRUNED_BLOCKS).mean()
-        rows.append(("strategy: most different series, k=80", f"{ms:.1f} ms ({in_blocks:.0%} in the 4 changed blocks)"))
+        rows.append(
+            (
+                "strategy: most different series, k=80",
+                f"{ms:.1f} ms ({in_blocks:.0%} in the 4 changed blocks)",
+            )
+        )
 
         ms, ov_vals = timed(lambda: overview_values(counts, "step", series=test_key, step=last))
         rows.append(("overview values (one step, shares of the true class)", f"{ms:.1f} ms"))
         ms, order = timed(lambda: order_by_confusion(counts.matrix(1, t_n - 1)), repeat=3)
         how = "optimal leaf ordering" if c <= OPTIMAL_LEAF_ORDERING_MAX else "clustering's leaf order"
         rows.append((f"confusion order of {c} classes ({how})", f"{ms:.0f} ms"))
-        ms, ov = timed(lambda: overview_figure(ov_vals.values, counts.classes, order, title=ov_vals.description))
+        ms, ov = timed(
+            lambda: overview_figure(ov_vals.values, counts.classes, order, title=ov_vals.description)
+        )
         rows.append(("overview figure build", f"{ms:.1f} ms"))
         ms, text = timed(lambda: pio.to_json(ov.figure, validate=False))
         packed = gzip.compress(text.encode(), compresslevel=1)
-        rows.append((
-            "overview serialise (plotly.io.to_json)",
-            f"{ms:.0f} ms, {len(text) / 1e6:.1f} MB JSON, {len(packed) / 1e6:.2f} MB gzip -1",
-        ))
+        rows.append(
+            (
+                "overview serialise (plotly.io.to_json)",
+                f"{ms:.0f} ms, {len(text) / 1e6:.1f} MB JSON, {len(packed) / 1e6:.2f} MB gzip -1",
+            )
+        )
         pick = list(lowest_metric(counts, "f1", 20, series=test_key, step=last).indices)
         ms, sub = timed(lambda: counts.select_classes(pick, other=True))
-        rows.append(("sub-matrix of k=20 classes + (other), all series and steps", f"{ms:.1f} ms -> {sub.counts.shape}"))
+        rows.append(
+            (
+                "sub-matrix of k=20 classes + (other), all series and steps",
+                f"{ms:.1f} ms -> {sub.counts.shape}",
+            )
+        )
         hier = read_hierarchy(logdir / RUNS[0][0] / "hierarchy.json", counts.classes)
         for level in (1, 2):
             mapping = hier.mapping(level)
             ms, agg = timed(lambda m=mapping: counts.aggregate(m))
             rows.append((f"aggregate at hierarchy level {level}", f"{ms:.1f} ms -> {agg.counts.shape}"))
-        rows.append(("append one step to a live series, reload (disk cache)", append_and_reload(logdir, Path(tmp))))
+        rows.append(
+            ("append one step to a live series, reload (disk cache)", append_and_reload(logdir, Path(tmp)))
+        )
         rows.append(("RSS at the end", f"{proc_status('VmRSS'):.0f} MB (peak {proc_status('VmHWM'):.0f} MB)"))
 
     load = os.getloadavg()
-    print(f"{c} classes x {s_n} series x {t_n} steps; {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n")
+    print(
+        f"{c} classes x {s_n} series x {t_n} steps; {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, load {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n"
+    )
     print("| measure | result |\n|---|---|")
     for name, value in rows:
         print(f"| {name} | {value} |")

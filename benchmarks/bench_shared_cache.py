@@ -28,9 +28,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data_access.cache import DiskArrayCache, RedisArrayCache  # noqa: E402
-from data_access.store import LogStore  # noqa: E402
-from data_access.writer import LogWriter  # noqa: E402
+from confusionflow.data_access.cache import DiskArrayCache, RedisArrayCache  # noqa: E402
+from confusionflow.data_access.store import LogStore  # noqa: E402
+from confusionflow.data_access.writer import LogWriter  # noqa: E402
 
 CASES = [  # (classes, series, steps, instances per step)
     (10, 3, 50, 10_000),

@@ -35,7 +35,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data_access.writer import LogWriter  # noqa: E402
+from confusionflow.data_access.writer import LogWriter  # noqa: E402
 
 BLOCK = 20
 BLOCKS_PER_GROUP = 5

@@ -23,8 +23,8 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data_access.importers import import_predictions_table, parse_predictions_table  # noqa: E402
-from data_access.reader import read_series  # noqa: E402
+from confusionflow.data_access.importers import import_predictions_table, parse_predictions_table  # noqa: E402
+from confusionflow.data_access.reader import read_series  # noqa: E402
 
 RUNS, FOLDS, STEPS = ("baseline", "pruned"), ("train", "test"), 50
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.charts import GAP_H, GAP_W, METRICS, TILE_H, TILE_W, decode_class_click
-from components.matrix import CellTarget, MatrixGeometry, decode_click
+from confusionflow.components.charts import GAP_H, GAP_W, METRICS, TILE_H, TILE_W, decode_class_click
+from confusionflow.components.matrix import CellTarget, MatrixGeometry, decode_click
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from components.text import plain
-from data_access.vocabulary import format_step  # noqa: F401 - re-exported: the one step formatter
+from confusionflow.components.text import plain
+from confusionflow.data_access.vocabulary import format_step  # noqa: F401 - re-exported: the one step formatter
 
 FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 FONT_SIZE = 12

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from components.ids import (
+from confusionflow.components.ids import (
     IMPORT_BUTTON,
     IMPORT_FOLD,
     IMPORT_KIND,
@@ -45,10 +45,10 @@ __all__ = [  # the ids are re-exported for callers that read them from this pane
 
 # Browser-side cap on an uploaded file. The file travels base64-encoded in the callback request
 # (and, with Celery, through Redis), so it is bounded; bigger tables are imported by path or with
-# ``python -m data_access.importers``.
+# ``python -m confusionflow.data_access.importers``.
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
-# What the page imports, by file name ending (the importers read these; see data_access.importers).
+# What the page imports, by file name ending (the importers read these; see confusionflow.data_access.importers).
 TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".csv.gz", ".tsv.gz", ".parquet", ".pq")
 
 

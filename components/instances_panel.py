@@ -1,7 +1,7 @@
 """The instance panel (L3): which instances sit in the clicked matrix cell at a step, and which
 entered or left it since the previous step.
 
-Pure layout: results of ``data_access.instances`` in, Dash components out. The skeleton
+Pure layout: results of ``confusionflow.data_access.instances`` in, Dash components out. The skeleton
 (:func:`instances_panel`) goes into the page once; :func:`instances_body` is what a callback puts
 inside it. Long lists show their first ``limit`` rows with a "showing N of M" note; the CSV
 download holds the full list. Styling is inline so the panel needs no stylesheet of its own.
@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 from dash import dcc, html
 
-from components import ids
-from data_access.instances import (
+from confusionflow.components import ids
+from confusionflow.data_access.instances import (
     ID,
     NEXT_PRED,
     PRED,
@@ -26,7 +26,7 @@ from data_access.instances import (
     CellMembers,
     CellTransitions,
 )
-from data_access.logformat import format_step
+from confusionflow.data_access.logformat import format_step
 
 DEFAULT_LIMIT = 50
 NOT_IN_FOLD = "not in the fold"

@@ -12,16 +12,16 @@ from collections.abc import Sequence
 
 from dash import dcc, html
 
-from components import ids
-from components.import_panel import import_panel
-from components.instances_panel import instances_panel
-from components.matrix_toolbar import matrix_toolbar
-from components.metadata_text import metadata_lines, metadata_tooltip
-from components.overview_panel import overview_panel
-from components.panel_parts import attrs, graph, panel, svg_button
-from components.timeline_panel import timeline_panel
-from data_access.errors import LoadProblem
-from data_access.tensor import SeriesInfo
+from confusionflow.components import ids
+from confusionflow.components.import_panel import import_panel
+from confusionflow.components.instances_panel import instances_panel
+from confusionflow.components.matrix_toolbar import matrix_toolbar
+from confusionflow.components.metadata_text import metadata_lines, metadata_tooltip
+from confusionflow.components.overview_panel import overview_panel
+from confusionflow.components.panel_parts import attrs, graph, panel, svg_button
+from confusionflow.components.timeline_panel import timeline_panel
+from confusionflow.data_access.errors import LoadProblem
+from confusionflow.data_access.tensor import SeriesInfo
 
 
 def series_option(info: SeriesInfo) -> dict:

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from components import ids
-from components.options import ABSOLUTE, GAMMA_DEFAULT, GAMMA_MAX, GAMMA_MIN, NORMALIZATION_LABELS
+from confusionflow.components import ids
+from confusionflow.components.options import (
+    ABSOLUTE,
+    GAMMA_DEFAULT,
+    GAMMA_MAX,
+    GAMMA_MIN,
+    NORMALIZATION_LABELS,
+)
 
 
 def _radio(component_id: str, options: list[dict], value: str) -> dcc.RadioItems:

@@ -1,13 +1,13 @@
 """The choices the toolbar offers, shared by the layout and the URL state (which validates them).
 
-Kept in ``components`` so the layout does not import ``app``; ``app.state`` imports these.
+Kept in ``components`` so the layout does not import ``app``; ``confusionflow.app.state`` imports these.
 """
 
 from __future__ import annotations
 
 ENCODINGS: tuple[str, ...] = ("heatmap", "lines")
 SCALES: tuple[str, ...] = ("linear", "log")
-# None = absolute counts; the others are data_access.vocabulary.NORMALIZATIONS, named by denominator.
+# None = absolute counts; the others are confusionflow.data_access.vocabulary.NORMALIZATIONS, named by denominator.
 NORMALIZATION_LABELS: dict[str | None, str] = {
     None: "absolute counts",
     "true": "% of true class (row)",

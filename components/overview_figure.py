@@ -26,7 +26,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
-from components.figure_style import MISSING_COLOR, base_layout
+from confusionflow.components.figure_style import MISSING_COLOR, base_layout
 
 SEQUENTIAL = "Blues"
 DIVERGING = "RdBu_r"  # red = more confusion (an increase), blue = less
@@ -59,7 +59,7 @@ def overview_figure(
     """Build the overview heatmap.
 
     values: ``(C, C)`` in logged class order (rows = true), NaN where nothing is drawn.
-    order: ``(C,)`` permutation (see :mod:`data_access.ordering`), default as logged.
+    order: ``(C,)`` permutation (see :mod:`confusionflow.data_access.ordering`), default as logged.
     signed: a change or difference (diverging scale, symmetric about 0). percent: values are
     shares (hover as %), otherwise counts. ``title`` is escaped here.
     """
@@ -160,9 +160,7 @@ def positions_in(span: tuple[float, float], n: int) -> np.ndarray:
     return np.arange(lo, hi + 1) if lo <= hi else np.zeros(0, dtype=np.intp)
 
 
-def classes_in_box(
-    order: np.ndarray, x_span: tuple[float, float], y_span: tuple[float, float]
-) -> np.ndarray:
+def classes_in_box(order: np.ndarray, x_span: tuple[float, float], y_span: tuple[float, float]) -> np.ndarray:
     """Class indices of a brushed block: the rows (true) and columns (predicted) it covers.
 
     ``order`` ``(C,)`` as in :class:`Overview`; returned in position order, rows first then the

@@ -2,7 +2,7 @@
 the class-selection strategies (one click, an editable k).
 
 Pure layout: the callbacks in ``app/callbacks/overview.py`` fill the figure, show the panel only
-above ``app.callbacks.common.OVERVIEW_MIN_CLASSES`` classes and turn a box drag, a cell click or a
+above ``confusionflow.app.callbacks.common.OVERVIEW_MIN_CLASSES`` classes and turn a box drag, a cell click or a
 strategy click into the class selection.
 """
 
@@ -12,9 +12,9 @@ from typing import Any
 
 from dash import dcc, html
 
-from components import ids
-from data_access.ordering import CLASS_ORDERS
-from data_access.strategies import STRATEGIES
+from confusionflow.components import ids
+from confusionflow.data_access.ordering import CLASS_ORDERS
+from confusionflow.data_access.strategies import STRATEGIES
 
 OVERVIEW_HEIGHT = 380  # px: the overview is square-ish beside its controls, never taller
 OVERVIEW_KINDS: dict[str, str] = {

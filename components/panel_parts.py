@@ -11,8 +11,8 @@ from typing import Any
 
 from dash import dcc, html
 
-from components import ids
-from components.figure_style import empty_figure
+from confusionflow.components import ids
+from confusionflow.components.figure_style import empty_figure
 
 # Shown while a view takes longer than this to update; shorter updates do not flash a spinner.
 LOADING_DELAY_MS = 400

@@ -11,10 +11,10 @@ from typing import Any
 
 from dash import html
 
-from components import ids
-from components.colors import slot_color
-from components.metadata_text import metadata_tooltip
-from data_access.tensor import SeriesInfo
+from confusionflow.components import ids
+from confusionflow.components.colors import slot_color
+from confusionflow.components.metadata_text import metadata_tooltip
+from confusionflow.data_access.tensor import SeriesInfo
 
 NO_LOGS = "No logs in the log folder yet: series appear here as they are written."
 NOTHING_CHOSEN = "Choose one or more series above."

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from components import ids
-from components.panel_parts import attrs, graph, panel, svg_button
+from confusionflow.components import ids
+from confusionflow.components.panel_parts import attrs, graph, panel, svg_button
 
 
 def timeline_panel() -> html.Section:

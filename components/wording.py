@@ -1,25 +1,25 @@
 """The words the screen uses for the data layer's codes (denominators, units, normalisations).
 
-``data_access`` returns codes and literals only (``data_access.vocabulary``,
-``data_access.metrics.denominator_codes``, ``data_access.views.DetailUnit``); this module is the
+``data_access`` returns codes and literals only (``confusionflow.data_access.vocabulary``,
+``confusionflow.data_access.metrics.denominator_codes``, ``confusionflow.data_access.views.DetailUnit``); this module is the
 one place that turns them into text. The note under the toolbar, the matrix hovers, the detail
 chart's axis and the CSV export's column names all take the denominator of a value from
-:func:`data_access.metrics.denominator_codes` — the same table the numbers are divided by — and its
+:func:`confusionflow.data_access.metrics.denominator_codes` — the same table the numbers are divided by — and its
 words from :data:`DENOMINATOR_NOUNS`, so no text can name another denominator than the one used.
 """
 
 from __future__ import annotations
 
-from data_access.metrics import DenominatorCode, DenominatorRegion, denominator_codes
-from data_access.views import DetailUnit
-from data_access.vocabulary import NORMALIZATIONS, Normalization
+from confusionflow.data_access.metrics import DenominatorCode, DenominatorRegion, denominator_codes
+from confusionflow.data_access.views import DetailUnit
+from confusionflow.data_access.vocabulary import NORMALIZATIONS, Normalization
 
 DENOMINATOR_NOUNS: dict[DenominatorCode, str] = {
     "support": "the true class's instances (row total)",
     "predicted": "the class's predictions (column total)",
     "total": "all instances of the fold",
 }
-"""What each denominator code of :func:`data_access.metrics.denominator_codes` counts."""
+"""What each denominator code of :func:`confusionflow.data_access.metrics.denominator_codes` counts."""
 
 DENOMINATOR_SLUGS: dict[DenominatorCode, str] = {
     "support": "true_class_instances",

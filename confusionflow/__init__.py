@@ -26,8 +26,10 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-# In a source checkout this folder sits beside app/, components/ and data_access/: let
-# ``confusionflow.app`` etc. resolve to them. An installed wheel has them inside this folder.
+# In a source checkout, confusionflow/app, components and data_access are symbolic links to the
+# folders beside this one (so type checkers and editors see one module tree); where links are not
+# available (a checkout without symlink support), extend ``__path__`` to the same effect. An
+# installed wheel has the folders inside this one.
 _HERE = Path(__file__).resolve().parent
 if not (_HERE / "app").is_dir() and (_HERE.parent / "app" / "__init__.py").is_file():
     __path__.append(str(_HERE.parent))  # noqa: F821 - ``__path__`` is set for every package

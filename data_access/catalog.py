@@ -3,7 +3,7 @@
 Only ``run.json`` files are read (no count data). Every entry of the folder is isolated: a run
 whose folder name is not valid UTF-8, whose ``run.json`` is damaged or hostile (nested a thousand
 levels deep, far too large), or that is a symbolic link leading outside the log folder becomes a
-:class:`~data_access.errors.LoadProblem`, and the scan goes on. :func:`scan_log_folder` never raises.
+:class:`~confusionflow.data_access.errors.LoadProblem`, and the scan goes on. :func:`scan_log_folder` never raises.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from data_access import logformat as lf
-from data_access.containment import REFUSED_LINK, escapes, real_root
-from data_access.errors import LoadProblem, LogFormatError
-from data_access.run_file import RunFile, read_run, series_info
-from data_access.tensor import SeriesInfo
+from confusionflow.data_access import logformat as lf
+from confusionflow.data_access.containment import REFUSED_LINK, escapes, real_root
+from confusionflow.data_access.errors import LoadProblem, LogFormatError
+from confusionflow.data_access.run_file import RunFile, read_run, series_info
+from confusionflow.data_access.tensor import SeriesInfo
 
 log = logging.getLogger(__name__)
 

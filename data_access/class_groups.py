@@ -3,8 +3,8 @@
 The matrix may show fewer classes than a run has: classes summed into their *superclasses* (a
 run's ``{"class": "superclass"}`` metadata), a *selection* of classes (the others dropped), or a
 selection plus one trailing ``"(other)"`` class holding everything not selected. This module is the
-one place those rules live; :class:`~data_access.tensor.ConfusionTensor` regroups its counts with
-the :class:`ClassGrouping` made here, and the instance level (``data_access.instances``) uses the
+one place those rules live; :class:`~confusionflow.data_access.tensor.ConfusionTensor` regroups its counts with
+the :class:`ClassGrouping` made here, and the instance level (``confusionflow.data_access.instances``) uses the
 same grouping to know which member classes a shown cell stands for. Pure functions, no I/O.
 
 Rules (the paper's, kept by the app since its first version):
@@ -15,7 +15,7 @@ Rules (the paper's, kept by the app since its first version):
    more shown classes and either leaves some out or asks for ``other``: without ``other`` only the
    selected groups are drawn; with it the rest are merged into ``"(other)"`` (absent when nothing is
    left over), a *lump* whose inner confusions stay errors. Either way the numbers around the drawn
-   cells (shares of a class, FN, FP, accuracy) count whole classes: ``data_access.class_totals``.
+   cells (shares of a class, FN, FP, accuracy) count whole classes: ``confusionflow.data_access.class_totals``.
 
 Examples
 --------

@@ -18,7 +18,7 @@ not (a confusion between two of its members stays an error), and a dropped class
 predictions in the fold's accuracy.
 
 >>> import numpy as np
->>> from data_access.class_groups import select_grouping
+>>> from confusionflow.data_access.class_groups import select_grouping
 >>> counts = np.array([[5, 1, 0], [2, 6, 3], [0, 4, 7]])
 >>> t = regroup_totals(counts, None, select_grouping(["a", "b", "c"], [0, 1]))
 >>> t.support.tolist(), t.predicted.tolist(), t.correct.tolist(), int(t.correct_total), int(t.instances)
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from data_access.class_groups import ClassGrouping
+from confusionflow.data_access.class_groups import ClassGrouping
 
 
 @dataclass(frozen=True)

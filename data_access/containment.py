@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from data_access.errors import LogFormatError
+from confusionflow.data_access.errors import LogFormatError
 
 REFUSED_LINK = (
     "is a symbolic link leading outside the log folder; refused "
@@ -41,4 +41,3 @@ def check_inside(root: str, *paths: str | Path) -> None:
     for path in paths:
         if escapes(root, path):
             raise LogFormatError(path, REFUSED_LINK)
-

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from data_access.logformat import MAX_SERIES_CELLS
+from confusionflow.data_access.logformat import MAX_SERIES_CELLS
 
 _CHUNK = 1 << 19  # rows per bincount pass
 

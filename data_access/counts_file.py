@@ -1,8 +1,8 @@
 """``<fold>.counts.jsonl``: one ``{"step": s, "counts": [C*C ints]}`` line per logged step.
 
-Every problem is a :class:`~data_access.errors.LogFormatError` naming the file and line. An
+Every problem is a :class:`~confusionflow.data_access.errors.LogFormatError` naming the file and line. An
 unfinished last line (an interrupted or ongoing append) is skipped with a
-:class:`~data_access.file_bytes.LogRecoveryWarning`: only that step is lost.
+:class:`~confusionflow.data_access.file_bytes.LogRecoveryWarning`: only that step is lost.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from data_access import logformat as lf
-from data_access.errors import LogFormatError
-from data_access.file_bytes import LogRecoveryWarning, read_file_bytes, text_problem
+from confusionflow.data_access import logformat as lf
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.file_bytes import LogRecoveryWarning, read_file_bytes, text_problem
 
 
 @dataclass(frozen=True)

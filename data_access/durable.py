@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from data_access.tempfiles import temp_name
+from confusionflow.data_access.tempfiles import temp_name
 
 
 def fsync_dir(path: Path) -> None:

@@ -9,7 +9,7 @@ import os
 import stat
 from pathlib import Path
 
-from data_access.errors import LogFormatError
+from confusionflow.data_access.errors import LogFormatError
 
 
 class LogRecoveryWarning(UserWarning):

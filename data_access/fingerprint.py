@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from data_access import logformat as lf
+from confusionflow.data_access import logformat as lf
 
 
 def log_fingerprint(root: str | Path) -> str:

@@ -21,7 +21,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from data_access.tempfiles import owner_tag
+from confusionflow.data_access.tempfiles import owner_tag
 
 try:
     import fcntl

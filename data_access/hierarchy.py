@@ -30,8 +30,8 @@ from typing import Any
 
 import orjson
 
-from data_access.errors import LogFormatError
-from data_access.file_bytes import read_file_bytes
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.file_bytes import read_file_bytes
 
 HIERARCHY_FILES = ("hierarchy.json", "hierarchy.csv")  # looked for beside run.json
 METADATA_KEY = "hierarchy"
@@ -71,7 +71,8 @@ def _entries(source: str, value: Any) -> list[tuple[str, tuple[str, ...], str]]:
             out.append((path[-1], path[:-1], f"item {n}"))
     else:
         raise HierarchyError(
-            source, f"expected a JSON object (class -> group path) or a list of paths, found {type(value).__name__}"
+            source,
+            f"expected a JSON object (class -> group path) or a list of paths, found {type(value).__name__}",
         )
     return out
 
@@ -180,10 +181,14 @@ class Hierarchy:
         known = set(classes)
         unknown = [n for n in found if n not in known]
         if unknown:
-            raise HierarchyError(source, f"names {len(unknown)} classes the run does not have: {_names(unknown)}")
+            raise HierarchyError(
+                source, f"names {len(unknown)} classes the run does not have: {_names(unknown)}"
+            )
         missing = [c for c in classes if c not in found]
         if missing:
-            raise HierarchyError(source, f"does not place {len(missing)} of the run's classes: {_names(missing)}")
+            raise HierarchyError(
+                source, f"does not place {len(missing)} of the run's classes: {_names(missing)}"
+            )
         _check_tree(source, found)
         return cls(source, tuple(classes), tuple(found[c] for c in classes))
 
@@ -257,15 +262,21 @@ def read_hierarchy(path: str | Path, classes: Sequence[str]) -> Hierarchy:
     kind = path.suffix.lower().lstrip(".")
     if kind not in ("csv", "json"):
         raise HierarchyError(path, "a hierarchy file must end in .csv or .json")
-    return parse_hierarchy(str(path), read_file_bytes(path, MAX_HIERARCHY_BYTES, "a hierarchy"), classes, kind=kind)
+    return parse_hierarchy(
+        str(path), read_file_bytes(path, MAX_HIERARCHY_BYTES, "a hierarchy"), classes, kind=kind
+    )
 
 
-def run_hierarchy(run_dir: str | Path, classes: Sequence[str], metadata: Mapping[str, Any]) -> Hierarchy | None:
+def run_hierarchy(
+    run_dir: str | Path, classes: Sequence[str], metadata: Mapping[str, Any]
+) -> Hierarchy | None:
     """The hierarchy stored with a run: ``hierarchy.json`` / ``hierarchy.csv`` beside ``run.json``,
     or ``metadata["hierarchy"]``; None if there is none. Two of them at once is an error."""
     run_dir = Path(run_dir)
     files = [run_dir / name for name in HIERARCHY_FILES if (run_dir / name).is_file()]
-    sources = [str(f) for f in files] + ([f"{run_dir / 'run.json'} metadata"] if METADATA_KEY in metadata else [])
+    sources = [str(f) for f in files] + (
+        [f"{run_dir / 'run.json'} metadata"] if METADATA_KEY in metadata else []
+    )
     if len(sources) > 1:
         raise HierarchyError(run_dir, f"has more than one hierarchy ({_names(sources)}); keep one")
     if files:

@@ -1,6 +1,6 @@
 """What the instance level answers: the members of a cell and how they changed, as tables.
 
-Class columns hold class names; see :mod:`data_access.instances` for how they are computed.
+Class columns hold class names; see :mod:`confusionflow.data_access.instances` for how they are computed.
 """
 
 from __future__ import annotations

@@ -4,11 +4,11 @@ Only per-instance folds (``<fold>.predictions/``) can answer this; a counts-only
 matrix alone. Every function here returns a result carrying a ``problem`` sentence instead of
 raising when the answer does not exist (a counts-only series, a step that was not logged, a class
 the series does not have), so the app can show it as is. Damaged files still raise
-:class:`~data_access.errors.LogFormatError` naming the file.
+:class:`~confusionflow.data_access.errors.LogFormatError` naming the file.
 
 Cells are addressed by class *names*. A cell of the matrix the user sees may be a group of classes
 (a superclass, or the "(other)" bucket of the class selection): pass the member class names as a
-collection for the true side and/or the predicted side. :func:`data_access.class_groups.display_groups`
+collection for the true side and/or the predicted side. :func:`confusionflow.data_access.class_groups.display_groups`
 turns the app's class selection into exactly those collections, from the same grouping the tensor is
 regrouped with (``ConfusionTensor.for_display``).
 
@@ -27,10 +27,10 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from data_access import logformat as lf
-from data_access.class_groups import display_groups  # noqa: F401 - re-exported for callers
-from data_access.errors import LogFormatError
-from data_access.instance_results import (  # noqa: F401 - re-exported: the results' names
+from confusionflow.data_access import logformat as lf
+from confusionflow.data_access.class_groups import display_groups  # noqa: F401 - re-exported for callers
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.instance_results import (  # noqa: F401 - re-exported: the results' names
     ENTERED_COLUMNS,
     ID,
     LEFT_COLUMNS,
@@ -46,9 +46,9 @@ from data_access.instance_results import (  # noqa: F401 - re-exported: the resu
     empty_frame,
     sort_by_id,
 )
-from data_access.reader import fold_source
-from data_access.run_file import read_run
-from data_access.step_files import list_step_files
+from confusionflow.data_access.reader import fold_source
+from confusionflow.data_access.run_file import read_run
+from confusionflow.data_access.step_files import list_step_files
 
 
 class InstanceStore(Protocol):

@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 
-from data_access.vocabulary import format_step  # noqa: F401 - steps in file names are written this way
+from confusionflow.data_access.vocabulary import format_step  # noqa: F401 - steps in file names are written this way
 
 FORMAT_NAME = "confusionflow-dash-log"
 FORMAT_VERSION = 1

@@ -17,9 +17,9 @@ from typing import Literal
 
 import numpy as np
 
-from data_access.class_totals import ClassTotals, totals_of_counts
-from data_access.tensor import ConfusionTensor
-from data_access.vocabulary import (  # noqa: F401 - NORMALIZATIONS re-exported; defined in vocabulary
+from confusionflow.data_access.class_totals import ClassTotals, totals_of_counts
+from confusionflow.data_access.tensor import ConfusionTensor
+from confusionflow.data_access.vocabulary import (  # noqa: F401 - NORMALIZATIONS re-exported; defined in vocabulary
     NORMALIZATIONS,
     Normalization,
     check_normalization,
@@ -94,7 +94,7 @@ DenominatorRegion = Literal["cell", "fn", "fp"]
 def denominator_codes(mode: Normalization) -> dict[DenominatorRegion, DenominatorCode]:
     """What each relative part of the matrix is divided by in ``mode``: the one source of the
     denominators, used by :func:`normalize` and :func:`normalize_fn_fp` and named on screen by
-    ``components.wording``.
+    ``confusionflow.components.wording``.
 
     A cell follows the mode (row, column or all). FN of class i lie in row i, so they are divided by
     the class's instances (``FN / support = 1 - recall``); FP of class j lie in column j, so they
@@ -135,7 +135,7 @@ def normalize(
     ``'true'`` divides each row by its true-class total (so cell (i, j) reads "share of class i
     predicted as j"); ``'pred'`` divides each column by its predicted total; ``'all'`` divides by the
     number of instances. ``None`` returns the counts as float. A zero total gives 0. With
-    ``totals`` (a partial matrix, see :mod:`data_access.class_totals`) the totals are those of the
+    ``totals`` (a partial matrix, see :mod:`confusionflow.data_access.class_totals`) the totals are those of the
     whole classes, so a cell of a class selection is a share of the whole class.
     """
     mode = check_normalization(mode)

@@ -12,12 +12,12 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from data_access import logformat as lf
-from data_access.catalog import ScanResult, fold_infos
-from data_access.errors import LoadProblem, LogFormatError
-from data_access.run_file import RunFile, parse_run_file
-from data_access.storage import Entry, LogStorage
-from data_access.tensor import SeriesInfo
+from confusionflow.data_access import logformat as lf
+from confusionflow.data_access.catalog import ScanResult, fold_infos
+from confusionflow.data_access.errors import LoadProblem, LogFormatError
+from confusionflow.data_access.run_file import RunFile, parse_run_file
+from confusionflow.data_access.storage import Entry, LogStorage
+from confusionflow.data_access.tensor import SeriesInfo
 
 
 @dataclass(frozen=True)

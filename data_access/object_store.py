@@ -17,18 +17,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data_access import logformat as lf
-from data_access.cache import ArrayCache
-from data_access.catalog import ScanResult
-from data_access.counts_file import parse_counts_bytes
-from data_access.errors import LoadProblem, LogFormatError
-from data_access.object_catalog import Snapshot, read_run_object, scan_snapshot
-from data_access.run_file import RunFile, series_info
-from data_access.series_cache import CACHE_KEY_VERSION, compact
-from data_access.step_files import read_step_counts, read_step_table
-from data_access.storage import FsspecStorage, StorageError
-from data_access.store import LogStore, UnknownSeriesError
-from data_access.tensor import SeriesCounts, SeriesInfo
+from confusionflow.data_access import logformat as lf
+from confusionflow.data_access.cache import ArrayCache
+from confusionflow.data_access.catalog import ScanResult
+from confusionflow.data_access.counts_file import parse_counts_bytes
+from confusionflow.data_access.errors import LoadProblem, LogFormatError
+from confusionflow.data_access.object_catalog import Snapshot, read_run_object, scan_snapshot
+from confusionflow.data_access.run_file import RunFile, series_info
+from confusionflow.data_access.series_cache import CACHE_KEY_VERSION, compact
+from confusionflow.data_access.step_files import read_step_counts, read_step_table
+from confusionflow.data_access.storage import FsspecStorage, StorageError
+from confusionflow.data_access.store import LogStore, UnknownSeriesError
+from confusionflow.data_access.tensor import SeriesCounts, SeriesInfo
 
 MIN_FINGERPRINT_TTL = 2.0  # seconds: listing a bucket costs a request per 1000 objects
 

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
 from scipy.spatial.distance import squareform
 
-from data_access.metrics import _safe_div
+from confusionflow.data_access.metrics import _safe_div
 
 ClassOrder = Literal["logged", "group", "confusion"]
 CLASS_ORDERS: dict[str, str] = {
@@ -41,7 +41,7 @@ def order_as_logged(n_classes: int) -> np.ndarray:
 def order_by_group(classes: Sequence[str], mapping: Mapping[str, str]) -> np.ndarray:
     """``(C,)`` classes grouped: groups in order of their first class, classes as logged inside.
 
-    ``mapping`` is class -> group (e.g. :meth:`data_access.hierarchy.Hierarchy.mapping` at the
+    ``mapping`` is class -> group (e.g. :meth:`confusionflow.data_access.hierarchy.Hierarchy.mapping` at the
     finest level gives the full path order); a class missing from it is a group of its own.
     """
     first: dict[str, int] = {}

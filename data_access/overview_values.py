@@ -6,7 +6,7 @@ Three kinds (``OverviewKind``), each a ``(C, C)`` float32 array in class order (
 - ``"change"``: the confusion of one series at ``end`` minus at ``start``;
 - ``"difference"``: series ``a`` minus series ``b`` at one step.
 
-Values are counts (``normalize=None``) or shares with :func:`data_access.metrics.normalize`'s
+Values are counts (``normalize=None``) or shares with :func:`confusionflow.data_access.metrics.normalize`'s
 meaning (``"true"``: of the true class's instances, the default, so folds and classes of different
 sizes compare). Only the one or two ``(C, C)`` matrices involved are densified (4 MB as float32 at
 1000 classes). The diagonal (correct predictions) dwarfs every confusion, so by default it is NaN
@@ -20,9 +20,9 @@ from typing import Literal
 
 import numpy as np
 
-from data_access.metrics import Normalization, normalize
-from data_access.sparse_counts import SparseCounts
-from data_access.strategies import series_index, step_index
+from confusionflow.data_access.metrics import Normalization, normalize
+from confusionflow.data_access.sparse_counts import SparseCounts
+from confusionflow.data_access.strategies import series_index, step_index
 
 OverviewKind = Literal["step", "change", "difference"]
 VALUE_PHRASES: dict[str | None, str] = {
@@ -69,7 +69,7 @@ def overview_values(
 
     ``step`` is the step shown (the range's end for ``"change"``); ``start`` the range's start
     (``"change"`` only); ``other_series`` the subtracted series (``"difference"`` only). A series
-    without the step raises :class:`~data_access.strategies.StrategyError` naming fold and step.
+    without the step raises :class:`~confusionflow.data_access.strategies.StrategyError` naming fold and step.
     """
     what = VALUE_PHRASES[normalization]
     if kind == "step":

@@ -4,16 +4,16 @@ One module per file kind does the parsing: ``run_file`` (``run.json``), ``counts
 (``<fold>.counts.jsonl``), ``step_files`` (``<fold>.predictions/step-<s>.parquet``), with the
 shared byte-level checks in ``file_bytes``. This module finds a run's folds and reads whole series.
 
-Public import path: ``data_access.reader`` is where users (and the docs) read a logged series or a
+Public import path: ``confusionflow.data_access.reader`` is where users (and the docs) read a logged series or a
 step's instances: :func:`read_series`, :func:`read_instances`. It does not re-export the per-file
-parsers; import those from their own module (``data_access.run_file.read_run``,
-``data_access.counts_file.read_counts_file``, ``data_access.file_bytes.LogRecoveryWarning``, ...).
+parsers; import those from their own module (``confusionflow.data_access.run_file.read_run``,
+``confusionflow.data_access.counts_file.read_counts_file``, ``confusionflow.data_access.file_bytes.LogRecoveryWarning``, ...).
 
-Every problem with a file is raised as :class:`~data_access.errors.LogFormatError` naming the file,
+Every problem with a file is raised as :class:`~confusionflow.data_access.errors.LogFormatError` naming the file,
 the line or step, what was expected and what was found. Files are only ever opened for reading, and
 a file larger than its limit (``logformat.MAX_*``) is refused from its size alone, before any byte
 is read. What an interrupted writer leaves behind (an unfinished last line of a counts file, a
-hidden temporary Parquet file) is skipped with a :class:`~data_access.file_bytes.LogRecoveryWarning`: only that step is lost.
+hidden temporary Parquet file) is skipped with a :class:`~confusionflow.data_access.file_bytes.LogRecoveryWarning`: only that step is lost.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from data_access import logformat as lf
-from data_access.counts_file import read_counts_file
-from data_access.errors import LogFormatError
-from data_access.run_file import RunFile, read_run, series_info
-from data_access.step_files import list_step_files, read_predictions_dir, read_step_table
-from data_access.tensor import SeriesCounts
+from confusionflow.data_access import logformat as lf
+from confusionflow.data_access.counts_file import read_counts_file
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.run_file import RunFile, read_run, series_info
+from confusionflow.data_access.step_files import list_step_files, read_predictions_dir, read_step_table
+from confusionflow.data_access.tensor import SeriesCounts
 
 
 # ----------------------------------------------------------------------------- series

@@ -10,11 +10,11 @@ from typing import Any
 
 import orjson
 
-from data_access import logformat as lf
-from data_access.errors import LogFormatError
-from data_access.file_bytes import read_file_bytes, text_problem
-from data_access.tensor import SeriesInfo
-from data_access.vocabulary import DEFAULT_STEP_NAME, check_step_name
+from confusionflow.data_access import logformat as lf
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.file_bytes import read_file_bytes, text_problem
+from confusionflow.data_access.tensor import SeriesInfo
+from confusionflow.data_access.vocabulary import DEFAULT_STEP_NAME, check_step_name
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from data_access import logformat as lf
-from data_access.cache import ArrayCache
-from data_access.containment import REFUSED_LINK, escapes
-from data_access.counts_file import parse_counts_bytes, parse_counts_tail
-from data_access.errors import LogFormatError
-from data_access.file_bytes import read_file_bytes
-from data_access.run_file import RunFile
-from data_access.step_files import checked_step_files, read_step_counts
-from data_access.tensor import SeriesCounts, SeriesInfo
+from confusionflow.data_access import logformat as lf
+from confusionflow.data_access.cache import ArrayCache
+from confusionflow.data_access.containment import REFUSED_LINK, escapes
+from confusionflow.data_access.counts_file import parse_counts_bytes, parse_counts_tail
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.file_bytes import read_file_bytes
+from confusionflow.data_access.run_file import RunFile
+from confusionflow.data_access.step_files import checked_step_files, read_step_counts
+from confusionflow.data_access.tensor import SeriesCounts, SeriesInfo
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ Every per-class metric (TP/FN/FP, support, precision, recall, F1, accuracy) come
 sums; sub-matrices of chosen classes, "(other)" and group aggregation come from one ``bincount``
 over the entries into a small ``(S, T, G, G)`` result. Nothing here builds the full dense tensor.
 Conventions (rows = true class, masked steps, zero division) are those of
-:mod:`data_access.tensor` and :mod:`data_access.metrics`, and the results are identical.
+:mod:`confusionflow.data_access.tensor` and :mod:`confusionflow.data_access.metrics`, and the results are identical.
 
 :meth:`SparseCounts.to_arrays` / :meth:`SparseCounts.from_arrays` are the cache encoding: plain
-numeric arrays that :mod:`data_access.cache` stores as raw bytes and decodes without copying.
+numeric arrays that :mod:`confusionflow.data_access.cache` stores as raw bytes and decodes without copying.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from data_access.metrics import TensorMetrics, _safe_div
-from data_access.tensor import OTHER_CLASS, ConfusionTensor, SeriesInfo
+from confusionflow.data_access.metrics import TensorMetrics, _safe_div
+from confusionflow.data_access.tensor import OTHER_CLASS, ConfusionTensor, SeriesInfo
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ class SparseCounts:
 
     # ----------------------------------------------------------------- cache encoding
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """Plain numeric arrays for :func:`data_access.cache.encode_arrays` (classes and series
+        """Plain numeric arrays for :func:`confusionflow.data_access.cache.encode_arrays` (classes and series
         are not included: the caller keys the cache by the files they come from)."""
         return {
             "slot": self.slot,
@@ -349,7 +349,9 @@ class SparseCounts:
         out[:, :, :k, :k] = sub
         out[:, :, :k, k] = self.rows[:, :, idx] - sub.sum(axis=3)
         out[:, :, k, :k] = self.cols[:, :, idx] - sub.sum(axis=2)
-        out[:, :, k, k] = self.rows.sum(axis=2) - out[:, :, :, :k].sum(axis=(2, 3)) - out[:, :, :k, k].sum(axis=2)
+        out[:, :, k, k] = (
+            self.rows.sum(axis=2) - out[:, :, :, :k].sum(axis=(2, 3)) - out[:, :, :k, k].sum(axis=2)
+        )
         return ConfusionTensor(out, self.mask, self.steps, (*names, OTHER_CLASS), self.series)
 
     def aggregate(self, mapping: Mapping[str, str]) -> ConfusionTensor:

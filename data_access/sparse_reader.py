@@ -1,9 +1,9 @@
-"""Read series straight into :class:`~data_access.sparse_counts.SparseCounts`, cached sparsely.
+"""Read series straight into :class:`~confusionflow.data_access.sparse_counts.SparseCounts`, cached sparsely.
 
 A 1000-class counts file holds a million numbers per line. Parsing the whole file into a dense
-``(T, C, C)`` int64 array first (what :func:`data_access.counts_file.read_counts_file` does) costs
+``(T, C, C)`` int64 array first (what :func:`confusionflow.data_access.counts_file.read_counts_file` does) costs
 8 MB per step before anything is dropped; here the file is parsed ``chunk_steps`` lines at a time
-with the same validation (:func:`data_access.counts_file.parse_counts_tail`), and each chunk is turned
+with the same validation (:func:`confusionflow.data_access.counts_file.parse_counts_tail`), and each chunk is turned
 into COO entries at once, so at most ``chunk_steps`` dense matrices exist at any moment.
 Per-instance folds are counted one step file at a time.
 
@@ -28,16 +28,16 @@ from pathlib import Path
 
 import numpy as np
 
-from data_access import logformat as lf
-from data_access.cache import ArrayCache
-from data_access.counts_file import parse_counts_tail
-from data_access.errors import LogFormatError
-from data_access.file_bytes import LogRecoveryWarning, read_file_bytes
-from data_access.reader import fold_source
-from data_access.run_file import RunFile, read_run
-from data_access.sparse_counts import SparseCounts, SparseSeries, _smallest_uint
-from data_access.step_files import checked_step_files, read_step_counts
-from data_access.tensor import SeriesInfo
+from confusionflow.data_access import logformat as lf
+from confusionflow.data_access.cache import ArrayCache
+from confusionflow.data_access.counts_file import parse_counts_tail
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.file_bytes import LogRecoveryWarning, read_file_bytes
+from confusionflow.data_access.reader import fold_source
+from confusionflow.data_access.run_file import RunFile, read_run
+from confusionflow.data_access.sparse_counts import SparseCounts, SparseSeries, _smallest_uint
+from confusionflow.data_access.step_files import checked_step_files, read_step_counts
+from confusionflow.data_access.tensor import SeriesInfo
 
 SPARSE_CACHE_VERSION = "sparse1"
 _SERIES_FIELDS = ("steps", "step", "true", "pred", "count")
@@ -159,7 +159,13 @@ def _cache_set(cache: ArrayCache | None, key: str, arrays: dict[str, np.ndarray]
 
 
 def _resume(
-    cache: ArrayCache | None, info: SeriesInfo, path: Path, data: bytes, c: int, resume_key: str, chunk_steps: int
+    cache: ArrayCache | None,
+    info: SeriesInfo,
+    path: Path,
+    data: bytes,
+    c: int,
+    resume_key: str,
+    chunk_steps: int,
 ) -> tuple[SparseSeries, int, int, int] | None:
     """``(series, bytes parsed, lines parsed, their CRC-32)`` parsing only the appended lines."""
     point = _cache_get(cache, resume_key)
@@ -177,14 +183,20 @@ def _resume(
     steps = np.concatenate([prev.steps, tail_steps])
     if len(np.unique(steps)) != len(steps):
         return None  # a duplicated step: the full parse names it
-    parts = [(prev.step, prev.true, prev.pred, prev.count)] + [(p[0] + len(prev.steps), *p[1:]) for p in parts]
+    parts = [(prev.step, prev.true, prev.pred, prev.count)] + [
+        (p[0] + len(prev.steps), *p[1:]) for p in parts
+    ]
     end = valid + tail_valid
     crc = zlib.crc32(memoryview(data)[valid:end], crc)
     return _series(info, path, steps, parts), end, lines + data.count(b"\n", valid, end), crc
 
 
 def _load_series(
-    run_file: RunFile, source: lf.FoldSource, files: Sequence[Path], cache: ArrayCache | None, chunk_steps: int
+    run_file: RunFile,
+    source: lf.FoldSource,
+    files: Sequence[Path],
+    cache: ArrayCache | None,
+    chunk_steps: int,
 ) -> SparseSeries:
     """One series from its own cache entry, by parsing only appended lines, or from its files."""
     c = len(run_file.classes)
@@ -201,7 +213,9 @@ def _load_series(
     data = read_file_bytes(path, lf.MAX_COUNTS_FILE_BYTES, "a counts log")
     if not data:  # blank lines only: "has no steps" below
         raise LogFormatError(path, "is empty: no step has been logged in it")
-    resume_key = _digest(f"{SPARSE_CACHE_VERSION}-resume", os.path.abspath(path), f"{os.stat(path).st_ino}", f"{c}")
+    resume_key = _digest(
+        f"{SPARSE_CACHE_VERSION}-resume", os.path.abspath(path), f"{os.stat(path).st_ino}", f"{c}"
+    )
     resumed = _resume(cache, info, path, data, c, resume_key, max(1, int(chunk_steps)))
     if resumed is None:
         raw_steps, parts, valid = _parse_lines(path, data, c, max(1, int(chunk_steps)))

@@ -1,7 +1,7 @@
 """``<fold>.predictions/step-<step>.parquet``: per-instance predictions, one Parquet file per step.
 
 Files are opened for reading only and refused from their size and row count before any data is
-read. Every problem is a :class:`~data_access.errors.LogFormatError` naming the file.
+read. Every problem is a :class:`~confusionflow.data_access.errors.LogFormatError` naming the file.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_access import logformat as lf
-from data_access.counting import counts_from_predictions
-from data_access.errors import LogFormatError
-from data_access.file_bytes import LogRecoveryWarning
-from data_access.tempfiles import remove_abandoned_temp_files
+from confusionflow.data_access import logformat as lf
+from confusionflow.data_access.counting import counts_from_predictions
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.file_bytes import LogRecoveryWarning
+from confusionflow.data_access.tempfiles import remove_abandoned_temp_files
 
 _WARNED: set[str] = set()
 _WARNED_LOCK = threading.Lock()
@@ -36,7 +36,7 @@ def _unseen(paths: list[Path]) -> list[Path]:
 
 def _without_abandoned(pred_dir: Path, temps: list[Path]) -> list[Path]:
     """``temps`` minus the ones deleted as provably abandoned (their writer is gone and they are
-    old: :func:`data_access.tempfiles.remove_abandoned_temp_files`). Tried once per leftover per
+    old: :func:`confusionflow.data_access.tempfiles.remove_abandoned_temp_files`). Tried once per leftover per
     process, so a read-only log folder costs nothing on later reads."""
     if not _unseen(temps):
         return temps

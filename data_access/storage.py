@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from data_access.errors import LogFormatError
+from confusionflow.data_access.errors import LogFormatError
 
 _URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 

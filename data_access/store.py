@@ -20,18 +20,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data_access import logformat as lf
-from data_access.cache import ArrayCache
-from data_access.catalog import ScanResult, scan_log_folder
-from data_access.containment import check_inside, real_root
-from data_access.errors import LoadProblem, LogFormatError
-from data_access.fingerprint import log_fingerprint
-from data_access.reader import fold_source, series_from_run, step_file
-from data_access.run_file import RunFile, read_run, series_info
-from data_access.series_cache import SeriesParser, series_cache_key, source_paths
-from data_access.step_files import read_step_table
-from data_access.storage import is_url
-from data_access.tensor import ConfusionTensor, SeriesCounts, SeriesInfo
+from confusionflow.data_access import logformat as lf
+from confusionflow.data_access.cache import ArrayCache
+from confusionflow.data_access.catalog import ScanResult, scan_log_folder
+from confusionflow.data_access.containment import check_inside, real_root
+from confusionflow.data_access.errors import LoadProblem, LogFormatError
+from confusionflow.data_access.fingerprint import log_fingerprint
+from confusionflow.data_access.reader import fold_source, series_from_run, step_file
+from confusionflow.data_access.run_file import RunFile, read_run, series_info
+from confusionflow.data_access.series_cache import SeriesParser, series_cache_key, source_paths
+from confusionflow.data_access.step_files import read_step_table
+from confusionflow.data_access.storage import is_url
+from confusionflow.data_access.tensor import ConfusionTensor, SeriesCounts, SeriesInfo
 
 __all__ = ["LoadResult", "LogStore", "ScanResult", "UnknownSeriesError"]
 
@@ -89,9 +89,9 @@ class LogStore:
 
     def __new__(cls, root: str | Path, **_: object) -> LogStore:
         """A URL root (``s3://bucket/prefix``, any fsspec URL) gives an
-        :class:`~data_access.object_store.ObjectLogStore`; a local path this class."""
+        :class:`~confusionflow.data_access.object_store.ObjectLogStore`; a local path this class."""
         if cls is LogStore and is_url(root):
-            from data_access.object_store import ObjectLogStore  # imports this module
+            from confusionflow.data_access.object_store import ObjectLogStore  # imports this module
 
             return super().__new__(ObjectLogStore)
         return super().__new__(cls)
@@ -282,7 +282,7 @@ class LogStore:
     # ------------------------------------------------------------------ change detection
     def fingerprint(self) -> str:
         """A short digest that changes whenever a log file under the root is added, changed or
-        removed (``data_access.fingerprint``), reused for ``fingerprint_ttl`` seconds."""
+        removed (``confusionflow.data_access.fingerprint``), reused for ``fingerprint_ttl`` seconds."""
         if self.fingerprint_ttl > 0:
             now = time.monotonic()
             with self._lock:

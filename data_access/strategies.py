@@ -1,6 +1,6 @@
 """Class-selection strategies: which k classes are worth looking at, computed from sparse counts.
 
-Each strategy is a pure function of a :class:`~data_access.sparse_counts.SparseCounts` and returns
+Each strategy is a pure function of a :class:`~confusionflow.data_access.sparse_counts.SparseCounts` and returns
 a :class:`Selection`: class indices in the order of interest (worst first), ties broken by class
 index (the logged order), so the same data always gives the same selection. Per-class scores come
 from the row, column and diagonal sums; cell-level strategies read the non-zero entries of one or
@@ -18,8 +18,8 @@ from typing import Literal
 
 import numpy as np
 
-from data_access.metrics import _safe_div
-from data_access.sparse_counts import SparseCounts
+from confusionflow.data_access.metrics import _safe_div
+from confusionflow.data_access.sparse_counts import SparseCounts
 
 ClassMetric = Literal["f1", "recall", "precision"]
 StrategyName = Literal[
@@ -102,9 +102,7 @@ def _rank(scores: np.ndarray, k: int, *, descending: bool) -> np.ndarray:
 
 
 def _selection(order: np.ndarray, scores: np.ndarray, description: str, note: str | None) -> Selection:
-    return Selection(
-        tuple(int(i) for i in order), tuple(float(scores[i]) for i in order), description, note
-    )
+    return Selection(tuple(int(i) for i in order), tuple(float(scores[i]) for i in order), description, note)
 
 
 def lowest_metric(
@@ -193,9 +191,7 @@ def most_changed(counts: SparseCounts, k: int, *, series: str, start: float, end
     return _selection(_rank(score, k, descending=True), score, desc, note)
 
 
-def most_different(
-    counts: SparseCounts, k: int, *, series_a: str, series_b: str, step: float
-) -> Selection:
+def most_different(counts: SparseCounts, k: int, *, series_a: str, series_b: str, step: float) -> Selection:
     """The k classes on which two series' confusion differs most at ``step`` (same score as
     :func:`most_changed`, between the two series instead of two steps)."""
     k, note = check_k(k, counts.n_classes)
@@ -205,7 +201,6 @@ def most_different(
     score = _change_scores(counts, (sa, step_index(counts, sa, step)), (sb, step_index(counts, sb, step)))
     desc = f"largest difference between {series_a} and {series_b} at step {_fmt(step)}"
     return _selection(_rank(score, k, descending=True), score, desc, note)
-
 
 
 def apply_strategy(

@@ -127,5 +127,10 @@ def remove_abandoned_temp_files(
             continue
         removed.append(path)
     if removed:
-        log.info("removed %d abandoned temporary entr%s in %s", len(removed), "y" if len(removed) == 1 else "ies", folder)
+        log.info(
+            "removed %d abandoned temporary entr%s in %s",
+            len(removed),
+            "y" if len(removed) == 1 else "ies",
+            folder,
+        )
     return removed

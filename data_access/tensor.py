@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from data_access.class_groups import (  # noqa: F401 - OTHER_CLASS re-exported
+from confusionflow.data_access.class_groups import (  # noqa: F401 - OTHER_CLASS re-exported
     OTHER_CLASS,
     ClassGrouping,
     aggregate_grouping,
@@ -26,8 +26,8 @@ from data_access.class_groups import (  # noqa: F401 - OTHER_CLASS re-exported
     select_grouping,
     superclass_mapping,
 )
-from data_access.class_totals import ClassTotals, regroup_totals, totals_of_counts
-from data_access.step_windows import step_index, window_mask
+from confusionflow.data_access.class_totals import ClassTotals, regroup_totals, totals_of_counts
+from confusionflow.data_access.step_windows import step_index, window_mask
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class ConfusionTensor:
     mask:   ``(S, T)`` bool, True where series ``s`` logged step ``steps[t]``.
     steps:  ``(T,)`` float64, sorted union of all series' steps.
     totals: whole-class totals ``(S, T, C)`` when the counts are part of a larger matrix (a class
-            selection or ``"(other)"``, see :mod:`data_access.class_totals`); None when the counts
+            selection or ``"(other)"``, see :mod:`confusionflow.data_access.class_totals`); None when the counts
             are the whole matrix (the totals are then its row and column sums).
     """
 
@@ -182,7 +182,7 @@ class ConfusionTensor:
         Without ``other`` the rows and columns of unchosen classes are not drawn; with it they are
         merged into one trailing ``(other)`` class. Either way the tensor keeps whole-class totals
         (``totals``): a chosen class's instances, predictions and correct predictions, and the
-        fold's accuracy, count every instance, drawn or not. See :mod:`data_access.class_totals`.
+        fold's accuracy, count every instance, drawn or not. See :mod:`confusionflow.data_access.class_totals`.
         """
         return self.regroup(select_grouping(self.classes, self.class_indices(classes).tolist(), other=other))
 
@@ -213,7 +213,7 @@ class ConfusionTensor:
         self, selected: Sequence[str] = (), *, other: bool = False, superclasses: bool = False
     ) -> ClassGrouping:
         """The grouping the matrix shows: the first series' superclasses when ``superclasses`` (and
-        it has any), then the class selection (:func:`data_access.class_groups.display_grouping`)."""
+        it has any), then the class selection (:func:`confusionflow.data_access.class_groups.display_grouping`)."""
         mapping = superclass_mapping(self.series[0]) if superclasses and self.series else None
         return display_grouping(self.classes, mapping=mapping, selected=selected, other=other)
 
@@ -247,7 +247,7 @@ class ConfusionTensor:
         )
 
     def step_window(self, lo: float | None = None, hi: float | None = None) -> ConfusionTensor:
-        """Keep steps with ``lo <= step <= hi`` (either bound may be None); see ``data_access.step_windows``."""
+        """Keep steps with ``lo <= step <= hi`` (either bound may be None); see ``confusionflow.data_access.step_windows``."""
         keep = window_mask(self.steps, lo, hi)
         totals = self.totals.take((slice(None), keep)) if self.totals is not None else None
         return ConfusionTensor(

@@ -12,9 +12,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from data_access import metrics
-from data_access.tensor import OTHER_CLASS, ConfusionTensor
-from data_access.vocabulary import (  # noqa: F401 - DETAIL_KINDS re-exported; defined in vocabulary
+from confusionflow.data_access import metrics
+from confusionflow.data_access.tensor import OTHER_CLASS, ConfusionTensor
+from confusionflow.data_access.vocabulary import (  # noqa: F401 - DETAIL_KINDS re-exported; defined in vocabulary
     DETAIL_KINDS,
     DetailKind,
     Normalization,
@@ -97,7 +97,7 @@ def matrix_values(tensor: ConfusionTensor, normalization: Normalization | None =
 DetailUnit = Literal[
     "instances", "share_support", "share_predicted", "share_total", "accuracy", "precision", "recall", "f1"
 ]
-"""What one unit of a detail series is, as a code; ``components.wording`` names it for axis titles.
+"""What one unit of a detail series is, as a code; ``confusionflow.components.wording`` names it for axis titles.
 ``share_<code>`` is a share of the denominator :data:`metrics.DenominatorCode` ``<code>``."""
 
 _SHARE_UNITS: dict[metrics.DenominatorCode, DetailUnit] = {

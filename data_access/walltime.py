@@ -16,9 +16,9 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_access import logformat as lf
-from data_access.file_bytes import read_file_bytes
-from data_access.reader import fold_source
+from confusionflow.data_access import logformat as lf
+from confusionflow.data_access.file_bytes import read_file_bytes
+from confusionflow.data_access.reader import fold_source
 
 _NUMBER = rb"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?"
 _LINE_START = re.compile(rb'^\{"step":(' + _NUMBER + rb'),"time":(' + _NUMBER + rb"),", re.MULTILINE)

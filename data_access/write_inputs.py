@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from data_access import logformat as lf
+from confusionflow.data_access import logformat as lf
 
 ArrayLike = Any  # numpy arrays, lists, anything np.asarray accepts (CPU torch tensors included)
 
@@ -48,7 +48,9 @@ def label_dtype(n_classes: int) -> np.dtype:
     return np.dtype(np.uint8) if n_classes <= 256 else np.dtype(np.uint16)
 
 
-def label_indices(name: str, values: ArrayLike, classes: tuple[str, ...], lookup: dict[str, int]) -> np.ndarray:
+def label_indices(
+    name: str, values: ArrayLike, classes: tuple[str, ...], lookup: dict[str, int]
+) -> np.ndarray:
     """Class indices as int64 from indices or class names; ValueError naming what is wrong."""
     arr = to_numpy(values)
     if arr.ndim != 1:

@@ -43,23 +43,23 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from data_access import logformat as lf
-from data_access.counting import counts_from_predictions
-from data_access.counts_file import parse_counts_bytes
-from data_access.durable import create_exclusive as _create_exclusive
-from data_access.durable import fsync_dir as _fsync_dir
-from data_access.errors import LogFormatError
-from data_access.file_bytes import LogRecoveryWarning, read_file_bytes
-from data_access.foldlock import FoldBusyError, FoldLock
-from data_access.run_file import parse_run_file
-from data_access.storage import refuse_url_for_writing
-from data_access.tempfiles import remove_abandoned_temp_files, temp_name
-from data_access.vocabulary import DEFAULT_STEP_NAME, check_step_name
-from data_access.write_inputs import ArrayLike, counts_matrix, label_indices
-from data_access.write_inputs import class_names as _class_names
-from data_access.write_inputs import label_dtype as _label_dtype
-from data_access.write_inputs import to_numpy as _to_numpy
-from data_access.write_inputs import wall_time as _wall_time
+from confusionflow.data_access import logformat as lf
+from confusionflow.data_access.counting import counts_from_predictions
+from confusionflow.data_access.counts_file import parse_counts_bytes
+from confusionflow.data_access.durable import create_exclusive as _create_exclusive
+from confusionflow.data_access.durable import fsync_dir as _fsync_dir
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.file_bytes import LogRecoveryWarning, read_file_bytes
+from confusionflow.data_access.foldlock import FoldBusyError, FoldLock
+from confusionflow.data_access.run_file import parse_run_file
+from confusionflow.data_access.storage import refuse_url_for_writing
+from confusionflow.data_access.tempfiles import remove_abandoned_temp_files, temp_name
+from confusionflow.data_access.vocabulary import DEFAULT_STEP_NAME, check_step_name
+from confusionflow.data_access.write_inputs import ArrayLike, counts_matrix, label_indices
+from confusionflow.data_access.write_inputs import class_names as _class_names
+from confusionflow.data_access.write_inputs import label_dtype as _label_dtype
+from confusionflow.data_access.write_inputs import to_numpy as _to_numpy
+from confusionflow.data_access.write_inputs import wall_time as _wall_time
 
 __all__ = ["FoldBusyError", "LogWriter", "RunExistsError", "WriteMode"]
 

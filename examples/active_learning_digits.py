@@ -49,7 +49,7 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from data_access.writer import LogWriter  # noqa: E402
+from confusionflow.data_access.writer import LogWriter  # noqa: E402
 from examples.common import (  # noqa: E402
     Stopwatch,
     accuracy,

@@ -51,7 +51,7 @@ import numpy as np  # noqa: E402
 import orjson  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
-from data_access.writer import LogWriter  # noqa: E402
+from confusionflow.data_access.writer import LogWriter  # noqa: E402
 from examples.common import Stopwatch, accuracy, check_new_runs, parse_args, seed_everything  # noqa: E402
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
@@ -65,7 +65,9 @@ LR = 0.002
 
 def font_files(folder: Path = FONT_DIR) -> list[Path]:
     """The DejaVu text faces (the math and extra-light faces are left out)."""
-    files = sorted(p for p in folder.glob("DejaVu*.ttf") if "Math" not in p.name and "ExtraLight" not in p.name)
+    files = sorted(
+        p for p in folder.glob("DejaVu*.ttf") if "Math" not in p.name and "ExtraLight" not in p.name
+    )
     if not files:
         raise FileNotFoundError(f"{folder}: no DejaVu fonts (install the Debian package fonts-dejavu-core)")
     return files
@@ -134,7 +136,9 @@ class Renderer:
         y = SIZE - (top + bottom) / 2 + dy
         draw.text((x, y), ch, fill=255, font=face)
         img = img.rotate(float(rng.uniform(-10, 10)), resample=Image.Resampling.BILINEAR)
-        crop = np.asarray(img.crop((SIZE // 2, SIZE // 2, SIZE // 2 + SIZE, SIZE // 2 + SIZE)), dtype=np.float32)
+        crop = np.asarray(
+            img.crop((SIZE // 2, SIZE // 2, SIZE // 2 + SIZE, SIZE // 2 + SIZE)), dtype=np.float32
+        )
         noisy = crop + rng.normal(0, 25, crop.shape)
         return np.clip(noisy, 0, 255).astype(np.uint8)
 
@@ -154,7 +158,9 @@ def make_data(
 
 def usable_characters(renderer: Renderer, limit: int | None) -> list[str]:
     """Candidates that at least three faces can draw (so test images vary in face)."""
-    chars = [ch for ch in candidate_characters() if sum(renderer.has_glyph(f, ch) for f in renderer.fonts) >= 3]
+    chars = [
+        ch for ch in candidate_characters() if sum(renderer.has_glyph(f, ch) for f in renderer.fonts) >= 3
+    ]
     return chars[:: max(1, len(chars) // limit)][:limit] if limit else chars
 
 
@@ -249,7 +255,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                     pred_train = predict(model, xt)
                     counts = np.bincount(y_train * c + pred_train, minlength=c * c).reshape(c, c)
                     log.add_counts(epoch, "train", counts)
-            print(f"{run}: test accuracy {accuracy(y_test, pred_test):.3f} after {epochs} epochs ({clock.seconds:.0f} s)")
+            print(
+                f"{run}: test accuracy {accuracy(y_test, pred_test):.3f} after {epochs} epochs ({clock.seconds:.0f} s)"
+            )
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from data_access.writer import LogWriter  # noqa: E402
+from confusionflow.data_access.writer import LogWriter  # noqa: E402
 from examples import fashion_mnist as fm  # noqa: E402
 from examples import torch_mlp  # noqa: E402
 from examples.common import (  # noqa: E402

@@ -19,8 +19,8 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 
 import numpy as np  # noqa: E402
 
-from data_access.store import LogStore  # noqa: E402
-from data_access.tensor import SeriesCounts  # noqa: E402
+from confusionflow.data_access.store import LogStore  # noqa: E402
+from confusionflow.data_access.tensor import SeriesCounts  # noqa: E402
 
 
 def accuracy(counts: np.ndarray) -> np.ndarray:

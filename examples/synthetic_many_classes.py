@@ -43,7 +43,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 
 import numpy as np  # noqa: E402
 
-from data_access.writer import LogWriter  # noqa: E402
+from confusionflow.data_access.writer import LogWriter  # noqa: E402
 from examples.common import Stopwatch, check_new_runs, parse_args  # noqa: E402
 
 SUPERCLASSES: dict[str, tuple[str, ...]] = {

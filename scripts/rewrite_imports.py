@@ -244,7 +244,9 @@ def sort_imports(paths: list[Path]) -> None:
     if ruff is None:
         print("rewrite_imports: ruff not found; run `ruff check --select I --fix` on the files above")
         return
-    subprocess.run([ruff, "check", "--quiet", "--select", "I", "--fix", *map(str, paths)], cwd=ROOT, check=False)
+    subprocess.run(
+        [ruff, "check", "--quiet", "--select", "I", "--fix", *map(str, paths)], cwd=ROOT, check=False
+    )
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from data_access.tensor import ConfusionTensor, SeriesCounts, SeriesInfo
-from data_access.writer import LogWriter
+from confusionflow.data_access.tensor import ConfusionTensor, SeriesCounts, SeriesInfo
+from confusionflow.data_access.writer import LogWriter
 
 # ----------------------------------------------------------------------------- count arrays
 

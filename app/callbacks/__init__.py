@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash
 
-from app.callbacks import (
+from confusionflow.app.callbacks import (
     class_charts,
     detail,
     export,
@@ -16,9 +16,9 @@ from app.callbacks import (
     timeline,
     url,
 )
-from app.callbacks.instances import register_instance_callbacks
-from app.config import Settings
-from data_access.store import LogStore
+from confusionflow.app.callbacks.instances import register_instance_callbacks
+from confusionflow.app.config import Settings
+from confusionflow.data_access.store import LogStore
 
 
 def register_all(app: dash.Dash, store: LogStore, settings: Settings | None = None) -> None:

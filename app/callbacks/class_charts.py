@@ -12,15 +12,15 @@ from typing import Any
 import dash
 from dash import Output, ctx
 
-from app.callbacks.common import series_colors, view_tensor
-from app.callbacks.inputs import VIEW_INPUTS, Bounds, epoch_only, outputs_of, parse_inputs
-from components import ids
-from components.charts import build_class_performance_figure, build_distribution_figure
-from components.figure_style import empty_figure
-from data_access import metrics
-from data_access.store import LogStore
-from data_access.views import support_at
-from data_access.vocabulary import shared_step_name
+from confusionflow.app.callbacks.common import series_colors, view_tensor
+from confusionflow.app.callbacks.inputs import VIEW_INPUTS, Bounds, epoch_only, outputs_of, parse_inputs
+from confusionflow.components import ids
+from confusionflow.components.charts import build_class_performance_figure, build_distribution_figure
+from confusionflow.components.figure_style import empty_figure
+from confusionflow.data_access import metrics
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.views import support_at
+from confusionflow.data_access.vocabulary import shared_step_name
 
 PERF_OUTPUTS = {"figure": Output(ids.CLASS_PERF_GRAPH, "figure"), "meta": Output(ids.CLASS_PERF_META, "data")}
 SIZES_OUTPUTS = {"figure": Output(ids.DISTRIBUTION_GRAPH, "figure")}

@@ -17,14 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from components.colors import slot_color
-from data_access.class_groups import superclass_mapping  # noqa: F401 - re-exported for the views
-from data_access.class_totals import ClassTotals
-from data_access.errors import LoadProblem
-from data_access.sparse_counts import SparseCounts
-from data_access.sparse_reader import load_sparse
-from data_access.store import LogStore
-from data_access.tensor import OTHER_CLASS, ConfusionTensor
+from confusionflow.components.colors import slot_color
+from confusionflow.data_access.class_groups import superclass_mapping  # noqa: F401 - re-exported for the views
+from confusionflow.data_access.class_totals import ClassTotals
+from confusionflow.data_access.errors import LoadProblem
+from confusionflow.data_access.sparse_counts import SparseCounts
+from confusionflow.data_access.sparse_reader import load_sparse
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.tensor import OTHER_CLASS, ConfusionTensor
 
 # Above this many classes the series are held sparsely and the matrix panel shows the overview:
 # the ConfusionFlow heatmap of C classes draws (C+1)(R+1) x (C+1)(T+1) cells, which passes
@@ -65,15 +65,18 @@ class Selection:
     @classmethod
     def from_store(cls, data: object) -> Selection:
         """From the store's JSON, bounded; anything malformed reads as an empty selection (the one
-        parser is :func:`app.callbacks.inputs.selection_of`)."""
-        from app.callbacks.inputs import DEFAULT_BOUNDS, selection_of  # late: inputs imports this module
+        parser is :func:`confusionflow.app.callbacks.inputs.selection_of`)."""
+        from confusionflow.app.callbacks.inputs import (  # late: inputs imports this module
+            DEFAULT_BOUNDS,
+            selection_of,
+        )
 
         return selection_of(data, DEFAULT_BOUNDS)
 
 
 def shape_tensor(tensor: ConfusionTensor, selection: Selection) -> ConfusionTensor:
     """Apply superclass aggregation and the class selection (ignoring names no longer present);
-    the grouping rules are :func:`data_access.class_groups.display_grouping`'s."""
+    the grouping rules are :func:`confusionflow.data_access.class_groups.display_grouping`'s."""
     return tensor.for_display(selection.classes, other=selection.other, superclasses=selection.superclasses)
 
 
@@ -208,7 +211,7 @@ def sparse_view(counts: SparseCounts, selection: Selection) -> ConfusionTensor |
 def worst_classes(counts: SparseCounts, k: int = DEFAULT_WORST) -> list[str]:
     """The ``k`` classes of lowest F1 of the first series at its last logged step, in logged order:
     what the views show of a many-class matrix until classes are selected (the overview shows all)."""
-    from data_access.strategies import lowest_metric  # late: only many-class pages need it
+    from confusionflow.data_access.strategies import lowest_metric  # late: only many-class pages need it
 
     s = 0
     step = float(counts.steps[counts.mask[s]][-1])
@@ -219,7 +222,7 @@ def worst_classes(counts: SparseCounts, k: int = DEFAULT_WORST) -> list[str]:
 def with_totals(tensor: ConfusionTensor, counts: SparseCounts, chosen: Sequence[str]) -> ConfusionTensor:
     """``tensor`` (a class selection of ``counts``) with whole-class totals ``(S, T, G)`` from the
     sparse row, column and diagonal sums, so FN, FP, precision, recall and accuracy count every
-    instance of the fold (:mod:`data_access.class_totals`); "(other)" is no class: a confusion
+    instance of the fold (:mod:`confusionflow.data_access.class_totals`); "(other)" is no class: a confusion
     between two of its members stays an error."""
     idx = counts.class_indices(chosen)
     support, predicted, correct = counts.rows[:, :, idx], counts.cols[:, :, idx], counts.diag[:, :, idx]

@@ -15,20 +15,33 @@ from typing import Any
 import dash
 from dash import ClientsideFunction, Input, Output, State, ctx
 
-from app.callbacks.common import series_colors, view_tensor
-from app.callbacks.inputs import VIEW_INPUTS, Bounds, PageInputs, epoch_only, outputs_of, parse_inputs
-from app.state import DetailTarget, parse_query
-from components import ids, wording
-from components.charts import build_detail_figure
-from components.click_targets import ClickedTile, class_chart_tile, first_point, matrix_tile, tile_of_cell
-from components.figure_style import empty_figure
-from components.matrix import MatrixGeometry, MatrixStyle, drawn_style, matrix_geometry
-from data_access.class_groups import superclass_mapping
-from data_access.metrics import DenominatorRegion
-from data_access.store import LogStore
-from data_access.tensor import ConfusionTensor
-from data_access.views import detail_values
-from data_access.vocabulary import CLASS_METRICS, parse_normalization, shared_step_name
+from confusionflow.app.callbacks.common import series_colors, view_tensor
+from confusionflow.app.callbacks.inputs import (
+    VIEW_INPUTS,
+    Bounds,
+    PageInputs,
+    epoch_only,
+    outputs_of,
+    parse_inputs,
+)
+from confusionflow.app.state import DetailTarget, parse_query
+from confusionflow.components import ids, wording
+from confusionflow.components.charts import build_detail_figure
+from confusionflow.components.click_targets import (
+    ClickedTile,
+    class_chart_tile,
+    first_point,
+    matrix_tile,
+    tile_of_cell,
+)
+from confusionflow.components.figure_style import empty_figure
+from confusionflow.components.matrix import MatrixGeometry, MatrixStyle, drawn_style, matrix_geometry
+from confusionflow.data_access.class_groups import superclass_mapping
+from confusionflow.data_access.metrics import DenominatorRegion
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.tensor import ConfusionTensor
+from confusionflow.data_access.views import detail_values
+from confusionflow.data_access.vocabulary import CLASS_METRICS, parse_normalization, shared_step_name
 
 METRIC_NAMES = {"precision": "Precision", "recall": "Recall", "f1": "F1 score"}
 TARGET_OUTPUTS = {"target": Output(ids.DETAIL_TARGET, "data")}
@@ -47,7 +60,7 @@ def detail_title(target: DetailTarget, normalization: str | None, *, superclasse
     mode = parse_normalization(normalization)
 
     def share(region: DenominatorRegion) -> str:
-        # the denominator this tile is divided by (data_access.metrics.denominator_codes), in words
+        # the denominator this tile is divided by (confusionflow.data_access.metrics.denominator_codes), in words
         return "" if mode is None else f", share {wording.share_phrase(region, mode)}"
 
     if target.kind == "cell":
@@ -93,7 +106,7 @@ def class_click_target(point: dict, classes: Sequence[str]) -> DetailTarget | No
 
 def drawn_geometry(store: LogStore, page: PageInputs) -> tuple[tuple[str, ...], MatrixGeometry] | None:
     """The classes and geometry of the matrix the page shows, from the server's data (the same
-    tensor, step window and fallback as ``app.callbacks.matrix``), or None without a matrix."""
+    tensor, step window and fallback as ``confusionflow.app.callbacks.matrix``), or None without a matrix."""
     tensor = view_tensor(store, page.selection)
     if tensor is None:
         return None

@@ -1,7 +1,7 @@
 """Exports: the selected numbers as CSV, any chart as SVG, and the import drawer's toggle.
 
 The CSV holds exactly what the page shows (series, classes, superclasses, step range) as a long
-table. It is streamed by its own route (``app.counts_export``) from the view's query string: the
+table. It is streamed by its own route (``confusionflow.app.counts_export``) from the view's query string: the
 button makes the browser open that address, so the file never travels inside a callback response.
 SVG export runs in the browser (Plotly draws it from the chart on screen), through a clientside
 callback in ``assets/confusionflow.js``.
@@ -15,12 +15,12 @@ import re
 import dash
 from dash import ALL, ClientsideFunction, Input, Output, State
 
-from app.callbacks.common import Selection
-from app.config import Settings
-from components import ids
-from data_access.store import LogStore
+from confusionflow.app.callbacks.common import Selection
+from confusionflow.app.config import Settings
+from confusionflow.components import ids
+from confusionflow.data_access.store import LogStore
 
-EXPORT_PATH = "_export/counts.csv"  # served by app.counts_export under the app's prefix
+EXPORT_PATH = "_export/counts.csv"  # served by confusionflow.app.counts_export under the app's prefix
 
 # the browser saves <prefix>_export/counts.csv?<view query> (the server streams it)
 OPEN_EXPORT = """

@@ -1,6 +1,6 @@
 """The import panel's background callback: a dropped file or a typed server path becomes a run.
 
-The work is :func:`app.importing.import_from_page`; this module only wires the panel's ids to it
+The work is :func:`confusionflow.app.importing.import_from_page`; this module only wires the panel's ids to it
 on the app's background manager (diskcache locally, Celery on Redis).
 """
 
@@ -9,11 +9,11 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State, ctx
 
-from app.broker_probe import BrokerUnavailable
-from app.config import Settings
-from app.importing import QUEUE_DOWN, QUEUE_LOST, import_from_page, upload_size
-from components import ids as ip
-from components.import_panel import chosen_file_status
+from confusionflow.app.broker_probe import BrokerUnavailable
+from confusionflow.app.config import Settings
+from confusionflow.app.importing import QUEUE_DOWN, QUEUE_LOST, import_from_page, upload_size
+from confusionflow.components import ids as ip
+from confusionflow.components.import_panel import chosen_file_status
 
 
 def _refuse_when_queue_down(err: Exception) -> dict[str, object]:

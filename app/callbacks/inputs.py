@@ -21,11 +21,11 @@ from typing import Any
 import dash
 from dash import Input, Output
 
-from app.callbacks.common import Selection
-from app.state import DetailTarget, clamp_gamma
-from components import ids
-from components.matrix.style import Encoding, Scale, parse_encoding, parse_scale
-from data_access.vocabulary import Normalization, parse_normalization
+from confusionflow.app.callbacks.common import Selection
+from confusionflow.app.state import DetailTarget, clamp_gamma
+from confusionflow.components import ids
+from confusionflow.components.matrix.style import Encoding, Scale, parse_encoding, parse_scale
+from confusionflow.data_access.vocabulary import Normalization, parse_normalization
 
 MAX_TEXT = 512  # characters of any one name (series key, class, URL query value)
 MAX_QUERY = 16_384  # characters of the URL query string

@@ -6,7 +6,7 @@ step of the range the series logged when no epoch is selected), the class select
 or "(other)" cell lists the instances of all its member classes) and one of the chosen series that
 logged per-instance predictions (the one whose strip was clicked, else the first; a picker
 switches). Numbers come from
-``data_access.instances``; this module only resolves what the page asks for and calls it.
+``confusionflow.data_access.instances``; this module only resolves what the page asks for and calls it.
 """
 
 from __future__ import annotations
@@ -17,18 +17,23 @@ from dataclasses import dataclass
 import dash
 from dash import Input, Output, State, ctx
 
-from app.callbacks.common import load_series, superclass_mapping
-from app.callbacks.detail import drawn_geometry
-from app.callbacks.inputs import Bounds, PageInputs, outputs_of, parse_inputs, text
-from components import ids
-from components.click_targets import axis_position, first_point
-from components.instances_panel import cell_title, instances_body, instances_message, series_options
-from components.matrix import decode_click
-from data_access.class_groups import display_groups
-from data_access.errors import LogFormatError
-from data_access.instances import cell_members, cell_table, cell_transitions, instance_series
-from data_access.store import LogStore
-from data_access.vocabulary import format_step
+from confusionflow.app.callbacks.common import load_series, superclass_mapping
+from confusionflow.app.callbacks.detail import drawn_geometry
+from confusionflow.app.callbacks.inputs import Bounds, PageInputs, outputs_of, parse_inputs, text
+from confusionflow.components import ids
+from confusionflow.components.click_targets import axis_position, first_point
+from confusionflow.components.instances_panel import (
+    cell_title,
+    instances_body,
+    instances_message,
+    series_options,
+)
+from confusionflow.components.matrix import decode_click
+from confusionflow.data_access.class_groups import display_groups
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.instances import cell_members, cell_table, cell_transitions, instance_series
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.vocabulary import format_step
 
 LISTABLE = ("cell", "fn", "fp")
 CLICK_A_CELL = "Click a cell of the matrix (or a false-negative / false-positive tile) to list its instances."
@@ -84,7 +89,7 @@ def resolve_page_request(store: LogStore, page: PageInputs, series_key: object) 
     if key is None:
         return COUNTS_ONLY
     info = tensor.series[tensor.series_keys.index(key)]
-    # the same aggregation and selection as the matrix (app.callbacks.common.shape_tensor)
+    # the same aggregation and selection as the matrix (confusionflow.app.callbacks.common.shape_tensor)
     mapping = superclass_mapping(tensor.series[0]) if sel.superclasses else None
     groups = display_groups(info.classes, mapping=mapping, selected=sel.classes, other=sel.other)
     if not set(target.classes()) <= set(groups):
@@ -234,7 +239,7 @@ def instances_download(store: LogStore, page: PageInputs, series_key: object) ->
 
 
 def register_instance_callbacks(app: dash.Dash, store: LogStore) -> None:
-    """Wire the instance panel (``components.instances_panel.instances_panel``) on ``app``."""
+    """Wire the instance panel (``confusionflow.components.instances_panel.instances_panel``) on ``app``."""
 
     @app.callback(
         output=SERIES_OUTPUTS,

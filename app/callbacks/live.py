@@ -10,10 +10,10 @@ from __future__ import annotations
 import dash
 from dash import Input, Output, State
 
-from app.callbacks.inputs import outputs_of, text
-from components import ids
-from components.layout import problems_alert, series_options
-from data_access.store import LogStore
+from confusionflow.app.callbacks.inputs import outputs_of, text
+from confusionflow.components import ids
+from confusionflow.components.layout import problems_alert, series_options
+from confusionflow.data_access.store import LogStore
 
 POLL_OUTPUTS = {
     "fingerprint": Output(ids.FINGERPRINT, "data"),

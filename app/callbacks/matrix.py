@@ -14,14 +14,14 @@ from typing import Any, Literal
 import dash
 from dash import Input, Output, Patch, State
 
-from app.callbacks.common import Selection, epoch_of, over_budget, series_colors, view_tensor
-from app.callbacks.inputs import VIEW_INPUTS, Bounds, PageInputs, outputs_of, parse_inputs
-from app.config import DEFAULT_MAX_VIEW_CELLS, Settings
-from app.state import NORMALIZATION_LABELS, clamp_gamma
-from components import ids, wording
-from components.colors import PALETTE
-from components.figure_style import empty_figure
-from components.matrix import (
+from confusionflow.app.callbacks.common import Selection, epoch_of, over_budget, series_colors, view_tensor
+from confusionflow.app.callbacks.inputs import VIEW_INPUTS, Bounds, PageInputs, outputs_of, parse_inputs
+from confusionflow.app.config import DEFAULT_MAX_VIEW_CELLS, Settings
+from confusionflow.app.state import NORMALIZATION_LABELS, clamp_gamma
+from confusionflow.components import ids, wording
+from confusionflow.components.colors import PALETTE
+from confusionflow.components.figure_style import empty_figure
+from confusionflow.components.matrix import (
     MatrixStyle,
     apply_update,
     build_matrix_figure,
@@ -30,11 +30,16 @@ from components.matrix import (
     epoch_marker_update,
     matrix_geometry,
 )
-from components.matrix.style import parse_encoding, parse_scale
-from data_access.store import LogStore
-from data_access.tensor import OTHER_CLASS, ConfusionTensor
-from data_access.views import matrix_values
-from data_access.vocabulary import Normalization, format_step, parse_normalization, shared_step_name
+from confusionflow.components.matrix.style import parse_encoding, parse_scale
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.tensor import OTHER_CLASS, ConfusionTensor
+from confusionflow.data_access.views import matrix_values
+from confusionflow.data_access.vocabulary import (
+    Normalization,
+    format_step,
+    parse_normalization,
+    shared_step_name,
+)
 
 MATRIX_OUTPUTS = {
     "figure": Output(ids.MATRIX_GRAPH, "figure"),
@@ -71,7 +76,7 @@ class MatrixUpdate:
 
 def normalization_note(normalization: Normalization | None, tensor: ConfusionTensor | None) -> str:
     """The note under the toolbar for the drawn tensor: every denominator it uses, in words
-    (``components.wording``), and whether totals reach past the drawn classes."""
+    (``confusionflow.components.wording``), and whether totals reach past the drawn classes."""
     partial = tensor is not None and tensor.is_partial
     other = tensor is not None and partial and OTHER_CLASS in tensor.classes
     return wording.normalization_note(normalization, partial=partial, other=other)

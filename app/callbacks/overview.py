@@ -1,13 +1,13 @@
 """The overview of a many-class matrix and the class selection made on it.
 
-Above :data:`~app.callbacks.common.OVERVIEW_MIN_CLASSES` classes the matrix panel shows the whole
-C x C matrix as one heatmap (``components.overview_figure``): the value at the epoch (or the
+Above :data:`~confusionflow.app.callbacks.common.OVERVIEW_MIN_CLASSES` classes the matrix panel shows the whole
+C x C matrix as one heatmap (``confusionflow.components.overview_figure``): the value at the epoch (or the
 range's last step), the change over the range, or the difference between two series. A box drag,
 a cell click (its true and predicted class) or a strategy click sets the class picker's value;
 from there the ordinary selection path (chips, URL, "(other)") takes over, and the ConfusionFlow
 small multiples draw that sub-matrix from the sparse counts. Everything the browser sends is
 bounded here: the box is decoded against the order the server computes, at most
-:data:`~app.callbacks.common.MAX_DETAIL_CLASSES` classes are selected, k is clamped to 1..C.
+:data:`~confusionflow.app.callbacks.common.MAX_DETAIL_CLASSES` classes are selected, k is clamped to 1..C.
 """
 
 from __future__ import annotations
@@ -21,17 +21,39 @@ import dash
 import numpy as np
 from dash import Input, Output, State, ctx
 
-from app.callbacks.common import DEFAULT_WORST, MAX_DETAIL_CLASSES, Selection, load_series, superclass_mapping
-from app.callbacks.inputs import Bounds, finite, parse_inputs, step_range_of, text
-from components import ids
-from components.figure_style import empty_figure
-from components.overview_figure import box_from_selected_data, classes_in_box, escape_name, overview_figure
-from components.overview_panel import DEFAULT_K, OVERVIEW_HEIGHT, OVERVIEW_KINDS, PANEL_HIDDEN, PANEL_SHOWN
-from data_access.ordering import CLASS_ORDERS, order_as_logged, order_by_confusion, order_by_group
-from data_access.overview_values import overview_values
-from data_access.sparse_counts import SparseCounts
-from data_access.store import LogStore
-from data_access.strategies import STRATEGIES, StrategyError, apply_strategy
+from confusionflow.app.callbacks.common import (
+    DEFAULT_WORST,
+    MAX_DETAIL_CLASSES,
+    Selection,
+    load_series,
+    superclass_mapping,
+)
+from confusionflow.app.callbacks.inputs import Bounds, finite, parse_inputs, step_range_of, text
+from confusionflow.components import ids
+from confusionflow.components.figure_style import empty_figure
+from confusionflow.components.overview_figure import (
+    box_from_selected_data,
+    classes_in_box,
+    escape_name,
+    overview_figure,
+)
+from confusionflow.components.overview_panel import (
+    DEFAULT_K,
+    OVERVIEW_HEIGHT,
+    OVERVIEW_KINDS,
+    PANEL_HIDDEN,
+    PANEL_SHOWN,
+)
+from confusionflow.data_access.ordering import (
+    CLASS_ORDERS,
+    order_as_logged,
+    order_by_confusion,
+    order_by_group,
+)
+from confusionflow.data_access.overview_values import overview_values
+from confusionflow.data_access.sparse_counts import SparseCounts
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.strategies import STRATEGIES, StrategyError, apply_strategy
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import dash
 from dash import Input, Output, State, ctx
 
-from app.callbacks.common import Selection, load_series, superclass_mapping
-from app.callbacks.inputs import Bounds, outputs_of, parse_inputs, selection_of, texts
-from app.state import parse_query
-from components import ids
-from data_access.store import LogStore
+from confusionflow.app.callbacks.common import Selection, load_series, superclass_mapping
+from confusionflow.app.callbacks.inputs import Bounds, outputs_of, parse_inputs, selection_of, texts
+from confusionflow.app.state import parse_query
+from confusionflow.components import ids
+from confusionflow.data_access.store import LogStore
 
 SELECTION_OUTPUTS = {
     "options": Output(ids.CLASS_DROPDOWN, "options"),

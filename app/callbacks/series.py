@@ -13,14 +13,14 @@ from dataclasses import dataclass
 import dash
 from dash import ALL, Input, Output, State, ctx
 
-from app.callbacks.common import load_series
-from app.callbacks.inputs import Bounds, outputs_of, parse_inputs, slots_of, texts
-from app.state import parse_query
-from components import ids
-from components.colors import assign_slots
-from components.series_chips import chips
-from data_access.store import LogStore
-from data_access.tensor import SeriesInfo
+from confusionflow.app.callbacks.common import load_series
+from confusionflow.app.callbacks.inputs import Bounds, outputs_of, parse_inputs, slots_of, texts
+from confusionflow.app.state import parse_query
+from confusionflow.components import ids
+from confusionflow.components.colors import assign_slots
+from confusionflow.components.series_chips import chips
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.tensor import SeriesInfo
 
 SERIES_OUTPUTS = {
     "value": Output(ids.SERIES_DROPDOWN, "value"),

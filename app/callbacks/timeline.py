@@ -17,16 +17,30 @@ import dash
 import numpy as np
 from dash import ClientsideFunction, Input, Output, Patch, State, ctx
 
-from app.callbacks.common import epoch_of, series_colors, server_steps, view_tensor, x_range_of
-from app.callbacks.inputs import VIEW_INPUTS, Bounds, epoch_only, finite, outputs_of, parse_inputs, prop_ids
-from app.state import parse_query
-from components import ids
-from components.charts import build_timeline_figure, timeline_shapes
-from components.figure_style import empty_figure
-from data_access import metrics
-from data_access.step_windows import clamp_range, move_step, nearest_step, window_indices, window_steps
-from data_access.store import LogStore
-from data_access.vocabulary import format_step, shared_step_name
+from confusionflow.app.callbacks.common import epoch_of, series_colors, server_steps, view_tensor, x_range_of
+from confusionflow.app.callbacks.inputs import (
+    VIEW_INPUTS,
+    Bounds,
+    epoch_only,
+    finite,
+    outputs_of,
+    parse_inputs,
+    prop_ids,
+)
+from confusionflow.app.state import parse_query
+from confusionflow.components import ids
+from confusionflow.components.charts import build_timeline_figure, timeline_shapes
+from confusionflow.components.figure_style import empty_figure
+from confusionflow.data_access import metrics
+from confusionflow.data_access.step_windows import (
+    clamp_range,
+    move_step,
+    nearest_step,
+    window_indices,
+    window_steps,
+)
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.vocabulary import format_step, shared_step_name
 
 MAX_MARKS = 8
 # figures whose epoch markers the browser moves (each carries a recipe in layout.meta)

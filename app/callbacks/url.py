@@ -13,15 +13,15 @@ from __future__ import annotations
 import dash
 from dash import ClientsideFunction, Input, Output, State, ctx
 
-from app.callbacks.common import load_series
-from app.callbacks.inputs import DEFAULT_BOUNDS, Bounds, outputs_of, parse_inputs
-from app.callbacks.series import default_series
-from app.state import ViewState, parse_query, to_query
-from components import ids
-from components.options import ABSOLUTE
-from data_access.sparse_counts import SparseCounts
-from data_access.store import LogStore
-from data_access.views import fold_sizes_differ
+from confusionflow.app.callbacks.common import load_series
+from confusionflow.app.callbacks.inputs import DEFAULT_BOUNDS, Bounds, outputs_of, parse_inputs
+from confusionflow.app.callbacks.series import default_series
+from confusionflow.app.state import ViewState, parse_query, to_query
+from confusionflow.components import ids
+from confusionflow.components.options import ABSOLUTE
+from confusionflow.data_access.sparse_counts import SparseCounts
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.views import fold_sizes_differ
 
 LOAD_OUTPUTS = {
     "url_state": Output(ids.URL_STATE, "data"),

@@ -1,8 +1,8 @@
 """View B, class performance: precision, recall and F1 over time per class, as small multiples.
 
-Pure builder: ``data_access.metrics.TensorMetrics`` in, ``go.Figure`` out. Arrays are ``(S, T, C)``
+Pure builder: ``confusionflow.data_access.metrics.TensorMetrics`` in, ``go.Figure`` out. Arrays are ``(S, T, C)``
 with NaN where a series did not log a step; NaN stays a gap in every line. Class and series names
-are escaped with :func:`components.text.plain`.
+are escaped with :func:`confusionflow.components.text.plain`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any, Literal
 import numpy as np
 import plotly.graph_objects as go
 
-from components.downsample import bin_mean, bin_steps, smallest_bin
-from components.figure_style import (
+from confusionflow.components.downsample import bin_mean, bin_steps, smallest_bin
+from confusionflow.components.figure_style import (
     EPOCH_COLOR,
     EPOCH_MARKER_NAME,
     MUTED_COLOR,
@@ -25,8 +25,8 @@ from components.figure_style import (
     epoch_marker_meta,
     format_step,
 )
-from components.text import plain_all
-from data_access.metrics import TensorMetrics
+from confusionflow.components.text import plain_all
+from confusionflow.data_access.metrics import TensorMetrics
 
 Metric = Literal["precision", "recall", "f1"]
 METRICS: tuple[Metric, ...] = ("precision", "recall", "f1")
@@ -115,7 +115,7 @@ def class_performance_epoch_meta(
     steps: np.ndarray, n_classes: int, *, x_range: tuple[float, float] | None = None
 ) -> dict:
     """``layout.meta`` from which the browser redraws :func:`class_performance_epoch_shapes` for
-    any epoch (see :func:`components.figure_style.epoch_marker_meta`); empty when no step is shown."""
+    any epoch (see :func:`confusionflow.components.figure_style.epoch_marker_meta`); empty when no step is shown."""
     steps = np.asarray(steps, dtype=np.float64)
     shown = steps[_steps_in_range(steps, x_range)]
     if shown.size == 0:

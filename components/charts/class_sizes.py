@@ -7,8 +7,14 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from components.figure_style import AXIS_LINE_COLOR, GRID_COLOR, base_layout, check_colors, empty_figure
-from components.text import plain, plain_all
+from confusionflow.components.figure_style import (
+    AXIS_LINE_COLOR,
+    GRID_COLOR,
+    base_layout,
+    check_colors,
+    empty_figure,
+)
+from confusionflow.components.text import plain, plain_all
 
 
 def build_distribution_figure(

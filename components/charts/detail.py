@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from components.figure_style import (
+from confusionflow.components.figure_style import (
     GRID_COLOR,
     as_2d,
     base_layout,
@@ -18,7 +18,7 @@ from components.figure_style import (
     epoch_line_shape,
     step_axis,
 )
-from components.text import plain
+from confusionflow.components.text import plain
 
 
 def build_detail_figure(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from components.figure_style import (
+from confusionflow.components.figure_style import (
     GRID_COLOR,
     as_2d,
     base_layout,
@@ -19,7 +19,7 @@ from components.figure_style import (
     range_band_shape,
     step_axis,
 )
-from components.text import plain
+from confusionflow.components.text import plain
 
 
 def timeline_shapes(

@@ -22,7 +22,7 @@ categorical axis uniformly from ``x0``/``dx`` (measured: it ignores the categori
 * traces 1-4, ``values`` of the cells, FN column, FP row and accuracy corner: the *true* values
   (``float32``) under a white colour scale whose opacity falls with the value, so brightness
   encodes the value on top of the hue. Because ``z`` holds real values, hover shows them, and
-  changing gamma or linear/log only replaces the colour scales (:func:`~components.matrix.updates.colorscale_update`).
+  changing gamma or linear/log only replaces the colour scales (:func:`~confusionflow.components.matrix.updates.colorscale_update`).
 
 Categorical axes cost the browser time per trace and per brick (measured ~100 ms per extra trace
 at 50 classes), hence one hue layer and no per-tile traces. Above ``CELL_BUDGET`` bricks per layer
@@ -46,12 +46,12 @@ line encoding is drawn up to ``LINES_MAX_CLASSES`` classes (heatmaps above, with
 ``LINE_POINT_BUDGET`` points it averages steps into time columns like the heatmaps do.
 
 Moving the epoch only changes the dashed markers (layout shapes) and, in lines mode, the grey
-background: :func:`~components.matrix.updates.epoch_marker_update` returns exactly that, to be applied with ``dash.Patch``.
+background: :func:`~confusionflow.components.matrix.updates.epoch_marker_update` returns exactly that, to be applied with ``dash.Patch``.
 """
 
-from components.matrix.colorscale import brightness, ramp_colorscale
-from components.matrix.figure import build_matrix_figure
-from components.matrix.geometry import (
+from confusionflow.components.matrix.colorscale import brightness, ramp_colorscale
+from confusionflow.components.matrix.figure import build_matrix_figure
+from confusionflow.components.matrix.geometry import (
     CELL_BUDGET,
     LINES_MAX_CLASSES,
     CellTarget,
@@ -59,9 +59,9 @@ from components.matrix.geometry import (
     drawn_style,
     matrix_geometry,
 )
-from components.matrix.labels import CHAR_WIDTH, ZW, fit_label
-from components.matrix.style import MatrixStyle
-from components.matrix.updates import (
+from confusionflow.components.matrix.labels import CHAR_WIDTH, ZW, fit_label
+from confusionflow.components.matrix.style import MatrixStyle
+from confusionflow.components.matrix.updates import (
     apply_update,
     colorscale_update,
     decode_click,

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from components.figure_style import MISSING_COLOR
-from components.matrix.style import MatrixStyle
-from data_access.views import MatrixValues
+from confusionflow.components.figure_style import MISSING_COLOR
+from confusionflow.components.matrix.style import MatrixStyle
+from confusionflow.data_access.views import MatrixValues
 
 TINT_AT_ZERO = 0.10  # a zero still shows a faint tint of the series colour (missing steps are grey)
 N_STOPS = 33  # colour-scale stops; placed so each step of brightness is equal (exact for log/gamma)

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from components.figure_style import MUTED_COLOR, check_colors, empty_figure
-from components.matrix.geometry import drawn_style, matrix_geometry
-from components.matrix.heatmap import build_heatmap
-from components.matrix.lines import build_lines
-from components.matrix.style import MatrixStyle
-from components.matrix.updates import epoch_marker_recipe, epoch_shapes
-from data_access.views import MatrixValues
+from confusionflow.components.figure_style import MUTED_COLOR, check_colors, empty_figure
+from confusionflow.components.matrix.geometry import drawn_style, matrix_geometry
+from confusionflow.components.matrix.heatmap import build_heatmap
+from confusionflow.components.matrix.lines import build_lines
+from confusionflow.components.matrix.style import MatrixStyle
+from confusionflow.components.matrix.updates import epoch_marker_recipe, epoch_shapes
+from confusionflow.data_access.views import MatrixValues
 
 
 def build_matrix_figure(
@@ -24,13 +24,13 @@ def build_matrix_figure(
     step_name: str = "epoch",
     uirevision: str | None = None,
 ) -> go.Figure:
-    """The ConfusionFlow matrix for ``values`` (see :mod:`components.matrix` for the encoding).
+    """The ConfusionFlow matrix for ``values`` (see :mod:`confusionflow.components.matrix` for the encoding).
 
     ``colors``: one hex colour per series, in ``values.series_labels`` order. ``step_name`` names
     the time axis in hover text ("epoch", "iteration"). ``uirevision`` keeps the user's zoom across
     updates; by default it changes only when the classes, series or encoding change.
     Empty input (no series, steps or classes) gives a figure saying nothing is selected. When the
-    requested encoding cannot be drawn (:func:`~components.matrix.geometry.drawn_style`), the
+    requested encoding cannot be drawn (:func:`~confusionflow.components.matrix.geometry.drawn_style`), the
     figure is drawn in the fallback and carries the note saying so.
     """
     n_s, n_t = values.values.shape[:2]

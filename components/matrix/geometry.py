@@ -14,8 +14,8 @@ from typing import Literal
 
 import numpy as np
 
-from components.downsample import n_columns, smallest_bin
-from components.matrix.style import REGIONS, Encoding, MatrixStyle, Region
+from confusionflow.components.downsample import n_columns, smallest_bin
+from confusionflow.components.matrix.style import REGIONS, Encoding, MatrixStyle, Region
 
 GAP_FRACTION = 0.12  # gap between tiles, as a share of a tile's time extent
 WIDE_GAP_FACTOR = 3  # the gap before the FN column / FP row, in normal gaps

@@ -1,6 +1,6 @@
 """The heatmap ("lasagna") encoding of the matrix: one hue layer plus one value layer per region.
 
-See :mod:`components.matrix` for the encoding; this module lays the region blocks out as tiled
+See :mod:`confusionflow.components.matrix` for the encoding; this module lays the region blocks out as tiled
 grids and builds the figure dict.
 """
 
@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from components.downsample import bin_mean
-from components.figure_style import MUTED_COLOR, base_layout
-from components.matrix.colorscale import (
+from confusionflow.components.downsample import bin_mean
+from confusionflow.components.figure_style import MUTED_COLOR, base_layout
+from confusionflow.components.matrix.colorscale import (
     accuracy_range,
     count_dtype,
     hue_colorscale,
@@ -22,8 +22,8 @@ from components.matrix.colorscale import (
     ramp_colorscale,
     region_scales,
 )
-from components.matrix.geometry import AxisLayout, MatrixGeometry
-from components.matrix.labels import (
+from confusionflow.components.matrix.geometry import AxisLayout, MatrixGeometry
+from confusionflow.components.matrix.labels import (
     class_axis,
     column_label_angle,
     diagonal_annotations,
@@ -33,10 +33,10 @@ from components.matrix.labels import (
     tile_size_px,
     value_text,
 )
-from components.matrix.scale_legend import legend_traces
-from components.matrix.style import REGIONS, MatrixStyle, Region
-from components.text import plain_all
-from data_access.views import MatrixValues
+from confusionflow.components.matrix.scale_legend import legend_traces
+from confusionflow.components.matrix.style import REGIONS, MatrixStyle, Region
+from confusionflow.components.text import plain_all
+from confusionflow.data_access.views import MatrixValues
 
 
 def tile_grid(

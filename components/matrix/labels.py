@@ -1,6 +1,6 @@
 """Axis labels, hover texts, margins and diagonal class names of the matrix.
 
-Every class and series name passes through :func:`components.text.plain` here, before it becomes
+Every class and series name passes through :func:`confusionflow.components.text.plain` here, before it becomes
 a category, tick, hover or annotation text.
 """
 
@@ -10,12 +10,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from components.figure_style import MUTED_COLOR, format_step
-from components.matrix.geometry import AxisLayout, MatrixGeometry
-from components.matrix.style import Region
-from components.text import plain, plain_all
-from components.wording import error_sentence, other_diagonal_text, share_phrase
-from data_access.views import MatrixValues
+from confusionflow.components.figure_style import MUTED_COLOR, format_step
+from confusionflow.components.matrix.geometry import AxisLayout, MatrixGeometry
+from confusionflow.components.matrix.style import Region
+from confusionflow.components.text import plain, plain_all
+from confusionflow.components.wording import error_sentence, other_diagonal_text, share_phrase
+from confusionflow.data_access.views import MatrixValues
 
 ZW = "\u200b"  # zero-width space: makes repeated category labels unique without changing their look
 
@@ -111,7 +111,7 @@ def value_text(
         return error_text(region, normalization, value, count, binned=binned, mean=mean)
     if normalization is None:
         return value + (":,.1f}" if binned else ":,.0f}") + " instances" + mean, False
-    # the denominator each region is divided by (data_access.metrics.denominator_codes), in words
+    # the denominator each region is divided by (confusionflow.data_access.metrics.denominator_codes), in words
     phrase = share_phrase("cell", normalization)  # type: ignore[arg-type]
     n = count + (":,.1f}" if binned else ":,}")
     return value + ":.1%} " + phrase + " (" + n + " instances)" + mean, True

@@ -1,7 +1,7 @@
 """The line encoding of the matrix: one line per (series, tile row), over a grey epoch background.
 
-See :mod:`components.matrix` for the encoding. Used up to ``LINES_MAX_CLASSES`` classes (see
-:func:`components.matrix.geometry.drawn_style`).
+See :mod:`confusionflow.components.matrix` for the encoding. Used up to ``LINES_MAX_CLASSES`` classes (see
+:func:`confusionflow.components.matrix.geometry.drawn_style`).
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from components.downsample import bin_mean
-from components.figure_style import base_layout, format_step
-from components.matrix.colorscale import brightness, offdiag, region_scales
-from components.matrix.geometry import LINE_TILE_HEIGHT, MatrixGeometry, nearest_step
-from components.matrix.labels import (
+from confusionflow.components.downsample import bin_mean
+from confusionflow.components.figure_style import base_layout, format_step
+from confusionflow.components.matrix.colorscale import brightness, offdiag, region_scales
+from confusionflow.components.matrix.geometry import LINE_TILE_HEIGHT, MatrixGeometry, nearest_step
+from confusionflow.components.matrix.labels import (
     class_axis,
     column_label_angle,
     diagonal_annotations,
@@ -26,10 +26,10 @@ from components.matrix.labels import (
     tile_size_px,
     value_text,
 )
-from components.matrix.style import REGIONS, MatrixStyle, Region
-from components.text import plain, plain_all
-from components.wording import error_sentence
-from data_access.views import MatrixValues
+from confusionflow.components.matrix.style import REGIONS, MatrixStyle, Region
+from confusionflow.components.text import plain, plain_all
+from confusionflow.components.wording import error_sentence
+from confusionflow.data_access.views import MatrixValues
 
 LINE_MARGIN = 0.06  # share of a tile's height kept free above and below the lines
 

@@ -1,13 +1,13 @@
 """Colour bars that say what brightness means: one per value scale of the matrix.
 
 The heatmap encoding draws each series in its own hue and the value as brightness (a white overlay
-whose opacity falls with the value, :mod:`components.matrix.colorscale`). Three scales are in use:
+whose opacity falls with the value, :mod:`confusionflow.components.matrix.colorscale`). Three scales are in use:
 the cells, the FN column and FP row (one shared scale) and the accuracy corner. Each gets a colour
 bar in neutral grey (brightness applies the same way to every series' hue) whose title names the
 unit and the scale ("linear · γ 1.00", "log · γ 0.50").
 
 The bars are drawn by marker-only scatter traces with no points, appended after the traces the
-geometry lays out (:attr:`~components.matrix.geometry.MatrixGeometry.traces`), so trace numbers
+geometry lays out (:attr:`~confusionflow.components.matrix.geometry.MatrixGeometry.traces`), so trace numbers
 the click decoder and the Patches rely on do not move.
 """
 
@@ -16,10 +16,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from components.matrix.colorscale import accuracy_range, linear_ramp, ramp_colorscale, region_scales
-from components.matrix.style import MatrixStyle
-from components.options import NORMALIZATION_LABELS
-from data_access.views import MatrixValues
+from confusionflow.components.matrix.colorscale import (
+    accuracy_range,
+    linear_ramp,
+    ramp_colorscale,
+    region_scales,
+)
+from confusionflow.components.matrix.style import MatrixStyle
+from confusionflow.components.options import NORMALIZATION_LABELS
+from confusionflow.data_access.views import MatrixValues
 
 LEGEND_GREY = (68, 68, 68)  # the bars' hue: brightness over a neutral dark grey
 SCALES = ("cell", "fnfp", "accuracy")

@@ -1,6 +1,6 @@
 """What a click on the matrix means, and the small updates that avoid resending it.
 
-* :func:`decode_click`: a Dash click/hover point -> :class:`~components.matrix.geometry.CellTarget`,
+* :func:`decode_click`: a Dash click/hover point -> :class:`~confusionflow.components.matrix.geometry.CellTarget`,
   from ``curveNumber``/``pointNumber`` and the server-side geometry (never the label strings);
 * :func:`epoch_shapes` / :func:`epoch_marker_recipe`: the dashed epoch markers, and the recipe in
   ``layout.meta`` from which ``assets/confusionflow.js`` (``moveEpochMarkers``) redraws them;
@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from components.figure_style import EPOCH_COLOR, EPOCH_MARKER_NAME, epoch_marker_meta
-from components.matrix.colorscale import ramp_colorscale, region_scales
-from components.matrix.geometry import CellTarget, MatrixGeometry, make_target, nearest_step
-from components.matrix.lines import epoch_background
-from components.matrix.scale_legend import legend_update
-from components.matrix.style import REGIONS, MatrixStyle
-from data_access.views import MatrixValues
+from confusionflow.components.figure_style import EPOCH_COLOR, EPOCH_MARKER_NAME, epoch_marker_meta
+from confusionflow.components.matrix.colorscale import ramp_colorscale, region_scales
+from confusionflow.components.matrix.geometry import CellTarget, MatrixGeometry, make_target, nearest_step
+from confusionflow.components.matrix.lines import epoch_background
+from confusionflow.components.matrix.scale_legend import legend_update
+from confusionflow.components.matrix.style import REGIONS, MatrixStyle
+from confusionflow.data_access.views import MatrixValues
 
 
 def epoch_marker_positions(steps: np.ndarray, style: MatrixStyle, geo: MatrixGeometry) -> list[float]:
@@ -86,7 +86,7 @@ def epoch_shapes(steps: np.ndarray, style: MatrixStyle, geo: MatrixGeometry) -> 
 
 def epoch_marker_recipe(steps: np.ndarray, geo: MatrixGeometry) -> dict:
     """``layout.meta`` from which the browser redraws :func:`epoch_shapes` for any epoch (see
-    :func:`components.figure_style.epoch_marker_meta`); empty for an empty matrix."""
+    :func:`confusionflow.components.figure_style.epoch_marker_meta`); empty for an empty matrix."""
     if geo.empty:
         return {}
     rotated = geo.encoding == "heatmap" and geo.rotate

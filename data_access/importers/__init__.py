@@ -4,16 +4,19 @@
 - :func:`import_counts_table`: ready-made confusion counts (CSV or Parquet).
 - :func:`import_original_confusionflow`: a log folder of the original ConfusionFlow.
 
-Each returns an :class:`ImportSummary`; ``python -m data_access.importers`` is the command line.
+Each returns an :class:`ImportSummary`; ``python -m confusionflow.data_access.importers`` is the command line.
 """
 
-from data_access.importers.common import ImportSummary, SeriesSummary, load_class_list
-from data_access.importers.counts_table import import_counts_table, parse_counts_table
-from data_access.importers.original_confusionflow import (
+from confusionflow.data_access.importers.common import ImportSummary, SeriesSummary, load_class_list
+from confusionflow.data_access.importers.counts_table import import_counts_table, parse_counts_table
+from confusionflow.data_access.importers.original_confusionflow import (
     import_original_confusionflow,
     parse_original_confusionflow,
 )
-from data_access.importers.predictions_table import import_predictions_table, parse_predictions_table
+from confusionflow.data_access.importers.predictions_table import (
+    import_predictions_table,
+    parse_predictions_table,
+)
 
 __all__ = [
     "ImportSummary",

@@ -1,4 +1,4 @@
-"""Command line: ``python -m data_access.importers {predictions,counts,confusionflow,wandb,mlflow} SRC --logdir DEST``.
+"""Command line: ``python -m confusionflow.data_access.importers {predictions,counts,confusionflow,wandb,mlflow} SRC --logdir DEST``.
 
 Prints what was written; on a problem prints one line naming the file and what is wrong, and exits
 with status 2 (nothing is written when the problem is found before writing, which is the rule).
@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from data_access.errors import LogFormatError
-from data_access.importers.common import ImportSummary, load_class_list
-from data_access.importers.counts_table import import_counts_table
-from data_access.importers.mlflow_run import import_mlflow_run
-from data_access.importers.original_confusionflow import import_original_confusionflow
-from data_access.importers.predictions_table import import_predictions_table
-from data_access.importers.wandb_run import import_wandb_run
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.importers.common import ImportSummary, load_class_list
+from confusionflow.data_access.importers.counts_table import import_counts_table
+from confusionflow.data_access.importers.mlflow_run import import_mlflow_run
+from confusionflow.data_access.importers.original_confusionflow import import_original_confusionflow
+from confusionflow.data_access.importers.predictions_table import import_predictions_table
+from confusionflow.data_access.importers.wandb_run import import_wandb_run
 
 
-def build_parser(prog: str = "python -m data_access.importers") -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m confusionflow.data_access.importers") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Import existing results into a ConfusionFlow log folder. The source is only read.",

@@ -15,11 +15,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data_access.counting import counts_from_predictions
-from data_access.errors import LogFormatError
-from data_access.importers.limits import MAX_CLASSES, cells_problem
-from data_access.importers.tables import Table, codes_to_names, encode, first_row_with, numeric, sort_labels
-from data_access.logformat import MAX_SERIES_CELLS, check_classes, format_step, validate_name
+from confusionflow.data_access.counting import counts_from_predictions
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.importers.limits import MAX_CLASSES, cells_problem
+from confusionflow.data_access.importers.tables import (
+    Table,
+    codes_to_names,
+    encode,
+    first_row_with,
+    numeric,
+    sort_labels,
+)
+from confusionflow.data_access.logformat import MAX_SERIES_CELLS, check_classes, format_step, validate_name
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,12 @@ from typing import Any
 import numpy as np
 import orjson
 
-from data_access import logformat as lf
-from data_access.errors import LogFormatError
-from data_access.importers.common import ImportSummary, check_names
-from data_access.importers.limits import MAX_CLASSES, cells_problem
-from data_access.importers.writing import PlannedSeries, write_planned
-from data_access.writer import LogWriter
+from confusionflow.data_access import logformat as lf
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.importers.common import ImportSummary, check_names
+from confusionflow.data_access.importers.limits import MAX_CLASSES, cells_problem
+from confusionflow.data_access.importers.writing import PlannedSeries, write_planned
+from confusionflow.data_access.writer import LogWriter
 
 MAX_JSON_BYTES = lf.MAX_COUNTS_FILE_BYTES
 

@@ -20,17 +20,17 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from data_access.importers.common import (
+from confusionflow.data_access.importers.common import (
     Grouping,
     ImportSummary,
     check_cells,
     count_groups,
     read_keyed_rows,
 )
-from data_access.importers.tables import Table, encode_arrow, read_table
-from data_access.importers.writing import plan_series, write_planned
-from data_access.vocabulary import DEFAULT_STEP_NAME
-from data_access.writer import LogWriter
+from confusionflow.data_access.importers.tables import Table, encode_arrow, read_table
+from confusionflow.data_access.importers.writing import plan_series, write_planned
+from confusionflow.data_access.vocabulary import DEFAULT_STEP_NAME
+from confusionflow.data_access.writer import LogWriter
 
 
 @dataclass(frozen=True)

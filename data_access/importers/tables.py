@@ -2,7 +2,7 @@
 
 Shared by the predictions and counts importers. Everything is vectorised through Arrow: a 10
 million row table is read, dictionary-encoded and checked without a Python loop over rows. Every
-problem becomes a :class:`~data_access.errors.LogFormatError` naming the file, the column and the
+problem becomes a :class:`~confusionflow.data_access.errors.LogFormatError` naming the file, the column and the
 first offending line (CSV, counting the header as line 1) or row (Parquet, counting from 0).
 """
 
@@ -24,8 +24,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from data_access.errors import LogFormatError
-from data_access.importers.limits import MAX_ROWS
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.importers.limits import MAX_ROWS
 
 # role -> accepted column names (matched case-insensitively, surrounding spaces ignored)
 ALIASES: dict[str, tuple[str, ...]] = {

@@ -1,4 +1,4 @@
-"""Writing parsed series through :class:`~data_access.writer.LogWriter`, after checking the destination.
+"""Writing parsed series through :class:`~confusionflow.data_access.writer.LogWriter`, after checking the destination.
 
 An import writes everything or nothing. Before anything is written, every step, count total and
 run metadata is checked, and the destination is checked for runs with another class list and for
@@ -24,17 +24,17 @@ from typing import Any
 import numpy as np
 import orjson
 
-from data_access import logformat as lf
-from data_access.counts_file import read_counts_file
-from data_access.errors import LogFormatError
-from data_access.file_bytes import LogRecoveryWarning
-from data_access.foldlock import FoldBusyError
-from data_access.importers.common import Grouping, ImportSummary, SeriesSummary
-from data_access.reader import read_series
-from data_access.run_file import read_run
-from data_access.tempfiles import remove_abandoned_temp_files, staging_name
-from data_access.vocabulary import DEFAULT_STEP_NAME, check_step_name
-from data_access.writer import LogWriter
+from confusionflow.data_access import logformat as lf
+from confusionflow.data_access.counts_file import read_counts_file
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.file_bytes import LogRecoveryWarning
+from confusionflow.data_access.foldlock import FoldBusyError
+from confusionflow.data_access.importers.common import Grouping, ImportSummary, SeriesSummary
+from confusionflow.data_access.reader import read_series
+from confusionflow.data_access.run_file import read_run
+from confusionflow.data_access.tempfiles import remove_abandoned_temp_files, staging_name
+from confusionflow.data_access.vocabulary import DEFAULT_STEP_NAME, check_step_name
+from confusionflow.data_access.writer import LogWriter
 
 
 @dataclass(frozen=True)

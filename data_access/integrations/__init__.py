@@ -1,10 +1,10 @@
 """Thin logging functions for training loops: evaluate, then hand the labels to a ``LogWriter``.
 
-- :mod:`data_access.integrations.torch`: ``log_pytorch_epoch`` for a model and a ``DataLoader``.
-- :mod:`data_access.integrations.sklearn`: ``log_estimator`` and ``fit_incrementally`` (``partial_fit``).
+- :mod:`confusionflow.data_access.integrations.torch`: ``log_pytorch_epoch`` for a model and a ``DataLoader``.
+- :mod:`confusionflow.data_access.integrations.sklearn`: ``log_estimator`` and ``fit_incrementally`` (``partial_fit``).
 
 Neither framework is imported here (nor when this package is imported): each function imports its
-framework inside the function, so ``import data_access.integrations`` works without torch.
+framework inside the function, so ``import confusionflow.data_access.integrations`` works without torch.
 """
 
 from __future__ import annotations

@@ -94,7 +94,9 @@ def targets_to_indices(targets: Any, n_classes: int, what: str = "targets") -> n
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
-        raise ValueError(f"{what} have shape {arr.shape}; expected (N,) class indices or (N, {n_classes}) one-hot")
+        raise ValueError(
+            f"{what} have shape {arr.shape}; expected (N,) class indices or (N, {n_classes}) one-hot"
+        )
     if arr.dtype.kind == "f":
         if not np.all(arr == np.round(arr)):
             raise ValueError(f"{what} hold fractions; expected class indices")

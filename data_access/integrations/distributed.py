@@ -36,7 +36,9 @@ def gather_ranks(
     tensors = {k: torch.as_tensor(v) for k, v in local.items()}
     lengths = {int(t.shape[0]) for t in tensors.values()}
     if len(lengths) > 1:
-        raise ValueError(f"arrays to gather differ in length: { {k: int(t.shape[0]) for k, t in tensors.items()} }")
+        raise ValueError(
+            f"arrays to gather differ in length: { {k: int(t.shape[0]) for k, t in tensors.items()} }"
+        )
     n = lengths.pop() if lengths else 0
     if world_size <= 1:
         return [{k: t.detach().cpu().numpy() for k, t in tensors.items()}]

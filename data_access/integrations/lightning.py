@@ -149,7 +149,11 @@ class LightningCallback(pl.Callback):
                     )
                 ids = merged.get("ids", merged.get("instance_id"))
                 self.handle.writer.add(
-                    step, _fold_for(self.folds[stage], idx), merged["y_true"], merged["y_pred"], instance_ids=ids
+                    step,
+                    _fold_for(self.folds[stage], idx),
+                    merged["y_true"],
+                    merged["y_pred"],
+                    instance_ids=ids,
                 )
         self._batches = {}
 

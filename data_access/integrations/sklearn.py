@@ -1,7 +1,7 @@
 """Log a scikit-learn estimator's predictions, once or along a ``partial_fit`` training loop.
 
-    from data_access.writer import LogWriter
-    from data_access.integrations.sklearn import fit_incrementally
+    from confusionflow.data_access.writer import LogWriter
+    from confusionflow.data_access.integrations.sklearn import fit_incrementally
 
     with LogWriter("logs", "sgd hinge", classes=[str(c) for c in np.unique(y)]) as log:
         fit_incrementally(log, SGDClassifier(), X_train, y_train, epochs=20,
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from data_access.integrations import LoggedStep, logged_step
+from confusionflow.data_access.integrations import LoggedStep, logged_step
 
 
 def labels_to_indices(labels: Any, classes: Sequence[str], *, what: str = "labels") -> np.ndarray:

@@ -1,7 +1,7 @@
 """Log a PyTorch model's predictions on a ``DataLoader`` after each epoch.
 
-    from data_access.writer import LogWriter
-    from data_access.integrations.torch import log_pytorch_epoch
+    from confusionflow.data_access.writer import LogWriter
+    from confusionflow.data_access.integrations.torch import log_pytorch_epoch
 
     with LogWriter("logs", "resnet18 lr=0.1", classes=train_set.classes) as log:
         for epoch in range(1, epochs + 1):
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from data_access.integrations import LoggedStep, logged_step
+from confusionflow.data_access.integrations import LoggedStep, logged_step
 
 _INPUT_KEYS = ("input", "inputs", "x", "image", "images", "data")
 _TARGET_KEYS = ("target", "targets", "label", "labels", "y")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from werkzeug.serving import run_simple
 
-from app.config import DEMO_LOGDIR
+from confusionflow.app.config import DEMO_LOGDIR
 from examples.portal.portal import MOUNT, make_portal_dispatcher, make_portal_shared_server
 
 

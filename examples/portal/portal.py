@@ -20,8 +20,8 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from app.config import Settings
-from app.factory import create_app
+from confusionflow.app.config import Settings
+from confusionflow.app.factory import create_app
 
 MOUNT = "/tools/confusionflow/"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data_access.writer import LogWriter
+from confusionflow.data_access.writer import LogWriter
 
 CLASSES = ["plane", "car", "bird", "cat", "deer", "dog"]
 SUPER = {

@@ -18,10 +18,10 @@ TIMEOUT = 30_000  # ms; the machine may be shared, first draws can be slow
 
 @contextmanager
 def serve_app(logdir: Path, cache_dir: Path, *options: str) -> Iterator[str]:
-    """``python -m app`` on ``logdir`` at a free port; yields its URL and stops it afterwards."""
+    """``python -m confusionflow.app`` on ``logdir`` at a free port; yields its URL and stops it afterwards."""
     port = free_port()
     server = ServerProcess(
-        [sys.executable, "-m", "app", "--logdir", str(logdir), "--port", str(port)]
+        [sys.executable, "-m", "confusionflow.app", "--logdir", str(logdir), "--port", str(port)]
         + ["--cache-dir", str(cache_dir), *options]
     )
     url = f"http://127.0.0.1:{port}/"

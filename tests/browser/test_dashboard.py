@@ -1,6 +1,6 @@
 """The dashboard in headless Chromium: every view, every interaction, shared URLs.
 
-One app process serves the whole module (started with ``python -m app`` on small real logs); each
+One app process serves the whole module (started with ``python -m confusionflow.app`` on small real logs); each
 test opens a fresh page, and the ``page`` fixture fails the test on any browser console error.
 Figures are read from the Plotly graph divs (``gd.data``, ``gd._fullLayout``), clicks and drags
 are real mouse events at positions computed from the axes.
@@ -258,7 +258,7 @@ def test_class_selection_keeps_at_least_two(page, app_url):
 
 
 def test_clicking_matrix_tiles_and_class_charts_fills_the_detail_view(page, app_url):
-    from components.matrix import MatrixStyle, matrix_geometry
+    from confusionflow.components.matrix import MatrixStyle, matrix_geometry
 
     open_dashboard(page, app_url)
     wait_text(page, "detail-title", "Overall accuracy")

@@ -2,7 +2,7 @@
 which entered or left it since the previous step, switch series, download the CSV.
 
 Expected ids are computed here from the predictions the test writes, with plain numpy, not with
-``data_access.instances``. The app runs as its own process (``python -m app``).
+``confusionflow.data_access.instances``. The app runs as its own process (``python -m confusionflow.app``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_access.writer import LogWriter
+from confusionflow.data_access.writer import LogWriter
 from tests.browser.pages import TIMEOUT, serve_app
 
 pytestmark = pytest.mark.browser
@@ -82,7 +82,7 @@ def open_page(page, url: str) -> None:
 
 def click_cell(page, n_series: int, true: int, pred: int) -> None:
     """A real mouse click in the middle of a matrix tile (positions from the figure's geometry)."""
-    from components.matrix import MatrixStyle, matrix_geometry
+    from confusionflow.components.matrix import MatrixStyle, matrix_geometry
 
     geo = matrix_geometry(len(CLASSES), n_series, len(STEPS), MatrixStyle())
     x, y = page.evaluate(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from data_access.writer import LogWriter
+from confusionflow.data_access.writer import LogWriter
 from tests.browser.dashboard_logs import CLASSES, counts_at, write_logs
 from tests.browser.pages import TIMEOUT, open_dashboard, wait_figure
 from tests.conftest import free_port
@@ -33,7 +33,7 @@ def served(tmp_path: Path, start_server):
         [
             sys.executable,
             "-m",
-            "app",
+            "confusionflow.app",
             "--logdir",
             str(logdir),
             "--port",

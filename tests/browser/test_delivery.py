@@ -121,7 +121,17 @@ def prefixed_url(logdir, tmp_path_factory: pytest.TempPathFactory):
     root, keys = logdir
     port = free_port()
     server = ServerProcess(
-        [sys.executable, "-m", "app", "--logdir", str(root), "--port", str(port), "--poll-seconds", "0"]
+        [
+            sys.executable,
+            "-m",
+            "confusionflow.app",
+            "--logdir",
+            str(root),
+            "--port",
+            str(port),
+            "--poll-seconds",
+            "0",
+        ]
         + ["--cache-dir", str(tmp_path_factory.mktemp("prefix-cache")), "--prefix", "/tools/cf/"]
     )
     url = f"http://127.0.0.1:{port}/tools/cf/"

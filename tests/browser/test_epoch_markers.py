@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from components.matrix import MatrixStyle, matrix_geometry
-from data_access.writer import LogWriter
+from confusionflow.components.matrix import MatrixStyle, matrix_geometry
+from confusionflow.data_access.writer import LogWriter
 from tests.browser.pages import TIMEOUT, fig, serve_app, wait_figure
 
 pytestmark = pytest.mark.browser

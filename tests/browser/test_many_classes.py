@@ -15,8 +15,8 @@ from urllib.parse import parse_qs, quote
 
 import pytest
 
-from data_access.sparse_reader import load_sparse
-from data_access.strategies import apply_strategy
+from confusionflow.data_access.sparse_reader import load_sparse
+from confusionflow.data_access.strategies import apply_strategy
 from tests.browser.pages import TIMEOUT, fig, serve_app, wait_figure
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))

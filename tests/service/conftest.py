@@ -29,7 +29,7 @@ def write_logs(logdir: Path, runs: dict[str, int], *, fold: str = "test", n: int
 
     Predictions get better with the step, so matrices differ from step to step.
     """
-    from data_access.writer import LogWriter
+    from confusionflow.data_access.writer import LogWriter
 
     rng = np.random.default_rng(seed)
     y_true = np.arange(n) % len(CLASSES)
@@ -43,7 +43,7 @@ def write_logs(logdir: Path, runs: dict[str, int], *, fold: str = "test", n: int
 
 def append_steps(logdir: Path, run: str, first: int, last: int, *, fold: str = "test", n: int = 60) -> None:
     """Append steps ``first..last`` to an existing run, as a training loop would."""
-    from data_access.writer import LogWriter
+    from confusionflow.data_access.writer import LogWriter
 
     y_true = np.arange(n) % len(CLASSES)
     with LogWriter(logdir, run, list(CLASSES), mode="resume") as w:
@@ -146,13 +146,13 @@ def start_app(
     *options: str,
     env: dict[str, str] | None = None,
 ) -> tuple[ServerProcess, str]:
-    """``python -m app`` on a free port; returns the process and its base URL (waits for healthz)."""
+    """``python -m confusionflow.app`` on a free port; returns the process and its base URL (waits for healthz)."""
     port = free_port()
     proc = start_server(
         [
             sys.executable,
             "-m",
-            "app",
+            "confusionflow.app",
             "--port",
             str(port),
             "--logdir",
@@ -171,7 +171,7 @@ def start_app(
     return proc, base
 
 
-# ------------------------------------------------------------------ page probes (ids: components.ids)
+# ------------------------------------------------------------------ page probes (ids: confusionflow.components.ids)
 
 
 def open_app(page, url: str) -> None:

@@ -36,7 +36,7 @@ def test_upload_is_imported_by_a_celery_worker_and_the_new_series_appears(
             "-m",
             "celery",
             "-A",
-            "app.worker",
+            "confusionflow.app.worker",
             "worker",
             "--pool=solo",
             "--concurrency=1",

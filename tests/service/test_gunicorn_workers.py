@@ -22,14 +22,14 @@ pytestmark = [pytest.mark.service, pytest.mark.browser]
 
 
 def start_gunicorn(start_server, env: dict[str, str], workers: int = 4):
-    """gunicorn serving ``app.wsgi:application`` on a free port; returns the process and base URL."""
+    """gunicorn serving ``confusionflow.app.wsgi:application`` on a free port; returns the process and base URL."""
     port = free_port()
     proc = start_server(
         [
             sys.executable,
             "-m",
             "gunicorn",
-            "app.wsgi:application",
+            "confusionflow.app.wsgi:application",
             "--workers",
             str(workers),
             "--bind",
@@ -97,8 +97,8 @@ def test_four_gunicorn_workers_serve_the_bundled_demo_logs_read_only(
     start_server, page, tmp_path: Path
 ) -> None:
     """The team-service set-up on the real demo logs: uploads off, the log folder only read."""
-    from app.config import DEMO_LOGDIR
-    from data_access.store import LogStore
+    from confusionflow.app.config import DEMO_LOGDIR
+    from confusionflow.data_access.store import LogStore
 
     before = {p: p.stat().st_mtime_ns for p in DEMO_LOGDIR.rglob("*")}
     expected = [s.key for s in LogStore(DEMO_LOGDIR).list_series()]

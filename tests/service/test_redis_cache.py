@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_access.cache import RedisArrayCache
-from data_access.store import LogStore
-from data_access.writer import LogWriter
+from confusionflow.data_access.cache import RedisArrayCache
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.writer import LogWriter
 
 pytestmark = pytest.mark.service
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from app.importing import QUEUE_DOWN
+from confusionflow.app.importing import QUEUE_DOWN
 from tests.service.conftest import REDIS_SERVER, app_env, http_json, open_app, start_app, wait_until
 
 pytestmark = [pytest.mark.service, pytest.mark.browser, pytest.mark.timeout(420)]
@@ -70,7 +70,16 @@ def test_redis_restart_under_a_running_instance_and_worker(
         logdir, cache, REDIS_URL=redis_server.url, ALLOW_UPLOAD="1", POLL_SECONDS="2", IMPORT_DIRS=str(tables)
     )
     worker = start_server(
-        [sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=solo", "--loglevel=INFO"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "confusionflow.app.worker",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+        ],
         env=env,
     )
     wait_until(lambda: "ready." in worker.output(), 90, "the Celery worker to be ready", interval=0.5)

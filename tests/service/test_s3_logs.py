@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from components import ids
-from data_access.object_store import MIN_FINGERPRINT_TTL
-from data_access.storage import StorageError
-from data_access.store import LogStore
+from confusionflow.components import ids
+from confusionflow.data_access.object_store import MIN_FINGERPRINT_TTL
+from confusionflow.data_access.storage import StorageError
+from confusionflow.data_access.store import LogStore
 from tests.conftest import free_port
 from tests.service.conftest import append_steps, write_logs
 
@@ -119,7 +119,7 @@ def logs(s3_env: Moto, tmp_path: Path, request: pytest.FixtureRequest) -> tuple[
     local = tmp_path / "logs"
     local.mkdir()
     write_logs(local, {"alpha": 4, "beta": 3})
-    from data_access.writer import LogWriter
+    from confusionflow.data_access.writer import LogWriter
 
     with LogWriter(local, "gamma", ["bird", "cat", "dog"], store_instances=False) as w:
         for step in (1, 2):
@@ -147,7 +147,7 @@ def test_same_series_and_tensors_as_the_local_folder(logs: tuple[Path, str]) -> 
 
 
 def test_an_appended_step_changes_the_fingerprint_and_appears(logs: tuple[Path, str], tmp_path: Path) -> None:
-    from data_access.cache import make_cache
+    from confusionflow.data_access.cache import make_cache
 
     local, url = logs
     store = LogStore(url, cache=make_cache(cache_dir=tmp_path / "arrays"), fingerprint_ttl=0)
@@ -155,7 +155,7 @@ def test_an_appended_step_changes_the_fingerprint_and_appears(logs: tuple[Path, 
     assert store.fingerprint() == before  # within the reuse time: no new listing
     assert len(store.load_series("gamma/val").steps) == 2
     assert len(store.load_series("alpha/test").steps) == 4
-    from data_access.writer import LogWriter
+    from confusionflow.data_access.writer import LogWriter
 
     with LogWriter(local, "gamma", ["bird", "cat", "dog"], mode="resume", store_instances=False) as w:
         w.add_counts(3, "val", np.full((3, 3), 7))
@@ -176,8 +176,8 @@ def test_an_appended_step_changes_the_fingerprint_and_appears(logs: tuple[Path, 
 def test_page_and_matrix_callback_with_bounded_listings(
     logs: tuple[Path, str], moto_server: Moto, tmp_path: Path
 ) -> None:
-    from app.config import Settings
-    from app.factory import create_app
+    from confusionflow.app.config import Settings
+    from confusionflow.app.factory import create_app
 
     local, url = logs
     apps = {
@@ -212,7 +212,7 @@ def test_page_and_matrix_callback_with_bounded_listings(
 
 def _matrix_request(app, keys: list[str]) -> dict:
     """The matrix callback's request for ``keys`` at steps 1..3, other inputs at their defaults."""
-    from app.callbacks.common import Selection
+    from confusionflow.app.callbacks.common import Selection
 
     selection = Selection(series=tuple(keys), steps=(1.0, 2.0, 3.0)).to_store()
     for output, cb in app.callback_map.items():
@@ -256,7 +256,7 @@ def test_missing_credentials_are_a_clear_error(
 
 
 def test_writing_to_a_url_is_refused(s3_env: Moto) -> None:
-    from data_access.writer import LogWriter
+    from confusionflow.data_access.writer import LogWriter
 
     with pytest.raises(StorageError, match="only be written to a local folder"):
         LogWriter(f"s3://{BUCKET}/w", "run", ["a", "b"])
@@ -265,9 +265,9 @@ def test_writing_to_a_url_is_refused(s3_env: Moto) -> None:
 def test_the_command_line_and_the_page_name_a_bad_location(
     s3_env: Moto, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from app.__main__ import parse_settings
-    from app.config import Settings
-    from app.factory import create_app
+    from confusionflow.app.__main__ import parse_settings
+    from confusionflow.app.config import Settings
+    from confusionflow.app.factory import create_app
 
     for location, reason in (
         ("nosuch://bucket/logs", "unknown URL scheme 'nosuch'"),

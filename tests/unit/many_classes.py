@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from data_access.sparse_counts import SparseCounts
-from data_access.tensor import ConfusionTensor, SeriesCounts, SeriesInfo
+from confusionflow.data_access.sparse_counts import SparseCounts
+from confusionflow.data_access.tensor import ConfusionTensor, SeriesCounts, SeriesInfo
 
 CLASSES = ("a", "b", "c", "d", "e")
 
@@ -32,7 +32,9 @@ B_STEP2 = [
 ]
 
 
-def tensor_of(series: Mapping[str, Mapping[float, Sequence[Sequence[int]]]], classes=CLASSES) -> ConfusionTensor:
+def tensor_of(
+    series: Mapping[str, Mapping[float, Sequence[Sequence[int]]]], classes=CLASSES
+) -> ConfusionTensor:
     """A dense tensor from ``{"run/fold": {step: (C, C) matrix}}``."""
     items = []
     for key, by_step in series.items():
@@ -60,7 +62,9 @@ def random_tensor(seed: int, n_series: int = 3, n_classes: int = 7, n_steps: int
     series = {}
     for s in range(n_series):
         steps = sorted(rng.choice(np.arange(1, n_steps + 3), size=n_steps, replace=False).tolist())
-        mats = rng.integers(0, 5, (n_steps, n_classes, n_classes)) * (rng.random((n_steps, n_classes, n_classes)) < 0.4)
+        mats = rng.integers(0, 5, (n_steps, n_classes, n_classes)) * (
+            rng.random((n_steps, n_classes, n_classes)) < 0.4
+        )
         series[f"run{s}/test"] = {float(t): mats[i] for i, t in enumerate(steps)}
     return tensor_of(series, classes)
 

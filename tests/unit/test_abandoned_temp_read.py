@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from data_access import tempfiles
-from data_access.file_bytes import LogRecoveryWarning
-from data_access.store import LogStore
-from data_access.writer import LogWriter
+from confusionflow.data_access import tempfiles
+from confusionflow.data_access.file_bytes import LogRecoveryWarning
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.writer import LogWriter
 
 
 def _dead_pid() -> int:

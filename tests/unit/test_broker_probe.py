@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from app.broker_probe import BrokerProbe, BrokerUnavailable, ping_redis
+from confusionflow.app.broker_probe import BrokerProbe, BrokerUnavailable, ping_redis
 
 
 class _Clock:
@@ -28,7 +28,7 @@ def test_probe_answers_are_reused_and_an_outage_is_logged_once(caplog: pytest.Lo
         return next(answers)
 
     probe = BrokerProbe("redis://127.0.0.1:1/0", ping=ping, clock=clock, reuse_seconds=1.0)
-    caplog.set_level(logging.WARNING, logger="app.broker_probe")
+    caplog.set_level(logging.WARNING, logger="confusionflow.app.broker_probe")
     assert probe.reachable() and probe.down_seconds() is None
     for _ in range(50):  # a burst within one second costs no further PING
         assert probe.reachable()
@@ -68,9 +68,9 @@ def test_a_silent_server_is_reported_unreachable_after_the_read_timeout() -> Non
 
 
 def test_the_job_manager_asks_the_probe_before_sending_or_polling_a_job() -> None:
-    from app.background import GuardedCeleryManager, celery_app_for
-    from app.callbacks.imports import _refuse_when_queue_down
-    from app.importing import QUEUE_DOWN, QUEUE_LOST
+    from confusionflow.app.background import GuardedCeleryManager, celery_app_for
+    from confusionflow.app.callbacks.imports import _refuse_when_queue_down
+    from confusionflow.app.importing import QUEUE_DOWN, QUEUE_LOST
 
     pings: list[str] = []
 

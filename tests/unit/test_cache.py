@@ -14,7 +14,7 @@ import diskcache
 import numpy as np
 import pytest
 
-from data_access.cache import (
+from confusionflow.data_access.cache import (
     MAGIC,
     ArrayCache,
     DiskArrayCache,
@@ -182,7 +182,7 @@ def test_redis_outage_is_a_miss_logged_once_and_the_cache_reconnects_by_itself(c
         assert cache.get_arrays("k")["counts"].tolist() == ARRAYS["counts"].tolist()
         assert cache.check() == {"state": "ok"}
         stop(server)
-        caplog.set_level(logging.INFO, logger="data_access.cache")
+        caplog.set_level(logging.INFO, logger="confusionflow.data_access.cache")
         started = time.monotonic()
         for _ in range(200):  # 200 requests during the outage: misses, fast, one warning
             assert cache.get_arrays("k") is None

@@ -15,10 +15,19 @@ from pathlib import Path
 import dash
 import pytest
 
-from app import counts_export
-from app.callbacks import class_charts, detail, instances, matrix, selection, series, timeline, url
-from app.callbacks.common import Selection
-from app.callbacks.inputs import (
+from confusionflow.app import counts_export
+from confusionflow.app.callbacks import (
+    class_charts,
+    detail,
+    instances,
+    matrix,
+    selection,
+    series,
+    timeline,
+    url,
+)
+from confusionflow.app.callbacks.common import Selection
+from confusionflow.app.callbacks.inputs import (
     MAX_TEXT,
     VIEW_INPUTS,
     Bounds,
@@ -27,12 +36,12 @@ from app.callbacks.inputs import (
     outputs_of,
     parse_inputs,
 )
-from app.config import Settings
-from app.factory import create_app
-from app.importing import import_from_page
-from app.state import DetailTarget
-from components import ids
-from data_access.store import LogStore
+from confusionflow.app.config import Settings
+from confusionflow.app.factory import create_app
+from confusionflow.app.importing import import_from_page
+from confusionflow.app.state import DetailTarget
+from confusionflow.components import ids
+from confusionflow.data_access.store import LogStore
 from tests.factories import improving_counts, write_run
 
 CLASSES = ["cat", "dog", "fox"]

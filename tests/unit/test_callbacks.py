@@ -11,20 +11,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.callbacks import detail as detail_cb
-from app.callbacks import export as export_cb
-from app.callbacks import selection as selection_cb
-from app.callbacks import series as series_cb
-from app.callbacks import timeline as timeline_cb
-from app.callbacks import url as url_cb
-from app.callbacks.common import Selection, series_colors, shape_tensor, view_tensor
-from app.state import DetailTarget, parse_query, to_query
-from components import ids
-from components.colors import PALETTE
-from components.options import ABSOLUTE
-from data_access.store import LogStore
-from data_access.views import detail_values, long_counts, support_at
-from data_access.writer import LogWriter
+from confusionflow.app.callbacks import detail as detail_cb
+from confusionflow.app.callbacks import export as export_cb
+from confusionflow.app.callbacks import selection as selection_cb
+from confusionflow.app.callbacks import series as series_cb
+from confusionflow.app.callbacks import timeline as timeline_cb
+from confusionflow.app.callbacks import url as url_cb
+from confusionflow.app.callbacks.common import Selection, series_colors, shape_tensor, view_tensor
+from confusionflow.app.state import DetailTarget, parse_query, to_query
+from confusionflow.components import ids
+from confusionflow.components.colors import PALETTE
+from confusionflow.components.options import ABSOLUTE
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.views import detail_values, long_counts, support_at
+from confusionflow.data_access.writer import LogWriter
 from tests.factories import improving_counts, write_broken_run
 
 CLASSES = ["cat", "dog", "fox"]
@@ -371,8 +371,8 @@ def test_absolute_radio_value_means_no_normalization():
 def test_app_builds_its_page_and_wires_every_view(logdir, tmp_path):
     import flask
 
-    from app.config import Settings
-    from app.factory import create_app
+    from confusionflow.app.config import Settings
+    from confusionflow.app.factory import create_app
 
     server = flask.Flask("portal")
     app = create_app(
@@ -396,8 +396,8 @@ def test_app_builds_its_page_and_wires_every_view(logdir, tmp_path):
 
 
 def test_app_behind_a_prefix_stripping_proxy(logdir, tmp_path):
-    from app.config import Settings
-    from app.factory import create_app
+    from confusionflow.app.config import Settings
+    from confusionflow.app.factory import create_app
 
     app = create_app(
         logdir, requests_pathname_prefix="/portal/cf/", settings=Settings(cache_dir=tmp_path, poll_seconds=0)
@@ -441,7 +441,7 @@ def test_a_series_that_fails_to_load_is_left_out_and_named(tmp_path):
 
 # ----------------------------------------------------------------------------- matrix patches and clicks
 def test_only_epoch_or_colour_changes_are_patched():
-    from app.callbacks.matrix import figure_change
+    from confusionflow.app.callbacks.matrix import figure_change
 
     base = {"classes": ["a", "b"], "epoch": None, "gamma": 1.0, "scale": "linear", "encoding": "heatmap"}
     assert figure_change(base, {**base, "epoch": 3.0}) == "epoch"
@@ -454,8 +454,8 @@ def test_only_epoch_or_colour_changes_are_patched():
 
 
 def test_heatmap_clicks_are_decoded_from_their_axis_position(store):
-    from app.callbacks.inputs import PageInputs
-    from components.matrix import MatrixStyle, matrix_geometry
+    from confusionflow.app.callbacks.inputs import PageInputs
+    from confusionflow.components.matrix import MatrixStyle, matrix_geometry
 
     geo = matrix_geometry(3, 2, 4, MatrixStyle())
     # what the browser sends for a heatmap brick: no point index, the added axis position
@@ -479,7 +479,7 @@ def test_heatmap_clicks_are_decoded_from_their_axis_position(store):
 
 
 def test_class_chart_clicks_name_class_and_metric():
-    from components.charts import GAP_H, GAP_W, TILE_H, TILE_W
+    from confusionflow.components.charts import GAP_H, GAP_W, TILE_H, TILE_W
 
     # a tile background brick sits at the tile's centre: metric column 2 (F1), class row 1
     x, y = 2 * (TILE_W + GAP_W) + TILE_W / 2, 1 * (TILE_H + GAP_H) + TILE_H / 2
@@ -493,14 +493,14 @@ def test_class_chart_clicks_name_class_and_metric():
 
 
 def test_rotation_is_offered_for_heatmaps_only():
-    from app.callbacks.matrix import rotate_options
+    from confusionflow.app.callbacks.matrix import rotate_options
 
     assert rotate_options("heatmap") == [{"label": "rotate 90°", "value": "rotate", "disabled": False}]
     assert rotate_options("lines")[0]["disabled"] is True
 
 
 def test_tensor_memo_is_bounded_by_bytes(store):
-    from app.callbacks.common import _Memo, load_series
+    from confusionflow.app.callbacks.common import _Memo, load_series
 
     tensor, problems = load_series(store, ["alpha/test"])
     memo = _Memo(size=8, max_bytes=tensor.counts.nbytes * 2 + 10)

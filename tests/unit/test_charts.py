@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from components.charts import (
+from confusionflow.components.charts import (
     GAP_H,
     GAP_W,
     METRICS,
@@ -18,7 +18,7 @@ from components.charts import (
     decode_class_click,
     timeline_shapes,
 )
-from data_access.metrics import tensor_metrics
+from confusionflow.data_access.metrics import tensor_metrics
 from tests.factories import make_tensor
 
 CLASSES = ("cat", "dog", "owl")
@@ -89,7 +89,7 @@ def test_class_performance_over_many_steps_averages_steps_within_the_point_budge
     recall = rng.random((2, t, n_c))
     recall[0, 1, 2] = np.nan  # a step series 0 did not log: left out of its mean
     zeros = np.zeros((2, t, n_c))
-    from data_access.metrics import TensorMetrics
+    from confusionflow.data_access.metrics import TensorMetrics
 
     m = TensorMetrics(zeros, recall, zeros, zeros, zeros, zeros, zeros, zeros[..., 0], zeros[..., 0])
     classes = tuple(f"k{i}" for i in range(n_c))

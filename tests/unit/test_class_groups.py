@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from data_access.class_groups import (
+from confusionflow.data_access.class_groups import (
     DROPPED,
     OTHER_CLASS,
     ClassGrouping,
@@ -18,7 +18,7 @@ from data_access.class_groups import (
     select_grouping,
     superclass_mapping,
 )
-from data_access.tensor import ConfusionTensor, SeriesInfo
+from confusionflow.data_access.tensor import ConfusionTensor, SeriesInfo
 
 CLASSES = ("cat", "dog", "fox", "owl")
 SUPER = {"cat": "pet", "dog": "pet", "fox": "wild", "owl": "wild"}

@@ -1,4 +1,4 @@
-"""``python -m app``: options over environment, clear errors for bad values, the printed URL."""
+"""``python -m confusionflow.app``: options over environment, clear errors for bad values, the printed URL."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from app.__main__ import build_parser, parse_settings, public_url
-from app.config import Settings
+from confusionflow.app.__main__ import build_parser, parse_settings, public_url
+from confusionflow.app.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -120,7 +120,7 @@ def test_help_lists_every_option_and_the_environment_rule() -> None:
 
 def test_module_runs_as_a_command_and_reports_errors_without_traceback(tmp_path: Path) -> None:
     r = subprocess.run(
-        [sys.executable, "-m", "app", "--logdir", str(tmp_path / "missing")],
+        [sys.executable, "-m", "confusionflow.app", "--logdir", str(tmp_path / "missing")],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -132,7 +132,7 @@ def test_module_runs_as_a_command_and_reports_errors_without_traceback(tmp_path:
 
 
 def test_prefix_option_serves_the_page_assets_and_healthz_under_it(tmp_path: Path) -> None:
-    from app.factory import create_app
+    from confusionflow.app.factory import create_app
 
     settings = parse_settings(
         ["--logdir", str(tmp_path), "--prefix", "tools/cf", "--cache-dir", str(tmp_path / "c")], environ={}
@@ -149,8 +149,8 @@ def test_prefix_option_serves_the_page_assets_and_healthz_under_it(tmp_path: Pat
 
 
 def test_own_server_refuses_request_bodies_larger_than_an_upload(tmp_path) -> None:
-    from app.factory import MAX_REQUEST_BYTES, create_app
-    from components.import_panel import MAX_UPLOAD_BYTES
+    from confusionflow.app.factory import MAX_REQUEST_BYTES, create_app
+    from confusionflow.components.import_panel import MAX_UPLOAD_BYTES
 
     app = create_app(tmp_path, cache=None)
     assert app.server.config["MAX_CONTENT_LENGTH"] == MAX_REQUEST_BYTES > MAX_UPLOAD_BYTES * 4 // 3
@@ -163,7 +163,7 @@ def test_own_server_refuses_request_bodies_larger_than_an_upload(tmp_path) -> No
 def test_a_host_portal_keeps_its_own_request_limit(tmp_path) -> None:
     import flask
 
-    from app.factory import create_app
+    from confusionflow.app.factory import create_app
 
     portal = flask.Flask("portal")
     portal.config["MAX_CONTENT_LENGTH"] = 1234
@@ -172,7 +172,7 @@ def test_a_host_portal_keeps_its_own_request_limit(tmp_path) -> None:
 
 
 def test_import_folders_and_the_request_limit_are_options(tmp_path: Path) -> None:
-    from app.__main__ import parse_settings
+    from confusionflow.app.__main__ import parse_settings
 
     s = parse_settings(
         ["--logdir", str(tmp_path), "--import-dir", str(tmp_path / "a"), "--import-dir", str(tmp_path / "b")]

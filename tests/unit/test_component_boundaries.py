@@ -33,12 +33,12 @@ def test_the_ids_module_imports_no_layout():
 
 
 def test_every_panel_id_is_declared_in_the_ids_module():
-    from components import ids
+    from confusionflow.components import ids
 
     declared = {v for k, v in vars(ids).items() if k.isupper() and isinstance(v, str)}
     for path in COMPONENTS.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.keyword) and node.arg == "id" and isinstance(node.value, ast.Constant):
                 assert node.value.value in declared, (
-                    f"{path.name}: id {node.value.value!r} not in components.ids"
+                    f"{path.name}: id {node.value.value!r} not in confusionflow.components.ids"
                 )

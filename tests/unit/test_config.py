@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import DEMO_LOGDIR, Settings, normalize_prefix
+from confusionflow.app.config import DEMO_LOGDIR, Settings, normalize_prefix
 
 
 def test_defaults_when_environment_is_empty(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

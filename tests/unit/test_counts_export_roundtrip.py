@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.config import Settings
-from app.counts_export import csv_cell
-from app.factory import create_app
-from components import wording
-from data_access.errors import LogFormatError
-from data_access.importers.counts_table import import_counts_table
-from data_access.store import LogStore
+from confusionflow.app.config import Settings
+from confusionflow.app.counts_export import csv_cell
+from confusionflow.app.factory import create_app
+from confusionflow.components import wording
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.importers.counts_table import import_counts_table
+from confusionflow.data_access.store import LogStore
 from tests.factories import write_run
 
 CLASSES = ("zebra", "ant", "mole")  # not sorted: the order must survive the round trip

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_access.store import LogStore
+from confusionflow.data_access.store import LogStore
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "demo_logs"

@@ -13,16 +13,16 @@ import dataclasses
 import numpy as np
 import pytest
 
-from app.callbacks import detail as detail_cb
-from app.callbacks import matrix as matrix_cb
-from app.state import DetailTarget
-from components import wording
-from components.colors import PALETTE
-from components.matrix import MatrixStyle, build_matrix_figure, matrix_geometry
-from data_access import metrics
-from data_access.tensor import ConfusionTensor, SeriesInfo
-from data_access.views import detail_values, matrix_values
-from data_access.vocabulary import NORMALIZATIONS
+from confusionflow.app.callbacks import detail as detail_cb
+from confusionflow.app.callbacks import matrix as matrix_cb
+from confusionflow.app.state import DetailTarget
+from confusionflow.components import wording
+from confusionflow.components.colors import PALETTE
+from confusionflow.components.matrix import MatrixStyle, build_matrix_figure, matrix_geometry
+from confusionflow.data_access import metrics
+from confusionflow.data_access.tensor import ConfusionTensor, SeriesInfo
+from confusionflow.data_access.views import detail_values, matrix_values
+from confusionflow.data_access.vocabulary import NORMALIZATIONS
 from tests.factories import make_tensor
 
 # Bag on a shifted test fold: 1000 bags, 1844 predictions of Bag of which 879 are wrong

@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pytest
 
-from components.charts import (
+from confusionflow.components.charts import (
     build_class_performance_figure,
     build_detail_figure,
     build_timeline_figure,
@@ -22,9 +22,14 @@ from components.charts import (
     class_performance_epoch_shapes,
     epoch_line_meta,
 )
-from components.colors import PALETTE
-from components.figure_style import EPOCH_MARKER_NAME, EPOCH_META_KEY, epoch_line_shape, epoch_marker_meta
-from components.matrix import (
+from confusionflow.components.colors import PALETTE
+from confusionflow.components.figure_style import (
+    EPOCH_MARKER_NAME,
+    EPOCH_META_KEY,
+    epoch_line_shape,
+    epoch_marker_meta,
+)
+from confusionflow.components.matrix import (
     MatrixStyle,
     build_matrix_figure,
     colorscale_update,
@@ -32,9 +37,9 @@ from components.matrix import (
     epoch_shapes,
     matrix_geometry,
 )
-from data_access.metrics import tensor_metrics
-from data_access.tensor import ConfusionTensor
-from data_access.views import matrix_values
+from confusionflow.data_access.metrics import tensor_metrics
+from confusionflow.data_access.tensor import ConfusionTensor
+from confusionflow.data_access.views import matrix_values
 from tests.factories import make_tensor, random_counts
 
 STEPS = np.array([1.0, 2.0, 5.0, 10.0, 11.0])  # uneven: nearest-step snapping matters

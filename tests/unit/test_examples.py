@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_access.store import LogStore
-from data_access.tensor import SeriesInfo
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.tensor import SeriesInfo
 from examples import (
     active_learning_digits,
     fashion_mnist,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from dash import dcc, html
 
-from data_access.store import LogStore
+from confusionflow.data_access.store import LogStore
 from tests.factories import (
     find_id,
     improving_counts,

@@ -12,17 +12,17 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from components.charts import (
+from confusionflow.components.charts import (
     build_class_performance_figure,
     build_detail_figure,
     build_distribution_figure,
     build_timeline_figure,
 )
-from components.colors import PALETTE
-from components.matrix import MatrixStyle, build_matrix_figure
-from components.text import plain
-from data_access.metrics import tensor_metrics
-from data_access.views import matrix_values
+from confusionflow.components.colors import PALETTE
+from confusionflow.components.matrix import MatrixStyle, build_matrix_figure
+from confusionflow.components.text import plain
+from confusionflow.data_access.metrics import tensor_metrics
+from confusionflow.data_access.views import matrix_values
 from tests.factories import make_tensor, unique_counts
 
 LINK = '<a href="x">b</a>'

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-import data_access.store as store_module
-from app.config import Settings
-from app.factory import create_app
-from data_access.store import LogStore
+import confusionflow.data_access.store as store_module
+from confusionflow.app.config import Settings
+from confusionflow.app.factory import create_app
+from confusionflow.data_access.store import LogStore
 from tests.factories import write_run
 
 

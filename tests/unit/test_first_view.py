@@ -9,11 +9,11 @@ import flask
 import pytest
 from dash import dcc, html
 
-from app import first_view
-from app.factory import create_app
-from components import ids
-from data_access.store import LogStore
-from data_access.writer import LogWriter
+from confusionflow.app import first_view
+from confusionflow.app.factory import create_app
+from confusionflow.components import ids
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.writer import LogWriter
 from tests.factories import improving_counts
 
 CLASSES = ["cat", "dog", "fox"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from benchmarks.gen_many_classes import BLOCK, PRUNED_BLOCKS, generate
-from data_access.hierarchy import run_hierarchy
-from data_access.ordering import order_by_confusion, positions
-from data_access.run_file import read_run
-from data_access.sparse_reader import load_sparse
-from data_access.store import LogStore
-from data_access.strategies import most_different
+from confusionflow.data_access.hierarchy import run_hierarchy
+from confusionflow.data_access.ordering import order_by_confusion, positions
+from confusionflow.data_access.run_file import read_run
+from confusionflow.data_access.sparse_reader import load_sparse
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.strategies import most_different
 
 
 def test_small_stress_log_is_labelled_block_structured_and_readable(tmp_path):

@@ -10,9 +10,9 @@ import pytest
 pytest.importorskip("PIL")
 pytest.importorskip("torch")
 
-from data_access.hierarchy import Hierarchy, run_hierarchy  # noqa: E402
-from data_access.run_file import read_run  # noqa: E402
-from data_access.store import LogStore  # noqa: E402
+from confusionflow.data_access.hierarchy import Hierarchy, run_hierarchy  # noqa: E402
+from confusionflow.data_access.run_file import read_run  # noqa: E402
+from confusionflow.data_access.store import LogStore  # noqa: E402
 from examples import glyphs_many_classes as glyphs  # noqa: E402
 
 needs_fonts = pytest.mark.skipif(not glyphs.FONT_DIR.is_dir(), reason="DejaVu fonts are not installed")

@@ -10,10 +10,10 @@ import flask
 import numpy as np
 import pytest
 
-from app.config import Settings
-from app.health import register_health
-from data_access.cache import RedisArrayCache, make_cache
-from data_access.store import LogStore
+from confusionflow.app.config import Settings
+from confusionflow.app.health import register_health
+from confusionflow.data_access.cache import RedisArrayCache, make_cache
+from confusionflow.data_access.store import LogStore
 from tests.conftest import free_port
 from tests.factories import write_broken_run, write_run
 from tests.unit.test_cache import start_redis, stop

@@ -6,8 +6,8 @@ import numpy as np
 import orjson
 import pytest
 
-from data_access.hierarchy import HierarchyError, read_hierarchy, run_hierarchy
-from data_access.sparse_counts import SparseCounts
+from confusionflow.data_access.hierarchy import HierarchyError, read_hierarchy, run_hierarchy
+from confusionflow.data_access.sparse_counts import SparseCounts
 from tests.unit.many_classes import tensor_of
 
 CLASSES = ("dog", "cat", "trout", "car", "bus", "rose")
@@ -26,8 +26,14 @@ def test_csv_class_group_levels_and_mappings(tmp_path):
     assert h.depth == 2
     assert h.groups(1) == ("animal", "vehicle", "plant")
     assert h.groups(2) == ("mammal", "fish")
-    assert h.mapping(1) == {"dog": "animal", "cat": "animal", "trout": "animal", "car": "vehicle",
-                            "bus": "vehicle", "rose": "plant"}
+    assert h.mapping(1) == {
+        "dog": "animal",
+        "cat": "animal",
+        "trout": "animal",
+        "car": "vehicle",
+        "bus": "vehicle",
+        "rose": "plant",
+    }
     # level 2: classes whose path is shorter stay classes
     assert h.mapping(2) == {"dog": "mammal", "cat": "mammal", "trout": "fish"}
     assert h.mapping(0) == {}
@@ -51,7 +57,12 @@ def test_drill_expands_one_group_and_keeps_the_rest_aggregated(tmp_path):
     h = read_hierarchy(write(tmp_path, "h.csv", CSV), CLASSES)
     assert h.drill("animal", 1) == {"car": "vehicle", "bus": "vehicle", "rose": "plant"}
     assert h.drill("animal", 1, member_level=2) == {
-        "dog": "mammal", "cat": "mammal", "trout": "fish", "car": "vehicle", "bus": "vehicle", "rose": "plant"
+        "dog": "mammal",
+        "cat": "mammal",
+        "trout": "fish",
+        "car": "vehicle",
+        "bus": "vehicle",
+        "rose": "plant",
     }
     with pytest.raises(ValueError, match="level 2, below the aggregation level 1"):
         h.drill("mammal", 1)
@@ -74,12 +85,30 @@ def test_the_mapping_feeds_both_aggregations(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (CSV + "horse,animal/mammal\nzebra,animal\n", r"h\.csv: names 2 classes the run does not have: 'horse', 'zebra'"),
-        (CSV.replace("rose,plant\n", "").replace("bus,vehicle\n", ""), r"h\.csv: does not place 2 of the run's classes: 'bus', 'rose'"),
-        (CSV + "cat,vehicle\n", r"h\.csv \(line 8\): class 'cat' is in two groups: 'animal/mammal' and 'vehicle'"),
-        (CSV.replace("car,vehicle", "car,animal/vehicle"), r"group 'vehicle' is in more than one group: '\(top level\)', 'animal'|group 'vehicle' is in more than one group: 'animal', \(top level\)"),
-        (CSV.replace("trout,animal/fish", "trout,mammal/animal"), r"h\.csv: cycle between groups: 'animal' -> 'mammal' -> 'animal'"),
-        (CSV.replace("rose,plant", "rose,plant/x/plant"), r"cycle: 'plant' is its own ancestor in 'plant/x/plant/rose'"),
+        (
+            CSV + "horse,animal/mammal\nzebra,animal\n",
+            r"h\.csv: names 2 classes the run does not have: 'horse', 'zebra'",
+        ),
+        (
+            CSV.replace("rose,plant\n", "").replace("bus,vehicle\n", ""),
+            r"h\.csv: does not place 2 of the run's classes: 'bus', 'rose'",
+        ),
+        (
+            CSV + "cat,vehicle\n",
+            r"h\.csv \(line 8\): class 'cat' is in two groups: 'animal/mammal' and 'vehicle'",
+        ),
+        (
+            CSV.replace("car,vehicle", "car,animal/vehicle"),
+            r"group 'vehicle' is in more than one group: '\(top level\)', 'animal'|group 'vehicle' is in more than one group: 'animal', \(top level\)",
+        ),
+        (
+            CSV.replace("trout,animal/fish", "trout,mammal/animal"),
+            r"h\.csv: cycle between groups: 'animal' -> 'mammal' -> 'animal'",
+        ),
+        (
+            CSV.replace("rose,plant", "rose,plant/x/plant"),
+            r"cycle: 'plant' is its own ancestor in 'plant/x/plant/rose'",
+        ),
         (CSV.replace("rose,plant", "rose,dog"), r"names used both as a class and as a group: 'dog'"),
         ("name,parent\ndog,animal\n", r"first line must be the header 'class,group' or 'path'"),
         (CSV.replace("rose,plant", "rose,plant//x"), r"line 7\): path 'plant//x' has an empty level"),

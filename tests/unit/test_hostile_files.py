@@ -13,10 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from data_access.errors import LogFormatError
-from data_access.reader import read_instances, read_series
-from data_access.store import LogStore, UnknownSeriesError
-from data_access.writer import LogWriter
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.reader import read_instances, read_series
+from confusionflow.data_access.store import LogStore, UnknownSeriesError
+from confusionflow.data_access.writer import LogWriter
 
 CLASSES = ["cat", "dog", "car"]
 GOOD_LINE = b'{"step": 9, "counts": [1,0,0,0,1,0,0,0,1]}\n'

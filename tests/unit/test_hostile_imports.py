@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from data_access.errors import LogFormatError
-from data_access.importers import import_counts_table, import_predictions_table, tables
-from data_access.importers.__main__ import main
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.importers import import_counts_table, import_predictions_table, tables
+from confusionflow.data_access.importers.__main__ import main
 
 
 def test_a_76_kb_table_of_4096_classes_by_14_steps_is_refused_before_counting(tmp_path: Path) -> None:
@@ -38,9 +38,7 @@ def test_cells_times_steps_per_series_are_bounded(tmp_path: Path) -> None:
 def test_parquet_row_count_is_read_from_the_footer_before_any_data(tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "many.parquet"
     n = 5000
-    pq.write_table(
-        pa.table({"step": np.zeros(n, np.int64), "y_true": ["a"] * n, "y_pred": ["b"] * n}), path
-    )
+    pq.write_table(pa.table({"step": np.zeros(n, np.int64), "y_true": ["a"] * n, "y_pred": ["b"] * n}), path)
     monkeypatch.setattr(tables, "MAX_ROWS", 1000)
 
     def no_reading(*args, **kwargs):

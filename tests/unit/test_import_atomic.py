@@ -12,11 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_access.errors import LogFormatError
-from data_access.importers import import_counts_table, import_original_confusionflow, import_predictions_table
-from data_access.importers.__main__ import main
-from data_access.reader import read_series
-from data_access.writer import LogWriter
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.importers import (
+    import_counts_table,
+    import_original_confusionflow,
+    import_predictions_table,
+)
+from confusionflow.data_access.importers.__main__ import main
+from confusionflow.data_access.reader import read_series
+from confusionflow.data_access.writer import LogWriter
 from tests.unit.test_importers import tree_hashes, write_original_folder
 
 REPO = str(Path(__file__).resolve().parents[2])
@@ -25,7 +29,11 @@ REPO = str(Path(__file__).resolve().parents[2])
 def visible_tree(root: Path) -> dict[str, str]:
     """Hashes of every file a reader sees (hidden staging/temporary entries excluded)."""
     hashes = tree_hashes(root) if root.exists() else {}
-    return {p: h for p, h in hashes.items() if not any(part.startswith(".") for part in Path(p).relative_to(root).parts)}
+    return {
+        p: h
+        for p, h in hashes.items()
+        if not any(part.startswith(".") for part in Path(p).relative_to(root).parts)
+    }
 
 
 @pytest.fixture
@@ -98,7 +106,7 @@ def test_a_failed_import_into_an_existing_run_changes_nothing(tmp_path: Path, lo
 KILLED_IMPORT = """
 import sys
 sys.path.insert(0, {repo!r})
-from data_access.importers.__main__ import main
+from confusionflow.data_access.importers.__main__ import main
 sys.exit(main(["predictions", {table!r}, "--logdir", {logdir!r}]))
 """
 
@@ -111,7 +119,9 @@ def test_kill_9_of_an_importer_mid_way_leaves_the_destination_as_it_was(tmp_path
         f.write("run,fold,step,y_true,y_pred\n")
         for step in range(n_steps):
             labels = rng.integers(0, 2, (n, 2))
-            f.writelines(f"{r},test,{step},{'ab'[t]},{'ab'[p]}\n" for r in ("k1", "k2") for t, p in labels[: n // 2])
+            f.writelines(
+                f"{r},test,{step},{'ab'[t]},{'ab'[p]}\n" for r in ("k1", "k2") for t, p in labels[: n // 2]
+            )
     before = visible_tree(logdir)
     proc = subprocess.Popen(
         [sys.executable, "-c", KILLED_IMPORT.format(repo=REPO, table=str(table), logdir=str(logdir))],

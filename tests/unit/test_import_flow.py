@@ -6,12 +6,12 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from app.config import Settings
-from app.factory import create_app
-from app.importing import BOTH_CHOSEN, import_from_page, upload_size
-from components import ids
-from components.import_panel import chosen_file_status
-from data_access.store import LogStore
+from confusionflow.app.config import Settings
+from confusionflow.app.factory import create_app
+from confusionflow.app.importing import BOTH_CHOSEN, import_from_page, upload_size
+from confusionflow.components import ids
+from confusionflow.components.import_panel import chosen_file_status
+from confusionflow.data_access.store import LogStore
 
 COUNTS = "step,y_true,y_pred,count\n1,a,a,5\n1,a,b,1\n1,b,a,2\n1,b,b,4\n"
 

@@ -94,8 +94,15 @@ def test_the_rules_see_the_imports_they_forbid(tmp_path: Path) -> None:
     path = tmp_path / "mod.py"
     path.write_text(
         "from . import sibling\nfrom ..other import thing as t\nimport dash.html as h\n"
-        "def f():\n    from app.factory import create_app\n"
+        "def f():\n    from confusionflow.app.factory import create_app\n"
     )
-    everything = imported_names("components.pkg.mod", path, top_level_only=False)
-    assert {"components.pkg.sibling", "components.other.thing", "dash.html", "app.factory"} <= everything
-    assert "app.factory" not in imported_names("components.pkg.mod", path, top_level_only=True)
+    everything = imported_names("confusionflow.components.pkg.mod", path, top_level_only=False)
+    assert {
+        "confusionflow.components.pkg.sibling",
+        "confusionflow.components.other.thing",
+        "dash.html",
+        "confusionflow.app.factory",
+    } <= everything
+    assert "confusionflow.app.factory" not in imported_names(
+        "confusionflow.components.pkg.mod", path, top_level_only=True
+    )

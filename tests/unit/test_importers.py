@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import confusion_matrix
 
-from data_access.errors import LogFormatError
-from data_access.importers import (
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.importers import (
     import_counts_table,
     import_original_confusionflow,
     import_predictions_table,
@@ -28,7 +28,7 @@ from data_access.importers import (
     parse_original_confusionflow,
     parse_predictions_table,
 )
-from data_access.reader import read_instances, read_series
+from confusionflow.data_access.reader import read_instances, read_series
 
 REPO = Path(__file__).resolve().parents[2]
 # the reference sample lives in the shared folder next to the checkout (read-only)
@@ -656,7 +656,7 @@ def test_class_list_sources(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- command line
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "data_access.importers", *args],
+        [sys.executable, "-m", "confusionflow.data_access.importers", *args],
         cwd=REPO,
         capture_output=True,
         text=True,

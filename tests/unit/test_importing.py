@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.config import Settings
-from app.importing import PATHS_OFF, ImportRequest, redacted, run_import, server_file
-from data_access.store import LogStore
+from confusionflow.app.config import Settings
+from confusionflow.app.importing import PATHS_OFF, ImportRequest, redacted, run_import, server_file
+from confusionflow.data_access.store import LogStore
 
 COUNTS = "step,y_true,y_pred,count\n1,a,a,5\n1,a,b,1\n1,b,a,2\n1,b,b,4\n"
 SECRET = "api_key,password\nAKIA123,hunter2\n"
@@ -120,8 +120,8 @@ def test_importing_the_factory_reads_no_environment_and_builds_no_celery() -> No
         "        if k.startswith('CONFUSIONFLOW_') or k == 'REDIS_URL': read.append(k)\n"
         "        return super().__getitem__(k)\n"
         "os.environ = Spy(os.environ)\n"
-        "import app.factory, app.background\n"
-        "print(read, app.background._celery_apps, 'app.worker' in sys.modules)\n"
+        "import confusionflow.app.factory, confusionflow.app.background\n"
+        "print(read, confusionflow.app.background._celery_apps, 'confusionflow.app.worker' in sys.modules)\n"
     )
     env = {**os.environ, "REDIS_URL": "redis://127.0.0.1:1/0"}
     r = subprocess.run(

@@ -14,28 +14,28 @@ import pyarrow.parquet as pq
 import pytest
 from dash import dcc, html
 
-from app.callbacks import instances as inst_cb
-from app.callbacks.common import Selection, shape_tensor
-from components import ids
-from components import ids as iid
-from components.instances_panel import (
+from confusionflow.app.callbacks import instances as inst_cb
+from confusionflow.app.callbacks.common import Selection, shape_tensor
+from confusionflow.components import ids
+from confusionflow.components import ids as iid
+from confusionflow.components.instances_panel import (
     cell_title,
     instances_body,
     instances_message,
     instances_panel,
     series_options,
 )
-from data_access.class_groups import display_groups
-from data_access.errors import LogFormatError
-from data_access.instances import (
+from confusionflow.data_access.class_groups import display_groups
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.instances import (
     cell_members,
     cell_table,
     cell_transitions,
     instance_series,
 )
-from data_access.store import LogStore
-from data_access.tensor import OTHER_CLASS
-from data_access.writer import LogWriter
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.tensor import OTHER_CLASS
+from confusionflow.data_access.writer import LogWriter
 from tests.factories import find_id, tree_text
 
 CLASSES = ["cat", "dog", "fox"]

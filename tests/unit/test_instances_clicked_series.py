@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from app.callbacks import instances as inst_cb
-from app.callbacks.common import Selection
-from app.callbacks.detail import drawn_geometry
-from app.callbacks.inputs import Bounds, parse_inputs
-from data_access.store import LogStore
-from data_access.writer import LogWriter
+from confusionflow.app.callbacks import instances as inst_cb
+from confusionflow.app.callbacks.common import Selection
+from confusionflow.app.callbacks.detail import drawn_geometry
+from confusionflow.app.callbacks.inputs import Bounds, parse_inputs
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.writer import LogWriter
 
 CLASSES = ["cat", "dog", "fox"]
 

@@ -12,10 +12,10 @@ from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.metrics import accuracy_score, confusion_matrix
 
-from data_access.integrations import LoggedStep
-from data_access.integrations.sklearn import fit_incrementally, labels_to_indices, log_estimator
-from data_access.reader import read_instances, read_series
-from data_access.writer import LogWriter
+from confusionflow.data_access.integrations import LoggedStep
+from confusionflow.data_access.integrations.sklearn import fit_incrementally, labels_to_indices, log_estimator
+from confusionflow.data_access.reader import read_instances, read_series
+from confusionflow.data_access.writer import LogWriter
 
 REPO = Path(__file__).resolve().parents[2]
 DIGIT_CLASSES = [str(i) for i in range(10)]
@@ -30,7 +30,7 @@ def digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
 def test_integrations_import_without_frameworks() -> None:
     code = (
-        "import sys, data_access.integrations, data_access.integrations.torch, data_access.integrations.sklearn;"
+        "import sys, confusionflow.data_access.integrations, confusionflow.data_access.integrations.torch, confusionflow.data_access.integrations.sklearn;"
         "print('torch' in sys.modules, 'sklearn' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
@@ -181,7 +181,7 @@ def model(trained):
 def test_log_pytorch_epoch_counts_ids_and_modes(tmp_path: Path, digits, torch, model) -> None:
     from torch.utils.data import DataLoader, TensorDataset
 
-    from data_access.integrations.torch import log_pytorch_epoch
+    from confusionflow.data_access.integrations.torch import log_pytorch_epoch
 
     x_train, y_train, x_test, y_test = digits
     xt = torch.tensor(x_test, dtype=torch.float32)
@@ -212,7 +212,7 @@ def test_log_pytorch_epoch_counts_ids_and_modes(tmp_path: Path, digits, torch, m
 def test_log_pytorch_epoch_by_position_and_dict_batches(tmp_path: Path, digits, torch, model) -> None:
     from torch.utils.data import DataLoader
 
-    from data_access.integrations.torch import log_pytorch_epoch
+    from confusionflow.data_access.integrations.torch import log_pytorch_epoch
 
     x_train, y_train, x_test, y_test = digits
     items = [
@@ -231,7 +231,7 @@ def test_log_pytorch_epoch_by_position_and_dict_batches(tmp_path: Path, digits, 
 def test_shuffling_loader_without_ids_warns(tmp_path: Path, digits, torch, model) -> None:
     from torch.utils.data import DataLoader, TensorDataset
 
-    from data_access.integrations.torch import log_pytorch_epoch
+    from confusionflow.data_access.integrations.torch import log_pytorch_epoch
 
     x_train, y_train, x_test, y_test = digits
     loader = DataLoader(
@@ -246,7 +246,7 @@ def test_shuffling_loader_without_ids_warns(tmp_path: Path, digits, torch, model
 def test_non_classifier_output_explained(tmp_path: Path, torch) -> None:
     from torch.utils.data import DataLoader, TensorDataset
 
-    from data_access.integrations.torch import log_pytorch_epoch
+    from confusionflow.data_access.integrations.torch import log_pytorch_epoch
 
     linear = torch.nn.Linear(4, 1).train()
     loader = DataLoader(TensorDataset(torch.zeros(6, 4), torch.zeros(6, dtype=torch.long)), batch_size=3)

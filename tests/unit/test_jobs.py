@@ -12,9 +12,9 @@ from pathlib import Path
 import dash
 import pytest
 
-from app.background import celery_app_for, make_background_manager
-from app.config import Settings
-from app.importing import (
+from confusionflow.app.background import celery_app_for, make_background_manager
+from confusionflow.app.config import Settings
+from confusionflow.app.importing import (
     REFUSED,
     ImportRequest,
     decode_upload,
@@ -23,9 +23,9 @@ from app.importing import (
     run_import,
     table_suffix,
 )
-from components import import_panel as ip
-from data_access.errors import LogFormatError
-from data_access.store import LogStore
+from confusionflow.components import import_panel as ip
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.store import LogStore
 from tests.factories import find_id
 
 PREDICTIONS = "step,fold,instance_id,y_true,y_pred\n" + "".join(
@@ -189,7 +189,7 @@ def test_panel_controls_are_disabled_and_explained_unless_uploads_are_allowed() 
 def test_celery_worker_without_redis_stops_with_a_message() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CONFUSIONFLOW_REDIS_URL")}
     r = subprocess.run(
-        [sys.executable, "-m", "celery", "-A", "app.worker", "worker", "--pool=solo"],
+        [sys.executable, "-m", "celery", "-A", "confusionflow.app.worker", "worker", "--pool=solo"],
         cwd=Path(__file__).resolve().parents[2],
         env=env,
         capture_output=True,

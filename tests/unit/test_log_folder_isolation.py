@@ -15,11 +15,11 @@ import numpy as np
 import orjson
 import pytest
 
-from data_access import catalog
-from data_access.errors import LogFormatError
-from data_access.file_bytes import LogRecoveryWarning
-from data_access.store import LogStore
-from data_access.writer import LogWriter
+from confusionflow.data_access import catalog
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.file_bytes import LogRecoveryWarning
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.writer import LogWriter
 
 CLASSES = ["cat", "dog", "car"]
 
@@ -195,7 +195,7 @@ def test_fingerprint_ttl_reuses_the_walk(logs):
 
 
 def test_instance_level_refuses_a_linked_run_too(logs, outside):
-    from data_access.instances import cell_members, instance_series
+    from confusionflow.data_access.instances import cell_members, instance_series
 
     os.symlink(outside, logs / "linked")
     store = LogStore(logs)
@@ -218,7 +218,7 @@ def test_a_provably_abandoned_temporary_file_is_removed_by_the_first_read(logs):
     import subprocess
     import sys
 
-    from data_access import tempfiles
+    from confusionflow.data_access import tempfiles
 
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from components.colors import PALETTE
-from components.matrix import MatrixStyle, build_matrix_figure
-from data_access.views import matrix_values
+from confusionflow.components.colors import PALETTE
+from confusionflow.components.matrix import MatrixStyle, build_matrix_figure
+from confusionflow.data_access.views import matrix_values
 from tests.factories import make_tensor, random_counts
 
 

@@ -1,6 +1,6 @@
 """Lines asked for above ``LINES_MAX_CLASSES`` classes: the page says heatmaps are drawn, and why.
 
-The fallback is decided once (``components.matrix.geometry.drawn_style``); the callback must not
+The fallback is decided once (``confusionflow.components.matrix.geometry.drawn_style``); the callback must not
 decide it again, or the builder's note is lost and the toolbar keeps claiming "lines".
 """
 
@@ -11,11 +11,11 @@ import json
 import numpy as np
 import pytest
 
-from app.callbacks import matrix
-from app.callbacks.common import Selection
-from app.callbacks.inputs import parse_inputs
-from components.matrix import LINES_MAX_CLASSES
-from data_access.store import LogStore
+from confusionflow.app.callbacks import matrix
+from confusionflow.app.callbacks.common import Selection
+from confusionflow.app.callbacks.inputs import parse_inputs
+from confusionflow.components.matrix import LINES_MAX_CLASSES
+from confusionflow.data_access.store import LogStore
 from tests.factories import write_run
 
 MANY = [f"c{i:02d}" for i in range(LINES_MAX_CLASSES + 1)]

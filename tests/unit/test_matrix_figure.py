@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from components.colors import PALETTE
-from components.matrix import (
+from confusionflow.components.colors import PALETTE
+from confusionflow.components.matrix import (
     LINES_MAX_CLASSES,
     ZW,
     CellTarget,
@@ -23,7 +23,7 @@ from components.matrix import (
     matrix_geometry,
     ramp_colorscale,
 )
-from data_access.views import MatrixValues, detail_values, matrix_values
+from confusionflow.data_access.views import MatrixValues, detail_values, matrix_values
 from tests.factories import make_tensor, random_counts, unique_counts
 
 CLASSES = ("cat", "dog", "owl")
@@ -610,7 +610,7 @@ def test_class_names_sit_at_the_centre_of_their_tiles_even_with_two_strips_per_t
 @pytest.mark.parametrize("tile_px", [24, 36, 58, 110])
 @pytest.mark.parametrize("name", ["cat", "T-shirt/top", "large man-made outdoor things"])
 def test_diagonal_labels_fit_inside_their_tile(name: str, tile_px: int):
-    from components.matrix import CHAR_WIDTH, fit_label
+    from confusionflow.components.matrix import CHAR_WIDTH, fit_label
 
     text, font_px = fit_label(name, tile_px)
     assert 7 <= font_px <= 13
@@ -622,7 +622,7 @@ def test_diagonal_labels_fit_inside_their_tile(name: str, tile_px: int):
 
 
 def test_a_short_label_keeps_the_large_font():
-    from components.matrix import fit_label
+    from confusionflow.components.matrix import fit_label
 
     assert fit_label("cat", 110) == ("cat", 13)
     assert fit_label("T-shirt/top", 58) == ("T-shirt/top", 7)

@@ -8,14 +8,14 @@ import json
 import numpy as np
 import pytest
 
-from app.callbacks import matrix
-from app.callbacks.common import Selection
-from app.callbacks.inputs import parse_inputs
-from components.colors import PALETTE
-from components.matrix import MatrixStyle, build_matrix_figure, matrix_geometry
-from components.matrix.labels import MIN_STRIP_PX
-from data_access.store import LogStore
-from data_access.views import matrix_values
+from confusionflow.app.callbacks import matrix
+from confusionflow.app.callbacks.common import Selection
+from confusionflow.app.callbacks.inputs import parse_inputs
+from confusionflow.components.colors import PALETTE
+from confusionflow.components.matrix import MatrixStyle, build_matrix_figure, matrix_geometry
+from confusionflow.components.matrix.labels import MIN_STRIP_PX
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.views import matrix_values
 from tests.factories import make_tensor, random_counts, write_run
 
 CLASSES = [f"k{i}" for i in range(10)]

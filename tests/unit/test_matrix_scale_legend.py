@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from components.colors import PALETTE
-from components.matrix import (
+from confusionflow.components.colors import PALETTE
+from confusionflow.components.matrix import (
     MatrixStyle,
     apply_update,
     build_matrix_figure,
     colorscale_update,
     matrix_geometry,
 )
-from components.matrix.scale_legend import SCALES
-from data_access.views import matrix_values
+from confusionflow.components.matrix.scale_legend import SCALES
+from confusionflow.data_access.views import matrix_values
 from tests.factories import make_tensor, random_counts
 
 

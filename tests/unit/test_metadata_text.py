@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from components.layout import series_option
-from components.metadata_text import metadata_lines
-from components.series_chips import chip
-from data_access.tensor import SeriesInfo
+from confusionflow.components.layout import series_option
+from confusionflow.components.metadata_text import metadata_lines
+from confusionflow.components.series_chips import chip
+from confusionflow.data_access.tensor import SeriesInfo
 
 NESTED = {
     "folds": {"synth-c20_train": {"foldlogId": 7, "size": 1000}},

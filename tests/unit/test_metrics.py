@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
-from data_access import metrics
-from data_access.tensor import ConfusionTensor
-from data_access.vocabulary import NORMALIZATIONS, Normalization
+from confusionflow.data_access import metrics
+from confusionflow.data_access.tensor import ConfusionTensor
+from confusionflow.data_access.vocabulary import NORMALIZATIONS, Normalization
 from tests.factories import series_counts
 
 # Three classes a=0, b=1, c=2. Rows = true, columns = predicted.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data_access.ordering import (
+from confusionflow.data_access.ordering import (
     confusion_similarity,
     order_as_logged,
     order_by_confusion,
@@ -23,7 +23,9 @@ def block_confusion(sizes, seed):
     labels = np.repeat(np.arange(len(sizes)), sizes)
     c = len(labels)
     same = labels[:, None] == labels[None, :]
-    counts = np.where(same, rng.integers(5, 20, (c, c)), rng.integers(0, 2, (c, c)) * (rng.random((c, c)) < 0.05))
+    counts = np.where(
+        same, rng.integers(5, 20, (c, c)), rng.integers(0, 2, (c, c)) * (rng.random((c, c)) < 0.05)
+    )
     counts[np.arange(c), np.arange(c)] = 200
     perm = rng.permutation(c)
     return counts[np.ix_(perm, perm)], labels[perm]

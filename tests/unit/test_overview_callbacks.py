@@ -9,19 +9,25 @@ import dash
 import numpy as np
 import pytest
 
-from app.callbacks import common
-from app.callbacks.common import MAX_DETAIL_CLASSES, OVERVIEW_MIN_CLASSES, Selection, load_series, view_tensor
-from app.callbacks.overview import (
+from confusionflow.app.callbacks import common
+from confusionflow.app.callbacks.common import (
+    MAX_DETAIL_CLASSES,
+    OVERVIEW_MIN_CLASSES,
+    Selection,
+    load_series,
+    view_tensor,
+)
+from confusionflow.app.callbacks.overview import (
     class_order,
     k_of,
     overview_update,
     resolve_choice,
     selection_from_overview,
 )
-from components import ids
-from data_access.sparse_counts import SparseCounts
-from data_access.store import LogStore
-from data_access.writer import LogWriter
+from confusionflow.components import ids
+from confusionflow.data_access.sparse_counts import SparseCounts
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.writer import LogWriter
 from tests.unit.many_classes import hand_built, tensor_of
 
 

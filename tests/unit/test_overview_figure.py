@@ -6,15 +6,15 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from components.overview_figure import (
+from confusionflow.components.overview_figure import (
     box_from_selected_data,
     classes_in_box,
     escape_name,
     overview_figure,
 )
-from data_access.metrics import normalize
-from data_access.overview_values import overview_values
-from data_access.strategies import StrategyError
+from confusionflow.data_access.metrics import normalize
+from confusionflow.data_access.overview_values import overview_values
+from confusionflow.data_access.strategies import StrategyError
 from tests.unit.many_classes import A_STEP1, A_STEP2, B_STEP2, hand_built
 
 NAMES = ("ant", "<b>bee</b>", "cat & co", "dog", "eel")
@@ -67,9 +67,16 @@ def test_a_box_selects_the_rows_and_columns_it_covers():
 
 @pytest.mark.parametrize(
     "bad",
-    [None, {}, {"range": {"x": [0, 1]}}, {"range": {"x": [0, "1"], "y": [0, 1]}},
-     {"range": {"x": [0, float("nan")], "y": [0, 1]}}, {"range": {"x": [0, 1, 2], "y": [0, 1]}},
-     {"range": {"x": [True, 1], "y": [0, 1]}}, "x"],
+    [
+        None,
+        {},
+        {"range": {"x": [0, 1]}},
+        {"range": {"x": [0, "1"], "y": [0, 1]}},
+        {"range": {"x": [0, float("nan")], "y": [0, 1]}},
+        {"range": {"x": [0, 1, 2], "y": [0, 1]}},
+        {"range": {"x": [True, 1], "y": [0, 1]}},
+        "x",
+    ],
 )
 def test_selected_data_from_the_browser_is_validated(bad):
     assert box_from_selected_data(bad) is None
@@ -88,10 +95,18 @@ def test_overview_values_of_a_step_a_change_and_a_difference():
     assert not step.signed and "diagonal (correct predictions) not drawn" in step.description
     change = overview_values(counts, "change", series="r/test", step=2, start=1, normalization=None)
     np.testing.assert_array_equal(
-        np.nan_to_num(change.values), np.asarray(A_STEP2) - np.asarray(A_STEP1) - np.diag(np.diag(A_STEP2) - 10)
+        np.nan_to_num(change.values),
+        np.asarray(A_STEP2) - np.asarray(A_STEP1) - np.diag(np.diag(A_STEP2) - 10),
     )
-    diff = overview_values(counts, "difference", series="r2/test", other_series="r/test", step=2,
-                           normalization=None, keep_diagonal=True)
+    diff = overview_values(
+        counts,
+        "difference",
+        series="r2/test",
+        other_series="r/test",
+        step=2,
+        normalization=None,
+        keep_diagonal=True,
+    )
     np.testing.assert_array_equal(diff.values, np.asarray(B_STEP2) - np.asarray(A_STEP2))
     assert diff.signed
     with pytest.raises(StrategyError, match="fold 'test' of run 'r2' has no step 1"):

@@ -11,10 +11,10 @@ import brotli
 import pytest
 from plotly.offline import get_plotlyjs_version
 
-from app import delivery
-from app.config import REPO_ROOT, Settings
-from app.factory import ASSETS, create_app
-from data_access.writer import LogWriter
+from confusionflow.app import delivery
+from confusionflow.app.config import REPO_ROOT, Settings
+from confusionflow.app.factory import ASSETS, create_app
+from confusionflow.data_access.writer import LogWriter
 
 BUNDLE = ASSETS / delivery.PLOTLY_BUNDLE
 SHA256 = "79542150855a52c567260e3137095dbe2b744e6d702a5cabe67da246942fba7a"  # see docs/plotly-bundle.md

@@ -10,10 +10,15 @@ from typing import Any
 import flask
 import pytest
 
-from app.config import Settings
-from app.factory import create_app
-from app.request_guards import MAX_REQUEST_BYTES, UPLOAD_OUTPUT, callback_body_error, install_request_limits
-from components import ids
+from confusionflow.app.config import Settings
+from confusionflow.app.factory import create_app
+from confusionflow.app.request_guards import (
+    MAX_REQUEST_BYTES,
+    UPLOAD_OUTPUT,
+    callback_body_error,
+    install_request_limits,
+)
+from confusionflow.components import ids
 
 MIB = 1024 * 1024
 EPOCH_OUTPUT = f"..{ids.EPOCH_STORE}.data...{ids.EPOCH_LABEL}.children.."

@@ -7,9 +7,9 @@ from pathlib import Path
 import flask
 import pytest
 
-from app.config import Settings
-from app.factory import create_app
-from app.security import frame_ancestors, register_security_headers
+from confusionflow.app.config import Settings
+from confusionflow.app.factory import create_app
+from confusionflow.app.security import frame_ancestors, register_security_headers
 
 
 def test_page_assets_and_health_carry_the_headers(tmp_path: Path) -> None:
@@ -23,7 +23,9 @@ def test_page_assets_and_health_carry_the_headers(tmp_path: Path) -> None:
 
 def test_portal_origins_are_configurable_and_drop_x_frame_options(tmp_path: Path) -> None:
     settings = Settings.from_env(
-        {"CONFUSIONFLOW_FRAME_ANCESTORS": "'self' https://portal.example.org"}, logdir=tmp_path, poll_seconds=0
+        {"CONFUSIONFLOW_FRAME_ANCESTORS": "'self' https://portal.example.org"},
+        logdir=tmp_path,
+        poll_seconds=0,
     )
     r = create_app(settings=settings).server.test_client().get("/")
     assert r.headers["Content-Security-Policy"] == "frame-ancestors 'self' https://portal.example.org"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from components import ids
-from components.colors import slot_color
-from components.series_chips import NO_LOGS, NOTHING_CHOSEN, chip, chips
-from data_access.tensor import SeriesInfo
+from confusionflow.components import ids
+from confusionflow.components.colors import slot_color
+from confusionflow.components.series_chips import NO_LOGS, NOTHING_CHOSEN, chip, chips
+from confusionflow.data_access.tensor import SeriesInfo
 
 CLASSES = ("cat", "dog")
 

@@ -8,18 +8,27 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
-from data_access.cache import MemoryArrayCache, decode_arrays, encode_arrays
-from data_access.errors import LogFormatError
-from data_access.file_bytes import LogRecoveryWarning
-from data_access.metrics import tensor_metrics
-from data_access.reader import read_series
-from data_access.sparse_counts import SparseCounts, SparseSeries
-from data_access.sparse_reader import load_sparse
-from data_access.writer import LogWriter
+from confusionflow.data_access.cache import MemoryArrayCache, decode_arrays, encode_arrays
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.file_bytes import LogRecoveryWarning
+from confusionflow.data_access.metrics import tensor_metrics
+from confusionflow.data_access.reader import read_series
+from confusionflow.data_access.sparse_counts import SparseCounts, SparseSeries
+from confusionflow.data_access.sparse_reader import load_sparse
+from confusionflow.data_access.writer import LogWriter
 from tests.unit.many_classes import instances, random_tensor
 
-METRIC_FIELDS = ("precision", "recall", "f1", "support", "predicted", "false_negatives",
-                 "false_positives", "accuracy", "total")
+METRIC_FIELDS = (
+    "precision",
+    "recall",
+    "f1",
+    "support",
+    "predicted",
+    "false_negatives",
+    "false_positives",
+    "accuracy",
+    "total",
+)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -122,8 +131,14 @@ def test_from_series_aligns_steps_like_the_dense_tensor():
 def test_from_entries_rejects_counts_at_masked_steps():
     with pytest.raises(ValueError, match="masked"):
         SparseCounts.from_entries(
-            [1], [0], [0], [3], mask=np.array([[True, False]]), steps=np.array([1.0, 2.0]),
-            classes=("x", "y"), series=random_tensor(0, n_series=1).series,
+            [1],
+            [0],
+            [0],
+            [3],
+            mask=np.array([[True, False]]),
+            steps=np.array([1.0, 2.0]),
+            classes=("x", "y"),
+            series=random_tensor(0, n_series=1).series,
         )
 
 
@@ -187,7 +202,7 @@ def test_a_step_logged_twice_is_an_error(tmp_path):
 
 
 def test_an_appended_step_parses_only_the_new_lines(tmp_path, monkeypatch):
-    from data_access import sparse_reader
+    from confusionflow.data_access import sparse_reader
 
     rng = np.random.default_rng(4)
     classes = [f"c{i}" for i in range(5)]

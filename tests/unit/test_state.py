@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.state import (
+from confusionflow.app.state import (
     DEFAULT_STATE,
     GAMMA_MAX,
     GAMMA_MIN,
@@ -14,7 +14,7 @@ from app.state import (
     parse_query,
     to_query,
 )
-from data_access.vocabulary import format_step
+from confusionflow.data_access.vocabulary import format_step
 
 FULL = ViewState(
     series=("pruned, lr=0.012/test", "dense/train"),

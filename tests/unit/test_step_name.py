@@ -10,12 +10,12 @@ import numpy as np
 import orjson
 import pytest
 
-from data_access.errors import LogFormatError
-from data_access.importers.__main__ import main as import_main
-from data_access.run_file import read_run
-from data_access.store import LogStore
-from data_access.vocabulary import shared_step_name
-from data_access.writer import LogWriter
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.importers.__main__ import main as import_main
+from confusionflow.data_access.run_file import read_run
+from confusionflow.data_access.store import LogStore
+from confusionflow.data_access.vocabulary import shared_step_name
+from confusionflow.data_access.writer import LogWriter
 
 CLASSES = ["cat", "dog"]
 COUNTS = np.array([[3, 1], [0, 4]])
@@ -77,10 +77,10 @@ def test_views_comparing_different_step_names_call_them_steps():
 # ----------------------------------------------------------------------------- every view's words
 def _views_of(tmp_path: Path, runs: dict[str, str]) -> dict[str, str]:
     """Every view's figure for ``runs`` ({run: step name}) as one JSON text per view."""
-    from app.callbacks import class_charts, detail, matrix, timeline
-    from app.callbacks.common import Selection
-    from app.callbacks.inputs import Bounds, parse_inputs
-    from app.state import DetailTarget
+    from confusionflow.app.callbacks import class_charts, detail, matrix, timeline
+    from confusionflow.app.callbacks.common import Selection
+    from confusionflow.app.callbacks.inputs import Bounds, parse_inputs
+    from confusionflow.app.state import DetailTarget
 
     for run, name in runs.items():
         with LogWriter(tmp_path, run, CLASSES, step_name=name) as w:
@@ -119,7 +119,7 @@ def test_views_mixing_step_names_say_step(tmp_path: Path):
 
 
 def test_the_timeline_controls_speak_of_steps_for_every_run():
-    from components.timeline_panel import timeline_panel
+    from confusionflow.components.timeline_panel import timeline_panel
     from tests.factories import tree_text
 
     panel = timeline_panel()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from data_access.step_windows import (
+from confusionflow.data_access.step_windows import (
     clamp_range,
     move_step,
     nearest_step,

@@ -9,12 +9,12 @@ import threading
 import numpy as np
 import pytest
 
-from data_access.cache import DiskArrayCache, MemoryArrayCache
-from data_access.errors import LogFormatError
-from data_access.file_bytes import LogRecoveryWarning
-from data_access.store import LoadResult, LogStore
-from data_access.tensor import ConfusionTensor
-from data_access.writer import LogWriter
+from confusionflow.data_access.cache import DiskArrayCache, MemoryArrayCache
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.file_bytes import LogRecoveryWarning
+from confusionflow.data_access.store import LoadResult, LogStore
+from confusionflow.data_access.tensor import ConfusionTensor
+from confusionflow.data_access.writer import LogWriter
 
 CLASSES = ["cat", "dog", "car"]
 
@@ -177,7 +177,7 @@ def test_errors_in_an_appended_tail_name_the_true_line_and_duplicates_both_lines
 
 
 def test_step_files_are_read_once_each(logs, monkeypatch):
-    import data_access.series_cache as store_module
+    import confusionflow.data_access.series_cache as store_module
 
     reads = []
     original = store_module.read_step_counts

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score, precision_score, recall_score
 
-from data_access.sparse_counts import SparseCounts
-from data_access.strategies import (
+from confusionflow.data_access.sparse_counts import SparseCounts
+from confusionflow.data_access.strategies import (
     StrategyError,
     apply_strategy,
     check_k,
@@ -59,7 +59,9 @@ def test_ties_break_by_logged_order():
     assert sel.indices == (a, b, c, d, e)
 
 
-@pytest.mark.parametrize(("k", "want"), [(1, (d, e)[:1]), (2, (d, e)), (3, (d, e, b)), (4, (d, e, b, c)), (5, (d, e, b, c, a))])
+@pytest.mark.parametrize(
+    ("k", "want"), [(1, (d, e)[:1]), (2, (d, e)), (3, (d, e, b)), (4, (d, e, b, c)), (5, (d, e, b, c, a))]
+)
 def test_largest_cells_known_answers(k, want):
     # off-diagonal cells, largest first: d->e 7, b->c 4, e->d 2, c->b 1; a is in none
     sel = largest_cells(hand_built(), k, series=A, step=2)
@@ -93,7 +95,9 @@ def test_bad_k_is_refused(k):
 
 
 def test_a_fold_without_the_step_is_a_clear_error():
-    with pytest.raises(StrategyError, match=r"fold 'test' of run 'r2' has no step 1; its logged steps: 2\.\.2"):
+    with pytest.raises(
+        StrategyError, match=r"fold 'test' of run 'r2' has no step 1; its logged steps: 2\.\.2"
+    ):
         lowest_metric(hand_built(), "f1", 2, series=B, step=1)
     with pytest.raises(StrategyError, match="has no step 7"):
         most_changed(hand_built(), 2, series=A, start=1, end=7)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data_access.tensor import OTHER_CLASS, ConfusionTensor, SeriesInfo
+from confusionflow.data_access.tensor import OTHER_CLASS, ConfusionTensor, SeriesInfo
 from tests.factories import numbered_counts, series_counts
 
 CLASSES = ("a", "b", "c", "d")

@@ -3,8 +3,8 @@ sits outside the range, and a double-click on the timeline asks for every step."
 
 from __future__ import annotations
 
-from app.callbacks import timeline as timeline_cb
-from components import ids
+from confusionflow.app.callbacks import timeline as timeline_cb
+from confusionflow.components import ids
 
 STEPS = [float(s) for s in range(1, 21)]
 BRUSH = f"{ids.TIMELINE_GRAPH}.selectedData"

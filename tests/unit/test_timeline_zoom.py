@@ -18,8 +18,8 @@ from pathlib import Path
 import dash
 import pytest
 
-from app.callbacks import timeline
-from components import ids
+from confusionflow.app.callbacks import timeline
+from confusionflow.components import ids
 
 ASSET = Path(__file__).resolve().parents[2] / "assets" / "timeline_zoom.js"
 STEPS = [float(s) for s in range(1, 21)]

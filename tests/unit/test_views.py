@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data_access.tensor import ConfusionTensor
-from data_access.views import matrix_values
+from confusionflow.data_access.tensor import ConfusionTensor
+from confusionflow.data_access.views import matrix_values
 from tests.factories import series_counts
 
 # An unbalanced fold: 90 instances of "common", 10 of "rare", 2 of "tiny".
@@ -149,7 +149,7 @@ def _sized(sizes: dict[str, list[int]]) -> ConfusionTensor:
 
 
 def test_fold_sizes_differ_compares_typical_fold_sizes() -> None:
-    from data_access.views import fold_sizes_differ
+    from confusionflow.data_access.views import fold_sizes_differ
 
     assert fold_sizes_differ(_sized({"train": [600, 600, 600], "test": [100, 100, 100]}))
     assert not fold_sizes_differ(_sized({"test": [100, 100, 100], "val": [105, 95, 100]}))  # within 10 %

@@ -8,9 +8,9 @@ import importlib
 
 import pytest
 
-from components import figure_style, wording
-from data_access import logformat, metrics, views
-from data_access.vocabulary import (
+from confusionflow.components import figure_style, wording
+from confusionflow.data_access import logformat, metrics, views
+from confusionflow.data_access.vocabulary import (
     DETAIL_KINDS,
     NORMALIZATIONS,
     check_detail_kind,
@@ -26,14 +26,14 @@ HOSTILE = [None, "", "TRUE", " true", "true\0", 1, 1.5, True, [], ["true"], {"k"
 @pytest.mark.parametrize(
     "module",
     [
-        "data_access.vocabulary",
-        "data_access.class_groups",
-        "data_access.step_windows",
-        "data_access.run_file",
-        "data_access.errors",
-        "data_access.containment",
-        "data_access.metrics",
-        "components.wording",
+        "confusionflow.data_access.vocabulary",
+        "confusionflow.data_access.class_groups",
+        "confusionflow.data_access.step_windows",
+        "confusionflow.data_access.run_file",
+        "confusionflow.data_access.errors",
+        "confusionflow.data_access.containment",
+        "confusionflow.data_access.metrics",
+        "confusionflow.components.wording",
     ],
 )
 def test_documented_examples_hold(module):
@@ -81,6 +81,9 @@ def test_wording_names_every_code_the_data_layer_returns():
         "of the true class's instances (row total)",
         "of the class's predictions (column total)",
     )
-    assert wording.FN_FP_DENOMINATORS["all"] == ("of all instances of the fold", "of all instances of the fold")
+    assert wording.FN_FP_DENOMINATORS["all"] == (
+        "of all instances of the fold",
+        "of all instances of the fold",
+    )
     units = set(views.DetailUnit.__args__)
     assert set(wording.DETAIL_UNIT_TITLES) == units

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_access import tempfiles
-from data_access.errors import LogFormatError
-from data_access.foldlock import FoldBusyError
-from data_access.reader import read_series
-from data_access.walltime import read_wall_times
-from data_access.writer import LogWriter, RunExistsError
+from confusionflow.data_access import tempfiles
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.foldlock import FoldBusyError
+from confusionflow.data_access.reader import read_series
+from confusionflow.data_access.walltime import read_wall_times
+from confusionflow.data_access.writer import LogWriter, RunExistsError
 
 CLASSES = ["cat", "dog", "car"]
 REPO = str(Path(__file__).resolve().parents[2])
@@ -24,7 +24,7 @@ REPO = str(Path(__file__).resolve().parents[2])
 HOLDER = """
 import sys, time, numpy as np
 sys.path.insert(0, {repo!r})
-from data_access.writer import LogWriter
+from confusionflow.data_access.writer import LogWriter
 w = LogWriter({root!r}, "r", ["cat", "dog", "car"], mode="resume")
 w.add_counts(1, "val", np.eye(3, dtype=int))
 print("holding", flush=True)

@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_access import logformat as lf
-from data_access.counting import counts_from_predictions
-from data_access.counts_file import read_counts_file
-from data_access.errors import LogFormatError
-from data_access.file_bytes import LogRecoveryWarning
-from data_access.reader import read_instances, read_series
-from data_access.writer import LogWriter
+from confusionflow.data_access import logformat as lf
+from confusionflow.data_access.counting import counts_from_predictions
+from confusionflow.data_access.counts_file import read_counts_file
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.file_bytes import LogRecoveryWarning
+from confusionflow.data_access.reader import read_instances, read_series
+from confusionflow.data_access.writer import LogWriter
 
 CLASSES = ["cat", "dog", "car"]
 
@@ -47,7 +47,7 @@ def test_counts_from_predictions_matches_a_loop_per_step():
 
 @pytest.mark.parametrize("sort", [True, False])
 def test_counts_from_predictions_in_chunks_matches_a_loop(monkeypatch, sort):
-    from data_access import counting
+    from confusionflow.data_access import counting
 
     monkeypatch.setattr(counting, "_CHUNK", 7)  # many chunks, some spanning several steps
     rng = np.random.default_rng(5)
@@ -454,7 +454,7 @@ def test_blank_lines_are_tolerated(tmp_path):
 KILLED_WRITER = """
 import sys, numpy as np
 sys.path.insert(0, {repo!r})
-from data_access.writer import LogWriter
+from confusionflow.data_access.writer import LogWriter
 w = LogWriter({root!r}, "r", ["cat", "dog", "car"])
 rng = np.random.default_rng(0)
 step = 0
