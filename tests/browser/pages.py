@@ -14,6 +14,10 @@ from pathlib import Path
 from tests.conftest import ServerProcess, free_port
 
 TIMEOUT = 30_000  # ms; the machine may be shared, first draws can be slow
+# JS predicates over a figure's traces: the matrix's colour bars (marker-only scatters the heatmap
+# builder names "<scale> scale", components/matrix/scale_legend.py) and the scatters that draw data
+COLOUR_BAR = "t => t.type === 'scatter' && (t.name || '').endsWith(' scale')"
+LINE_TRACE = "t => t.type === 'scatter' && !(t.name || '').endsWith(' scale')"
 
 
 @contextmanager

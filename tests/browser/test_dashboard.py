@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.browser.dashboard_logs import CLASSES, STEPS, write_logs
-from tests.browser.pages import TIMEOUT, fig, open_dashboard, serve_app, wait_figure
+from tests.browser.pages import COLOUR_BAR, LINE_TRACE, TIMEOUT, fig, open_dashboard, serve_app, wait_figure
 
 pytestmark = pytest.mark.browser
 
@@ -183,13 +183,19 @@ def test_toolbar_changes_encoding_rotation_values_scale_and_gamma(page, app_url)
     open_dashboard(page, app_url)
     history = page.evaluate("history.length")
     n_heat = fig(page, "matrix-graph", "gd.data.filter(t => t.type === 'heatmap').length")
-    assert n_heat > 0 and fig(page, "matrix-graph", "gd.data.filter(t => t.type === 'scatter').length") == 0
+    assert n_heat > 0 and fig(page, "matrix-graph", f"gd.data.filter({LINE_TRACE}).length") == 0
+    # heatmap mode still has its colour bars: one marker-only scatter per value scale
+    assert fig(page, "matrix-graph", f"gd.data.filter({COLOUR_BAR}).map(t => t.name)") == [
+        "cells scale",
+        "FN / FP scale",
+        "accuracy scale",
+    ]
 
     click_radio(page, "matrix-encoding", "lines")
-    wait_figure(page, "matrix-graph", "gd.data.filter(t => t.type === 'scatter').length > 0")
+    wait_figure(page, "matrix-graph", f"gd.data.filter({LINE_TRACE}).length > 0")
     wait_query(page, "enc", "lines")
     click_radio(page, "matrix-encoding", "heatmap")
-    wait_figure(page, "matrix-graph", "gd.data.filter(t => t.type === 'scatter').length === 0")
+    wait_figure(page, "matrix-graph", f"gd.data.filter({LINE_TRACE}).length === 0")
     wait_query(page, "enc", None)
 
     # rotated strips: time runs down the tiles, so the y axis gets many more categories

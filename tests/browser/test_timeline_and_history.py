@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.dashboard_logs import write_logs
-from tests.browser.pages import TIMEOUT, fig, open_dashboard, serve_app, wait_figure
+from tests.browser.pages import LINE_TRACE, TIMEOUT, fig, open_dashboard, serve_app, wait_figure
 from tests.browser.test_dashboard import axis_point, click_at, click_radio, query, wait_query
 
 pytestmark = pytest.mark.browser
@@ -115,13 +115,17 @@ def test_back_and_forward_step_through_deliberate_changes(page, app_url):
     )
     page.go_back()
     wait_query(page, "enc", None)
-    wait_figure(page, "matrix-graph", "gd.data.filter(t => t.type === 'scatter').length === 0")
+    wait_figure(
+        page,
+        "matrix-graph",
+        f"gd.data.some(t => t.type === 'heatmap') && gd.data.filter({LINE_TRACE}).length === 0",
+    )
     assert page.url == first
     # restoring pushed nothing: Forward still holds every step, back to the last view
     assert page.evaluate("history.length") == start + 3
     page.go_forward()
     wait_query(page, "enc", "lines")
-    wait_figure(page, "matrix-graph", "gd.data.filter(t => t.type === 'scatter').length > 0")
+    wait_figure(page, "matrix-graph", f"gd.data.filter({LINE_TRACE}).length > 0")
     page.go_forward()
     page.go_forward()
     wait_query(page, "epoch", "5")
