@@ -93,7 +93,7 @@ def test_prefix_live_steps_csv_and_svg(page, served):
 
     # SVG export of the matrix, drawn by Plotly in the browser
     with page.expect_download(timeout=TIMEOUT) as info:
-        page.click(".cf-matrix-panel .cf-panel-header button")
+        page.locator(".cf-matrix-panel .cf-panel-header button", has_text="SVG").click()
     svg = info.value
     assert svg.suggested_filename.endswith(".svg")
     assert Path(svg.path()).read_text()[:200].lstrip().startswith("<svg")
