@@ -120,7 +120,13 @@ def test_a_well_formed_body_passes_the_shape_check(tmp_path: Path) -> None:
         "changedPropIds": [],
     }
     assert callback_body_error(body, app.callback_map) is None
+    # the epoch callback reads the range store as an input and the epoch store as its one state
+    assert [d["id"] for d in cb["state"]] == [ids.EPOCH_STORE]
+    assert ids.RANGE_STORE in [d["id"] for d in cb["inputs"]]
+    # one entry short of what the callback declares is refused, by name and count
+    assert callback_body_error({**body, "state": []}, app.callback_map) == "state: expected 1 entries"
+    n_inputs = len(cb["inputs"])
     assert (
-        callback_body_error({**body, "state": body["state"][:1]}, app.callback_map)
-        == "state: expected 2 entries"
+        callback_body_error({**body, "inputs": body["inputs"][:-1]}, app.callback_map)
+        == f"inputs: expected {n_inputs} entries"
     )
