@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import select
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import threading
 import time
 import warnings
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pytest
@@ -463,19 +465,34 @@ while True:
     w.add_counts(step, "val", np.full((3, 3), step))
     w.add(step, "test", rng.integers(0, 3, 20000), rng.integers(0, 3, 20000))
     step += 1
+    if step == 2:
+        print("two steps written", flush=True)
 """
+
+
+def _line_within(stream: IO[bytes], seconds: float) -> bytes:
+    """The next line a child process prints (stripped), or a test failure after ``seconds``."""
+    ready, _, _ = select.select([stream], [], [], seconds)
+    assert ready, f"the writer printed nothing for {seconds} s"
+    return stream.readline().strip()
 
 
 def test_writer_killed_with_sigkill_leaves_a_readable_log(tmp_path):
 
     repo = str(Path(__file__).resolve().parents[2])
     proc = subprocess.Popen(
-        [sys.executable, "-c", KILLED_WRITER.format(repo=repo, root=str(tmp_path))], stdout=subprocess.PIPE
+        [sys.executable, "-c", KILLED_WRITER.format(repo=repo, root=str(tmp_path))],
+        stdout=subprocess.PIPE,
+        bufsize=0,  # unbuffered: a line read leaves the next one in the pipe, where select sees it
     )
-    assert proc.stdout.readline().strip() == b"ready"
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(10)
+    assert proc.stdout is not None
+    try:
+        assert _line_within(proc.stdout, 60.0) == b"ready"
+        # killed once two whole steps are written, while it writes the third: however slow the machine
+        assert _line_within(proc.stdout, 60.0) == b"two steps written"
+    finally:
+        proc.send_signal(signal.SIGKILL)  # also when it never got there: no writer left behind
+        proc.wait(10)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LogRecoveryWarning)  # the step being written may be cut
         val = read_series(tmp_path, "r", "val")
