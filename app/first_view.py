@@ -98,7 +98,10 @@ def first_view_props(store: LogStore, query: str, class_option_boxes: list[dict]
         "class_options": class_opts,
     }
     for name, output in LOAD_OUTPUTS.items():
-        props[(output.component_id, output.component_property)] = load[name]
+        cid = output.component_id
+        if not isinstance(cid, str):  # the URL outputs are plain string ids
+            raise TypeError(f"first view: output {name!r} has a non-string id {cid!r}")
+        props[(cid, output.component_property)] = load[name]
 
     # update_series: the picker, the shown keys, colour slots, chips, message
     series = series_update(store, ids.URL_STATE, False, url_state, None, None, None)
@@ -134,7 +137,7 @@ def first_view_props(store: LogStore, query: str, class_option_boxes: list[dict]
     epoch = epoch_update(ids.URL_STATE, steps, url_state, None, None, rng.range)
     epoch = None if epoch is False else epoch
     props[(ids.EPOCH_STORE, "data")] = epoch
-    props[(ids.EPOCH_LABEL, "children")] = epoch_label(epoch)  # type: ignore[arg-type]
+    props[(ids.EPOCH_LABEL, "children")] = epoch_label(epoch)
 
     # update_detail_target: the detail view's target named in the link
     raw = {
@@ -175,7 +178,7 @@ def apply_props(layout: Any, props: Mapping[tuple[str, str], Any]) -> Any:
     if ids.FIRST_VIEW_QUERY not in by_id:
         extra = [dcc.Store(id=ids.FIRST_VIEW_QUERY), dcc.Store(id=ids.FIRST_VIEW_RETRY)]
         layout.children = [*extra, *list(layout.children or [])]
-        by_id.update({c.id: c for c in extra})
+        by_id.update(zip((ids.FIRST_VIEW_QUERY, ids.FIRST_VIEW_RETRY), extra, strict=True))
     for (cid, prop), value in props.items():
         if cid not in by_id:
             raise KeyError(f"first view: no component {cid!r} in the layout for {prop!r}")

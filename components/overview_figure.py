@@ -71,7 +71,7 @@ def overview_figure(
     if sorted(order.tolist()) != list(range(c)):
         raise ValueError("order must be a permutation of the classes")
     z = vals[np.ix_(order, order)].astype(np.float32)
-    names = [escape_name(classes[i]) for i in order]
+    names = [escape_name(classes[i]) for i in order.tolist()]
     finite = z[np.isfinite(z)]
     top = float(np.abs(finite).max()) if finite.size else 0.0
     top = top if top > 0 else 1.0

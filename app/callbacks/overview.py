@@ -54,6 +54,7 @@ from confusionflow.data_access.overview_values import overview_values
 from confusionflow.data_access.sparse_counts import SparseCounts
 from confusionflow.data_access.store import LogStore
 from confusionflow.data_access.strategies import STRATEGIES, StrategyError, apply_strategy
+from confusionflow.data_access.vocabulary import is_normalization
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def class_order(counts: SparseCounts, choice: OverviewChoice) -> np.ndarray:
 
 def overview_update(counts: SparseCounts, choice: OverviewChoice, normalization: object) -> tuple[Any, str]:
     """``(figure, caption)`` of the overview."""
-    norm = normalization if normalization in ("true", "pred", "all") else None
+    norm = normalization if is_normalization(normalization) else None
     try:
         vals = overview_values(
             counts,
@@ -222,8 +223,8 @@ def click_classes(
     if not isinstance(point, dict):
         return None
     by_name = {escape_name(c): i for i, c in enumerate(counts.classes)}
-    picked = [by_name.get(point.get(axis)) for axis in ("y", "x") if isinstance(point.get(axis), str)]
-    picked = [i for i in picked if i is not None]
+    names = [point.get(axis) for axis in ("y", "x")]
+    picked = [by_name[n] for n in names if isinstance(n, str) and n in by_name]
     if not picked:
         return None
     lookup = {c: i for i, c in enumerate(counts.classes)}
