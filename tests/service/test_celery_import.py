@@ -60,6 +60,9 @@ def test_upload_is_imported_by_a_celery_worker_and_the_new_series_appears(
     assert "resnet-preds / test" not in picker_options(page)
     page.click("#import-toggle")
     page.set_input_files("#import-upload input[type=file]", str(table))
+    # Choosing a file only readies it; the Import button starts the job.
+    page.wait_for_selector("#import-status:has-text('press Import')", timeout=30_000)
+    page.click("#import-button")
 
     page.wait_for_function(
         "() => document.querySelector('#import-progress').getAttribute('value') === '100'", timeout=60_000
