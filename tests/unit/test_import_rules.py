@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import REPO
 
 PACKAGES = ("data_access", "components", "app")
+ROOT = "confusionflow"  # every module is named by this package: confusionflow.data_access.reader
 # what each layer may never import, at any depth (its own or a third-party package's top name)
 FORBIDDEN = {
     "data_access": {"components", "app", "dash", "plotly", "flask", "celery"},
@@ -23,13 +24,19 @@ FORBIDDEN = {
 
 
 def module_files() -> dict[str, Path]:
-    """Dotted module name -> file, for every module of the three packages."""
+    """Dotted module name (``confusionflow.app.factory``) -> file, for every module of the three packages."""
     out = {}
     for package in PACKAGES:
         for path in sorted((REPO / package).rglob("*.py")):
-            parts = path.relative_to(REPO).with_suffix("").parts
+            parts = (ROOT, *path.relative_to(REPO).with_suffix("").parts)
             out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
     return out
+
+
+def layer_of(name: str) -> str:
+    """The layer (or third-party top name) a dotted name belongs to: ``confusionflow.app.x`` -> ``app``."""
+    parts = name.split(".")
+    return parts[1] if parts[0] == ROOT and len(parts) > 1 else parts[0]
 
 
 def imported_names(module: str, path: Path, *, top_level_only: bool) -> set[str]:
@@ -59,11 +66,25 @@ def test_layers_import_only_downstream(layer: str) -> None:
     wrong = {
         f"{module} imports {name}"
         for module, path in MODULES.items()
-        if module.split(".")[0] == layer
+        if layer_of(module) == layer
         for name in imported_names(module, path, top_level_only=False)
-        if name.split(".")[0] in FORBIDDEN[layer]
+        if layer_of(name) in FORBIDDEN[layer]
     }
     assert not wrong, sorted(wrong)
+
+
+def test_every_import_names_a_module_by_its_package() -> None:
+    """``data_access.errors`` and ``confusionflow.data_access.errors`` would be two modules with two
+    ``LogFormatError`` classes: an error raised under one name escapes an ``except`` of the other."""
+    files = [p for folder in (*PACKAGES, ROOT, "tests", "benchmarks", "examples", "scripts") for p in
+             sorted((REPO / folder).rglob("*.py"))]  # fmt: skip
+    bare = {
+        f"{path.relative_to(REPO)} imports {name}"
+        for path in files
+        for name in imported_names("confusionflow.x", path, top_level_only=False)
+        if name.split(".")[0] in PACKAGES
+    }
+    assert files and not bare, sorted(bare)
 
 
 def test_no_module_imports_itself_back_at_import_time() -> None:
