@@ -39,6 +39,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -174,12 +175,17 @@ class Board(Dashboard):
         self.context = context
         self.page = context.new_page()
         self.errors: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.url = url
         self.n_series = n_series
         self.net = NetLog()
         self.net.attach(self.page)
+
+    def _on_console(self, message: Any) -> None:
+        """Keep the text of a console error (Playwright ``ConsoleMessage``)."""
+        if message.type == "error":
+            self.errors.append(message.text)
 
     def close(self) -> None:
         self.page.close()

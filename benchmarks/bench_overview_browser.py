@@ -23,10 +23,8 @@ from urllib.parse import quote
 
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from gen_many_classes import generate  # noqa: E402
-
+from benchmarks.gen_many_classes import generate  # noqa: E402
 from tests.conftest import free_port, wait_http  # noqa: E402
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]

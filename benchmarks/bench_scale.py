@@ -31,7 +31,9 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import plotly.io as pio
@@ -57,10 +59,13 @@ def proc_status(field: str) -> float:
     return float("nan")
 
 
-def timed(fn: Callable[[], object], repeat: int = 5) -> tuple[float, object]:
-    """(median wall time in ms, last result)."""
-    times, out = [], None
-    for _ in range(repeat):
+T = TypeVar("T")
+
+
+def timed(fn: Callable[[], T], repeat: int = 5) -> tuple[float, T]:
+    """(median wall time in ms, last result); ``repeat`` is at least 1."""
+    times: list[float] = []
+    for _ in range(max(1, repeat)):
         t0 = time.perf_counter()
         out = fn()
         times.append((time.perf_counter() - t0) * 1000)
@@ -224,7 +229,7 @@ def main() -> None:
         hier = read_hierarchy(logdir / RUNS[0][0] / "hierarchy.json", counts.classes)
         for level in (1, 2):
             mapping = hier.mapping(level)
-            ms, agg = timed(lambda m=mapping: counts.aggregate(m))
+            ms, agg = timed(partial(counts.aggregate, mapping))
             rows.append((f"aggregate at hierarchy level {level}", f"{ms:.1f} ms -> {agg.counts.shape}"))
         rows.append(
             ("append one step to a live series, reload (disk cache)", append_and_reload(logdir, Path(tmp)))

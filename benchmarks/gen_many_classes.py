@@ -35,7 +35,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from confusionflow.data_access.writer import LogWriter  # noqa: E402
+from confusionflow.data_access.writer import LogWriter, WriteMode  # noqa: E402
 
 BLOCK = 20
 BLOCKS_PER_GROUP = 5
@@ -109,7 +109,7 @@ def generate(out: Path, n_classes: int = 1000, n_steps: int = 50, seed: int = 0)
     written: set[str] = set()
     for run, fold, n in RUNS:
         # a run's second fold goes into the run this call just created (never into an older one)
-        mode = "resume" if run in written else "new"
+        mode: WriteMode = "resume" if run in written else "new"
         written.add(run)
         with LogWriter(out, run, names, metadata=meta, store_instances=False, mode=mode) as log:
             hier = log.path / "hierarchy.json"

@@ -151,7 +151,7 @@ def make_data(
     images = np.empty((len(chars) * per_class, SIZE, SIZE), dtype=np.uint8)
     labels = np.repeat(np.arange(len(chars)), per_class)
     for n, k in enumerate(labels):
-        ch = chars[k]
+        ch = chars[int(k)]
         images[n] = renderer.draw(ch, faces[ch][int(rng.integers(len(faces[ch])))], rng)
     return images, labels
 

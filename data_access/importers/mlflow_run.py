@@ -172,19 +172,30 @@ def import_mlflow_run(
             run_id, tracking_uri=tracking_uri, artifact=artifact, into=Path(tmp)
         )
         metadata = {"imported_from": "mlflow", "mlflow_run_id": run_id, "params": dict(info.data.params)}
-        options = {
-            "run": run or info.info.run_name or run_id,
-            "fold": fold,
-            "classes": class_list,
-            "labels_are_indices": labels_are_indices,
-            "metadata": metadata,
-        }
+        run_name: str = run or info.info.run_name or run_id
         header = [c.strip().lower() for c in pd.read_parquet(joined).columns]
         try:
             if "count" in header:
-                summary = import_counts_table(joined, logdir, **options)
+                summary = import_counts_table(
+                    joined,
+                    logdir,
+                    run=run_name,
+                    fold=fold,
+                    classes=class_list,
+                    labels_are_indices=labels_are_indices,
+                    metadata=metadata,
+                )
             else:
-                summary = import_predictions_table(joined, logdir, store_instances=store_instances, **options)
+                summary = import_predictions_table(
+                    joined,
+                    logdir,
+                    run=run_name,
+                    fold=fold,
+                    classes=class_list,
+                    labels_are_indices=labels_are_indices,
+                    store_instances=store_instances,
+                    metadata=metadata,
+                )
         except LogFormatError as e:
             where = ", ".join(
                 filter(None, [e.where, f"rows numbered across {len(artifacts)} artifact(s) in path order"])

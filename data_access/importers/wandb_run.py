@@ -32,6 +32,7 @@ import numpy as np
 from confusionflow.data_access.errors import LogFormatError
 from confusionflow.data_access.importers.common import ImportSummary, load_class_list
 from confusionflow.data_access.importers.writing import PlannedSeries, write_planned
+from confusionflow.data_access.writer import LogWriter
 
 HEADER = struct.Struct("<4sHB")  # ident, magic, version
 HEADER_IDENT, HEADER_MAGIC, HEADER_VERSION = b":W&B", 0xBEE1, 0
@@ -126,7 +127,8 @@ def parse_records(path: Path, records: Sequence[bytes]) -> WandbRun:
 
     out = WandbRun()
     for i, raw in enumerate(records):
-        record = pb.Record()
+        # wandb_internal_pb2 re-exports Record from a protobuf-version folder by a star import mypy cannot follow
+        record = pb.Record()  # type: ignore[attr-defined]
         try:
             record.ParseFromString(raw)
         except DecodeError:
@@ -304,7 +306,7 @@ def import_wandb_run(
     class_list = load_class_list(classes) if isinstance(classes, (str, Path)) else classes
     planned = parse_wandb_run(source, run=run, key=key, step_key=step_key, classes=class_list)
 
-    def write_step(writer, s: int, t: int, step: int | float) -> None:
+    def write_step(writer: LogWriter, s: int, t: int, step: int | float) -> None:
         writer.add_counts(step, planned[s].fold, planned[s].counts[t])
 
     return write_planned(Path(source), Path(logdir), planned, write_step, kind="counts")

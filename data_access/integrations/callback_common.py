@@ -37,14 +37,17 @@ class WriterHandle:
             raise ValueError("give a LogWriter, or a log folder with run= and classes=")
         self._writer = None
         self._args = (Path(logdir), str(run), [str(c) for c in classes])
-        self._kwargs = {"metadata": dict(metadata or {}), "store_instances": store_instances}
+        self._metadata: dict[str, Any] = dict(metadata or {})
+        self._store_instances = store_instances
         self.classes = self._args[2]
 
     @property
     def writer(self) -> LogWriter:
         if self._writer is None:
             logdir, run, classes = self._args
-            self._writer = LogWriter(logdir, run, classes, **self._kwargs)
+            self._writer = LogWriter(
+                logdir, run, classes, metadata=self._metadata, store_instances=self._store_instances
+            )
         return self._writer
 
     @property

@@ -101,12 +101,12 @@ class HuggingFaceCallback(TrainerCallback):
 
     def on_evaluate(
         self, args: Any, state: Any, control: Any, metrics: Mapping[str, Any] | None = None, **kwargs: Any
-    ):  # noqa: D102
+    ) -> None:  # noqa: D102
         self._log(state, metrics, "eval")
 
     def on_predict(
         self, args: Any, state: Any, control: Any, metrics: Mapping[str, Any] | None = None, **kwargs: Any
-    ):  # noqa: D102
+    ) -> None:  # noqa: D102
         self._log(state, metrics, "test")
 
     def close(self) -> None:

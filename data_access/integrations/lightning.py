@@ -19,7 +19,7 @@ rank zero writes. The sanity-check validation before training is not logged.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Sized
 from pathlib import Path
 from typing import Any
 
@@ -99,25 +99,29 @@ class LightningCallback(pl.Callback):
             record["ids"] = to_numpy(ids).reshape(-1)
         self._batches.setdefault(dataloader_idx, []).append(record)
 
-    def on_validation_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):  # noqa: D102
+    def on_validation_batch_end(  # noqa: D102
+        self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
         if not trainer.sanity_checking:
             self._collect(pl_module, outputs, batch, dataloader_idx)
 
-    def on_test_batch_end(self, trainer, pl_module, outputs, batch, batch_idx, dataloader_idx=0):  # noqa: D102
+    def on_test_batch_end(  # noqa: D102
+        self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
         self._collect(pl_module, outputs, batch, dataloader_idx)
 
     # ------------------------------------------------------------------ epochs
-    def on_validation_epoch_start(self, trainer, pl_module):  # noqa: D102
+    def on_validation_epoch_start(self, trainer: Any, pl_module: Any) -> None:  # noqa: D102
         self._batches = {}
 
-    def on_test_epoch_start(self, trainer, pl_module):  # noqa: D102
+    def on_test_epoch_start(self, trainer: Any, pl_module: Any) -> None:  # noqa: D102
         self._batches = {}
 
-    def on_validation_epoch_end(self, trainer, pl_module):  # noqa: D102
+    def on_validation_epoch_end(self, trainer: Any, pl_module: Any) -> None:  # noqa: D102
         if not trainer.sanity_checking:
             self._log_epoch(trainer, pl_module, "validate", trainer.current_epoch + 1)
 
-    def on_test_epoch_end(self, trainer, pl_module):  # noqa: D102
+    def on_test_epoch_end(self, trainer: Any, pl_module: Any) -> None:  # noqa: D102
         self._log_epoch(trainer, pl_module, "test", trainer.current_epoch)
 
     def _log_epoch(self, trainer: Any, pl_module: Any, stage: str, epochs_trained: int) -> None:
@@ -177,5 +181,6 @@ def _unshuffled_distributed_length(loader: Any) -> int | None:
     sampler = getattr(loader, "sampler", None)
     inner = getattr(sampler, "_sampler", sampler)  # Lightning wraps custom samplers
     if isinstance(inner, DistributedSampler) and not inner.shuffle and not inner.drop_last:
-        return len(inner.dataset)
+        dataset = inner.dataset
+        return len(dataset) if isinstance(dataset, Sized) else None
     return None

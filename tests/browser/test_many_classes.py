@@ -9,18 +9,14 @@ The expected strategy answer is computed here from the log with the data layer's
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 from urllib.parse import parse_qs, quote
 
 import pytest
 
+from benchmarks.gen_many_classes import generate
 from confusionflow.data_access.sparse_reader import load_sparse
 from confusionflow.data_access.strategies import apply_strategy
 from tests.browser.pages import TIMEOUT, fig, serve_app, wait_figure
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from gen_many_classes import generate  # noqa: E402
 
 pytestmark = pytest.mark.browser
 

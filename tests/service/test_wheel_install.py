@@ -187,9 +187,8 @@ def _wait_for(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(
-                f"server exited with {proc.returncode}:\n{proc.stdout.read().decode()[-3000:]}"
-            )
+            output = proc.stdout.read().decode() if proc.stdout is not None else ""
+            raise AssertionError(f"server exited with {proc.returncode}:\n{output[-3000:]}")
         try:
             with urllib.request.urlopen(url, timeout=5) as r:
                 if r.status == 200:

@@ -52,8 +52,10 @@ def test_tiny_run_logs_three_real_series_with_the_hierarchy(tmp_path: Path):
     keys = [s.key for s in store.list_series()]
     assert keys == ["glyphs cnn/test", "glyphs cnn/train", "glyphs mlp/test"] and not store.problems()
     tensor = store.load(keys).tensor
+    assert tensor is not None
     assert tensor.n_classes == 60 and tensor.n_steps == 2
     assert (tensor.counts.sum(axis=3)[0] == 3).all()  # 3 test images per class, every step
     run = read_run(tmp_path, "glyphs cnn")
     assert run.metadata["synthetic"] is False
-    assert run_hierarchy(tmp_path / "glyphs cnn", run.classes, run.metadata).depth == 3
+    hierarchy = run_hierarchy(tmp_path / "glyphs cnn", run.classes, run.metadata)
+    assert hierarchy is not None and hierarchy.depth == 3

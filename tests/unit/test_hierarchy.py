@@ -12,7 +12,7 @@ from tests.unit.many_classes import tensor_of
 
 CLASSES = ("dog", "cat", "trout", "car", "bus", "rose")
 CSV = "class,group\ndog,animal/mammal\ncat,animal/mammal\ntrout,animal/fish\ncar,vehicle\nbus,vehicle\nrose,plant\n"
-PAIRS = [tuple(line.split(",")) for line in CSV.splitlines()[1:]]  # (class, group path)
+PAIRS = [(c, g) for c, g in (line.split(",") for line in CSV.splitlines()[1:])]  # (class, group path)
 
 
 def write(tmp_path, name, text):

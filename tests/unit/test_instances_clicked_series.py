@@ -29,7 +29,9 @@ def write_two_series(root: Path) -> LogStore:
 def strip_point(store: LogStore, page, series: int, true: int, pred: int) -> dict:
     """A click (as the browser sends it: axis position, no grid trace) inside ``series``' strip of
     the cell (true, pred), found by scanning the drawn geometry."""
-    _, geometry = drawn_geometry(store, page)
+    drawn = drawn_geometry(store, page)
+    assert drawn is not None, "the page shows no matrix"
+    _, geometry = drawn
     for col in np.arange(0, 60, 0.25):
         for row in np.arange(0, 60, 0.25):
             cell = geometry.target_at(float(col), float(row))

@@ -10,9 +10,10 @@ import pytest
 from confusionflow.data_access.integrations.huggingface import fold_from_metrics
 from confusionflow.data_access.reader import read_series
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+pytest.importorskip("torch")
+pytest.importorskip("transformers")
 pytest.importorskip("accelerate")
+import torch  # noqa: E402
 
 CLASSES = ["neg", "neu", "pos"]
 
@@ -40,7 +41,9 @@ def _trainer(tmp_path: Path, callback, compute_metrics, eval_dataset, epochs: in
     from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
 
     torch.manual_seed(0)
-    config = BertConfig(
+    # num_labels is a PretrainedConfig keyword that BertConfig passes on through **kwargs; its typed
+    # signature leaves it out
+    config = BertConfig(  # type: ignore[call-arg]
         vocab_size=30, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
         max_position_embeddings=8, num_labels=3,
     )  # fmt: skip

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "torch")  # before Keras is first imported
-keras = pytest.importorskip("keras")
+pytest.importorskip("keras")
+import keras  # noqa: E402
 
 from confusionflow.data_access.reader import read_instances, read_series  # noqa: E402
 
@@ -33,7 +34,8 @@ def _model(outputs: int = 3, activation: str = "softmax"):
 class Reference(keras.callbacks.Callback):
     def __init__(self, x, y) -> None:
         super().__init__()
-        self.x, self.y, self.matrices = x, y, []
+        self.x, self.y = x, y
+        self.matrices: list[np.ndarray] = []
 
     def on_epoch_end(self, epoch, logs=None):
         pred = self.model.predict(self.x, verbose=0).argmax(1)
@@ -64,7 +66,9 @@ def test_each_epoch_logs_every_fold(tmp_path: Path) -> None:
     np.testing.assert_array_equal(
         train.counts[0].sum(axis=1), np.bincount(y, minlength=3)
     )  # one-hot read right
-    np.testing.assert_array_equal(read_instances(tmp_path, "dense", "test", 2)["instance_id"], ids)
+    test_instances = read_instances(tmp_path, "dense", "test", 2)
+    assert test_instances is not None
+    np.testing.assert_array_equal(test_instances["instance_id"], ids)
     callback.close()
 
 

@@ -10,8 +10,10 @@ import pytest
 from confusionflow.data_access.integrations.distributed import gather_ranks, merge_ranks
 from confusionflow.data_access.reader import read_instances, read_series
 
-torch = pytest.importorskip("torch")
-pl = pytest.importorskip("lightning.pytorch")
+pytest.importorskip("torch")
+pytest.importorskip("lightning.pytorch")
+import lightning.pytorch as pl  # noqa: E402
+import torch  # noqa: E402
 
 CLASSES = ["low", "mid", "high"]
 
@@ -52,7 +54,8 @@ class ReferenceConfusion(pl.Callback):
     """Independently: the model's confusion on the whole validation set after each epoch."""
 
     def __init__(self, x, y) -> None:
-        self.x, self.y, self.matrices = x, y, []
+        self.x, self.y = x, y
+        self.matrices: list[np.ndarray] = []
 
     def on_validation_epoch_end(self, trainer, pl_module):
         if trainer.sanity_checking:
@@ -95,6 +98,7 @@ def test_logs_each_validation_epoch_and_the_test(tmp_path: Path) -> None:
     np.testing.assert_array_equal(test.steps, [3])
     np.testing.assert_array_equal(test.counts[0], reference.matrices[-1])  # same weights, same data
     inst = read_instances(tmp_path, "tiny", "val", 3)
+    assert inst is not None
     np.testing.assert_array_equal(inst["y_true"], yv.numpy())
     callback.close()
 
@@ -117,7 +121,9 @@ def test_batches_with_ids_and_several_loaders_and_bad_outputs(tmp_path: Path) ->
     clean, shifted = read_series(tmp_path, "ids", "clean"), read_series(tmp_path, "ids", "shifted")
     np.testing.assert_array_equal(clean.steps, [steps])
     assert clean.counts.sum() == shifted.counts.sum() == 30
-    np.testing.assert_array_equal(read_instances(tmp_path, "ids", "clean", steps)["instance_id"], ids.numpy())
+    clean_instances = read_instances(tmp_path, "ids", "clean", steps)
+    assert clean_instances is not None
+    np.testing.assert_array_equal(clean_instances["instance_id"], ids.numpy())
 
     with pytest.raises(ValueError, match="step must be"):
         LightningCallback(tmp_path, "x", CLASSES, step="batch")
@@ -141,9 +147,11 @@ def fake_two_rank_gather(other_rank_calls: list):
 
 
 def _shard(values: np.ndarray, rank: int) -> np.ndarray:
+    from torch.utils.data import TensorDataset
     from torch.utils.data.distributed import DistributedSampler
 
-    sampler = DistributedSampler(list(range(len(values))), num_replicas=2, rank=rank, shuffle=False)
+    dataset = TensorDataset(torch.arange(len(values)))  # the sampler reads only its length
+    sampler: DistributedSampler[int] = DistributedSampler(dataset, num_replicas=2, rank=rank, shuffle=False)
     return values[list(sampler)]
 
 

@@ -43,7 +43,9 @@ def test_a_gamma_change_restates_the_bars() -> None:
     values = _values("true")
     geo = matrix_geometry(3, 2, 4, MatrixStyle())
     fig = build_matrix_figure(values, PALETTE, MatrixStyle()).to_plotly_json()
-    patched = apply_update(fig, colorscale_update(values, MatrixStyle(gamma=0.3), geo))
+    update = colorscale_update(values, MatrixStyle(gamma=0.3), geo)
+    assert update is not None, "a gamma change restyles the figure in place"
+    patched = apply_update(fig, update)
     bar = patched["data"][len(geo.traces)]["marker"]
     assert "γ 0.30" in bar["colorbar"]["title"]["text"]
     assert bar["colorscale"] != _bars(build_matrix_figure(values, PALETTE, MatrixStyle()))[0]["colorscale"]

@@ -18,7 +18,7 @@ from confusionflow.data_access.writer import LogWriter
 
 BUNDLE = ASSETS / delivery.PLOTLY_BUNDLE
 SHA256 = "79542150855a52c567260e3137095dbe2b744e6d702a5cabe67da246942fba7a"  # see docs/plotly-bundle.md
-FULL_BUNDLE = Path(__import__("plotly").__file__).parent / "package_data" / "plotly.min.js"
+FULL_BUNDLE = Path(__import__("plotly").__path__[0]) / "package_data" / "plotly.min.js"
 TRACE_MODULE = re.compile(rb'moduleType:"trace",name:"([a-z0-9]+)"')
 
 
