@@ -31,7 +31,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import plotly
@@ -72,9 +75,13 @@ def make_values(c: int, s: int, t: int, normalization: str | None, seed: int = 0
     return matrix_values(tensor, normalization)  # type: ignore[arg-type]
 
 
-def median_ms(fn, repeat: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeat):
+T = TypeVar("T")
+
+
+def median_ms(fn: Callable[[], T], repeat: int) -> tuple[float, T]:
+    """(median wall time in ms, last result) of ``repeat`` (at least 1) calls of ``fn``."""
+    times: list[float] = []
+    for _ in range(max(1, repeat)):
         t0 = time.perf_counter()
         out = fn()
         times.append((time.perf_counter() - t0) * 1000)
@@ -89,11 +96,9 @@ def server_rows(repeat: int) -> tuple[list[str], dict]:
                 if enc == "lines" and c > LINES_MAX_CLASSES:
                     continue
                 values = make_values(c, s, t, norm)
-                style = MatrixStyle(encoding=enc, epoch=float(t // 2))  # type: ignore[arg-type]
-                build_ms, fig = median_ms(
-                    lambda v=values, st=style: build_matrix_figure(v, PALETTE, st), repeat
-                )
-                ser_ms, payload = median_ms(lambda f=fig: to_json_plotly(f), repeat)
+                style = MatrixStyle(encoding=enc, epoch=float(t // 2))
+                build_ms, fig = median_ms(partial(build_matrix_figure, values, PALETTE, style), repeat)
+                ser_ms, payload = median_ms(partial(to_json_plotly, fig), repeat)
                 geo = matrix_geometry(c, s, t, style)
                 epoch_payload = len(to_json_plotly(epoch_marker_update(values, style, geo)))
                 cs = colorscale_update(values, MatrixStyle(scale="log", gamma=0.5), geo)
@@ -113,7 +118,7 @@ def server_rows(repeat: int) -> tuple[list[str], dict]:
                             ]
                         ),
                         json.dumps(cs) if cs else None,
-                    )  # type: ignore[arg-type]  # noqa: E501
+                    )
     return rows, figures
 
 
@@ -256,8 +261,8 @@ def region_rows(repeat: int) -> list[str]:
         local = region_subplots(one, hue_z, geo, own_categories=True)
         fx = geo.x.main_extent / geo.x.total
         make_ms, _ = median_ms(
-            lambda f=fx: make_subplots(rows=2, cols=2, column_widths=[f, 1 - f], row_heights=[f, 1 - f],
-                                       horizontal_spacing=0.01, vertical_spacing=0.01), repeat)  # fmt: skip
+            partial(make_subplots, rows=2, cols=2, column_widths=[fx, 1 - fx], row_heights=[fx, 1 - fx],
+                    horizontal_spacing=0.01, vertical_spacing=0.01), repeat)  # fmt: skip
         sizes = (len(one["data"]), len(grid["data"]))
         pairs.append(
             ((c, s, t), to_json_plotly(one), to_json_plotly(grid), to_json_plotly(local), *sizes, make_ms)

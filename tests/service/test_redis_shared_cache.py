@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,6 +13,11 @@ from tests.service.conftest import app_env, figure_json, http_json, open_app, st
 pytestmark = [pytest.mark.service, pytest.mark.browser]
 
 VIEW = "?s=alpha/test&s=beta/test"
+
+
+def _chip_count(page: Any, n: int) -> bool:
+    """Whether the page shows exactly ``n`` series chips."""
+    return len(page.query_selector_all("#series-chips > *")) == n
 
 
 def _strip_uids(obj: object) -> object:
@@ -48,7 +55,7 @@ def test_two_instances_share_parsed_logs_through_redis_and_draw_the_same_view(
             ),
         )
         open_app(page, url + VIEW)
-        wait_until(lambda page=page: len(page.query_selector_all("#series-chips > *")) == 2, 30, "two chips")
+        wait_until(partial(_chip_count, page, 2), 30, "two chips")
         page.wait_for_load_state("networkidle")
         drawn.append(_strip_uids(figure_json(page, "matrix-graph")["data"]))
         # The matrix figure exactly as the server sent it (the last answer that carried one).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -53,7 +54,9 @@ def test_log_estimator_matches_sklearn_confusion_matrix(tmp_path: Path, digits) 
     with LogWriter(tmp_path, "logreg", DIGIT_CLASSES) as log:
         result = log_estimator(log, 1, "test", model, x_test, y_test, log_scores=True)
     pred = model.predict(x_test)
-    assert result == LoggedStep(1.0, "test", len(y_test), pytest.approx(accuracy_score(y_test, pred)))
+    assert isinstance(result, LoggedStep)
+    assert (result.step, result.fold, result.instances) == (1.0, "test", len(y_test))
+    assert result.accuracy == pytest.approx(accuracy_score(y_test, pred))
     assert result.accuracy > 0.85  # a real model, not noise
     series = read_series(tmp_path, "logreg", "test")
     np.testing.assert_array_equal(series.counts[0], confusion_matrix(y_test, pred, labels=range(10)))
@@ -219,7 +222,8 @@ def test_log_pytorch_epoch_by_position_and_dict_batches(tmp_path: Path, digits, 
         {"image": torch.tensor(x, dtype=torch.float32), "label": int(t)}
         for x, t in zip(x_test, y_test, strict=True)
     ]
-    loader = DataLoader(items, batch_size=50)
+    # a list is a map-style dataset (len and indexing), which the DataLoader stub does not admit
+    loader: DataLoader[dict[str, Any]] = DataLoader(items, batch_size=50)  # type: ignore[arg-type]
     with LogWriter(tmp_path, "mlp", DIGIT_CLASSES) as log:
         log_pytorch_epoch(log, 0, "test", model, loader)
     inst = read_instances(tmp_path, "mlp", "test", 0)
