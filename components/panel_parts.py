@@ -17,6 +17,8 @@ from confusionflow.components.figure_style import empty_figure
 # Shown while a view takes longer than this to update; shorter updates do not flash a spinner.
 LOADING_DELAY_MS = 400
 LOADING_TEXT = "Loading the view…"  # every chart until its first figure arrives
+# While a chart updates its old figure stays visible at this opacity under the spinner.
+LOADING_OVERLAY_STYLE = {"visibility": "visible", "opacity": 0.5}
 
 # Plotly's modebar: no logo, no camera (see svg_button), no tools that do not fit a
 # linked dashboard (lasso/select on the matrix, autoscale that would fight the timeline range).
@@ -108,4 +110,13 @@ def graph(graph_id: str, min_height: str, *, loading: bool = True) -> dcc.Loadin
     )
     if not loading:
         return graph
-    return dcc.Loading(graph, delay_show=LOADING_DELAY_MS, type="default", parent_className="cf-loading")
+    # Dash hides a Loading's children while it spins; keep them on screen, dimmed, so the chart
+    # that is being replaced (or the note that the view is loading) stays readable under the spinner
+    # and the page does not jump.
+    return dcc.Loading(
+        graph,
+        delay_show=LOADING_DELAY_MS,
+        type="default",
+        parent_className="cf-loading",
+        overlay_style=LOADING_OVERLAY_STYLE,
+    )

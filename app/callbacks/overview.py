@@ -261,23 +261,27 @@ def selection_from_overview(
     strategy: object = None,
     k: object = None,
     current: list[str] | None = None,
-) -> tuple[Any, str]:
-    """``(class picker value or no_update, message)`` after ``trigger`` fired."""
+) -> tuple[Any, Any]:
+    """``(class picker value or no_update, message or no_update)`` after ``trigger`` fired.
+
+    An event that selects nothing (Plotly clearing ``selectedData`` when the overview redraws, a
+    click on no drawn class) leaves both the selection and the message as they are: the message
+    keeps saying what the last real selection chose."""
     try:
         if trigger == ids.STRATEGY_APPLY:
             names, message = strategy_classes(counts, choice, strategy, k)
         elif trigger == ids.OVERVIEW_GRAPH and selected is not None:
             found = box_classes(counts, choice, selected)
             if found is None:
-                return dash.no_update, ""
+                return dash.no_update, dash.no_update
             names, message = capped(found)
         elif trigger == ids.OVERVIEW_GRAPH:
             found = click_classes(counts, choice, click, list(current or []))
             if found is None:
-                return dash.no_update, ""
+                return dash.no_update, dash.no_update
             names, message = capped(found)
         else:
-            return dash.no_update, ""
+            return dash.no_update, dash.no_update
     except StrategyError as e:
         return dash.no_update, str(e)
     if len(names) < 2:

@@ -95,9 +95,15 @@ def test_overview_box_strategy_link_and_height(page, served):
     rng = page.evaluate("() => window.cfBox")
     first = min(math.ceil(min(rng["x"]) - 0.5), math.ceil(min(rng["y"]) - 0.5))
     assert numbers[0] == first and abs(first - 100) <= 8
-    assert "classes in the box" in page.inner_text("#strategy-message")
+    # the message comes in the answer that set the classes, and stays when Plotly later clears
+    # its selection (a redraw): wait for it, then check it is still there after the rows are drawn
+    page.wait_for_function(
+        "() => document.getElementById('strategy-message').textContent.includes('classes in the box')",
+        timeout=TIMEOUT,
+    )
     wait_rows(page, 40)
     assert matrix_rows(page) == chosen
+    assert "classes in the box" in page.inner_text("#strategy-message")
 
     # a strategy click: the 5 classes of lowest F1 of the first series at the last step
     page.fill("#strategy-k", "5")

@@ -180,6 +180,9 @@ def test_charts_say_the_view_is_loading_until_their_first_figure(page, app_url):
     assert held, "the page asked for its views"
     page.wait_for_timeout(500)
     assert [g for g in CHARTS if not says_loading(page, g)] == []
+    # past the spinner's delay the note stays on screen under it (Dash would hide a Loading's
+    # children while it spins, leaving the panel blank but for the spinner)
+    assert [g for g in CHARTS if not page.is_visible(f"#{g}")] == []
     released.append(True)
     for route in held:
         route.continue_()

@@ -86,8 +86,22 @@ def test_a_box_follows_the_class_order_on_screen():
 def test_malformed_boxes_change_nothing():
     counts = hand_built()
     for selected in ({"range": {"x": [0, "a"], "y": [0, 1]}}, {"points": []}, "x", {"range": {"x": [0, 1]}}):
-        value, _ = selection_from_overview(counts, choice_of(counts), ids.OVERVIEW_GRAPH, selected=selected)
+        value, message = selection_from_overview(
+            counts, choice_of(counts), ids.OVERVIEW_GRAPH, selected=selected
+        )
         assert value is dash.no_update
+        # the message of the last real selection stays (it is not wiped by a non-event)
+        assert message is dash.no_update
+
+
+def test_a_cleared_selection_keeps_the_last_message():
+    """Plotly clears selectedData when the overview redraws after a box drag; that event (no box,
+    no click) must not wipe the message saying what the box selected."""
+    counts = hand_built()
+    value, message = selection_from_overview(counts, choice_of(counts), ids.OVERVIEW_GRAPH, click=None)
+    assert value is dash.no_update and message is dash.no_update
+    value, message = selection_from_overview(counts, choice_of(counts), "some-other-id")
+    assert value is dash.no_update and message is dash.no_update
 
 
 def test_a_cell_click_adds_its_true_and_predicted_class():
