@@ -198,7 +198,11 @@ def region_subplots(fig: dict, hue_z: np.ndarray, geo: MatrixGeometry, *, own_ca
     grid, so a brick is the same size on every subplot.
     """
     c = geo.n_classes
-    hue, values = fig["data"][0], fig["data"][1:]
+    # the colour bars are marker-only scatters ("… scale") outside the geometry's tiles: both
+    # variants draw them unchanged on the first pair of axes
+    tiles = [t for t in fig["data"] if not str(t.get("name", "")).endswith(" scale")]
+    scales = [t for t in fig["data"] if str(t.get("name", "")).endswith(" scale")]
+    hue, values = tiles[0], tiles[1:]
     spans = {"x": (0, int(geo.x.main_extent)), "x2": (int(geo.x.start(c)), int(geo.x.total))}
     spans |= {"y": (0, int(geo.y.main_extent)), "y2": (int(geo.y.start(c)), int(geo.y.total))}
     axes = {"cell": ("x", "y"), "fn": ("x2", "y"), "fp": ("x", "y2"), "accuracy": ("x2", "y2")}
@@ -211,6 +215,7 @@ def region_subplots(fig: dict, hue_z: np.ndarray, geo: MatrixGeometry, *, own_ca
             len(data) // 2, {**hue, "z": hue_z[y0:y1, x0:x1], "x0": ox, "y0": oy, "xaxis": xa, "yaxis": ya}
         )
         data.append({**trace, "x0": ox, "y0": oy, "xaxis": xa, "yaxis": ya})
+    data.extend(scales)
     lay = dict(fig["layout"])
     domains = {
         "x": [0.0, geo.x.main_extent / geo.x.total],
