@@ -200,9 +200,9 @@ def region_subplots(fig: dict, hue_z: np.ndarray, geo: MatrixGeometry, *, own_ca
     c = geo.n_classes
     # the colour bars are marker-only scatters ("… scale") outside the geometry's tiles: both
     # variants draw them unchanged on the first pair of axes
-    tiles = [t for t in fig["data"] if not str(t.get("name", "")).endswith(" scale")]
+    drawn = [t for t in fig["data"] if not str(t.get("name", "")).endswith(" scale")]
     scales = [t for t in fig["data"] if str(t.get("name", "")).endswith(" scale")]
-    hue, values = tiles[0], tiles[1:]
+    hue, values = drawn[0], drawn[1:]
     spans = {"x": (0, int(geo.x.main_extent)), "x2": (int(geo.x.start(c)), int(geo.x.total))}
     spans |= {"y": (0, int(geo.y.main_extent)), "y2": (int(geo.y.start(c)), int(geo.y.total))}
     axes = {"cell": ("x", "y"), "fn": ("x2", "y"), "fp": ("x", "y2"), "accuracy": ("x2", "y2")}
