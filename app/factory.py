@@ -91,7 +91,7 @@ def create_app(
             fingerprint=store.fingerprint(),
             allow_upload=settings.allow_upload,
         )
-        return first_view.fill_first_view(layout, store)
+        return first_view.fill_first_view(layout, store, settings.max_view_cells)
 
     app.layout = serve_layout
     register_all(app, store, settings)

@@ -29,12 +29,16 @@ from dash import Input, Output, dcc
 from confusionflow.app.callbacks.common import server_steps
 from confusionflow.app.callbacks.detail import detail_target_update
 from confusionflow.app.callbacks.inputs import MAX_QUERY, Bounds, parse_inputs
+from confusionflow.app.callbacks.matrix import MATRIX_INPUTS, matrix_update
 from confusionflow.app.callbacks.selection import selection_update
 from confusionflow.app.callbacks.series import series_update
 from confusionflow.app.callbacks.timeline import epoch_label, epoch_update, range_update
 from confusionflow.app.callbacks.url import LOAD_OUTPUTS, controls_from_query, first_view_normalization
+from confusionflow.app.config import DEFAULT_MAX_VIEW_CELLS
 from confusionflow.app.state import parse_query
 from confusionflow.components import ids
+from confusionflow.components.matrix_preview import matrix_preview
+from confusionflow.components.panel_parts import loading_figure
 from confusionflow.data_access.store import LogStore
 
 Props = dict[tuple[str, str], Any]  # (component id, property) -> value
@@ -55,7 +59,7 @@ def page_address() -> tuple[str, str, str] | None:
     return referrer, parts.path, parts.query
 
 
-def fill_first_view(layout: Any, store: LogStore) -> Any:
+def fill_first_view(layout: Any, store: LogStore, max_cells: int = DEFAULT_MAX_VIEW_CELLS) -> Any:
     """``layout`` with the first view of the page that asked for it (see the module docstring).
 
     ``dcc.Location`` gets the page's address too, so on mounting it finds nothing new to report
@@ -65,6 +69,7 @@ def fill_first_view(layout: Any, store: LogStore) -> Any:
     address = page_address()
     boxes = next(c for c in components_of(layout) if getattr(c, "id", None) == ids.CLASS_OPTIONS).options
     props = first_view_props(store, address[2] if address else "", boxes)
+    props.update(preview_props(store, props, max_cells))
     if address is not None:
         href, pathname, query = address
         search = "?" + query if query else ""
@@ -152,6 +157,35 @@ def first_view_props(store: LogStore, query: str, class_option_boxes: list[dict]
 
     props[(ids.FIRST_VIEW_QUERY, "data")] = search
     return props
+
+
+def preview_props(store: LogStore, props: Props, max_cells: int = DEFAULT_MAX_VIEW_CELLS) -> Props:
+    """The matrix picture of the first view (``MATRIX_PREVIEW``'s ``src`` and ``style``), a loading
+    placeholder as tall as that matrix and the caption and note above it (so the page does not
+    jump when the figure comes),
+    from ``props`` (:func:`first_view_props`' answer, which holds every input of the matrix
+    callback). The figure is the one the matrix callback builds for those inputs. Empty when there
+    is no heatmap to picture (no series, line mode, a refused view)."""
+    raw = {name: props.get((str(i.component_id), i.component_property)) for name, i in MATRIX_INPUTS.items()}
+    page = parse_inputs(raw, Bounds.of(store.list_series()))
+    update = matrix_update(store, page, None, max_cells)
+    figure = update.figure
+    if not hasattr(figure, "to_plotly_json"):
+        return {}
+    preview = matrix_preview(figure.to_plotly_json())
+    if preview is None:
+        return {}
+    height = int(figure.layout.height or 0)
+    return {
+        (ids.MATRIX_PREVIEW, "src"): preview.data_uri(),
+        (ids.MATRIX_PREVIEW, "style"): preview.style(),
+        (ids.MATRIX_PREVIEW, "alt"): "The confusion matrix, drawn on the server while the chart loads",
+        (ids.MATRIX_GRAPH, "figure"): loading_figure(f"{max(height, 320)}px"),
+        # the text above the graph as the figure's answer will set it, so the picture sits
+        # where the plot will be drawn
+        (ids.MATRIX_CAPTION, "children"): update.caption,
+        (ids.NORMALIZATION_NOTE, "children"): update.note,
+    }
 
 
 def components_of(node: Any) -> Iterator[Any]:

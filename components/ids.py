@@ -55,6 +55,8 @@ SELECTION = "selection"  # effective selection: series, classes, steps (dcc.Stor
 MATRIX_GRAPH = "matrix-graph"
 MATRIX_META = "matrix-meta"  # what the drawn matrix shows, to decode clicks (dcc.Store)
 MATRIX_CAPTION = "matrix-caption"
+# a server-drawn PNG of the first matrix, shown until the interactive figure is drawn (html.Img)
+MATRIX_PREVIEW = "matrix-preview"
 MATRIX_CLICK = "matrix-click"  # clickData plus each point's axis position (dcc.Store)
 
 # ---------------------------------------------------------------- B: class performance

@@ -186,7 +186,20 @@ def build_layout(
                                     matrix_toolbar(),
                                     overview_panel(),  # many classes only
                                     html.Div(id=ids.MATRIX_CAPTION, className="cf-caption"),
-                                    graph(ids.MATRIX_GRAPH, "320px"),
+                                    html.Div(
+                                        className="cf-matrix-stage",
+                                        children=[
+                                            graph(ids.MATRIX_GRAPH, "320px"),
+                                            # the first view's matrix as a picture until the figure
+                                            # is drawn (app/first_view.py, assets/matrix_preview.js)
+                                            html.Img(
+                                                id=ids.MATRIX_PREVIEW,
+                                                className="cf-matrix-preview",
+                                                alt="",
+                                                style={"display": "none"},
+                                            ),
+                                        ],
+                                    ),
                                 ],
                                 class_name="cf-matrix-panel",
                                 extra_header=[svg_button(ids.MATRIX_GRAPH)],

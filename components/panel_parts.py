@@ -92,7 +92,10 @@ def loading_figure(min_height: str) -> dict[str, Any]:
     ('Loading the view…', 260)
     """
     height = int(min_height.removesuffix("px")) if min_height.removesuffix("px").isdigit() else 300
-    return empty_figure(LOADING_TEXT, height=height).to_plotly_json()
+    figure = empty_figure(LOADING_TEXT, height=height)
+    # marks the placeholder for the page's scripts (the matrix picture stays until a real figure)
+    figure.update_layout(meta={"loading": True})
+    return figure.to_plotly_json()
 
 
 def graph(graph_id: str, min_height: str, *, loading: bool = True) -> dcc.Loading | dcc.Graph:

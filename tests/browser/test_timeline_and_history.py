@@ -192,3 +192,54 @@ def test_charts_say_the_view_is_loading_until_their_first_figure(page, app_url):
             f"() => !document.getElementById({graph!r}).textContent.includes({LOADING!r})", timeout=TIMEOUT
         )
     wait_figure(page, "matrix-graph", "gd.data.length > 0")
+
+
+def rect(page, selector: str) -> dict:
+    """The element's box once the page around it has stopped moving (two equal reads 250 ms apart)."""
+    read = (
+        f"() => {{ const r = document.querySelector({selector!r}).getBoundingClientRect(); "
+        "return {x: r.x, y: r.y, width: r.width, height: r.height}; }"
+    )
+    last = page.evaluate(read)
+    for _ in range(40):
+        page.wait_for_timeout(250)
+        now = page.evaluate(read)
+        if now == last:
+            return now
+        last = now
+    return last
+
+
+def test_the_matrix_shows_as_a_picture_before_its_figure_and_on_the_same_pixels(page, app_url):
+    held = []
+    released = []
+
+    def hold(route) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(UPDATES, hold)
+    page.goto(app_url)
+    # with no callback answered, the matrix is already on screen: the picture the layout carries
+    page.wait_for_selector("#matrix-preview", state="visible", timeout=TIMEOUT)
+    page.wait_for_function(
+        "() => { const i = document.getElementById('matrix-preview'); return i.complete && i.naturalWidth > 0; }",
+        timeout=TIMEOUT,
+    )
+    picture = rect(page, "#matrix-preview")
+    assert picture["width"] > 100 and picture["height"] > 100
+    assert [g for g in CHARTS if g != "matrix-graph" and not says_loading(page, g)] == []
+    released.append(True)
+    for route in held:
+        route.continue_()
+    # once the figure is drawn the picture goes, and the figure's plot area is where it was
+    wait_figure(page, "matrix-graph", "gd.data.length > 0")
+    page.wait_for_function(
+        "() => getComputedStyle(document.getElementById('matrix-preview')).display === 'none'",
+        timeout=TIMEOUT,
+    )
+    plot = rect(page, "#matrix-graph .nsewdrag")
+    for key in ("x", "y", "width", "height"):
+        assert abs(plot[key] - picture[key]) <= 2, (key, plot, picture)
