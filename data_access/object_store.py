@@ -42,6 +42,7 @@ from confusionflow.data_access.step_files import read_step_counts, read_step_tab
 from confusionflow.data_access.storage import FsspecStorage, StorageError
 from confusionflow.data_access.store import LogStore, UnknownSeriesError
 from confusionflow.data_access.tensor import SeriesCounts, SeriesInfo
+from confusionflow.data_access.walltime import STEP_TAIL_BYTES, counts_wall_times, step_tail_wall_time
 
 MIN_FINGERPRINT_TTL = 2.0  # seconds: listing a bucket costs a request per 1000 objects
 # Step objects fetched at once when a many-class fold is read sparsely: their bytes are held
@@ -265,6 +266,18 @@ class ObjectLogStore(LogStore):
             return read_step_table(match[0], len(run_file.classes), data)
         except LogFormatError as e:
             raise _relabel(self.url, e) from None
+
+    def wall_times(self, key: str) -> dict[float, float]:
+        """``{step: Unix seconds}`` of the series' steps that carry a time (see ``LogStore.wall_times``):
+        a counts log is read whole; of a step object only its last bytes (its footer)."""
+        _, _, kind, files, snapshot = self._sources(key)
+        if kind == "counts":
+            return counts_wall_times(
+                self._read(snapshot, files[0][1], lf.MAX_COUNTS_FILE_BYTES, "a counts log")
+            )
+        tails = self.storage.read_tails({n: snapshot.entries[n].size for _, n in files}, STEP_TAIL_BYTES)
+        times = {step: step_tail_wall_time(tails[name]) for step, name in files if name in tails}
+        return {step: t for step, t in times.items() if t is not None}
 
     # ------------------------------------------------------------------ many classes
     def load_sparse(self, keys: Sequence[str], *, chunk_steps: int = 8) -> SparseCounts:

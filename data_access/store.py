@@ -34,6 +34,7 @@ from confusionflow.data_access.sparse_reader import load_sparse
 from confusionflow.data_access.step_files import read_step_table
 from confusionflow.data_access.storage import is_url
 from confusionflow.data_access.tensor import ConfusionTensor, SeriesCounts, SeriesInfo
+from confusionflow.data_access.walltime import fold_wall_times
 
 __all__ = ["LoadResult", "LogStore", "ScanResult", "UnknownSeriesError"]
 
@@ -268,6 +269,20 @@ class LogStore:
         how series of many classes are read (``confusionflow.data_access.sparse_reader``), through
         the store's cache. Raises LogFormatError / ValueError naming what cannot be read."""
         return load_sparse(self.root, keys, cache=self.cache, chunk_steps=chunk_steps)
+
+    def wall_times(self, key: str) -> dict[float, float]:
+        """``{step: Unix seconds}`` of the series' steps that carry a wall-clock time (for hovers;
+        ``confusionflow.data_access.walltime``). A step file leading outside the root is skipped."""
+        _, source = self._locate(key)
+        times = fold_wall_times(source)
+        if source.kind == "predictions" and not self.follow_symlinks:
+            files = {step: path for step, path in lf.step_entries(source.path)[0]}
+            for step in list(times):
+                try:
+                    self.check_inside(files[step])
+                except LogFormatError:
+                    del times[step]
+        return times
 
     def instances(self, key: str, step: float) -> pd.DataFrame | None:
         """Per-instance predictions of one step (see ``reader.read_instances``); None if not logged."""
