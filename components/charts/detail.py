@@ -28,6 +28,7 @@ from confusionflow.components.text import plain
 TITLE_LINE_CHARS = 50
 TITLE_LINE_PX = 20  # height each further title line adds above the plot
 TITLE_FONT_PX = 15
+TITLE_PAD_PX = 14  # from the top of the figure to the first title line
 HEIGHT = 380
 TOP_MARGIN = 50
 
@@ -115,7 +116,17 @@ def build_detail_figure(
     layout = base_layout(
         height=HEIGHT + extra,
         margin={"l": 70, "r": 20, "t": TOP_MARGIN + extra, "b": 50},
-        title={"text": title_markup(title), "x": 0, "xanchor": "left", "font": {"size": TITLE_FONT_PX}},
+        # hung from the top of the figure, so further lines grow down into the margin made for them
+        title={
+            "text": title_markup(title),
+            "x": 0,
+            "xanchor": "left",
+            "y": 1,
+            "yref": "container",
+            "yanchor": "top",
+            "pad": {"t": TITLE_PAD_PX},
+            "font": {"size": TITLE_FONT_PX},
+        },
         xaxis=step_axis(step_name, x_range=x_range),
         yaxis={
             "title": {"text": plain(y_title)},
