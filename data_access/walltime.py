@@ -45,10 +45,20 @@ def _finite(value: object) -> float | None:
 def counts_wall_times(data: bytes) -> dict[float, float]:
     """``{step: time}`` from the bytes of a counts file (lines without a time are skipped)."""
     out: dict[float, float] = {}
-    for m in _LINE_START.finditer(data):
-        step, t = float(m.group(1)), float(m.group(2))
-        if math.isfinite(step) and math.isfinite(t):
-            out[step] = t
+    start = 0
+    while start < len(data):
+        # matched at each line's start only (found with memchr): a line holds C² numbers after
+        # its time, which a search over the whole file would scan (14 MB at 100 classes x 500
+        # steps: 0.4 s, against a few ms line by line)
+        m = _LINE_START.match(data, start)
+        if m is not None:
+            step, t = float(m.group(1)), float(m.group(2))
+            if math.isfinite(step) and math.isfinite(t):
+                out[step] = t
+        end = data.find(b"\n", start)
+        if end == -1:
+            break
+        start = end + 1
     return out
 
 

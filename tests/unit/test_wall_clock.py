@@ -164,3 +164,16 @@ def test_timeline_hover_names_each_series_time_at_the_step(tmp_path: Path) -> No
     ]
     assert figure.data[2].text[0] == "epoch 1 · 2026-11-30 14:02:41 UTC"
     assert figure.data[3].text[1] == "epoch 5"
+
+
+def test_counts_times_are_read_at_line_starts_only() -> None:
+    from confusionflow.data_access.walltime import counts_wall_times
+
+    data = (
+        b'{"step":1,"time":1796047331.5,"counts":[1,2,3,4]}\n'
+        b"\n"
+        b'{"step":2,"counts":[1,2,3,4],"note":{"step":9,"time":5,"x":1}}\n'  # no time of its own
+        b'{"step":3,"time":1796047400,"counts":[4,3,2,1]}'  # no newline at the end
+    )
+    assert counts_wall_times(data) == {1.0: 1796047331.5, 3.0: 1796047400.0}
+    assert counts_wall_times(b"") == {}
