@@ -17,6 +17,10 @@
   page, the layout and the callback graph are ``no-cache`` with a content ETag (a returning visit
   revalidates them and gets ``304 Not Modified`` while nothing changed); callback answers
   ``no-store``.
+* **Unknown component scripts.** Dash answers a request for a package or file under
+  ``_dash-component-suites/`` that it never registered with an exception (a 500 whose log lists
+  every registered path), and a path with no file part with the page itself. Both are a short
+  ``404 Not Found`` here: a stale or mistyped script URL is a missing file, not a server fault.
 
 Shapes: nothing here touches data; every function takes the Dash app or a Flask response.
 """
@@ -25,10 +29,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
+from typing import Any
 
 import dash
 import flask
+from dash.exceptions import DependencyException
 from dash.fingerprint import check_fingerprint
 from flask_compress import Compress
 
@@ -50,6 +58,9 @@ COMPRESSION = {
     "COMPRESS_DEFLATE_LEVEL": 1,
     "COMPRESS_MIN_SIZE": 500,
 }
+SUITES = "_dash-component-suites/"
+SUITES_RULE = SUITES + "<string:package_name>/<path:fingerprinted_path>"  # Dash's own route
+NOT_FOUND_BODY = "Not found: no such component script.\n"
 _HEADER_VERSION = re.compile(rb"plotly\.js \(cartesian - minified\) v(\d+\.\d+\.\d+)")
 
 
@@ -86,6 +97,47 @@ def configure_delivery(app: dash.Dash, assets_folder: Path, *, compress: bool) -
     prefix = app.config.routes_pathname_prefix
     assets_path = prefix + app.config.assets_url_path.strip("/") + "/"
     server.after_request(lambda response: cache_headers(response, prefix, assets_path))
+    guard_component_suites(server, prefix)
+
+
+def not_found() -> flask.Response:
+    """The short plain-text 404 of a component script that does not exist."""
+    return flask.Response(NOT_FOUND_BODY, status=404, mimetype="text/plain")
+
+
+def missing_script_guard(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Dash's component-script view with an unregistered package or path (``DependencyException``)
+    or a registered path whose file is missing (``OSError``) answered by :func:`not_found`."""
+
+    @wraps(view)
+    def serve(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except (DependencyException, OSError):
+            return not_found()
+
+    return serve
+
+
+def guard_component_suites(server: flask.Flask, prefix: str) -> None:
+    """Make every unknown path under ``<prefix>_dash-component-suites/`` a 404 (see the module
+    docstring). ``prefix``: the app's route prefix (``/`` or ``/cf/``); a host portal's other
+    routes are untouched. Raises LookupError if Dash's route is not where this expects it (a Dash
+    upgrade that moved it must be noticed, not silently unguarded)."""
+    endpoint = prefix + SUITES_RULE
+    if endpoint not in server.view_functions:
+        raise LookupError(f"Dash's component-script route {endpoint!r} is not registered")
+    server.view_functions[endpoint] = missing_script_guard(server.view_functions[endpoint])
+    suites = prefix + SUITES
+
+    def unmatched_suites_path() -> flask.Response | None:
+        # a path with no file part (``…/dash``, ``…/dash/``) would reach Dash's catch-all page route
+        request = flask.request
+        if request.path.startswith(suites) and request.endpoint != endpoint:
+            return not_found()
+        return None
+
+    server.before_request(unmatched_suites_path)
 
 
 def cache_headers(response: flask.Response, prefix: str, assets_path: str) -> flask.Response:

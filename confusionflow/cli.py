@@ -14,17 +14,32 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from confusionflow import __version__
+
+if TYPE_CHECKING:  # the app and gunicorn are imported only when a command runs
+    from confusionflow.app.config import Settings
+    from confusionflow.serving import ServerOptions
 
 SERVE_PROG = "confusionflow serve"
 IMPORT_PROG = "confusionflow import"
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
+# gunicorn's own default: trust X-Forwarded-* headers only from a proxy on this machine
+DEFAULT_FORWARDED_ALLOW_IPS = "127.0.0.1,::1"
+
+
+def _env_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = environ.get(name, "").strip()
     return int(value) if value.isdigit() and int(value) > 0 else default
+
+
+def _env_text(environ: Mapping[str, str], name: str, default: str | None) -> str | None:
+    value = environ.get(name, "").strip()
+    return value or default
 
 
 def _bounded_int(low: int, high: int) -> Callable[[str], int]:
@@ -40,8 +55,12 @@ def _bounded_int(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def server_options_parser(add_help: bool = False) -> argparse.ArgumentParser:
-    """The options ``serve`` adds to the app's own: the server and its access log."""
+def server_options_parser(
+    add_help: bool = False, environ: Mapping[str, str] | None = None
+) -> argparse.ArgumentParser:
+    """The options ``serve`` adds to the app's own: the server and its access log; defaults from
+    ``environ`` (the process environment by default), so a container sets them as variables."""
+    environ = os.environ if environ is None else environ
     p = argparse.ArgumentParser(add_help=add_help, allow_abbrev=False)
     g = p.add_argument_group("server")
     g.add_argument(
@@ -52,20 +71,34 @@ def server_options_parser(add_help: bool = False) -> argparse.ArgumentParser:
     g.add_argument(
         "--workers",
         type=_bounded_int(1, 64),
-        default=_env_int("GUNICORN_WORKERS", 2),
+        default=_env_int(environ, "GUNICORN_WORKERS", 2),
         help="gunicorn worker processes (default: GUNICORN_WORKERS or 2)",
     )
     g.add_argument(
         "--threads",
         type=_bounded_int(1, 64),
-        default=_env_int("GUNICORN_THREADS", 4),
+        default=_env_int(environ, "GUNICORN_THREADS", 4),
         help="threads per worker (default: GUNICORN_THREADS or 4)",
     )
     g.add_argument(
         "--timeout",
         type=_bounded_int(1, 3600),
-        default=_env_int("GUNICORN_TIMEOUT", 120),
+        default=_env_int(environ, "GUNICORN_TIMEOUT", 120),
         help="seconds a request may take before its worker is restarted (default: GUNICORN_TIMEOUT or 120)",
+    )
+    g.add_argument(
+        "--forwarded-allow-ips",
+        default=_env_text(environ, "FORWARDED_ALLOW_IPS", DEFAULT_FORWARDED_ALLOW_IPS),
+        metavar="ADDRESSES",
+        help="comma-separated addresses (or '*') of reverse proxies whose X-Forwarded-* headers are "
+        f"trusted (default: FORWARDED_ALLOW_IPS or {DEFAULT_FORWARDED_ALLOW_IPS})",
+    )
+    g.add_argument(
+        "--worker-tmp-dir",
+        default=_env_text(environ, "GUNICORN_WORKER_TMP_DIR", None),
+        metavar="DIR",
+        help="where workers keep their heartbeat files (default: GUNICORN_WORKER_TMP_DIR, else "
+        "/dev/shm where it exists: a slow disk never gets a busy worker killed)",
     )
     g.add_argument(
         "--access-log",
@@ -90,28 +123,52 @@ def serve_parser() -> argparse.ArgumentParser:
     )
 
 
-def serve(argv: Sequence[str]) -> int:
-    from confusionflow.app.__main__ import parse_settings, public_url
-    from confusionflow.serving import ServerOptions, serve_dev, serve_gunicorn
+@dataclass(frozen=True)
+class ServePlan:
+    """What ``confusionflow serve ARGV`` runs: the app's settings, the server's options, and
+    whether it is Flask's development server instead of gunicorn."""
+
+    settings: Settings
+    options: ServerOptions
+    dev: bool
+
+
+def serve_plan(argv: Sequence[str], environ: Mapping[str, str] | None = None) -> ServePlan:
+    """Parse ``serve``'s command line over ``environ`` (default: the process environment); exits
+    with a message on a bad option, as the command does. Runs nothing."""
+    from confusionflow.app.__main__ import parse_settings
+    from confusionflow.serving import ServerOptions
 
     argv = list(argv)
+    env = dict(os.environ if environ is None else environ)
     serve_parser().parse_args(argv)  # --help, and one message for any unknown option
-    own, app_argv = server_options_parser().parse_known_args(argv)
-    settings = parse_settings(app_argv, prog=SERVE_PROG)
-    server = "Flask's development server" if own.dev else f"gunicorn ({own.workers} workers)"
+    own, app_argv = server_options_parser(environ=env).parse_known_args(argv)
+    settings = parse_settings(app_argv, env, prog=SERVE_PROG)
+    options = ServerOptions(
+        workers=own.workers,
+        threads=own.threads,
+        timeout=own.timeout,
+        access_log=own.access_log,
+        forwarded_allow_ips=own.forwarded_allow_ips,
+        worker_tmp_dir=own.worker_tmp_dir,
+    )
+    return ServePlan(settings, options, own.dev)
+
+
+def serve(argv: Sequence[str]) -> int:
+    from confusionflow.app.__main__ import public_url
+    from confusionflow.serving import serve_dev, serve_gunicorn
+
+    plan = serve_plan(argv)
+    server = "Flask's development server" if plan.dev else f"gunicorn ({plan.options.workers} workers)"
     print(
-        f"ConfusionFlow is serving {settings.log_location} at {public_url(settings)} with {server}",
+        f"ConfusionFlow is serving {plan.settings.log_location} at {public_url(plan.settings)} with {server}",
         flush=True,
     )
-    if own.dev:
-        serve_dev(settings)
+    if plan.dev:
+        serve_dev(plan.settings)
     else:
-        serve_gunicorn(
-            settings,
-            ServerOptions(
-                workers=own.workers, threads=own.threads, timeout=own.timeout, access_log=own.access_log
-            ),
-        )
+        serve_gunicorn(plan.settings, plan.options)
     return 0
 
 

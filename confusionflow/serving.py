@@ -70,12 +70,16 @@ def quiet_werkzeug_log() -> None:
 
 @dataclass(frozen=True)
 class ServerOptions:
-    """How gunicorn runs: worker processes, threads per worker, request timeout (s), access log."""
+    """How gunicorn runs: worker processes, threads per worker, request timeout (s), access log,
+    the reverse proxies whose ``X-Forwarded-*`` headers are trusted (comma-separated addresses or
+    ``*``), and where workers keep their heartbeat files (None: ``/dev/shm`` where it exists)."""
 
     workers: int = 2
     threads: int = 4
     timeout: int = 120
     access_log: str = "quiet"  # "quiet" (routine requests left out), "all", or "none"
+    forwarded_allow_ips: str = "127.0.0.1,::1"
+    worker_tmp_dir: str | None = None
 
 
 class ConfusionFlowServer(BaseApplication):
@@ -95,7 +99,9 @@ class ConfusionFlowServer(BaseApplication):
             "threads": o.threads,
             "timeout": o.timeout,
             "errorlog": "-",
-            "worker_tmp_dir": "/dev/shm" if Path("/dev/shm").is_dir() else None,
+            # memory, not disk: a slow or full disk never gets a busy worker's heartbeat missed
+            "worker_tmp_dir": o.worker_tmp_dir or ("/dev/shm" if Path("/dev/shm").is_dir() else None),
+            "forwarded_allow_ips": o.forwarded_allow_ips,
             "proc_name": "confusionflow",
             # One control socket per user by default: two servers on one machine would share it.
             "control_socket_disable": True,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +26,28 @@ from confusionflow.data_access.errors import LoadProblem, LogFormatError
 from confusionflow.data_access.object_catalog import Snapshot, read_run_object, scan_snapshot
 from confusionflow.data_access.run_file import RunFile, series_info
 from confusionflow.data_access.series_cache import CACHE_KEY_VERSION, compact
+from confusionflow.data_access.sparse_counts import SparseCounts, SparseSeries
+from confusionflow.data_access.sparse_reader import (
+    SPARSE_CACHE_VERSION,
+    cache_get,
+    cache_set,
+    combined_sparse,
+    counts_bytes_sparse,
+    digest,
+    series_arrays,
+    series_from_arrays,
+    step_counts_sparse,
+)
 from confusionflow.data_access.step_files import read_step_counts, read_step_table
 from confusionflow.data_access.storage import FsspecStorage, StorageError
 from confusionflow.data_access.store import LogStore, UnknownSeriesError
 from confusionflow.data_access.tensor import SeriesCounts, SeriesInfo
+from confusionflow.data_access.walltime import STEP_TAIL_BYTES, counts_wall_times, step_tail_wall_time
 
 MIN_FINGERPRINT_TTL = 2.0  # seconds: listing a bucket costs a request per 1000 objects
+# Step objects fetched at once when a many-class fold is read sparsely: their bytes are held
+# together (each at most MAX_STEP_FILE_BYTES), their dense matrices one at a time.
+SPARSE_FETCH_BATCH = 16
 
 
 def _relabel(url: str, e: LogFormatError) -> LogFormatError:
@@ -249,3 +266,94 @@ class ObjectLogStore(LogStore):
             return read_step_table(match[0], len(run_file.classes), data)
         except LogFormatError as e:
             raise _relabel(self.url, e) from None
+
+    def wall_times(self, key: str) -> dict[float, float]:
+        """``{step: Unix seconds}`` of the series' steps that carry a time (see ``LogStore.wall_times``):
+        a counts log is read whole; of a step object only its last bytes (its footer)."""
+        _, _, kind, files, snapshot = self._sources(key)
+        if kind == "counts":
+            return counts_wall_times(
+                self._read(snapshot, files[0][1], lf.MAX_COUNTS_FILE_BYTES, "a counts log")
+            )
+        tails = self.storage.read_tails({n: snapshot.entries[n].size for _, n in files}, STEP_TAIL_BYTES)
+        times = {step: step_tail_wall_time(tails[name]) for step, name in files if name in tails}
+        return {step: t for step, t in times.items() if t is not None}
+
+    # ------------------------------------------------------------------ many classes
+    def load_sparse(self, keys: Sequence[str], *, chunk_steps: int = 8) -> SparseCounts:
+        """The named series as one :class:`SparseCounts`, read from the same listing and objects as
+        :meth:`load` (see ``LogStore.load_sparse``). Cached sparsely: each series under its
+        objects' sizes and ETags, and the combination of them; never densified beyond one step."""
+        located = [self._sources(k) for k in keys]
+        infos = [series_info(rf, fold, kind) for rf, fold, kind, _, _ in located]
+        identities = [self._identity(rf, files, snap) for rf, _, _, files, snap in located]
+        cache_key = digest(f"{SPARSE_CACHE_VERSION}-obj", self.url, *identities)
+
+        def load() -> list[SparseSeries]:
+            return [
+                self._sparse_series(info, kind, files, snap, identity, chunk_steps)
+                for info, (_, _, kind, files, snap), identity in zip(infos, located, identities, strict=True)
+            ]
+
+        return combined_sparse(self.cache, cache_key, infos, load)
+
+    def _identity(self, run_file: RunFile, files: list[tuple[float, str]], snapshot: Snapshot) -> str:
+        """The run.json and fold objects of a series with their sizes and ETags, and its class count."""
+        names = [f"{run_file.run}/{lf.RUN_FILE}"] + [n for _, n in files]
+        parts = [f"{n}\0{snapshot.entries[n].size}\0{snapshot.entries[n].version}" for n in names]
+        return f"{len(run_file.classes)}\0" + "\0".join(parts)
+
+    def _sparse_series(
+        self,
+        info: SeriesInfo,
+        kind: lf.FoldKind,
+        files: list[tuple[float, str]],
+        snapshot: Snapshot,
+        identity: str,
+        chunk_steps: int,
+    ) -> SparseSeries:
+        key = digest(f"{SPARSE_CACHE_VERSION}-obj-series", self.url, identity)
+        cached = series_from_arrays(info, cache_get(self.cache, key))
+        if cached is not None:
+            self._count("cache_hits")
+            return cached
+        self._count("cache_misses")
+        try:
+            series = self._read_sparse(info, kind, files, snapshot, chunk_steps)
+        except LogFormatError as e:
+            raise _relabel(self.url, e) from None
+        self._count("parsed")
+        cache_set(self.cache, key, series_arrays(series))
+        return series
+
+    def _read_sparse(
+        self,
+        info: SeriesInfo,
+        kind: lf.FoldKind,
+        files: list[tuple[float, str]],
+        snapshot: Snapshot,
+        chunk_steps: int,
+    ) -> SparseSeries:
+        if kind == "counts":
+            name = files[0][1]
+            data = self._read(snapshot, name, lf.MAX_COUNTS_FILE_BYTES, "a counts log")
+            return counts_bytes_sparse(info, Path(name), data, chunk_steps=chunk_steps)
+        c = len(info.classes)
+        folder = files[0][1].rsplit("/", 1)[0]
+        for (s1, _), (s2, _) in zip(files, files[1:], strict=False):
+            if s1 == s2:
+                raise LogFormatError(folder, f"step {lf.format_step(s1)} is logged twice")
+        if len(files) * c * c > lf.MAX_SERIES_CELLS:
+            raise LogFormatError(folder, f"{len(files)} steps of {c} classes exceed the memory limit")
+        for _, name in files:
+            self._check_size(snapshot, name, lf.MAX_STEP_FILE_BYTES, "one step")
+        return step_counts_sparse(info, Path(folder), [s for s, _ in files], self._step_matrices(files, c))
+
+    def _step_matrices(self, files: list[tuple[float, str]], c: int) -> Iterator[np.ndarray]:
+        """Each step object's ``(C, C)`` counts in order, fetched :data:`SPARSE_FETCH_BATCH` at a time."""
+        names = [n for _, n in files]
+        for first in range(0, len(names), SPARSE_FETCH_BATCH):
+            batch = names[first : first + SPARSE_FETCH_BATCH]
+            fetched = self.storage.read_many(batch, lf.MAX_STEP_FILE_BYTES, "one step")
+            for name in batch:
+                yield read_step_counts(name, c, fetched[name])

@@ -23,7 +23,7 @@ import hashlib
 import os
 import warnings
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ from confusionflow.data_access.counts_file import parse_counts_tail
 from confusionflow.data_access.errors import LogFormatError
 from confusionflow.data_access.file_bytes import LogRecoveryWarning, read_file_bytes
 from confusionflow.data_access.reader import fold_source
-from confusionflow.data_access.run_file import RunFile, read_run
+from confusionflow.data_access.run_file import RunFile, read_run, series_info
 from confusionflow.data_access.sparse_counts import SparseCounts, SparseSeries, _smallest_uint
 from confusionflow.data_access.step_files import checked_step_files, read_step_counts
 from confusionflow.data_access.tensor import SeriesInfo
@@ -97,13 +97,28 @@ def _series(info: SeriesInfo, path: Path, raw_steps: np.ndarray, parts: list) ->
 
 
 def _info(run_file: RunFile, source: lf.FoldSource) -> SeriesInfo:
-    return SeriesInfo(
-        run=run_file.run,
-        fold=source.fold,
-        classes=run_file.classes,
-        metadata=run_file.metadata,
-        has_instances=source.kind == "predictions",
-    )
+    return series_info(run_file, source.fold, source.kind)
+
+
+def counts_bytes_sparse(info: SeriesInfo, path: Path, data: bytes, *, chunk_steps: int = 8) -> SparseSeries:
+    """A counts log's bytes (``data``, already size-checked; ``path`` names it in errors) as
+    non-zero entries, parsed ``chunk_steps`` lines at a time."""
+    if not data:  # blank lines only: "has no steps" below
+        raise LogFormatError(path, "is empty: no step has been logged in it")
+    raw_steps, parts, _ = _parse_lines(path, data, len(info.classes), max(1, int(chunk_steps)))
+    return _series(info, path, raw_steps, parts)
+
+
+def step_counts_sparse(
+    info: SeriesInfo, where: Path, steps: Sequence[float], matrices: Iterable[np.ndarray]
+) -> SparseSeries:
+    """A per-instance fold as non-zero entries: ``matrices`` yields each step's ``(C, C)`` counts
+    in the order of ``steps``, one at a time (only one dense matrix is held at once)."""
+    parts = []
+    for k, m in enumerate(matrices):
+        i, j = np.nonzero(m)
+        parts.append((np.full(len(i), k), i, j, m[i, j]))
+    return _series(info, where, np.asarray(steps, dtype=np.float64), parts)
 
 
 def read_series_sparse(run_file: RunFile, source: lf.FoldSource, *, chunk_steps: int = 8) -> SparseSeries:
@@ -112,19 +127,13 @@ def read_series_sparse(run_file: RunFile, source: lf.FoldSource, *, chunk_steps:
     info = _info(run_file, source)
     if source.kind == "counts":
         data = read_file_bytes(source.path, lf.MAX_COUNTS_FILE_BYTES, "a counts log")
-        if not data:  # blank lines only: "has no steps" below
-            raise LogFormatError(source.path, "is empty: no step has been logged in it")
-        raw_steps, parts, _ = _parse_lines(source.path, data, c, max(1, int(chunk_steps)))
-        return _series(info, source.path, raw_steps, parts)
+        return counts_bytes_sparse(info, source.path, data, chunk_steps=chunk_steps)
     files = checked_step_files(source.path, c)
-    parts = []
-    for k, (_, path) in enumerate(files):
-        i, j = np.nonzero(m := read_step_counts(path, c))
-        parts.append((np.full(len(i), k), i, j, m[i, j]))
-    return _series(info, source.path, np.asarray([s for s, _ in files], dtype=np.float64), parts)
+    matrices = (read_step_counts(path, c) for _, path in files)
+    return step_counts_sparse(info, source.path, [s for s, _ in files], matrices)
 
 
-def _series_arrays(series: SparseSeries) -> dict[str, np.ndarray]:
+def series_arrays(series: SparseSeries) -> dict[str, np.ndarray]:
     return {
         "steps": series.steps,
         "step": series.step.astype(np.int32),
@@ -134,7 +143,7 @@ def _series_arrays(series: SparseSeries) -> dict[str, np.ndarray]:
     }
 
 
-def _series_from_arrays(info: SeriesInfo, arrays: dict[str, np.ndarray] | None) -> SparseSeries | None:
+def series_from_arrays(info: SeriesInfo, arrays: dict[str, np.ndarray] | None) -> SparseSeries | None:
     if arrays is None or any(k not in arrays for k in _SERIES_FIELDS):
         return None
     n = arrays["step"].shape
@@ -143,7 +152,7 @@ def _series_from_arrays(info: SeriesInfo, arrays: dict[str, np.ndarray] | None) 
     return SparseSeries(info, *(arrays[k] for k in _SERIES_FIELDS))
 
 
-def _cache_get(cache: ArrayCache | None, key: str) -> dict[str, np.ndarray] | None:
+def cache_get(cache: ArrayCache | None, key: str) -> dict[str, np.ndarray] | None:
     if cache is None:
         return None
     try:
@@ -152,7 +161,7 @@ def _cache_get(cache: ArrayCache | None, key: str) -> dict[str, np.ndarray] | No
         return None
 
 
-def _cache_set(cache: ArrayCache | None, key: str, arrays: dict[str, np.ndarray]) -> None:
+def cache_set(cache: ArrayCache | None, key: str, arrays: dict[str, np.ndarray]) -> None:
     if cache is not None:
         with contextlib.suppress(Exception):  # a failing cache must never break loading
             cache.set_arrays(key, arrays)
@@ -168,7 +177,7 @@ def _resume(
     chunk_steps: int,
 ) -> tuple[SparseSeries, int, int, int] | None:
     """``(series, bytes parsed, lines parsed, their CRC-32)`` parsing only the appended lines."""
-    point = _cache_get(cache, resume_key)
+    point = cache_get(cache, resume_key)
     if point is None or "meta" not in point or "key" not in point or point["meta"].shape != (3,):
         return None
     valid, lines, crc = (int(v) for v in point["meta"])
@@ -176,7 +185,7 @@ def _resume(
         return None
     if zlib.crc32(memoryview(data)[:valid]) != crc:
         return None  # not an append: the known part changed
-    prev = _series_from_arrays(info, _cache_get(cache, bytes(point["key"]).decode("ascii", "replace")))
+    prev = series_from_arrays(info, cache_get(cache, bytes(point["key"]).decode("ascii", "replace")))
     if prev is None:
         return None
     tail_steps, parts, tail_valid = _parse_lines(path, data[valid:], c, chunk_steps, first_line=lines + 1)
@@ -201,19 +210,19 @@ def _load_series(
     """One series from its own cache entry, by parsing only appended lines, or from its files."""
     c = len(run_file.classes)
     info = _info(run_file, source)
-    key = _digest(f"{SPARSE_CACHE_VERSION}-series", f"{c}", _file_identity(files))
-    cached = _series_from_arrays(info, _cache_get(cache, key))
+    key = digest(f"{SPARSE_CACHE_VERSION}-series", f"{c}", _file_identity(files))
+    cached = series_from_arrays(info, cache_get(cache, key))
     if cached is not None:
         return cached
     if source.kind != "counts" or cache is None:
         series = read_series_sparse(run_file, source, chunk_steps=chunk_steps)
-        _cache_set(cache, key, _series_arrays(series))
+        cache_set(cache, key, series_arrays(series))
         return series
     path = source.path
     data = read_file_bytes(path, lf.MAX_COUNTS_FILE_BYTES, "a counts log")
     if not data:  # blank lines only: "has no steps" below
         raise LogFormatError(path, "is empty: no step has been logged in it")
-    resume_key = _digest(
+    resume_key = digest(
         f"{SPARSE_CACHE_VERSION}-resume", os.path.abspath(path), f"{os.stat(path).st_ino}", f"{c}"
     )
     resumed = _resume(cache, info, path, data, c, resume_key, max(1, int(chunk_steps)))
@@ -223,14 +232,14 @@ def _load_series(
         crc = zlib.crc32(memoryview(data)[:valid])
     else:
         series, valid, lines, crc = resumed
-    _cache_set(cache, key, _series_arrays(series))
+    cache_set(cache, key, series_arrays(series))
     if valid > 0 and data[valid - 1 : valid] == b"\n":
         meta = np.array([valid, lines, crc], np.int64)
-        _cache_set(cache, resume_key, {"meta": meta, "key": np.frombuffer(key.encode("ascii"), np.uint8)})
+        cache_set(cache, resume_key, {"meta": meta, "key": np.frombuffer(key.encode("ascii"), np.uint8)})
     return series
 
 
-def _digest(prefix: str, *parts: str) -> str:
+def digest(prefix: str, *parts: str) -> str:
     h = hashlib.blake2b(digest_size=20)
     for part in parts:
         h.update(part.encode(errors="surrogateescape") + b"\0")
@@ -271,20 +280,33 @@ def load_sparse(
     """
     logdir = Path(logdir)
     located = [_sources(logdir, k) for k in keys]
-    infos = [
-        SeriesInfo(rf.run, src.fold, rf.classes, rf.metadata, src.kind == "predictions")
-        for rf, src, _ in located
-    ]
-    cache_key = _digest(
+    infos = [_info(rf, src) for rf, src, _ in located]
+    cache_key = digest(
         SPARSE_CACHE_VERSION, *(f"{len(rf.classes)}\0{_file_identity(files)}" for rf, _, files in located)
     )
-    arrays = _cache_get(cache, cache_key)
+    return combined_sparse(
+        cache,
+        cache_key,
+        infos,
+        lambda: [_load_series(rf, src, files, cache, chunk_steps) for rf, src, files in located],
+    )
+
+
+def combined_sparse(
+    cache: ArrayCache | None,
+    cache_key: str,
+    infos: Sequence[SeriesInfo],
+    load: Callable[[], list[SparseSeries]],
+) -> SparseCounts:
+    """The series as one :class:`SparseCounts`: from the combined cache entry ``cache_key`` when it
+    holds one of the right shape, else ``load()`` (each series from its own entry or its files),
+    combined and cached. Shared by local folders and object storage."""
+    arrays = cache_get(cache, cache_key)
     if arrays is not None:
         try:
-            return SparseCounts.from_arrays(arrays, infos[0].classes, infos)
+            return SparseCounts.from_arrays(arrays, infos[0].classes, list(infos))
         except (KeyError, ValueError, TypeError):
             pass  # an entry of another shape: build it again
-    items = [_load_series(rf, src, files, cache, chunk_steps) for rf, src, files in located]
-    counts = SparseCounts.from_series(items)
-    _cache_set(cache, cache_key, counts.to_arrays())
+    counts = SparseCounts.from_series(load())
+    cache_set(cache, cache_key, counts.to_arrays())
     return counts

@@ -56,6 +56,11 @@ class LogStorage(Protocol):
         """Several objects' bytes, fetched concurrently where the backend can (each as read_bytes)."""
         ...
 
+    def read_tails(self, sizes: dict[str, int], n: int) -> dict[str, bytes]:
+        """The last ``n`` bytes of each object (``sizes``: name -> listed size), fetched
+        concurrently where the backend can; an object that cannot be read is left out."""
+        ...
+
     def exists(self, name: str) -> bool:
         """Whether the root (``name=""``) or an object under it exists."""
         ...
@@ -214,6 +219,18 @@ class FsspecStorage:
                 raise LogFormatError(self.show(name), f"is larger than the {limit:,}-byte limit for {what}")
             out[name] = bytes(data)
         return out
+
+    def read_tails(self, sizes: dict[str, int], n: int) -> dict[str, bytes]:
+        if not sizes:
+            return {}
+        names = list(sizes)
+        starts = [max(0, int(sizes[name]) - n) for name in names]
+        ends = [int(sizes[name]) for name in names]
+        try:
+            found = self.fs.cat_ranges([self._path(name) for name in names], starts, ends, on_error="return")
+        except Exception:  # noqa: BLE001 - tails are optional (wall times): none rather than an error
+            return {}
+        return {name: bytes(data) for name, data in zip(names, found, strict=True) if isinstance(data, bytes)}
 
     def exists(self, name: str) -> bool:
         try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +29,12 @@ from confusionflow.data_access.fingerprint import log_fingerprint
 from confusionflow.data_access.reader import fold_source, series_from_run, step_file
 from confusionflow.data_access.run_file import RunFile, read_run, series_info
 from confusionflow.data_access.series_cache import SeriesParser, series_cache_key, source_paths
+from confusionflow.data_access.sparse_counts import SparseCounts
+from confusionflow.data_access.sparse_reader import load_sparse
 from confusionflow.data_access.step_files import read_step_table
 from confusionflow.data_access.storage import is_url
 from confusionflow.data_access.tensor import ConfusionTensor, SeriesCounts, SeriesInfo
+from confusionflow.data_access.walltime import fold_wall_times
 
 __all__ = ["LoadResult", "LogStore", "ScanResult", "UnknownSeriesError"]
 
@@ -260,6 +263,26 @@ class LogStore:
                 continue
             loaded.append((info, steps, counts))
         return LoadResult(tensor=assemble(loaded) if loaded else None, problems=tuple(problems))
+
+    def load_sparse(self, keys: Sequence[str], *, chunk_steps: int = 8) -> SparseCounts:
+        """The named series (sharing one class list) as one :class:`SparseCounts`, never dense:
+        how series of many classes are read (``confusionflow.data_access.sparse_reader``), through
+        the store's cache. Raises LogFormatError / ValueError naming what cannot be read."""
+        return load_sparse(self.root, keys, cache=self.cache, chunk_steps=chunk_steps)
+
+    def wall_times(self, key: str) -> dict[float, float]:
+        """``{step: Unix seconds}`` of the series' steps that carry a wall-clock time (for hovers;
+        ``confusionflow.data_access.walltime``). A step file leading outside the root is skipped."""
+        _, source = self._locate(key)
+        times = fold_wall_times(source)
+        if source.kind == "predictions" and not self.follow_symlinks:
+            files = {step: path for step, path in lf.step_entries(source.path)[0]}
+            for step in list(times):
+                try:
+                    self.check_inside(files[step])
+                except LogFormatError:
+                    del times[step]
+        return times
 
     def instances(self, key: str, step: float) -> pd.DataFrame | None:
         """Per-instance predictions of one step (see ``reader.read_instances``); None if not logged."""

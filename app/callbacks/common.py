@@ -22,7 +22,6 @@ from confusionflow.data_access.class_groups import superclass_mapping  # noqa: F
 from confusionflow.data_access.class_totals import ClassTotals
 from confusionflow.data_access.errors import LoadProblem
 from confusionflow.data_access.sparse_counts import SparseCounts
-from confusionflow.data_access.sparse_reader import load_sparse
 from confusionflow.data_access.store import LogStore
 from confusionflow.data_access.tensor import OTHER_CLASS, ConfusionTensor
 
@@ -153,8 +152,8 @@ def load_counts(store: LogStore, keys: Sequence[str]) -> tuple[SparseCounts | No
     counts = None
     if good:
         try:
-            counts = load_sparse(store.root, good, cache=store.cache)
-        except (OSError, ValueError) as e:
+            counts = store.load_sparse(good)  # a local folder or object storage
+        except (OSError, ValueError, LookupError) as e:  # LookupError: a series gone since the listing
             problems.append(LoadProblem(",".join(good), str(e)))
     value = (counts, problems)
     _SPARSE.put(memo_key, value)  # type: ignore[arg-type]

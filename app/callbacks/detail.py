@@ -42,6 +42,7 @@ from confusionflow.data_access.store import LogStore
 from confusionflow.data_access.tensor import ConfusionTensor
 from confusionflow.data_access.views import detail_values
 from confusionflow.data_access.vocabulary import CLASS_METRICS, parse_normalization, shared_step_name
+from confusionflow.data_access.walltime import series_wall_times, wall_time_grid
 
 METRIC_NAMES = {"precision": "Precision", "recall": "Recall", "f1": "F1 score"}
 TARGET_OUTPUTS = {"target": Output(ids.DETAIL_TARGET, "data")}
@@ -194,6 +195,7 @@ def detail_update(store: LogStore, page: PageInputs, triggered: object) -> Detai
         x_range=page.step_range,
         counts=dv.counts,
         step_name=shared_step_name(s.step_name for s in tensor.series),
+        wall_times=wall_time_grid(series_wall_times(store, [s.key for s in tensor.series]), tensor.steps),
     )
     if page.step_range is None:
         # back to every step: say so, or Plotly keeps the last zoom under the same uirevision

@@ -41,6 +41,7 @@ from confusionflow.data_access.step_windows import (
 )
 from confusionflow.data_access.store import LogStore
 from confusionflow.data_access.vocabulary import format_step, shared_step_name
+from confusionflow.data_access.walltime import series_wall_times, wall_time_grid
 
 MAX_MARKS = 8
 # figures whose epoch markers the browser moves (each carries a recipe in layout.meta)
@@ -367,6 +368,7 @@ def timeline_figure(store: LogStore, raw: Mapping[str, object], triggered: objec
         epoch=page.epoch,
         series_labels=[s.label for s in tensor.series],
         step_name=shared_step_name(s.step_name for s in tensor.series),
+        wall_times=wall_time_grid(series_wall_times(store, [s.key for s in tensor.series]), tensor.steps),
     )
     figure.update_layout(selections=[])
     return figure

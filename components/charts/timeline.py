@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from confusionflow.components.charts.wall_clock import SEPARATOR, step_line, time_notes
 from confusionflow.components.figure_style import (
     GRID_COLOR,
     as_2d,
@@ -50,6 +51,7 @@ def build_timeline_figure(
     epoch: float | None = None,
     series_labels: Sequence[str] | None = None,
     step_name: str = "epoch",
+    wall_times: np.ndarray | None = None,
 ) -> go.Figure:
     """A compact accuracy-over-time strip that is the time control of every view.
 
@@ -57,7 +59,8 @@ def build_timeline_figure(
     Trace 0 is a transparent heatmap with one brick per logged step spanning the whole height, so a
     click anywhere gives ``clickData["points"][0]["x"]`` = that step. The selected range is a
     shaded band and the epoch a dashed line (see :func:`timeline_shapes`). The x axis always shows
-    every step: this is the overview the range is chosen from.
+    every step: this is the overview the range is chosen from. ``wall_times`` (optional, ``(S, T)``
+    Unix seconds, NaN where unknown) adds when each series logged each step to the hovers.
     """
     steps = np.asarray(steps, dtype=np.float64)
     acc = as_2d(accuracy, "accuracy")
@@ -72,15 +75,20 @@ def build_timeline_figure(
         if series_labels is not None
         else [f"series {s + 1}" for s in range(n_s)]
     )
-    # hover anywhere over a step lists every series' accuracy there (T strings: cheap)
+    times = np.full(acc.shape, np.nan) if wall_times is None else as_2d(wall_times, "wall_times")
+    if times.shape != acc.shape:
+        raise ValueError(f"wall_times must have shape (series, steps) = {acc.shape}; got {times.shape}")
+    notes = time_notes(steps, times, step_name)
+
+    def series_line(s: int, t: int) -> str:
+        if not np.isfinite(acc[s, t]):
+            return f"{labels[s]}: not logged"
+        note = notes[s][t]
+        return f"{labels[s]}: {acc[s, t]:.1%}" + (SEPARATOR + note if note else "")
+
+    # hover anywhere over a step lists every series' accuracy there, and when each logged it
     text = [
-        "<br>".join(
-            [f"{step_name} {format_step(step)}"]
-            + [
-                f"{labels[s]}: {acc[s, t]:.1%}" if np.isfinite(acc[s, t]) else f"{labels[s]}: not logged"
-                for s in range(n_s)
-            ]
-        )
+        "<br>".join([f"{step_name} {format_step(step)}"] + [series_line(s, t) for s in range(n_s)])
         for t, step in enumerate(steps)
     ]
     data: list[dict] = [
@@ -108,7 +116,8 @@ def build_timeline_figure(
                 "connectgaps": False,
                 "name": labels[s],
                 "line": {"color": colors[s], "width": 1.5},
-                "hovertemplate": f"{labels[s]}<br>{step_name} %{{x}}<br>accuracy %{{y:.1%}}<extra></extra>",
+                "text": [step_line(step, notes[s][t], step_name) for t, step in enumerate(steps.tolist())],
+                "hovertemplate": f"{labels[s]}<br>%{{text}}<br>accuracy %{{y:.1%}}<extra></extra>",
             }
         )
     lo, hi = float(steps[0]), float(steps[-1])
