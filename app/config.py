@@ -62,6 +62,10 @@ class Settings:
     allow_upload: bool = False  # importing into the shared log folder from the page
     # folders whose tables may be imported by server path; none: server-path import is off
     import_dirs: tuple[Path, ...] = ()
+    # page imports may also add folds to runs their uploader created, the uploader being named by
+    # this request header (set by the portal in front of the app); off: new runs only
+    import_appends: bool = False
+    import_user_header: str = "X-Forwarded-User"
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES  # every request body but an upload
     max_view_cells: int = DEFAULT_MAX_VIEW_CELLS  # classes^2 x steps x series drawn in one view
     frame_ancestors: str = "'self'"  # who may frame the page (CSP sources), see app/security.py
@@ -97,6 +101,8 @@ class Settings:
             allow_upload=_env_bool(get("ALLOW_UPLOAD"), False),
             frame_ancestors=get("FRAME_ANCESTORS") or "'self'",
             import_dirs=_paths(get("IMPORT_DIRS")),
+            import_appends=_env_bool(get("IMPORT_APPENDS"), False),
+            import_user_header=get("IMPORT_USER_HEADER") or "X-Forwarded-User",
             max_request_bytes=int(get("MAX_REQUEST_BYTES") or DEFAULT_MAX_REQUEST_BYTES),
             max_view_cells=int(get("MAX_VIEW_CELLS") or DEFAULT_MAX_VIEW_CELLS),
             debug=_env_bool(get("DEBUG"), False),

@@ -3,7 +3,12 @@
 Three rules protect the shared log folder from a page anyone can open:
 
 * imports go into **new runs only**: a table naming a run the log folder already holds is refused
-  before anything is written (nobody appends steps or folds to somebody else's run);
+  before anything is written (nobody appends steps or folds to somebody else's run). With
+  ``Settings.import_appends`` an import may also add *new folds* to a run its uploader created:
+  the uploader is who the portal in front of the app says sent the request (the
+  ``Settings.import_user_header`` header, ``X-Forwarded-User`` by default), recorded as
+  ``imported_by`` in the metadata of each run the import creates. Anyone else, or a request that
+  names nobody, is refused; no existing file of the run is ever rewritten;
 * a **server path** is read only inside the folders the server was started with
   (``Settings.import_dirs``; none configured means importing by path is off);
 * a failed import of a server file never **echoes that file's content** (no list of its columns,
@@ -18,13 +23,14 @@ import base64
 import binascii
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from confusionflow.app.config import Settings
 from confusionflow.data_access import logformat as lf
 from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.run_file import read_run
 
 ALLOWED_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".tab", ".parquet", ".pq")
 KINDS = ("auto", "predictions", "counts")
@@ -32,6 +38,7 @@ PRESS_IMPORT = "Choose a file or type a server path, then press Import."
 BOTH_CHOSEN = "A file is chosen and a server path is typed: clear one of them, then press Import."
 MAX_NAME_CHARS = 256  # a typed run, fold, file name or path longer than this is refused
 MAX_MESSAGE_CHARS = 400
+IMPORTED_BY = "imported_by"  # run.json metadata: who created the run from the page
 
 ProgressFn = Callable[[int, str], None]
 
@@ -63,6 +70,7 @@ class ImportRequest:
     run: str | None = None  # used when the table has no run column (default: the file's name)
     fold: str | None = None  # used when the table has no fold column
     kind: str = "auto"  # 'auto', 'predictions' or 'counts'
+    uploader: str | None = None  # who sent it, as the portal says (None: not known)
 
 
 @dataclass(frozen=True)
@@ -154,15 +162,57 @@ def runs_in_table(path: Path, kind: str, run: str, fold: str | None) -> tuple[st
     return tuple(dict.fromkeys(r for r, _ in parsed.grouping.series_names))
 
 
-def refuse_existing_runs(logdir: Path, runs: Sequence[str], source: str) -> None:
-    """LogFormatError when any of ``runs`` already exists in ``logdir``: page imports make new runs."""
+def uploader_from_headers(headers: object, header: str) -> str | None:
+    """Who sent a request, from its ``header`` (matched case-insensitively, as HTTP does): the
+    value stripped, or None when the header is missing, empty, over 256 characters or holds
+    control characters. ``headers`` is the request's header mapping (Dash's ``ctx.headers``).
+
+    >>> uploader_from_headers({"x-forwarded-user": " ana "}, "X-Forwarded-User")
+    'ana'
+    """
+    if not isinstance(headers, Mapping) or not header:
+        return None
+    wanted = header.lower()
+    for name, value in headers.items():
+        if isinstance(name, str) and name.lower() == wanted:
+            text = value.strip() if isinstance(value, str) else ""
+            return text if text and len(text) <= MAX_NAME_CHARS and text.isprintable() else None
+    return None
+
+
+def _names(runs: Sequence[str]) -> str:
+    return ", ".join(repr(r) for r in runs[:5]) + (" ..." if len(runs) > 5 else "")
+
+
+def refuse_existing_runs(
+    logdir: Path, runs: Sequence[str], source: str, settings: Settings, uploader: str | None
+) -> None:
+    """LogFormatError when an import from the page may not add to one of ``runs`` that ``logdir``
+    already holds: always without ``settings.import_appends``; with it, unless ``uploader`` is
+    known and created that run (its ``imported_by``)."""
     taken = [r for r in runs if lf.run_dir(logdir, r).exists()]
-    if taken:
-        names = ", ".join(repr(r) for r in taken[:5]) + (" ..." if len(taken) > 5 else "")
+    if not taken:
+        return
+    if not settings.import_appends:
         raise LogFormatError(
             source,
-            f"run {names} already exists in the log folder; imports from the page go into new runs "
-            "only, so choose another run name",
+            f"run {_names(taken)} already exists in the log folder; imports from the page go into new "
+            "runs only, so choose another run name",
+        )
+    if uploader is None:
+        raise LogFormatError(
+            source,
+            f"run {_names(taken)} already exists in the log folder, and this request does not say who "
+            f"sent it (no {settings.import_user_header} header from the portal), so it cannot add to a "
+            "run its sender created; choose a new run name",
+        )
+    others = [r for r in taken if read_run(logdir, r).metadata.get(IMPORTED_BY) != uploader]
+    if others:
+        raise LogFormatError(
+            source,
+            f"run {_names(others)} already exists in the log folder and was not created by you "
+            f"({uploader}) from this page; imports from the page add only to runs their uploader "
+            "created, so choose another run name",
         )
 
 
@@ -223,17 +273,24 @@ def run_import(request: ImportRequest, settings: Settings, progress: ProgressFn)
             if kind is None:
                 progress(15, "checking the columns")
                 kind = detect_kind(source)
-            refuse_existing_runs(settings.logdir, runs_in_table(source, kind, run, fold), request.filename)
+            uploader = request.uploader
+            runs = runs_in_table(source, kind, run, fold)
+            refuse_existing_runs(settings.logdir, runs, request.filename, settings, uploader)
             progress(30, f"importing the {kind} table")
             importer = (
                 importers.import_counts_table if kind == "counts" else importers.import_predictions_table
             )
+            appends = settings.import_appends and uploader is not None
             summary = importer(
                 source,
                 settings.logdir,
                 run=run,
                 fold=fold,
-                metadata={"imported_from": Path(request.filename).name},
+                metadata={"imported_from": Path(request.filename).name}
+                | ({IMPORTED_BY: uploader} if uploader else {}),
+                # checked again as the runs move into place: a run created meanwhile is refused
+                existing_runs="new_folds" if appends else "refuse",
+                required_metadata={IMPORTED_BY: uploader} if appends and uploader else None,
             )
     except LogFormatError as e:
         return _outcome_of_error(e, request, own_words)
@@ -264,8 +321,11 @@ def import_from_page(
     fold: object,
     kind: object,
     progress: ProgressFn,
+    *,
+    uploader: str | None = None,
 ) -> ImportOutcome:
-    """The import callback's work, given the panel's values (anything not a string is ignored).
+    """The import callback's work, given the panel's values (anything not a string is ignored) and
+    who sent the request (``uploader_from_headers``; None: not known).
 
     The Import button (``trigger``) is the one thing that imports: it imports the chosen file, or
     the typed server path; both at once are refused (which one was meant?), as is a chosen file
@@ -289,11 +349,21 @@ def import_from_page(
         if contents:
             name = (filename or "upload.csv")[:MAX_NAME_CHARS]
             request = ImportRequest(
-                name, content=decode_upload(contents, name), run=run, fold=fold, kind=kind
+                name,
+                content=decode_upload(contents, name),
+                run=run,
+                fold=fold,
+                kind=kind,
+                uploader=uploader,
             )
         elif path and path.strip():
             request = ImportRequest(
-                path.strip(), server_path=Path(path.strip()), run=run, fold=fold, kind=kind
+                path.strip(),
+                server_path=Path(path.strip()),
+                run=run,
+                fold=fold,
+                kind=kind,
+                uploader=uploader,
             )
         else:
             request = ImportRequest("", run=run, fold=fold)

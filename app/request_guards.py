@@ -10,10 +10,13 @@ upload limit. Which callback a request is for is read from the first bytes of it
 renderer writes the ``output`` field first) without reading the rest; the bytes read are put
 back for Dash. A body over its limit is answered ``413`` before it is read into memory.
 
-Shape: a callback request must name a registered callback and send exactly the inputs and state
-it declares (ids and properties), else it is answered ``400`` with a short reason before Dash
-dispatches it (Dash itself would fail with a 500 on a missing key). The *values* sent are the
-callbacks' business: each parses them, bounded, into its view state (``confusionflow.app.callbacks.inputs``).
+Shape: a callback request must name a registered callback and send exactly the outputs, inputs
+and state it declares (ids and properties), else it is answered ``400`` with a short reason before
+Dash dispatches it (Dash itself would fail with a 500 on a missing key). The check reads only the
+app's public ``callback_map`` (the same dependencies the app serves to the page) and the public
+attributes of Dash's ``Output``, never Dash's private validators, so a Dash upgrade that moves them
+cannot turn it off. The *values* sent are the callbacks' business: each parses them, bounded, into
+its view state (``confusionflow.app.callbacks.inputs``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ from typing import Any
 
 import dash
 import flask
-from dash import _validate as dash_validate
 
 from confusionflow.app.config import Settings
 from confusionflow.components import ids as ip
@@ -36,6 +38,8 @@ PEEK_BYTES = 4096
 MAX_PATTERN_ITEMS = 1000  # components one pattern-matching input may list (chips: one per series)
 MAX_CHANGED = 64
 UPLOAD_OUTPUT = f"{ip.IMPORT_STATUS}.children"
+WILDCARDS = (dash.ALL, dash.MATCH, dash.ALLSMALLER)
+NOT_DECLARED = "outputs: not the declared outputs"
 
 
 class _Prefixed(io.RawIOBase):
@@ -117,6 +121,70 @@ def _dependency_error(sent: object, declared: Mapping[str, str], where: str) -> 
     return None
 
 
+def _id_matches(sent: object, declared: object) -> bool:
+    """Whether a sent component id is the declared one: equal, or a pattern id's concrete match
+    (same keys, wildcard values any scalar, the other values equal)."""
+    if not isinstance(declared, dict):
+        return isinstance(sent, str) and sent == declared
+    if not isinstance(sent, dict) or set(sent) != set(declared):
+        return False
+    for key, want in declared.items():
+        got = sent[key]
+        if any(want is w for w in WILDCARDS):
+            if not isinstance(got, (str, int, float)):
+                return False
+        elif got != want:
+            return False
+    return True
+
+
+def _declared_outputs(output: object) -> list[tuple[object, str]] | None:
+    """``(component id, property)`` of each declared output, from ``Output``'s public attributes;
+    None for a definition this check does not understand (refused, never waved through)."""
+    items = output if isinstance(output, (list, tuple)) else [output]
+    declared: list[tuple[object, str]] = []
+    for item in items:
+        component_id = getattr(item, "component_id", None)
+        prop = getattr(item, "component_property", None)
+        if not isinstance(component_id, (str, dict)) or not isinstance(prop, str):
+            return None
+        declared.append((component_id, prop))
+    return declared
+
+
+def _output_error(sent: object, declared: tuple[object, str], where: str) -> str | None:
+    component_id, prop = declared
+    # a pattern id (ALL) may stand for a list of components; a plain id is one object
+    items = sent if isinstance(sent, list) and isinstance(component_id, dict) else [sent]
+    if len(items) > MAX_PATTERN_ITEMS:
+        return f"{where}: expected at most {MAX_PATTERN_ITEMS} components"
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("property"), str):
+            return f"{where}: expected an object with an id and a property"
+        # the renderer may send a duplicate output's property with its "@<hash>" suffix
+        if item["property"].split("@", 1)[0] != prop or not _id_matches(item.get("id"), component_id):
+            shown = component_id if isinstance(component_id, str) else "pattern"
+            return f"{where}: not the declared {shown}.{prop}"
+    return None
+
+
+def outputs_error(sent: object, output: object) -> str | None:
+    """Why the ``outputs`` a callback request sends are not the callback's declared ``output``
+    (one ``dash.Output`` or a list of them, as ``app.callback_map`` holds it), or None."""
+    declared = _declared_outputs(output)
+    if declared is None:
+        return NOT_DECLARED
+    if not isinstance(output, (list, tuple)):  # one output: sent as one object, not a list of one
+        return _output_error(sent, declared[0], "outputs")
+    if not isinstance(sent, list) or len(sent) != len(declared):
+        return f"outputs: expected {len(declared)} entries"
+    for i, (s_item, d_item) in enumerate(zip(sent, declared, strict=True)):
+        error = _output_error(s_item, d_item, f"outputs[{i}]")
+        if error:
+            return error
+    return None
+
+
 def callback_body_error(body: object, callback_map: Mapping[str, Mapping[str, Any]]) -> str | None:
     """Why ``body`` is not a well-formed request for one of ``callback_map``'s callbacks, or None."""
     if not isinstance(body, dict):
@@ -145,14 +213,9 @@ def callback_body_error(body: object, callback_map: Mapping[str, Mapping[str, An
     outputs = body.get("outputs", [])
     if not isinstance(outputs, (list, dict)) or len(outputs) > MAX_PATTERN_ITEMS:
         return "outputs: malformed"
-    if not cb.get("no_output"):
-        # Dash's own check of the outputs against the definition ("for security", it says), which
-        # raises on a mismatch inside the dispatch, where it would become a 500
-        try:
-            dash_validate.validate_output_spec(cb["output"], outputs, dash.Output)
-        except (dash.exceptions.CallbackException, KeyError, TypeError, AttributeError):
-            return "outputs: not the declared outputs"
-    return None
+    if cb.get("no_output"):
+        return None
+    return outputs_error(outputs, cb["output"])
 
 
 def install_callback_shape_check(

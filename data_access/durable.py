@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -46,3 +47,24 @@ def create_exclusive(path: Path, data: bytes) -> bool:
         return True
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def rename_new(src: Path, dst: Path) -> None:
+    """Move the folder ``src`` to ``dst`` in one ``rename``, or raise FileExistsError if ``dst``
+    already holds something (a run another import or writer created meanwhile).
+
+    ``rename(2)`` of a folder onto a non-empty folder fails on POSIX (``ENOTEMPTY``/``EEXIST``) and
+    onto anything at all on Windows, so two imports racing for one name cannot both succeed and a
+    reader sees either nothing or the whole folder. Onto an *empty* folder it succeeds on POSIX; a
+    writer that had just made that folder then finds our ``run.json`` and refuses the run (its
+    ``run.json`` is created exclusively), so nothing is mixed either way.
+    """
+    try:
+        os.rename(src, dst)
+    except OSError as e:
+        if e.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR) or (
+            isinstance(e, FileExistsError)
+        ):
+            raise FileExistsError(errno.EEXIST, "already exists", str(dst)) from None
+        raise
+    fsync_dir(dst.parent)

@@ -11,7 +11,13 @@ from dash import Input, Output, State, ctx
 
 from confusionflow.app.broker_probe import BrokerUnavailable
 from confusionflow.app.config import Settings
-from confusionflow.app.importing import QUEUE_DOWN, QUEUE_LOST, import_from_page, upload_size
+from confusionflow.app.importing import (
+    QUEUE_DOWN,
+    QUEUE_LOST,
+    import_from_page,
+    upload_size,
+    uploader_from_headers,
+)
 from confusionflow.components import ids as ip
 from confusionflow.components.import_panel import chosen_file_status
 
@@ -33,6 +39,7 @@ def register_import_callbacks(app: dash.Dash, settings: Settings) -> None:
 
     The callback outputs the outcome into ``IMPORT_RESULT`` (``{"ok", "series", "message"}``) so the
     series picker can refresh and select the new series at once instead of waiting for its poll.
+    The uploader is read from the request header ``settings.import_user_header``.
     """
 
     @app.callback(
@@ -64,8 +71,11 @@ def register_import_callbacks(app: dash.Dash, settings: Settings) -> None:
         def progress(percent: int, text: str) -> None:
             set_progress((str(percent), "100", f"{percent}% {text}"))
 
+        # the request's headers travel with the job (Dash copies them into its context), so the
+        # worker knows who the portal says sent it
+        uploader = uploader_from_headers(ctx.headers, settings.import_user_header)
         outcome = import_from_page(
-            settings, ctx.triggered_id, contents, filename, path, run, fold, kind, progress
+            settings, ctx.triggered_id, contents, filename, path, run, fold, kind, progress, uploader=uploader
         )
         if not outcome.ok:  # don't leave a half-full bar next to an error
             set_progress(("0", "100", "not imported"))

@@ -23,7 +23,7 @@ import numpy as np
 
 from confusionflow.data_access.importers.common import Grouping, ImportSummary, check_cells, read_keyed_rows
 from confusionflow.data_access.importers.tables import Table, codes_to_names, numeric, read_table
-from confusionflow.data_access.importers.writing import plan_series, write_planned
+from confusionflow.data_access.importers.writing import ExistingRuns, plan_series, write_planned
 from confusionflow.data_access.vocabulary import DEFAULT_STEP_NAME
 from confusionflow.data_access.writer import LogWriter
 
@@ -132,9 +132,12 @@ def import_counts_table(
     labels_are_indices: bool = False,
     metadata: Mapping[str, Any] | None = None,
     step_name: str = DEFAULT_STEP_NAME,
+    existing_runs: ExistingRuns = "merge",
+    required_metadata: Mapping[str, str] | None = None,
 ) -> ImportSummary:
     """Import a counts table into ``logdir`` (one ``add_counts`` per series and step); returns what was
-    written. The source is only read."""
+    written. The source is only read. ``existing_runs`` and ``required_metadata``: what may happen
+    to runs ``logdir`` already holds (see :mod:`confusionflow.data_access.importers.writing`)."""
     parsed = parse_counts_table(
         path, run=run, fold=fold, classes=classes, labels_are_indices=labels_are_indices
     )
@@ -144,4 +147,12 @@ def import_counts_table(
     def write_step(writer: LogWriter, s: int, t: int, step: int | float) -> None:
         writer.add_counts(step, planned[s].fold, parsed.counts[s][t])
 
-    return write_planned(Path(path), Path(logdir), planned, write_step, kind="counts")
+    return write_planned(
+        Path(path),
+        Path(logdir),
+        planned,
+        write_step,
+        kind="counts",
+        existing_runs=existing_runs,
+        required_metadata=required_metadata,
+    )

@@ -28,7 +28,7 @@ from confusionflow.data_access.importers.common import (
     read_keyed_rows,
 )
 from confusionflow.data_access.importers.tables import Table, encode_arrow, read_table
-from confusionflow.data_access.importers.writing import plan_series, write_planned
+from confusionflow.data_access.importers.writing import ExistingRuns, plan_series, write_planned
 from confusionflow.data_access.vocabulary import DEFAULT_STEP_NAME
 from confusionflow.data_access.writer import LogWriter
 
@@ -137,12 +137,16 @@ def import_predictions_table(
     store_instances: bool = True,
     metadata: Mapping[str, Any] | None = None,
     step_name: str = DEFAULT_STEP_NAME,
+    existing_runs: ExistingRuns = "merge",
+    required_metadata: Mapping[str, str] | None = None,
 ) -> ImportSummary:
     """Import a predictions table into ``logdir``; returns what was written. The source is only read.
 
     With ``store_instances`` (default) every step keeps its per-instance predictions (instance
     drill-down; ids from the ``instance_id`` column, else the row's position within its step);
-    without it only the confusion counts are written. ``metadata`` is stored with each new run.
+    without it only the confusion counts are written. ``metadata`` is stored with each new run;
+    ``existing_runs`` and ``required_metadata`` say what may happen to runs ``logdir`` already holds
+    (see :mod:`confusionflow.data_access.importers.writing`).
     """
     parsed = parse_predictions_table(
         path, run=run, fold=fold, classes=classes, labels_are_indices=labels_are_indices
@@ -165,4 +169,6 @@ def import_predictions_table(
         planned,
         write_step,
         kind="predictions" if store_instances else "counts",
+        existing_runs=existing_runs,
+        required_metadata=required_metadata,
     )

@@ -41,6 +41,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
+MAX_HEADER_BYTES = 64 * 1024  # a CSV header (column names) longer than this is refused unread
 # roles whose values are names/labels: read as text when Arrow's type guess fails on them
 _TEXT_ROLES = ("run", "fold", "y_true", "y_pred", "instance_id")
 
@@ -79,7 +80,8 @@ def read_table(path: Path, *, required: Sequence[str], optional: Sequence[str] =
     """
     path = Path(path)
     if not path.is_file():
-        raise LogFormatError(path, "file not found")
+        # a FIFO would block the read forever, a device (/dev/zero) never end
+        raise LogFormatError(path, "is not a regular file; refused" if path.exists() else "file not found")
     if path.stat().st_size == 0:
         raise LogFormatError(path, "the file is empty")
     is_csv = not path.name.lower().endswith(PARQUET_SUFFIXES)
@@ -105,14 +107,24 @@ def _read_header(path: Path, is_csv: bool) -> list[str]:
         except (pa.ArrowException, OSError) as e:
             raise LogFormatError(path, f"not a readable Parquet file ({e})") from None
     with _open_bytes(path) as f:
-        first = f.readline()
+        # bounded: a small .gz can hold a gigabyte-long first line
+        first = f.readline(MAX_HEADER_BYTES + 1)
+    if len(first) > MAX_HEADER_BYTES:
+        raise LogFormatError(
+            path,
+            f"the first line (the header) is longer than {MAX_HEADER_BYTES:,} bytes; is this a table?",
+            where="line 1",
+        )
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise _not_utf8(path) from None
     if not text.strip():
         raise LogFormatError(path, "the first line (the header) is empty", where="line 1")
-    return next(csv.reader([text.rstrip("\r\n")], delimiter=_delimiter(path)))
+    try:
+        return next(csv.reader([text.rstrip("\r\n")], delimiter=_delimiter(path)))
+    except csv.Error as e:
+        raise LogFormatError(path, f"the header cannot be read as CSV ({e})", where="line 1") from None
 
 
 def _check_row_limit(path: Path, is_csv: bool) -> None:

@@ -4,37 +4,58 @@ An import writes everything or nothing. Before anything is written, every step, 
 run metadata is checked, and the destination is checked for runs with another class list and for
 steps that already exist (a logged step is never overwritten). Then every run is written into a
 hidden staging folder inside the log folder (``.import-<pid>@<host>-<random>``, invisible to
-readers) and, only when all of it was written and read back, moved into place: a new run by one
-``rename`` of its folder, a new fold of an existing run by one ``rename`` of its file or folder
-(under that fold's writer lock). Steps added to a fold that already exists are appended one whole
-step at a time (a crash there keeps a prefix of them). A failure or a ``kill -9`` before the move
-leaves the log folder as it was; the staging folder of a killed import is removed by a later one.
+readers) and, only when all of it was written and read back, moved into place under the log
+folder's import lock (``import_lock``): a new run by one ``rename`` of its folder that fails if the
+run exists by then (two imports racing for one run: one wins, the other is told the run already
+exists), a new fold of an existing run by one ``rename`` of its file or folder (under that fold's
+writer lock). Steps added to a fold that already exists are appended one whole step at a time (a
+crash there keeps a prefix of them). A failure or a ``kill -9`` before the move leaves the log
+folder as it was; the staging folder of a killed import is removed by a later one.
+
+What may happen to runs that already exist is the caller's choice (``existing_runs``): ``"merge"``
+(new folds and new steps; the command line), ``"new_folds"`` (new folds only, never a byte of an
+existing file rewritten; optionally only for runs whose ``run.json`` metadata holds
+``required_metadata``, such as the uploader who created them) or ``"refuse"`` (new runs only).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import orjson
 
 from confusionflow.data_access import logformat as lf
 from confusionflow.data_access.counts_file import read_counts_file
+from confusionflow.data_access.durable import rename_new
 from confusionflow.data_access.errors import LogFormatError
 from confusionflow.data_access.file_bytes import LogRecoveryWarning
 from confusionflow.data_access.foldlock import FoldBusyError
 from confusionflow.data_access.importers.common import Grouping, ImportSummary, SeriesSummary
+from confusionflow.data_access.importers.import_lock import import_lock
 from confusionflow.data_access.reader import read_series
 from confusionflow.data_access.run_file import read_run
 from confusionflow.data_access.tempfiles import remove_abandoned_temp_files, staging_name
 from confusionflow.data_access.vocabulary import DEFAULT_STEP_NAME, check_step_name
 from confusionflow.data_access.writer import LogWriter
+
+ExistingRuns = Literal["merge", "new_folds", "refuse"]
+EXISTING_RUNS = ("merge", "new_folds", "refuse")
+
+
+def run_exists_message(run: str) -> str:
+    """Why a run planned as new was not created: it appeared while the import was being written."""
+    return (
+        f"run {run!r} already exists in the log folder: another import or writer created it while "
+        "this import was being written; nothing was written"
+    )
 
 
 @dataclass(frozen=True)
@@ -127,23 +148,70 @@ def check_planned(source: Path, planned: Sequence[PlannedSeries]) -> None:
             ) from None
 
 
-def check_destination(logdir: Path, planned: Sequence[PlannedSeries], *, kind: lf.FoldKind) -> None:
-    """Refuse, before writing anything, an import that would clash with what ``logdir`` holds."""
+def _check_existing_run(
+    logdir: Path,
+    run: str,
+    classes: tuple[str, ...],
+    existing_runs: ExistingRuns,
+    required_metadata: Mapping[str, str],
+) -> None:
+    run_path = lf.run_file(logdir, run)
+    if existing_runs == "refuse":
+        raise LogFormatError(
+            lf.run_dir(logdir, run), f"run {run!r} already exists in the log folder; nothing was written"
+        )
+    existing = read_run(logdir, run)
+    if existing.classes != tuple(classes):
+        raise LogFormatError(
+            run_path,
+            f"run {run!r} already exists with classes {list(existing.classes)[:10]}, the import "
+            f"has {list(classes)[:10]}; pass the same class list (--classes) or use another run name",
+        )
+    if any(existing.metadata.get(k) != v for k, v in required_metadata.items()):
+        keys = ", ".join(repr(k) for k in required_metadata)
+        raise LogFormatError(
+            run_path,
+            f"run {run!r} already exists and its import record ({keys}) is not this import's; "
+            "nothing was written",
+        )
+
+
+def check_destination(
+    logdir: Path,
+    planned: Sequence[PlannedSeries],
+    *,
+    kind: lf.FoldKind,
+    existing_runs: ExistingRuns = "merge",
+    required_metadata: Mapping[str, str] | None = None,
+    new_runs: frozenset[str] | None = None,
+) -> frozenset[str]:
+    """Refuse, before writing anything, an import that would clash with what ``logdir`` holds.
+
+    Returns the runs that do not exist yet (the import creates them). Given ``new_runs`` (what an
+    earlier check returned), a run planned as new that exists now is refused too.
+    """
+    required = dict(required_metadata or {})
     checked_runs: set[str] = set()
+    absent: set[str] = set()
     for p in planned:
-        classes = p.classes
-        run_path = lf.run_file(logdir, p.run)
-        if p.run not in checked_runs and run_path.exists():
-            existing = read_run(logdir, p.run)
-            if existing.classes != tuple(classes):
-                raise LogFormatError(
-                    run_path,
-                    f"run {p.run!r} already exists with classes {list(existing.classes)[:10]}, the import "
-                    f"has {list(classes)[:10]}; pass the same class list (--classes) or use another run name",
-                )
-        checked_runs.add(p.run)
+        if p.run not in checked_runs:
+            checked_runs.add(p.run)
+            if not lf.run_dir(logdir, p.run).exists():
+                absent.add(p.run)
+                continue
+            if new_runs is not None and p.run in new_runs:
+                raise LogFormatError(lf.run_dir(logdir, p.run), run_exists_message(p.run))
+            _check_existing_run(logdir, p.run, p.classes, existing_runs, required)
+        if p.run in absent:
+            continue
         counts_path = lf.counts_file(logdir, p.run, p.fold)
         pred_dir = lf.predictions_dir(logdir, p.run, p.fold)
+        if existing_runs == "new_folds" and (counts_path.exists() or pred_dir.exists()):
+            raise LogFormatError(
+                lf.run_dir(logdir, p.run),
+                f"fold {p.fold!r} of run {p.run!r} already exists; this import adds new folds only "
+                "and never rewrites a fold (use another fold name); nothing was written",
+            )
         existing_steps: set[float] = set()
         if counts_path.is_file():
             if kind != "counts":
@@ -152,7 +220,7 @@ def check_destination(logdir: Path, planned: Sequence[PlannedSeries], *, kind: l
                     f"fold {p.fold!r} of run {p.run!r} already holds counts only; import per-instance "
                     "predictions into another fold or run",
                 )
-            existing_steps = _logged_counts_steps(counts_path, len(classes))
+            existing_steps = _logged_counts_steps(counts_path, len(p.classes))
         elif pred_dir.is_dir():
             if kind != "predictions":
                 raise LogFormatError(
@@ -169,6 +237,7 @@ def check_destination(logdir: Path, planned: Sequence[PlannedSeries], *, kind: l
                 f"run {p.run!r}, fold {p.fold!r} already has step(s) {shown}; logged steps are never "
                 "overwritten (import into a new run name or another log folder)",
             )
+    return frozenset(absent)
 
 
 def write_planned(
@@ -178,11 +247,20 @@ def write_planned(
     write_step: StepWriter,
     *,
     kind: lf.FoldKind,
+    existing_runs: ExistingRuns = "merge",
+    required_metadata: Mapping[str, str] | None = None,
 ) -> ImportSummary:
     """Check everything, write it all into a staging folder, then move it into place (see above)."""
+    if existing_runs not in EXISTING_RUNS:
+        raise ValueError(f"existing_runs must be one of {EXISTING_RUNS}, not {existing_runs!r}")
     logdir = Path(logdir)
     check_planned(source, planned)
-    check_destination(logdir, planned, kind=kind)
+    policy: dict[str, Any] = {
+        "kind": kind,
+        "existing_runs": existing_runs,
+        "required_metadata": required_metadata,
+    }
+    new_runs = check_destination(logdir, planned, **policy)
     by_run: dict[str, list[int]] = {}
     for i, p in enumerate(planned):
         by_run.setdefault(p.run, []).append(i)
@@ -197,9 +275,15 @@ def write_planned(
         for run, indices in by_run.items():
             _write_run(stage, run, [planned[i] for i in indices], indices, write_step, kind)
         _read_back(stage, planned)
-        check_destination(logdir, planned, kind=kind)  # again: someone may have written meanwhile
-        for run, indices in by_run.items():
-            _move_into_place(stage, logdir, run, [planned[i] for i in indices], indices, write_step, kind)
+        with import_lock(logdir):
+            # again, under the lock: another import or a writer may have written meanwhile
+            check_destination(logdir, planned, new_runs=new_runs, **policy)
+            _move_new_runs(stage, logdir, [r for r in by_run if r in new_runs])
+            for run, indices in by_run.items():
+                if run not in new_runs:
+                    _move_into_place(
+                        stage, logdir, run, [planned[i] for i in indices], indices, write_step, kind
+                    )
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return ImportSummary(
@@ -258,6 +342,26 @@ def _fold_path(root: Path, run: str, fold: str) -> Path:
     return counts if counts.exists() else lf.predictions_dir(root, run, fold)
 
 
+def _move_new_runs(stage: Path, logdir: Path, runs: Sequence[str]) -> None:
+    """Each new run appears whole, by one rename that fails if the run exists by now; if one
+    fails, the runs this import already moved are moved back (all or nothing)."""
+    moved: list[str] = []
+    try:
+        for run in runs:
+            dest = lf.run_dir(logdir, run)
+            try:
+                rename_new(lf.run_dir(stage, run), dest)
+            except FileExistsError:
+                raise LogFormatError(dest, run_exists_message(run)) from None
+            moved.append(run)
+    except BaseException:
+        for run in reversed(moved):
+            # one that cannot be moved back stays in place, whole
+            with contextlib.suppress(OSError):
+                os.rename(lf.run_dir(logdir, run), lf.run_dir(stage, run))
+        raise
+
+
 def _move_into_place(
     stage: Path,
     logdir: Path,
@@ -267,22 +371,20 @@ def _move_into_place(
     write_step: StepWriter,
     kind: lf.FoldKind,
 ) -> None:
+    """New folds of an existing run (same classes, checked) move in whole; steps for folds that
+    exist are appended through a resuming writer, one whole step each. Every fold's writer lock is
+    taken before anything moves, so a busy fold stops the import with nothing of this run moved."""
     dest = lf.run_dir(logdir, run)
-    if not dest.exists():
-        os.rename(lf.run_dir(stage, run), dest)  # the whole new run appears at once
-        return
-    # An existing run (same classes, checked): new folds move in whole, under their writer lock;
-    # steps for folds that exist are appended through a resuming writer, one whole step each.
     first = series[0]
     with LogWriter(logdir, run, first.classes, store_instances=kind == "predictions", mode="resume") as w:
-        existing = []
-        for p, i in zip(series, indices, strict=True):
-            target = _fold_path(logdir, run, p.fold)
+        for p in series:
             try:
                 w.last_step(p.fold)  # takes the fold's lock
             except FoldBusyError as e:
                 raise LogFormatError(dest, f"import not written: {e}") from None
-            if target.exists():
+        existing = []
+        for p, i in zip(series, indices, strict=True):
+            if _fold_path(logdir, run, p.fold).exists():
                 existing.append((p, i))
                 continue
             staged = _fold_path(stage, run, p.fold)

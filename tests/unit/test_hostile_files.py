@@ -1,8 +1,13 @@
-"""Damaged, hostile and absurd log files: each gives an error naming the file, none is modified."""
+"""Damaged, hostile and absurd log files: each gives an error naming the file, none is modified.
+
+Part of the hostile corpus with ``test_hostile_imports``: every case runs inside
+``tests.unit.hostile_corpus.hostile_case``, which records the SHA-256 (and mtime) of every file of
+the log folder before, asserts them unchanged after, and checks that the app on that folder still
+serves the page and answers the live poll, listing the series that still load.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Callable
@@ -17,26 +22,17 @@ from confusionflow.data_access.errors import LogFormatError
 from confusionflow.data_access.reader import read_instances, read_series
 from confusionflow.data_access.store import LogStore, UnknownSeriesError
 from confusionflow.data_access.writer import LogWriter
+from tests.unit.hostile_corpus import hostile_case
 
 CLASSES = ["cat", "dog", "car"]
+GOOD = ["good/val"]  # the series that loads whatever is done to run "r"
 GOOD_LINE = b'{"step": 9, "counts": [1,0,0,0,1,0,0,0,1]}\n'
 
 
-def snapshot(root: Path) -> dict[str, str]:
-    """sha256 of every file under root (sparse 2 GB files hashed by size + first/last MiB)."""
-    out = {}
-    for p in sorted(root.rglob("*")):
-        if p.is_file():
-            size = p.stat().st_size
-            with open(p, "rb") as f:
-                if size > 64 * 1024**2:
-                    head = f.read(1024**2)
-                    f.seek(size - 1024**2)
-                    digest = hashlib.sha256(head + f.read() + str(size).encode()).hexdigest()
-                else:
-                    digest = hashlib.sha256(f.read()).hexdigest()
-            out[str(p.relative_to(root))] = f"{digest}:{p.stat().st_mtime_ns}"
-    return out
+@pytest.fixture(scope="module")
+def app_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache folder for the apps the corpus builds (outside every log folder)."""
+    return tmp_path_factory.mktemp("app-cache")
 
 
 @pytest.fixture
@@ -276,107 +272,120 @@ CASES = [
 
 
 @pytest.mark.parametrize(("mutate", "fold", "pattern"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_bad_file_is_an_error_naming_it_and_is_left_untouched(logs, mutate, fold, pattern):
+def test_bad_file_is_an_error_naming_it_and_is_left_untouched(logs, mutate, fold, pattern, app_cache):
     bad = mutate(logs)
-    before = snapshot(logs)
-    started = time.perf_counter()
-    with pytest.raises(LogFormatError, match=pattern) as err:
-        read_series(logs, "r", fold)
-    assert time.perf_counter() - started < 2.0  # a 2 GB file must fail from its size, not be read
-    assert names(bad, str(err.value)), f"message does not name {bad}: {err.value}"
+    listed = [s.key for s in LogStore(logs).list_series()]
+    with hostile_case([logs], logs, app_cache, series=listed):
+        assert "good/val" in listed
+        started = time.perf_counter()
+        with pytest.raises(LogFormatError, match=pattern) as err:
+            read_series(logs, "r", fold)
+        assert time.perf_counter() - started < 2.0  # a 2 GB file must fail from its size, not be read
+        assert names(bad, str(err.value)), f"message does not name {bad}: {err.value}"
 
-    # In the app the same file is a LoadProblem beside the series that still load.
-    store = LogStore(logs)
-    result = store.load([f"r/{fold}", "good/val"])
-    assert result.tensor is not None and result.tensor.series_keys == ("good/val",)
-    assert len(result.problems) == 1 and result.problems[0].source == f"r/{fold}"
-    assert names(bad, result.problems[0].message)
-    if bad.name == "run.json":  # the scan reports a broken run.json too
-        assert any(str(bad) in p.message for p in store.problems())
-    assert snapshot(logs) == before
+        # In the app the same file is a LoadProblem beside the series that still load.
+        store = LogStore(logs)
+        result = store.load([f"r/{fold}", "good/val"])
+        assert result.tensor is not None and result.tensor.series_keys == ("good/val",)
+        assert len(result.problems) == 1 and result.problems[0].source == f"r/{fold}"
+        assert names(bad, result.problems[0].message)
+        if bad.name == "run.json":  # the scan reports a broken run.json too
+            assert any(str(bad) in p.message for p in store.problems())
+
+
+ALL = ["good/val", "r/test", "r/val"]  # what the "logs" fixture holds
 
 
 @pytest.mark.parametrize(
     "key", ["../etc/val", "r/../val", "r/..", "/r/val", "r/val/x", "r", ".r/val", "r/\0val"]
 )
-def test_hostile_keys_are_problems_not_paths(logs, key):
-    store = LogStore(logs / "r")  # a root below which ../ would reach real files
-    result = store.load([key])
-    assert result.tensor is None and len(result.problems) == 1
-    assert "unknown series" in result.problems[0].message
-    with pytest.raises(UnknownSeriesError):
-        store.load_series(key)
-    assert store.instances(key, 1) is None
+def test_hostile_keys_are_problems_not_paths(logs, key, app_cache):
+    with hostile_case([logs], logs, app_cache, series=ALL):
+        store = LogStore(logs / "r")  # a root below which ../ would reach real files
+        result = store.load([key])
+        assert result.tensor is None and len(result.problems) == 1
+        assert "unknown series" in result.problems[0].message
+        with pytest.raises(UnknownSeriesError):
+            store.load_series(key)
+        assert store.instances(key, 1) is None
 
 
 @pytest.mark.parametrize(("run", "fold"), [("../r", "val"), ("r", "../r/val"), ("r", "val/../val")])
-def test_reader_refuses_names_that_escape_the_folder(logs, run, fold):
-    with pytest.raises(LogFormatError, match="path separator|'..'"):
+def test_reader_refuses_names_that_escape_the_folder(logs, run, fold, app_cache):
+    with (
+        hostile_case([logs], logs, app_cache, series=ALL),
+        pytest.raises(LogFormatError, match="path separator|'..'"),
+    ):
         read_series(logs, run, fold)
 
 
-def test_badly_named_files_on_disk_are_reported_by_the_scan(logs):
+def test_badly_named_files_on_disk_are_reported_by_the_scan(logs, app_cache):
     (logs / "r" / "semi;colon.counts.jsonl").write_bytes(GOOD_LINE)
     (logs / "orphan").mkdir()
     (logs / "orphan" / "val.counts.jsonl").write_bytes(GOOD_LINE)
     (logs / "r" / "both.counts.jsonl").write_bytes(GOOD_LINE)
     (logs / "r" / "both.predictions").mkdir()
-    before = snapshot(logs)
-    store = LogStore(logs)
-    messages = [p.message for p in store.problems()]
-    assert any("semi;colon.counts.jsonl" in m and "';'" in m for m in messages)
-    assert any(str(logs / "orphan") in m and "no run.json" in m for m in messages)
-    assert any("'both' exists both as counts and as predictions" in m for m in messages)
-    assert [s.key for s in store.list_series()] == ["good/val", "r/test", "r/val"]
-    assert snapshot(logs) == before
+    with hostile_case([logs], logs, app_cache, series=ALL):
+        store = LogStore(logs)
+        messages = [p.message for p in store.problems()]
+        assert any("semi;colon.counts.jsonl" in m and "';'" in m for m in messages)
+        assert any(str(logs / "orphan") in m and "no run.json" in m for m in messages)
+        assert any("'both' exists both as counts and as predictions" in m for m in messages)
+        assert [s.key for s in store.list_series()] == ALL
 
 
-def test_series_with_other_classes_are_left_out_with_a_problem(logs):
+def test_series_with_other_classes_are_left_out_with_a_problem(logs, app_cache):
     with LogWriter(logs, "other", ["a", "b"]) as w:
         w.add_counts(1, "val", np.eye(2, dtype=int))
-    result = LogStore(logs).load(["r/val", "other/val"])
-    assert result.tensor.series_keys == ("r/val",)
-    assert "other/val: its 2 classes differ from the 3 classes of r/val" in result.problems[0].message
+    with hostile_case([logs], logs, app_cache, series=[*ALL, "other/val"]):
+        result = LogStore(logs).load(["r/val", "other/val"])
+        assert result.tensor.series_keys == ("r/val",)
+        assert "other/val: its 2 classes differ from the 3 classes of r/val" in result.problems[0].message
 
 
-def test_unknown_run_and_fold_are_problems(logs):
-    result = LogStore(logs).load(["nope/val", "r/nope", "r/val"])
-    assert result.tensor.series_keys == ("r/val",)
-    assert [p.source for p in result.problems] == ["nope/val", "r/nope"]
+def test_unknown_run_and_fold_are_problems(logs, app_cache):
+    with hostile_case([logs], logs, app_cache, series=ALL):
+        result = LogStore(logs).load(["nope/val", "r/nope", "r/val"])
+        assert result.tensor.series_keys == ("r/val",)
+        assert [p.source for p in result.problems] == ["nope/val", "r/nope"]
 
 
-def test_special_files_are_refused_without_blocking(logs):
+def test_special_files_are_refused_without_blocking(logs, app_cache):
     fifo = logs / "r" / "val.counts.jsonl"
     fifo.unlink()
     os.mkfifo(fifo)  # reading a FIFO would block forever
     (logs / "r" / "run.json").rename(logs / "r" / "real.json")
     (logs / "r" / "run.json").symlink_to("/dev/zero")  # endless zeros
-    with pytest.raises(LogFormatError, match="run.json: is not a regular file"):
+    with (
+        hostile_case([logs], logs, app_cache, series=GOOD),
+        pytest.raises(LogFormatError, match="run.json: is not a regular file"),
+    ):
         read_series(logs, "r", "val")
     (logs / "r" / "run.json").unlink()
     (logs / "r" / "real.json").rename(logs / "r" / "run.json")
-    result = LogStore(logs).load(["r/val", "r/test"])
-    assert result.tensor.series_keys == ("r/test",)
-    assert "unknown series 'r/val'" in result.problems[0].message  # a FIFO is not a log
+    with hostile_case([logs], logs, app_cache, series=["good/val", "r/test"]):
+        result = LogStore(logs).load(["r/val", "r/test"])
+        assert result.tensor.series_keys == ("r/test",)
+        assert "unknown series 'r/val'" in result.problems[0].message  # a FIFO is not a log
 
 
-def test_run_json_with_a_byte_order_mark_is_read(logs):
+def test_run_json_with_a_byte_order_mark_is_read(logs, app_cache):
     path = logs / "r" / "run.json"
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
-    assert read_series(logs, "r", "val").info.classes == tuple(CLASSES)
+    with hostile_case([logs], logs, app_cache, series=ALL):
+        assert read_series(logs, "r", "val").info.classes == tuple(CLASSES)
 
 
-def test_instances_of_a_damaged_step_name_the_file(logs):
+def test_instances_of_a_damaged_step_name_the_file(logs, app_cache):
     bad = logs / "r" / "test.predictions" / "step-2.parquet"
     bad.write_bytes(b"garbage")
-    before = snapshot(logs)
-    with pytest.raises(LogFormatError, match="not a readable Parquet file") as err:
-        read_instances(logs, "r", "test", 2)
-    assert err.value.path == str(bad)
-    assert snapshot(logs) == before
+    with hostile_case([logs], logs, app_cache, series=ALL):
+        with pytest.raises(LogFormatError, match="not a readable Parquet file") as err:
+            read_instances(logs, "r", "test", 2)
+        assert err.value.path == str(bad)
 
 
-def test_instances_with_missing_scores_name_the_file(logs):
+def test_instances_with_missing_scores_name_the_file(logs, app_cache):
     bad = logs / "r" / "test.predictions" / "step-2.parquet"
     scores = pa.array([[0.1, 0.2, 0.7], None], pa.list_(pa.float32(), 3))
     pq.write_table(
@@ -385,17 +394,19 @@ def test_instances_with_missing_scores_name_the_file(logs):
         ),
         bad,
     )
-    with pytest.raises(LogFormatError, match="column 'scores' has missing rows") as err:
-        read_instances(logs, "r", "test", 2)
-    assert err.value.path == str(bad)
+    with hostile_case([logs], logs, app_cache, series=ALL):
+        with pytest.raises(LogFormatError, match="column 'scores' has missing rows") as err:
+            read_instances(logs, "r", "test", 2)
+        assert err.value.path == str(bad)
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files regardless of permissions")
-def test_unreadable_file_is_an_error(logs):
+def test_unreadable_file_is_an_error(logs, app_cache):
     path = logs / "r" / "val.counts.jsonl"
-    path.chmod(0)
-    try:
-        with pytest.raises(LogFormatError, match="cannot be read"):
-            read_series(logs, "r", "val")
-    finally:
-        path.chmod(0o644)
+    with hostile_case([logs], logs, app_cache, series=ALL):  # hashed before the chmod, after it is undone
+        path.chmod(0)
+        try:
+            with pytest.raises(LogFormatError, match="cannot be read"):
+                read_series(logs, "r", "val")
+        finally:
+            path.chmod(0o644)

@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+import dash
 import flask
 import pytest
+from dash import ALL, Input, Output
 
 from confusionflow.app.config import Settings
 from confusionflow.app.factory import create_app
@@ -130,3 +133,112 @@ def test_a_well_formed_body_passes_the_shape_check(tmp_path: Path) -> None:
         callback_body_error({**body, "inputs": body["inputs"][:-1]}, app.callback_map)
         == f"inputs: expected {n_inputs} entries"
     )
+
+
+def _request_for(app, output: str) -> dict[str, Any]:
+    """The body the page sends for ``output``'s callback, built from the app's callback map."""
+    cb = app.callback_map[output]
+    declared = cb["output"] if isinstance(cb["output"], list) else [cb["output"]]
+    outputs = [{"id": o.component_id, "property": o.component_property} for o in declared]
+    return {
+        "output": output,
+        "outputs": outputs if isinstance(cb["output"], list) else outputs[0],
+        # a pattern-matching input is a list of the components it matches (none here)
+        "inputs": [[] if d["id"].startswith("{") else {**d, "value": None} for d in cb["inputs"]],
+        "state": [[] if d["id"].startswith("{") else {**d, "value": None} for d in cb["state"]],
+        "changedPropIds": [],
+    }
+
+
+def test_outputs_other_than_the_declared_ones_are_refused_by_name(tmp_path: Path) -> None:
+    (tmp_path / "logs").mkdir()
+    app = _app(tmp_path)
+    body = _request_for(app, EPOCH_OUTPUT)
+    assert [o["id"] for o in body["outputs"]] == [ids.EPOCH_STORE, ids.EPOCH_LABEL]
+    swapped = {**body, "outputs": body["outputs"][::-1]}
+    assert (
+        callback_body_error(swapped, app.callback_map)
+        == f"outputs[0]: not the declared {ids.EPOCH_STORE}.data"
+    )
+    assert callback_body_error({**body, "outputs": body["outputs"][:1]}, app.callback_map) == (
+        "outputs: expected 2 entries"
+    )
+    other_property = [body["outputs"][0], {"id": ids.EPOCH_LABEL, "property": "style"}]
+    assert callback_body_error({**body, "outputs": other_property}, app.callback_map) == (
+        f"outputs[1]: not the declared {ids.EPOCH_LABEL}.children"
+    )
+    # a callback with one Output is sent one object, not a list of one
+    single = next(
+        k for k, cb in app.callback_map.items() if "callback" in cb and not isinstance(cb["output"], list)
+    )
+    one = _request_for(app, single)
+    assert callback_body_error(one, app.callback_map) is None
+    assert callback_body_error({**one, "outputs": [one["outputs"]]}, app.callback_map) == (
+        "outputs: expected an object with an id and a property"
+    )
+    client = app.server.test_client()
+    response = client.post("/_dash-update-component", json=swapped)
+    assert response.status_code == 400 and b"outputs[0]: not the declared" in response.data
+
+
+def test_the_shape_check_works_without_dashs_private_validator(tmp_path: Path, monkeypatch) -> None:
+    """A Dash release that drops or renames ``dash._validate.validate_output_spec`` changes nothing."""
+    import dash._validate
+
+    monkeypatch.delattr(dash._validate, "validate_output_spec")
+    (tmp_path / "logs").mkdir()
+    app = _app(tmp_path)
+    body = _request_for(app, EPOCH_OUTPUT)
+    assert callback_body_error(body, app.callback_map) is None
+    assert callback_body_error({**body, "outputs": body["outputs"][::-1]}, app.callback_map) is not None
+
+
+def test_the_callback_map_the_guard_reads_is_what_the_page_is_served(tmp_path: Path) -> None:
+    """The guard reads ``app.callback_map``; the page is told the callbacks by ``_dash-dependencies``.
+    If a Dash upgrade made them differ, this fails instead of the guard refusing (or passing)
+    real requests."""
+    (tmp_path / "logs").mkdir()
+    app = _app(tmp_path)
+    client = app.server.test_client()
+    served = client.get("/_dash-dependencies").get_json()
+    server_side = [d for d in served if not d.get("clientside_function")]
+    assert len(server_side) >= 20
+    for dep in server_side:
+        cb = app.callback_map[dep["output"]]
+        for key in ("inputs", "state"):
+            assert [(d["id"], d["property"]) for d in dep[key]] == [(d["id"], d["property"]) for d in cb[key]]
+        if cb.get("no_output"):
+            continue
+        body = _request_for(app, dep["output"])
+        assert callback_body_error(body, app.callback_map) is None, dep["output"]
+        # the output key the page sends spells exactly the declared outputs, in order
+        sent = body["outputs"] if isinstance(body["outputs"], list) else [body["outputs"]]
+        spelled = [f"{o['id']}.{o['property']}" for o in sent]
+        key = ".." + "...".join(spelled) + ".." if isinstance(cb["output"], list) else spelled[0]
+        assert re.sub(r"@[0-9a-f]{64}", "", dep["output"]) == key
+
+
+def test_pattern_matching_outputs_match_their_concrete_components() -> None:
+    app = dash.Dash(__name__)
+    app.layout = dash.html.Div([dash.html.Button(id="go")])
+
+    @app.callback(Output({"type": "cell", "index": ALL}, "children"), Input("go", "n_clicks"))
+    def fill(_n):
+        return []
+
+    key = next(iter(app.callback_map))
+    body = {
+        "output": key,
+        "outputs": [{"id": {"type": "cell", "index": i}, "property": "children"} for i in range(3)],
+        "inputs": [{"id": "go", "property": "n_clicks", "value": 1}],
+        "changedPropIds": ["go.n_clicks"],
+    }
+    assert callback_body_error(body, app.callback_map) is None
+    wrong_type = [{"id": {"type": "other", "index": 0}, "property": "children"}]
+    assert callback_body_error({**body, "outputs": wrong_type}, app.callback_map) == (
+        "outputs: not the declared pattern.children"
+    )
+    extra_key = [{"id": {"type": "cell", "index": 0, "x": 1}, "property": "children"}]
+    assert callback_body_error({**body, "outputs": extra_key}, app.callback_map) is not None
+    nested = [{"id": {"type": "cell", "index": {"deep": 1}}, "property": "children"}]
+    assert callback_body_error({**body, "outputs": nested}, app.callback_map) is not None
