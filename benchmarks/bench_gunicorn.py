@@ -42,7 +42,7 @@ REQUESTS = 240  # per configuration, in ROUNDS interleaved batches
 ROUNDS = 4
 
 
-def _machine() -> str:
+def machine() -> str:
     out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
     model = next((ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Model name")), "")
     return f"{os.cpu_count()} cores, {model or platform.processor()}, Python {platform.python_version()}"
@@ -59,13 +59,13 @@ def _write_logs(root: Path) -> None:
                 w.add(step, "test", y_true, np.where(wrong, rng.integers(0, classes, n), y_true))
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _wait(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -133,7 +133,7 @@ def _replay(url: str, body: bytes, count: int) -> tuple[float, list[float], int]
 
 
 def _start(workers: int, logdir: Path, cache: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "CONFUSIONFLOW_LOGDIR": str(logdir),
@@ -173,7 +173,7 @@ def main() -> None:
             for workers in WORKERS:
                 proc, base = _start(workers, logdir, Path(tmp) / f"cache-{workers}")
                 procs.append(proc)
-                _wait(base + "healthz", proc)
+                wait_ready(base + "healthz", proc)
                 url, body = _capture_matrix_request(base, _series(logdir))
                 _replay(url, body, 2 * workers)  # every worker parses once and warms up
                 targets[workers] = (url, body)
@@ -198,7 +198,7 @@ def main() -> None:
 
     c, r, t, n = LOGS
     print(
-        f"Machine: {_machine()}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; C={c}, {r} series, T={t}, N={n:,};"
+        f"Machine: {machine()}; {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; C={c}, {r} series, T={t}, N={n:,};"
     )
     print(
         f"{REQUESTS} matrix callback requests per row from {CLIENTS} client threads, {ROUNDS} interleaved rounds\n"

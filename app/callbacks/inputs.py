@@ -83,10 +83,15 @@ class PageInputs:
 
 # ----------------------------------------------------------------------------- scalar parsers
 def finite(value: object) -> float | None:
-    """A finite float from a JSON number (never a bool or a string), else None."""
+    """A finite float from a JSON number (never a bool or a string), else None.
+
+    JSON integers have no size limit: one past float's range (a 400-digit literal) is None too."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
     return number if math.isfinite(number) else None
 
 

@@ -171,6 +171,27 @@ def start_app(
     return proc, base
 
 
+@pytest.fixture
+def confusionflow_serve(
+    start_server: Callable[..., ServerProcess],
+) -> Callable[..., tuple[ServerProcess, str]]:
+    """``serve(logdir, cache_dir, *options)``: ``python -m confusionflow serve`` (gunicorn, the
+    deployed path) on a free loopback port; returns the process and its base URL once healthz answers."""
+
+    def serve(logdir: Path, cache_dir: Path, *options: str) -> tuple[ServerProcess, str]:
+        port = free_port()
+        proc = start_server(
+            [sys.executable, "-m", "confusionflow", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--logdir", str(logdir), "--cache-dir", str(cache_dir), *options],
+            env=app_env(logdir, cache_dir),
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}/"
+        proc.wait(base + "healthz", timeout=120)
+        return proc, base
+
+    return serve
+
+
 # ------------------------------------------------------------------ page probes (ids: confusionflow.components.ids)
 
 
