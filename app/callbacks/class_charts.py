@@ -220,7 +220,8 @@ def class_performance_update(
         x_range=page.step_range,
         step_name=step_name,
     )
-    return {"figure": figure, "meta": meta}
+    # a figure without lines (no logged step in an averaged range) is nothing to patch later
+    return {"figure": figure, "meta": meta if figure.data else None}
 
 
 # ----------------------------------------------------------------------------- class sizes

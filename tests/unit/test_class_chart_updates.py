@@ -212,3 +212,14 @@ def test_class_sizes_for_a_new_epoch_are_a_new_figure(store: LogStore) -> None:
     assert isinstance(moved["figure"], go.Figure)
     y = [list(t.y) for t in moved["figure"].data]
     assert y == [[17.0, 15.0, 10.0], [51.0, 45.0, 30.0]]  # row sums of improving_counts(3), x1 and x3
+
+
+def test_an_empty_figure_leaves_nothing_to_patch(store: LogStore, monkeypatch) -> None:
+    # every step averaged (a budget of one point) and a range without a logged step: no lines
+    import confusionflow.components.charts.class_performance as builder
+
+    monkeypatch.setattr(builder, "CLASS_POINT_BUDGET", 1)
+    out = class_charts.class_performance_update(store, raw(("alpha/test",), [3.5, 4.5]), SELECTION)
+    assert len(out["figure"].data) == 0 and out["meta"] is None
+    again = class_charts.class_performance_update(store, raw(("alpha/test",), [3.5, 4.5]), RANGE, out["meta"])
+    assert isinstance(again["figure"], go.Figure)
