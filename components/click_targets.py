@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from confusionflow.components.charts import GAP_H, GAP_W, METRICS, TILE_H, TILE_W, decode_class_click
+from confusionflow.components.charts import METRICS, decode_class_click
 from confusionflow.components.matrix import CellTarget, MatrixGeometry, decode_click
 
 
@@ -86,22 +86,10 @@ def matrix_tile(
 def class_chart_tile(point: Mapping[str, Any], classes: Sequence[str]) -> ClickedTile | None:
     """The class and metric of a click on the class-performance chart over ``classes``, or None."""
     try:
+        # a tile background is decoded from its trace (the metric) and its row position (the class)
         decoded = decode_class_click(point)
     except (TypeError, ValueError, OverflowError):
         decoded = None
-    position = axis_position(point)
-    if decoded is None and position is not None:
-        # a tile background: tiles sit on a grid of (1 + gap) units, metrics across, classes down
-        col, row = position
-        metric_at, x_in = divmod(col, TILE_W + GAP_W)
-        class_at, y_in = divmod(row, TILE_H + GAP_H)
-        if (
-            x_in <= TILE_W
-            and y_in <= TILE_H
-            and 0 <= metric_at < len(METRICS)
-            and 0 <= class_at < len(classes)
-        ):
-            decoded = (int(class_at), METRICS[int(metric_at)])
     if decoded is None:
         return None
     index, metric = decoded

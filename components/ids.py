@@ -64,6 +64,7 @@ CLASS_PERF_GRAPH = "class-performance-graph"
 CLASS_PERF_META = "class-performance-meta"
 CLASS_PERF_CLICK = "class-performance-click"  # clickData plus axis positions (dcc.Store)
 DISTRIBUTION_GRAPH = "class-distribution-graph"
+DISTRIBUTION_META = "class-distribution-meta"  # what the drawn class sizes show (dcc.Store)
 
 # ---------------------------------------------------------------- C: detail
 DETAIL_GRAPH = "detail-graph"

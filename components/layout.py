@@ -135,6 +135,7 @@ def stores(fingerprint: str | None) -> list:
         dcc.Store(id=ids.SELECTION, storage_type="memory"),
         dcc.Store(id=ids.MATRIX_META, storage_type="memory"),
         dcc.Store(id=ids.CLASS_PERF_META, storage_type="memory"),
+        dcc.Store(id=ids.DISTRIBUTION_META, storage_type="memory"),
         dcc.Store(id=ids.MATRIX_CLICK, storage_type="memory"),
         dcc.Store(id=ids.CLASS_PERF_CLICK, storage_type="memory"),
         dcc.Store(id=ids.DETAIL_TARGET, storage_type="memory"),

@@ -10,19 +10,24 @@ with :mod:`confusionflow.components.downsample` when a figure would exceed its b
 from confusionflow.components.charts.class_performance import (
     CLASS_POINT_BUDGET,
     GAP_H,
-    GAP_W,
     METRIC_TITLES,
     METRICS,
     TILE_H,
-    TILE_W,
-    ClassGridScale,
     Metric,
+    apply_view,
     build_class_performance_figure,
     class_performance_epoch_meta,
     class_performance_epoch_shapes,
+    class_performance_series_traces,
+    class_performance_view,
     decode_class_click,
+    holds_every_step,
 )
-from confusionflow.components.charts.class_sizes import build_distribution_figure
+from confusionflow.components.charts.class_sizes import (
+    build_distribution_figure,
+    distribution_title,
+    distribution_trace,
+)
 from confusionflow.components.charts.detail import build_detail_figure
 from confusionflow.components.charts.timeline import build_timeline_figure, timeline_shapes
 from confusionflow.components.figure_style import epoch_line_meta
@@ -30,20 +35,23 @@ from confusionflow.components.figure_style import epoch_line_meta
 __all__ = [
     "CLASS_POINT_BUDGET",
     "GAP_H",
-    "GAP_W",
     "METRICS",
     "METRIC_TITLES",
     "TILE_H",
-    "TILE_W",
-    "ClassGridScale",
     "Metric",
+    "apply_view",
     "build_class_performance_figure",
     "build_detail_figure",
     "build_distribution_figure",
     "build_timeline_figure",
     "class_performance_epoch_meta",
     "class_performance_epoch_shapes",
+    "class_performance_series_traces",
+    "class_performance_view",
     "decode_class_click",
+    "distribution_title",
+    "distribution_trace",
+    "holds_every_step",
     "epoch_line_meta",
     "timeline_shapes",
 ]

@@ -1,4 +1,8 @@
-"""View B, class sizes: instances per class per series at one step, as grouped bars."""
+"""View B, class sizes: instances per class per series at one step, as grouped bars.
+
+One bar trace per series, in series order, so an added series is one appended trace
+(:func:`distribution_trace`) and a new title (:func:`distribution_title`).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,30 @@ from confusionflow.components.figure_style import (
     empty_figure,
 )
 from confusionflow.components.text import plain, plain_all
+
+
+def distribution_title(step_label: str) -> dict:
+    """The chart title (``layout.title``): which step the bars count."""
+    return {
+        "text": f"Instances per class · {plain(step_label)}",
+        "x": 0,
+        "xanchor": "left",
+        "font": {"size": 13},
+    }
+
+
+def distribution_trace(support: np.ndarray, classes: Sequence[str], label: str, color: str) -> dict:
+    """The bars of one series: ``support`` ``(C,)`` instances per class, NaN drawing no bar; the
+    hover names class, series and count."""
+    name = plain(label)
+    return {
+        "type": "bar",
+        "x": plain_all(classes),
+        "y": np.asarray(support, dtype=np.float64),
+        "name": name,
+        "marker": {"color": color},
+        "hovertemplate": f"class %{{x}}<br>{name}<br>%{{y:,.0f}} instances<extra></extra>",
+    }
 
 
 def build_distribution_figure(
@@ -37,26 +65,11 @@ def build_distribution_figure(
     if sup.shape != (n_s, n_c):
         raise ValueError(f"support must have shape (series, classes) = {(n_s, n_c)}; got {sup.shape}")
     colors = check_colors(colors, n_s)
-    data = [
-        {
-            "type": "bar",
-            "x": plain_all(classes),
-            "y": sup[s],
-            "name": plain(series_labels[s]),
-            "marker": {"color": colors[s]},
-            "hovertemplate": f"class %{{x}}<br>{plain(series_labels[s])}<br>%{{y:,.0f}} instances<extra></extra>",
-        }
-        for s in range(n_s)
-    ]
+    data = [distribution_trace(sup[s], classes, series_labels[s], colors[s]) for s in range(n_s)]
     layout = base_layout(
         height=280,
         margin={"l": 60, "r": 10, "t": 40, "b": 60},
-        title={
-            "text": f"Instances per class · {plain(step_label)}",
-            "x": 0,
-            "xanchor": "left",
-            "font": {"size": 13},
-        },
+        title=distribution_title(step_label),
         barmode="group",
         bargap=0.2,
         bargroupgap=0.05,

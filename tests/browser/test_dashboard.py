@@ -293,9 +293,14 @@ def test_clicking_matrix_tiles_and_class_charts_fills_the_detail_view(page, app_
         "() => document.getElementById('detail-title').textContent.startsWith('False negatives of class “bird”')",
         timeout=TIMEOUT,
     )
-    # a class-performance tile: recall of "car" (row 1, middle column)
-    box = page.locator("#class-performance-graph .nsewdrag").first.bounding_box()
-    px, py = axis_point(page, "class-performance-graph", 1.12 + 0.5, 1.28 + 0.5)
+    # a class-performance tile: recall of "car" (row 1 of the recall subplot, mid-range)
+    box = page.locator("#class-performance-graph .nsewdrag[data-subplot='x2y']").bounding_box()
+    mid = fig(
+        page,
+        "class-performance-graph",
+        "(gd._fullLayout.xaxis2.range[0] + gd._fullLayout.xaxis2.range[1]) / 2",
+    )
+    px, py = axis_point(page, "class-performance-graph", mid, 1.28 + 0.5, xaxis="xaxis2")
     assert box["x"] <= px <= box["x"] + box["width"]
     click_at(page, px, py)
     page.wait_for_function(

@@ -479,13 +479,13 @@ def test_heatmap_clicks_are_decoded_from_their_axis_position(store):
 
 
 def test_class_chart_clicks_name_class_and_metric():
-    from confusionflow.components.charts import GAP_H, GAP_W, TILE_H, TILE_W
+    from confusionflow.components.charts import GAP_H, TILE_H
 
-    # a tile background brick sits at the tile's centre: metric column 2 (F1), class row 1
-    x, y = 2 * (TILE_W + GAP_W) + TILE_W / 2, 1 * (TILE_H + GAP_H) + TILE_H / 2
-    point = {"curveNumber": 0, "x": x, "y": y, "col": x, "row": y}
+    # a tile background: the F1 subplot's heatmap (trace 2), class row 1 from the click's row position
+    y = 1 * (TILE_H + GAP_H) + TILE_H / 2
+    point = {"curveNumber": 2, "x": 3.0, "y": y, "col": 3.0, "row": y}
     assert detail_cb.class_click_target(point, CLASSES) == DetailTarget("f1", "dog", None)
-    line = {"curveNumber": 2, "customdata": [3.0, 0.8, 2]}  # second trace of series 0: recall
+    line = {"curveNumber": 3 + 1, "customdata": [3.0, 0.8, 2]}  # second line of series 0: recall
     assert detail_cb.class_click_target(line, CLASSES) == DetailTarget("recall", "fox", None)
     assert (
         detail_cb.class_click_target({"curveNumber": 0, "col": 0.5, "row": 9 * 1.28 + 0.5}, CLASSES) is None

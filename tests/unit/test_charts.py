@@ -7,7 +7,6 @@ import pytest
 
 from confusionflow.components.charts import (
     GAP_H,
-    GAP_W,
     METRICS,
     TILE_H,
     build_class_performance_figure,
@@ -39,11 +38,16 @@ def metrics_with_gap():
 
 
 # ---------------------------------------------------------------------------- class performance
-def test_class_performance_places_each_value_in_its_class_row_and_metric_column():
+BACKGROUNDS = 3  # one background heatmap per metric subplot, before the lines
+
+
+def test_class_performance_places_each_value_in_its_class_row_and_metric_subplot():
     m = metrics_with_gap()
     fig = build_class_performance_figure(m, STEPS, CLASSES, LABELS, COLORS)
-    assert len(fig.data) == 1 + 2 * 3  # tile background + one line per (series, metric)
-    recall_s0 = fig.data[1 + 1]  # series 0, recall
+    assert len(fig.data) == BACKGROUNDS + 2 * 3  # backgrounds + one line per (series, metric)
+    assert [tr.type for tr in fig.data[:BACKGROUNDS]] == ["heatmap"] * 3
+    recall_s0 = fig.data[BACKGROUNDS + 1]  # series 0, recall
+    assert (recall_s0.xaxis, recall_s0.yaxis) == ("x2", "y")
     y = np.asarray(recall_s0.y, dtype=np.float64)
     x = np.asarray(recall_s0.x, dtype=np.float64)
     custom = np.asarray(recall_s0.customdata, dtype=np.float64)
@@ -51,8 +55,8 @@ def test_class_performance_places_each_value_in_its_class_row_and_metric_column(
     k = 2 * (len(STEPS) + 1) + 3
     assert custom[k].tolist() == pytest.approx([4.0, 0.8, 2.0, 4.0])
     assert y[k] == pytest.approx(2 * (TILE_H + GAP_H) + (1 - 0.8) * TILE_H, rel=1e-6)
-    assert x[k] == pytest.approx(1 * (1 + GAP_W) + 1.0)  # recall column, right edge = last step
-    assert x[2 * (len(STEPS) + 1)] == pytest.approx(1 + GAP_W)  # first step at the left edge
+    assert x[k] == 4.0  # x is the step number
+    assert x[2 * (len(STEPS) + 1)] == 0.0
     assert np.isnan(y[len(STEPS)])  # break between classes
     assert recall_s0.line.color == COLORS[0]
     # the hover names the class of the point, then the series
@@ -61,10 +65,44 @@ def test_class_performance_places_each_value_in_its_class_row_and_metric_column(
     assert list(fig.layout.yaxis.ticktext) == list(CLASSES)
 
 
+def test_class_performance_draws_known_precision_recall_and_f1():
+    m = metrics_with_gap()
+    fig = build_class_performance_figure(m, STEPS, CLASSES, LABELS, COLORS)
+    # series 0 at step 4: rows (true) [[10,0,0],[0,9,1],[0,2,8]]; columns (predicted) sums 10, 11, 9
+    p = [1.0, 9 / 11, 8 / 9]
+    r = [1.0, 0.9, 0.8]
+    f1 = [2 * a * b / (a + b) for a, b in zip(p, r, strict=True)]
+    last = len(STEPS) - 1
+    for metric, want in enumerate((p, r, f1)):
+        custom = np.asarray(fig.data[BACKGROUNDS + metric].customdata, dtype=np.float64)
+        got = [custom[c * (len(STEPS) + 1) + last, 1] for c in range(len(CLASSES))]
+        assert got == pytest.approx(want, rel=1e-6), METRICS[metric]
+    # every earlier step: [[6,2,2],[1,8,1],[0,5,5]] -> cat precision 6/7, recall 0.6
+    precision_s1 = np.asarray(fig.data[BACKGROUNDS + 3].customdata, dtype=np.float64)
+    assert precision_s1[0, 1] == pytest.approx(6 / 7, rel=1e-6)
+    assert np.asarray(fig.data[BACKGROUNDS + 4].customdata, dtype=np.float64)[0, 1] == pytest.approx(0.6)
+
+
+def test_class_performance_says_what_is_drawn():
+    m = metrics_with_gap()
+    fig = build_class_performance_figure(m, STEPS, CLASSES, LABELS, COLORS, x_range=(1, 4), step_name="epoch")
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[:3] == ["<b>precision</b>", "<b>recall</b>", "<b>F1</b>"]
+    assert titles[3] == "epochs 1–4 · each class row from 0 (bottom) to 1 (top)"
+    assert [fig.layout[f"xaxis{n}"].title.text for n in ("", "2", "3")] == ["epoch"] * 3
+    assert fig.layout.yaxis.title.text == "class"
+    # tile backgrounds name class and metric; every line names class, metric, series and step
+    assert fig.data[1].text[2][0] == "owl · recall"
+    f1_s1 = fig.data[BACKGROUNDS + 5]
+    assert f1_s1.hovertemplate == (
+        "%{text}: F1 %{customdata[1]:.1%}<br>dense / test<br>epoch %{customdata[0]}<extra></extra>"
+    )
+
+
 def test_class_performance_keeps_missing_steps_as_gaps():
     m = metrics_with_gap()
     fig = build_class_performance_figure(m, STEPS, CLASSES, LABELS, COLORS)
-    f1_s1 = fig.data[1 + 3 + 2]
+    f1_s1 = fig.data[BACKGROUNDS + 3 + 2]
     y = np.asarray(f1_s1.y, dtype=np.float64)
     assert np.isnan(y[2]) and np.isfinite(y[1]) and np.isfinite(y[3])
     assert f1_s1.connectgaps is False
@@ -73,11 +111,13 @@ def test_class_performance_keeps_missing_steps_as_gaps():
 def test_class_performance_zooms_to_the_range_and_marks_the_epoch():
     m = metrics_with_gap()
     fig = build_class_performance_figure(m, STEPS, CLASSES, LABELS, COLORS, epoch=2, x_range=(1, 4))
-    precision_s0 = fig.data[1]
+    precision_s0 = fig.data[BACKGROUNDS]
     custom = np.asarray(precision_s0.customdata, dtype=np.float64)
-    assert custom[:3, 0].tolist() == [1.0, 2.0, 4.0]  # step 0 is outside the range
-    xs = [s.x0 for s in fig.layout.shapes]
-    assert xs == pytest.approx([m_ * (1 + GAP_W) + (2 - 1) / 3 for m_ in range(3)])
+    assert custom[:4, 0].tolist() == [0.0, 1.0, 2.0, 4.0]  # every step is drawn; the axes zoom
+    pad = (4 - 1) * 0.02
+    for axis in ("xaxis", "xaxis2", "xaxis3"):
+        assert list(fig.layout[axis].range) == pytest.approx([1 - pad, 4 + pad])
+    assert [(s.xref, s.x0, s.x1) for s in fig.layout.shapes] == [("x", 2, 2), ("x2", 2, 2), ("x3", 2, 2)]
     assert class_performance_epoch_shapes(STEPS, 3, epoch=0, x_range=(1, 4)) == []
 
 
@@ -94,23 +134,27 @@ def test_class_performance_over_many_steps_averages_steps_within_the_point_budge
     m = TensorMetrics(zeros, recall, zeros, zeros, zeros, zeros, zeros, zeros[..., 0], zeros[..., 0])
     classes = tuple(f"k{i}" for i in range(n_c))
     fig = build_class_performance_figure(m, steps, classes, LABELS, COLORS)
-    n_points = sum(len(tr.y) for tr in fig.data[1:])
+    n_points = sum(len(tr.y) for tr in fig.data[BACKGROUNDS:])
     assert n_points <= 150_000
-    custom = np.asarray(fig.data[2].customdata, dtype=np.float64)  # series 0, recall
+    custom = np.asarray(fig.data[BACKGROUNDS + 1].customdata, dtype=np.float64)  # series 0, recall
     b = int(custom[1, 0] - custom[0, 0])
     assert b > 1 and custom[0, 3] == b - 1  # the first point covers steps 0..b-1
     row2 = (t // b + (t % b > 0) + 1) * 2  # first point of class k2
     expected = np.mean(np.delete(recall[0, :b, 2], 1))
     assert custom[row2, 1] == pytest.approx(expected, rel=1e-5)
-    assert "(mean)" in fig.data[2].hovertemplate
+    assert "(mean)" in fig.data[BACKGROUNDS + 1].hovertemplate
+    assert f"each point the mean of up to {b} logged epochs" in fig.layout.annotations[3].text
 
 
 def test_decode_class_click_from_background_and_line_points():
-    assert decode_class_click({"curveNumber": 0, "pointNumber": [2, 1]}) == (2, "recall")
-    point = {"curveNumber": 1 + 3 + 2, "pointIndex": 7, "customdata": [2.0, 0.5, 1.0]}
+    assert decode_class_click({"curveNumber": 1, "pointNumber": [2, 0]}) == (2, "recall")
+    # Dash drops the heatmap's pointNumber: the browser adds the row position instead
+    assert decode_class_click({"curveNumber": 2, "row": 1 * (TILE_H + GAP_H) + 0.9}) == (1, "f1")
+    point = {"curveNumber": BACKGROUNDS + 3 + 2, "pointIndex": 7, "customdata": [2.0, 0.5, 1.0]}
     assert decode_class_click(point) == (1, "f1")
-    assert decode_class_click({"curveNumber": 0, "pointNumber": [0, 5]}) is None
+    assert decode_class_click({"curveNumber": 0, "row": -3.0}) is None
     assert decode_class_click({"curveNumber": 2}) is None
+    assert decode_class_click({"curveNumber": True, "row": 0.5}) is None
     assert decode_class_click({}) is None
     assert METRICS == ("precision", "recall", "f1")
 
@@ -119,11 +163,11 @@ def test_class_performance_empty_input():
     m = metrics_with_gap()
     fig = build_class_performance_figure(m, STEPS, CLASSES, (), [])
     assert len(fig.data) == 0 and "Nothing selected" in fig.layout.annotations[0].text
+    # a range without a logged step: the lines stay (a range is a view of them) and it says so
     fig = build_class_performance_figure(m, STEPS, CLASSES, LABELS, COLORS, x_range=(10, 20))
-    assert len(fig.data) == 0
+    assert fig.layout.annotations[3].text == "no logged epoch in 10–20" and fig.layout.shapes == ()
 
 
-# ---------------------------------------------------------------------------------- class sizes
 def test_distribution_bars_per_series_with_counts_in_hover():
     m = metrics_with_gap()
     support = m.support[:, 2]  # step 2: series 1 did not log it

@@ -97,9 +97,10 @@ def test_class_performance_shows_names_literally():
     texts = assert_inert(fig)
     assert list(fig.layout.yaxis.ticktext) == [LINK_SHOWN, BIG_SHOWN, "cat &amp; dog"]
     assert any(t.startswith(LINK_SHOWN + " · ") for t in texts)  # tile hover text
-    assert any("<br>&lt;b&gt;run" in (tr.hovertemplate or "") for tr in fig.data[1:])  # series, escaped
-    assert LINK_SHOWN in fig.data[1].text  # the point's class names the hover, escaped
-    assert fig.data[1].name.startswith("&lt;b&gt;run&lt;/b&gt;&#39;s")
+    lines = [tr for tr in fig.data if tr.type == "scatter"]
+    assert any("<br>&lt;b&gt;run" in (tr.hovertemplate or "") for tr in lines)  # series, escaped
+    assert LINK_SHOWN in lines[0].text  # the point's class names the hover, escaped
+    assert lines[0].name.startswith("&lt;b&gt;run&lt;/b&gt;&#39;s")
 
 
 def test_class_sizes_show_names_literally():
