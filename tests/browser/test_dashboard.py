@@ -16,8 +16,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser.dashboard_logs import CLASSES, STEPS, write_logs
-from tests.browser.pages import COLOUR_BAR, LINE_TRACE, TIMEOUT, fig, open_dashboard, serve_app, wait_figure
+from tests.browser.dashboard_logs import CLASSES, write_logs
+from tests.browser.pages import (
+    COLOUR_BAR,
+    LINE_TRACE,
+    TIMEOUT,
+    fig,
+    matrix_tile_point,
+    open_dashboard,
+    plot_point,
+    serve_app,
+    wait_figure,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -263,21 +273,11 @@ def test_class_selection_keeps_at_least_two(page, app_url):
     wait_figure(page, "class-distribution-graph", "gd.data[0].x.join() === 'vehicle,animal'")
 
 
-@pytest.mark.xfail(
-    reason="intermittent since the one-screen layout: the pixel this test computes from "
-    "matrix_geometry(default style) can land one row above the intended tile; the page itself decodes "
-    "the click it gets (hover and detail name the tile under the pointer). Open: compute the point "
-    "from the drawn figure's own geometry once the layout is stable.",
-    strict=False,
-)
 def test_clicking_matrix_tiles_and_class_charts_fills_the_detail_view(page, app_url):
-    from confusionflow.components.matrix import MatrixStyle, matrix_geometry
-
     open_dashboard(page, app_url)
     wait_text(page, "detail-title", "Overall accuracy")
-    geo = matrix_geometry(len(CLASSES), 2, len(STEPS), MatrixStyle())
-    # cell (true "cat", pred "dog"): column 5, row 3, in the middle of the tile
-    x, y = axis_point(page, "matrix-graph", geo.x.center(5), geo.y.center(3))
+    # cell (true "cat", pred "dog"): column 5, row 3, in the middle of the tile as drawn
+    x, y = matrix_tile_point(page, 5, 3)
     click_at(page, x, y)
     page.wait_for_function(
         "() => document.getElementById('detail-title').textContent.startsWith('True class “cat” predicted as “dog”')",
@@ -287,15 +287,15 @@ def test_clicking_matrix_tiles_and_class_charts_fills_the_detail_view(page, app_
     wait_query(page, "detail", "cell")
     assert query(page)["dt"] == ["cat"] and query(page)["dp"] == ["dog"]
     # the FN tile of "bird" (the extra column), then the accuracy corner
-    x, y = axis_point(page, "matrix-graph", geo.x.center(len(CLASSES)), geo.y.center(2))
+    x, y = matrix_tile_point(page, len(CLASSES), 2)
     click_at(page, x, y)
     page.wait_for_function(
         "() => document.getElementById('detail-title').textContent.startsWith('False negatives of class “bird”')",
         timeout=TIMEOUT,
     )
     # a class-performance tile: recall of "car" (row 1, middle column)
+    px, py = plot_point(page, "class-performance-graph", 1.12 + 0.5, 1.28 + 0.5)
     box = page.locator("#class-performance-graph .nsewdrag").first.bounding_box()
-    px, py = axis_point(page, "class-performance-graph", 1.12 + 0.5, 1.28 + 0.5)
     assert box["x"] <= px <= box["x"] + box["width"]
     click_at(page, px, py)
     page.wait_for_function(
