@@ -45,6 +45,9 @@ cell (each region scaled to its own maximum), and is transparent when no epoch i
 line encoding is drawn up to ``LINES_MAX_CLASSES`` classes (heatmaps above, with a note), and above
 ``LINE_POINT_BUDGET`` points it averages steps into time columns like the heatmaps do.
 
+The tile the detail view shows is outlined (``outline``); a new detail target only moves the
+outline (:func:`~confusionflow.components.matrix.updates.outline_update`, a ``Patch``).
+
 Moving the epoch only changes the dashed markers (layout shapes) and, in lines mode, the grey
 background: :func:`~confusionflow.components.matrix.updates.epoch_marker_update` returns exactly that, to be applied with ``dash.Patch``.
 """
@@ -60,6 +63,7 @@ from confusionflow.components.matrix.geometry import (
     matrix_geometry,
 )
 from confusionflow.components.matrix.labels import CHAR_WIDTH, ZW, fit_label
+from confusionflow.components.matrix.outline import OUTLINE_NAME, outline_shapes
 from confusionflow.components.matrix.style import MatrixStyle
 from confusionflow.components.matrix.updates import (
     apply_update,
@@ -68,12 +72,15 @@ from confusionflow.components.matrix.updates import (
     epoch_marker_recipe,
     epoch_marker_update,
     epoch_shapes,
+    matrix_shapes,
+    outline_update,
 )
 
 __all__ = [
     "CELL_BUDGET",
     "CHAR_WIDTH",
     "LINES_MAX_CLASSES",
+    "OUTLINE_NAME",
     "ZW",
     "CellTarget",
     "MatrixGeometry",
@@ -89,5 +96,8 @@ __all__ = [
     "epoch_shapes",
     "fit_label",
     "matrix_geometry",
+    "matrix_shapes",
+    "outline_shapes",
+    "outline_update",
     "ramp_colorscale",
 ]
