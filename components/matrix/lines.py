@@ -23,6 +23,7 @@ from confusionflow.components.matrix.labels import (
     diagonal_text,
     grid_labels,
     matrix_margins,
+    tick_name,
     tile_size_px,
     value_text,
 )
@@ -266,7 +267,7 @@ def build_lines(
         "range": [geo.y.total, 0.0],
         "tickmode": "array",
         "tickvals": [geo.y.start(i) + geo.y.inner / 2 for i in range(c + 1)],
-        "ticktext": [*names, "FP"],
+        "ticktext": [*plain_all(tick_name(n) for n in classes), "FP"],
         "showgrid": False,
         "zeroline": False,
         "ticklabelstandoff": 6,
