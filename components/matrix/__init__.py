@@ -40,8 +40,9 @@ which makes comparing along a ground-truth row easier.
 spans one unit. One ``Scatter`` per (series, tile row) draws that row's cells with NaN breaks, plus
 one per series for the FN column, the FP row and the accuracy corner, so hover names true class and
 series from the trace and predicted class and epoch from ``%{x}``. Behind them, a grey heatmap
-(one brick per tile) shows the selected epoch's value, the **mean over the shown series** of that
-cell (each region scaled to its own maximum), and is transparent when no epoch is selected. The
+gives every tile one band per series (in series order, top to bottom) showing **that series'**
+value at the selected epoch (each region scaled to its own maximum); the bands are transparent
+when no epoch is selected. The
 line encoding is drawn up to ``LINES_MAX_CLASSES`` classes (heatmaps above, with a note), and above
 ``LINE_POINT_BUDGET`` points it averages steps into time columns like the heatmaps do.
 

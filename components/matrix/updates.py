@@ -20,10 +20,10 @@ import numpy as np
 from confusionflow.components.figure_style import EPOCH_COLOR, EPOCH_MARKER_NAME, epoch_marker_meta
 from confusionflow.components.matrix.colorscale import ramp_colorscale, region_scales
 from confusionflow.components.matrix.geometry import CellTarget, MatrixGeometry, make_target, nearest_step
-from confusionflow.components.matrix.lines import epoch_background
+from confusionflow.components.matrix.lines import background_update
 from confusionflow.components.matrix.outline import outline_shapes
 from confusionflow.components.matrix.scale_legend import legend_update
-from confusionflow.components.matrix.style import REGIONS, MatrixStyle
+from confusionflow.components.matrix.style import MatrixStyle
 from confusionflow.data_access.views import MatrixValues
 
 
@@ -134,9 +134,13 @@ def decode_click(point: Mapping[str, Any], geometry: MatrixGeometry) -> CellTarg
             return None  # Plotly reports bricks past the end of z on categorical axes: not ours
         if role.kind in ("hue", "values"):
             return geometry.target_at(role.x0 + k, role.y0 + r)
-        i = r if role.region in ("cell", "fn") else c
+        # rows of the line encoding's bands: each tile row's series, then a gap row
+        tile, band = divmod(r, geometry.n_series + 1)
+        if band == geometry.n_series:
+            return None
+        i = tile if role.region in ("cell", "fn") else c
         j = k if role.region in ("cell", "fp") else c
-        return make_target(i, j, c, None, None)
+        return make_target(i, j, c, band, None)
     if role.kind == "line":
         if isinstance(idx, (list, tuple)) or idx is None:
             return None
@@ -187,7 +191,7 @@ def epoch_marker_update(
     * ``shapes``: the complete new ``layout.shapes`` list: the dashed markers (none when
       ``style.epoch`` is None) and the outline of the tile ``outline``, the matrix's only shapes.
     * ``data``: per trace index, properties to overwrite. Empty in heatmap mode; in lines mode the
-      four grey background traces get their new ``z`` and hover ``text``.
+      four grey background traces get their bands' new ``z`` and hover ``text``.
 
     Apply it with :func:`apply_update` to a ``dash.Patch()`` (or a figure dict, in tests)::
 
@@ -195,13 +199,7 @@ def epoch_marker_update(
     """
     update: dict[str, Any] = {"shapes": matrix_shapes(values.steps, style, geometry, outline), "data": {}}
     if geometry.encoding == "lines" and not geometry.empty:
-        bg = epoch_background(values, style, region_scales(values), step_name)
-        for reg in REGIONS:
-            z, text = bg[reg]
-            update["data"][geometry.trace_index("background", reg)] = {
-                "z": z.astype(np.float32),
-                "text": text,
-            }
+        update["data"] = background_update(values, style, geometry, region_scales(values), step_name)
     return update
 
 
