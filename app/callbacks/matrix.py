@@ -16,6 +16,7 @@ import dash
 from dash import Input, Output, Patch, State
 
 from confusionflow.app.callbacks.common import Selection, epoch_of, over_budget, series_colors, view_tensor
+from confusionflow.app.callbacks.detail import shows_superclasses
 from confusionflow.app.callbacks.inputs import VIEW_INPUTS, Bounds, PageInputs, outputs_of, parse_inputs
 from confusionflow.app.config import DEFAULT_MAX_VIEW_CELLS, Settings
 from confusionflow.app.state import NORMALIZATION_LABELS, DetailTarget, clamp_gamma
@@ -220,6 +221,7 @@ def matrix_update(
     encoding_class = FELL_BACK if fallback else SEGMENTED
     colors = series_colors(page.selection.series, page.slots)
     outline = outlined_tile(page.detail, tensor.classes)
+    superclasses = shows_superclasses(tensor, page.selection.superclasses)
     new_meta = matrix_meta(tensor, page.selection, colors, style, page.normalization, outline)
     values = matrix_values(tensor, page.normalization)
     step_name = shared_step_name(s.step_name for s in tensor.series)
@@ -228,7 +230,9 @@ def matrix_update(
     if change is not None:
         geometry = matrix_geometry(tensor.n_classes, tensor.n_series, tensor.n_steps, style)
         if change == "epoch":
-            update = epoch_marker_update(values, style, geometry, step_name=step_name, outline=outline)
+            update = epoch_marker_update(
+                values, style, geometry, step_name=step_name, outline=outline, superclasses=superclasses
+            )
         elif change == "outline":
             update = outline_update(values, style, geometry, outline)
         else:
@@ -243,7 +247,9 @@ def matrix_update(
             apply_update(Patch(), update), new_meta, dash.no_update, dash.no_update, encoding_class
         )
     # the builder gets the style asked for: it draws the fallback itself and writes its note
-    figure = build_matrix_figure(values, colors, asked, step_name=step_name, outline=outline)
+    figure = build_matrix_figure(
+        values, colors, asked, step_name=step_name, outline=outline, superclasses=superclasses
+    )
     text = caption(tensor.n_series, tensor.classes, tensor.steps, page.normalization)
     return MatrixUpdate(figure, new_meta, f"{fallback} · {text}" if fallback else text, note, encoding_class)
 

@@ -24,6 +24,7 @@ def build_matrix_figure(
     step_name: str = "epoch",
     uirevision: str | None = None,
     outline: CellTarget | None = None,
+    superclasses: bool = False,
 ) -> go.Figure:
     """The ConfusionFlow matrix for ``values`` (see :mod:`confusionflow.components.matrix` for the encoding).
 
@@ -31,6 +32,8 @@ def build_matrix_figure(
     the time axis in hover text ("epoch", "iteration"). ``uirevision`` keeps the user's zoom across
     updates; by default it changes only when the classes, series or encoding change. ``outline``:
     the tile the detail view shows, outlined (:mod:`confusionflow.components.matrix.outline`).
+    ``superclasses``: the classes are superclasses, so the accuracy corner counts a prediction
+    inside the true superclass as correct, and says so.
     Empty input (no series, steps or classes) gives a figure saying nothing is selected. When the
     requested encoding cannot be drawn (:func:`~confusionflow.components.matrix.geometry.drawn_style`), the
     figure is drawn in the fallback and carries the note saying so.
@@ -56,6 +59,7 @@ def build_matrix_figure(
         uirevision,
         matrix_shapes(values.steps, style, geo, outline),
         epoch_marker_recipe(values.steps, geo),
+        superclasses=superclasses,
     )
     if note is not None:
         fig.add_annotation(

@@ -16,7 +16,13 @@ from confusionflow.components.figure_style import MUTED_COLOR, format_step
 from confusionflow.components.matrix.geometry import AxisLayout, MatrixGeometry
 from confusionflow.components.matrix.style import Region
 from confusionflow.components.text import plain, plain_all
-from confusionflow.components.wording import error_sentence, other_diagonal_text, share_phrase
+from confusionflow.components.wording import (
+    accuracy_description,
+    error_sentence,
+    other_diagonal_text,
+    share_phrase,
+)
+from confusionflow.data_access.tensor import OTHER_CLASS
 from confusionflow.data_access.views import MatrixValues
 
 ZW = "\u200b"  # zero-width space: makes repeated category labels unique without changing their look
@@ -117,6 +123,24 @@ def value_text(
     phrase = share_phrase("cell", normalization)  # type: ignore[arg-type]
     n = count + (":,.1f}" if binned else ":,}")
     return value + ":.1%} " + phrase + " (" + n + " instances)" + mean, True
+
+
+def accuracy_note(values: MatrixValues, superclasses: bool = False) -> str:
+    """What the accuracy corner counts, for its hover: the share of *every* instance of the fold
+    that is correct at the level of the classes shown (``confusionflow.data_access.class_totals``).
+
+    With superclasses (``superclasses``: the shown classes are superclasses) a prediction of another
+    class of the same superclass is correct; a class selection keeps the correct predictions of the
+    classes not drawn; ``(other)`` is no class, so a confusion between two of the classes merged
+    into it stays an error. Plain text (no user strings).
+    """
+    words = [("superclass accuracy: " if superclasses else "") + accuracy_description(superclasses)]
+    if values.tensor.is_partial:
+        words.append("every instance of the fold counts, drawn or not")
+    if any(values.lumps):
+        level = "superclasses" if superclasses else "classes"
+        words.append(f"a confusion between two {level} merged into {OTHER_CLASS} stays an error")
+    return "; ".join(words)
 
 
 CLASS_REF = "%{text}"

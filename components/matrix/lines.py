@@ -21,6 +21,7 @@ from confusionflow.components.figure_style import base_layout, format_step
 from confusionflow.components.matrix.colorscale import brightness, offdiag, region_scales
 from confusionflow.components.matrix.geometry import LINE_TILE_HEIGHT, MatrixGeometry, nearest_step
 from confusionflow.components.matrix.labels import (
+    accuracy_note,
     class_axis,
     column_label_angle,
     diagonal_annotations,
@@ -64,6 +65,8 @@ def epoch_background(
     style: MatrixStyle,
     scales: Mapping[str, tuple[float, float]],
     step_name: str = "epoch",
+    *,
+    superclasses: bool = False,
 ) -> dict[Region, tuple[np.ndarray, np.ndarray]]:
     """Each series' own band per tile at the selected epoch: ``(z, hover text)`` per region, both
     ``(A, S, B)`` (tile rows, series, tile columns; ``A``/``B`` are C or 1).
@@ -71,7 +74,8 @@ def epoch_background(
     ``z`` is the series' value at the epoch over its region's maximum (in [0, 1]), or ``NO_BAND``
     where there is nothing to draw: no epoch selected, a step the series did not log, the diagonal
     (its tile carries the class name). The hover names the tile, the series and, with an epoch,
-    the series' value there.
+    the series' value there; the accuracy corner's also what accuracy counts
+    (:func:`~confusionflow.components.matrix.labels.accuracy_note`).
     """
     classes = plain_all(values.classes)
     series = [plain(label) for label in values.series_labels]
@@ -94,6 +98,7 @@ def epoch_background(
             return f"{prefix}<br>{series[s]}: not logged{step}"
         return f"{prefix}<br>{series[s]}{step}: {f'{v:.1%}' if pct else fmt(v)}"
 
+    accuracy = accuracy_note(values, superclasses)
     cell_v = at(offdiag(values.values))  # (S, C, C)
     fn_v, fp_v = at(values.fn), at(values.fp)  # (S, C)
     acc_v = at(values.accuracy[:, :, None])[:, 0]  # (S,)
@@ -114,7 +119,7 @@ def epoch_background(
             name = classes[i]
             fn_text[i, s, 0] = band(f"{name}: {error_sentence('fn', name)}", s, fn_v[s, i])
             fp_text[0, s, i] = band(f"{name}: {error_sentence('fp', name)}", s, fp_v[s, i])
-        acc_text[0, s, 0] = band("accuracy", s, float(acc_v[s]), pct=True)
+        acc_text[0, s, 0] = band(f"accuracy ({accuracy})", s, float(acc_v[s]), pct=True)
 
     def z(v: np.ndarray, vmax: float) -> np.ndarray:
         return np.where(np.isfinite(v), v / vmax, NO_BAND)
@@ -157,10 +162,12 @@ def background_update(
     geo: MatrixGeometry,
     scales: Mapping[str, tuple[float, float]],
     step_name: str = "epoch",
+    *,
+    superclasses: bool = False,
 ) -> dict[int, dict]:
     """Per background trace index: the ``z`` and hover ``text`` of its bands at ``style.epoch``
     (:func:`band_grid` rows)."""
-    bg = epoch_background(values, style, scales, step_name)
+    bg = epoch_background(values, style, scales, step_name, superclasses=superclasses)
     out = {}
     for reg in REGIONS:
         z, text = band_grid(*bg[reg])
@@ -174,8 +181,9 @@ def _background_traces(
     geo: MatrixGeometry,
     scales: Mapping[str, tuple[float, float]],
     step_name: str,
+    superclasses: bool,
 ) -> list[dict]:
-    grids = background_update(values, style, geo, scales, step_name)
+    grids = background_update(values, style, geo, scales, step_name, superclasses=superclasses)
     out = []
     for reg in REGIONS:
         index = geo.trace_index("background", reg)
@@ -214,8 +222,11 @@ def build_lines(
     uirev: str,
     shapes: list[dict],
     meta: dict,
+    *,
+    superclasses: bool = False,
 ) -> go.Figure:
-    """The line figure; ``shapes``/``meta`` are the epoch markers and their recipe."""
+    """The line figure; ``shapes``/``meta`` are the matrix's shapes and the epoch-marker recipe;
+    ``superclasses``: the classes shown are superclasses (the accuracy corner says so)."""
     x_labels, _ = grid_labels(values, geo, step_name)
     classes = list(values.classes)
     names = plain_all(classes)
@@ -223,7 +234,7 @@ def build_lines(
     scales = region_scales(values)
     vc, ec = scales["cell"]
     vf, ef = scales["fnfp"]
-    data: list[dict] = _background_traces(values, style, geo, scales, step_name)
+    data: list[dict] = _background_traces(values, style, geo, scales, step_name, superclasses)
     relative = values.normalization is not None
 
     def by_step(a: np.ndarray, like: np.ndarray | None = None) -> np.ndarray:
@@ -327,7 +338,9 @@ def build_lines(
                 "y": acc_y.astype(np.float32),
                 "customdata": join([acc]).astype(np.float32),
                 "line": line,
-                "hovertemplate": f"accuracy · {label}<br>%{{x}}<br>%{{customdata:.1%}}{mean}<extra></extra>",
+                "hovertemplate": f"accuracy · {label}<br>%{{x}}<br>%{{customdata:.1%}}{mean}<br>"
+                + accuracy_note(values, superclasses)
+                + "<extra></extra>",
                 "name": label,
             }
         )

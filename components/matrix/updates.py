@@ -183,6 +183,7 @@ def epoch_marker_update(
     *,
     step_name: str = "epoch",
     outline: CellTarget | None = None,
+    superclasses: bool = False,
 ) -> dict:
     """What changes when the selected epoch (``style.epoch``) moves, without resending the matrix.
 
@@ -199,7 +200,9 @@ def epoch_marker_update(
     """
     update: dict[str, Any] = {"shapes": matrix_shapes(values.steps, style, geometry, outline), "data": {}}
     if geometry.encoding == "lines" and not geometry.empty:
-        update["data"] = background_update(values, style, geometry, region_scales(values), step_name)
+        update["data"] = background_update(
+            values, style, geometry, region_scales(values), step_name, superclasses=superclasses
+        )
     return update
 
 
