@@ -1,7 +1,8 @@
 """View A: the ConfusionFlow matrix.
 
 The matrix is rebuilt on the *windowed* tensor (only the steps in the selected range), so zooming in
-time gives every step more room. Changing only the epoch: the browser moves the marker itself
+time gives every step more room. The tile the detail view shows is outlined; a new detail target
+only moves the outline (a ``Patch`` of the shapes). Changing only the epoch: the browser moves the marker itself
 (``moveEpochMarkers``, see ``app/callbacks/timeline.py``); in the line encoding the grey background
 of that epoch comes as a ``Patch``. Every ``Patch`` restates the marker of the current epoch.
 """
@@ -15,13 +16,15 @@ import dash
 from dash import Input, Output, Patch, State
 
 from confusionflow.app.callbacks.common import Selection, epoch_of, over_budget, series_colors, view_tensor
+from confusionflow.app.callbacks.detail import shows_superclasses
 from confusionflow.app.callbacks.inputs import VIEW_INPUTS, Bounds, PageInputs, outputs_of, parse_inputs
 from confusionflow.app.config import DEFAULT_MAX_VIEW_CELLS, Settings
-from confusionflow.app.state import NORMALIZATION_LABELS, clamp_gamma
+from confusionflow.app.state import NORMALIZATION_LABELS, DetailTarget, clamp_gamma
 from confusionflow.components import ids, wording
 from confusionflow.components.colors import PALETTE
 from confusionflow.components.figure_style import empty_figure
 from confusionflow.components.matrix import (
+    CellTarget,
     MatrixStyle,
     apply_update,
     build_matrix_figure,
@@ -29,6 +32,7 @@ from confusionflow.components.matrix import (
     drawn_style,
     epoch_marker_update,
     matrix_geometry,
+    outline_update,
 )
 from confusionflow.components.matrix.style import parse_encoding, parse_scale
 from confusionflow.data_access.store import LogStore
@@ -59,6 +63,9 @@ MATRIX_INPUTS = {
     "normalization": Input(ids.NORMALIZATION, "value"),
     "scale": Input(ids.SCALE, "value"),
     "gamma": Input(ids.GAMMA, "value"),
+    # an input, not a state: Dash then runs this callback after the detail target settled (a new
+    # class selection may send the target back to overall accuracy)
+    "detail": Input(ids.DETAIL_TARGET, "data"),
 }
 Response = Literal["skip", "patch", "rebuild"]
 
@@ -99,13 +106,36 @@ def normalization_of(value: object) -> Normalization | None:
     return parse_normalization(value)
 
 
+def outlined_tile(target: DetailTarget, classes: tuple[str, ...]) -> CellTarget | None:
+    """The matrix tile the detail view's ``target`` names, by class index into ``classes``, or None
+    when it names no tile of this matrix (a class-performance metric, a class not drawn)."""
+    index = {name: i for i, name in enumerate(classes)}
+    true = index.get(target.true) if target.true is not None else None
+    pred = index.get(target.pred) if target.pred is not None else None
+    if target.kind == "accuracy":
+        return CellTarget("accuracy", None, None)
+    if target.kind == "cell" and true is not None and pred is not None:
+        return CellTarget("cell", true, pred)
+    if target.kind == "fn" and true is not None:
+        return CellTarget("fn", true, None)
+    if target.kind == "fp" and pred is not None:
+        return CellTarget("fp", None, pred)
+    return None
+
+
 def matrix_meta(
-    tensor, sel: Selection, colors: list[str], style: MatrixStyle, normalization: str | None
+    tensor,
+    sel: Selection,
+    colors: list[str],
+    style: MatrixStyle,
+    normalization: str | None,
+    outline: CellTarget | None = None,
 ) -> dict:
     """What the drawn matrix shows: enough to decode a click and to tell what a change needs.
 
     ``encoding``/``rotate`` are what was drawn (lines fall back to heatmaps above
     ``LINES_MAX_CLASSES`` classes), so a click is decoded against the figure on screen.
+    ``outline``: the outlined tile as ``[kind, true, pred]`` (class indices), or None.
     """
     return {
         "classes": list(tensor.classes),
@@ -120,17 +150,20 @@ def matrix_meta(
         "epoch": style.epoch,
         "normalization": normalization,
         "colors": list(colors),
+        "outline": None if outline is None else [outline.kind, outline.true, outline.pred],
     }
 
 
 def figure_change(old: object, new: dict) -> str | None:
-    """``"epoch"`` or ``"colorscale"`` when only that differs from the figure on screen (so a
-    ``Patch`` suffices), else None (rebuild)."""
+    """``"epoch"``, ``"colorscale"`` or ``"outline"`` when only that differs from the figure on
+    screen (so a ``Patch`` suffices), else None (rebuild)."""
     if not isinstance(old, dict) or set(old) != set(new):
         return None
     differ = {k for k in new if old[k] != new[k]}
     if differ == {"epoch"}:
         return "epoch"
+    if differ == {"outline"}:
+        return "outline"
     if differ and differ <= {"scale", "gamma"}:
         return "colorscale"
     return None
@@ -187,28 +220,36 @@ def matrix_update(
     style, fallback = drawn_style(tensor.n_classes, asked)
     encoding_class = FELL_BACK if fallback else SEGMENTED
     colors = series_colors(page.selection.series, page.slots)
-    new_meta = matrix_meta(tensor, page.selection, colors, style, page.normalization)
+    outline = outlined_tile(page.detail, tensor.classes)
+    superclasses = shows_superclasses(tensor, page.selection.superclasses)
+    new_meta = matrix_meta(tensor, page.selection, colors, style, page.normalization, outline)
     values = matrix_values(tensor, page.normalization)
     step_name = shared_step_name(s.step_name for s in tensor.series)
     change = figure_change(old_meta, new_meta)
     update = None
     if change is not None:
         geometry = matrix_geometry(tensor.n_classes, tensor.n_series, tensor.n_steps, style)
-        update = (
-            epoch_marker_update(values, style, geometry, step_name=step_name)
-            if change == "epoch"
-            else colorscale_update(values, style, geometry)
-        )
+        if change == "epoch":
+            update = epoch_marker_update(
+                values, style, geometry, step_name=step_name, outline=outline, superclasses=superclasses
+            )
+        elif change == "outline":
+            update = outline_update(values, style, geometry, outline)
+        else:
+            update = colorscale_update(values, style, geometry, outline)
     response = matrix_response(change, update)
     if response == "skip":
         return MatrixUpdate(dash.no_update, new_meta, dash.no_update, dash.no_update, encoding_class)
     if response == "patch" and update is not None:
-        # carries the current epoch marker too: the browser moved it without this figure
+        # carries the current epoch marker and outline too: the browser moved the marker without
+        # this figure
         return MatrixUpdate(
             apply_update(Patch(), update), new_meta, dash.no_update, dash.no_update, encoding_class
         )
     # the builder gets the style asked for: it draws the fallback itself and writes its note
-    figure = build_matrix_figure(values, colors, asked, step_name=step_name)
+    figure = build_matrix_figure(
+        values, colors, asked, step_name=step_name, outline=outline, superclasses=superclasses
+    )
     text = caption(tensor.n_series, tensor.classes, tensor.steps, page.normalization)
     return MatrixUpdate(figure, new_meta, f"{fallback} · {text}" if fallback else text, note, encoding_class)
 

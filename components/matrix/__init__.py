@@ -40,10 +40,14 @@ which makes comparing along a ground-truth row easier.
 spans one unit. One ``Scatter`` per (series, tile row) draws that row's cells with NaN breaks, plus
 one per series for the FN column, the FP row and the accuracy corner, so hover names true class and
 series from the trace and predicted class and epoch from ``%{x}``. Behind them, a grey heatmap
-(one brick per tile) shows the selected epoch's value, the **mean over the shown series** of that
-cell (each region scaled to its own maximum), and is transparent when no epoch is selected. The
+gives every tile one band per series (in series order, top to bottom) showing **that series'**
+value at the selected epoch (each region scaled to its own maximum); the bands are transparent
+when no epoch is selected. The
 line encoding is drawn up to ``LINES_MAX_CLASSES`` classes (heatmaps above, with a note), and above
 ``LINE_POINT_BUDGET`` points it averages steps into time columns like the heatmaps do.
+
+The tile the detail view shows is outlined (``outline``); a new detail target only moves the
+outline (:func:`~confusionflow.components.matrix.updates.outline_update`, a ``Patch``).
 
 Moving the epoch only changes the dashed markers (layout shapes) and, in lines mode, the grey
 background: :func:`~confusionflow.components.matrix.updates.epoch_marker_update` returns exactly that, to be applied with ``dash.Patch``.
@@ -60,6 +64,7 @@ from confusionflow.components.matrix.geometry import (
     matrix_geometry,
 )
 from confusionflow.components.matrix.labels import CHAR_WIDTH, ZW, fit_label
+from confusionflow.components.matrix.outline import OUTLINE_NAME, outline_shapes
 from confusionflow.components.matrix.style import MatrixStyle
 from confusionflow.components.matrix.updates import (
     apply_update,
@@ -68,12 +73,15 @@ from confusionflow.components.matrix.updates import (
     epoch_marker_recipe,
     epoch_marker_update,
     epoch_shapes,
+    matrix_shapes,
+    outline_update,
 )
 
 __all__ = [
     "CELL_BUDGET",
     "CHAR_WIDTH",
     "LINES_MAX_CLASSES",
+    "OUTLINE_NAME",
     "ZW",
     "CellTarget",
     "MatrixGeometry",
@@ -89,5 +97,8 @@ __all__ = [
     "epoch_shapes",
     "fit_label",
     "matrix_geometry",
+    "matrix_shapes",
+    "outline_shapes",
+    "outline_update",
     "ramp_colorscale",
 ]

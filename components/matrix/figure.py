@@ -8,11 +8,11 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 
 from confusionflow.components.figure_style import MUTED_COLOR, check_colors, empty_figure
-from confusionflow.components.matrix.geometry import drawn_style, matrix_geometry
+from confusionflow.components.matrix.geometry import CellTarget, drawn_style, matrix_geometry
 from confusionflow.components.matrix.heatmap import build_heatmap
 from confusionflow.components.matrix.lines import build_lines
 from confusionflow.components.matrix.style import MatrixStyle
-from confusionflow.components.matrix.updates import epoch_marker_recipe, epoch_shapes
+from confusionflow.components.matrix.updates import epoch_marker_recipe, matrix_shapes
 from confusionflow.data_access.views import MatrixValues
 
 
@@ -23,12 +23,17 @@ def build_matrix_figure(
     *,
     step_name: str = "epoch",
     uirevision: str | None = None,
+    outline: CellTarget | None = None,
+    superclasses: bool = False,
 ) -> go.Figure:
     """The ConfusionFlow matrix for ``values`` (see :mod:`confusionflow.components.matrix` for the encoding).
 
     ``colors``: one hex colour per series, in ``values.series_labels`` order. ``step_name`` names
     the time axis in hover text ("epoch", "iteration"). ``uirevision`` keeps the user's zoom across
-    updates; by default it changes only when the classes, series or encoding change.
+    updates; by default it changes only when the classes, series or encoding change. ``outline``:
+    the tile the detail view shows, outlined (:mod:`confusionflow.components.matrix.outline`).
+    ``superclasses``: the classes are superclasses, so the accuracy corner counts a prediction
+    inside the true superclass as correct, and says so.
     Empty input (no series, steps or classes) gives a figure saying nothing is selected. When the
     requested encoding cannot be drawn (:func:`~confusionflow.components.matrix.geometry.drawn_style`), the
     figure is drawn in the fallback and carries the note saying so.
@@ -52,8 +57,9 @@ def build_matrix_figure(
         geo,
         step_name,
         uirevision,
-        epoch_shapes(values.steps, style, geo),
+        matrix_shapes(values.steps, style, geo, outline),
         epoch_marker_recipe(values.steps, geo),
+        superclasses=superclasses,
     )
     if note is not None:
         fig.add_annotation(

@@ -163,12 +163,14 @@ class MatrixGeometry:
         raise KeyError(f"no {kind} trace for region {region} series {series} row {row}")
 
     def region_shape(self, region: Region, kind: str) -> tuple[int, int]:
-        """``(rows, cols)`` of a trace's ``z``: tiles for ``background``, grid units else."""
+        """``(rows, cols)`` of a trace's ``z``: grid units, or for ``background`` one row per series
+        band of each tile row with a gap row between tile rows, and one column per tile."""
         c = self.n_classes
         if kind == "hue":
             return int(self.y.total), int(self.x.total)
         if kind == "background":
-            return (c if region in ("cell", "fn") else 1), (c if region in ("cell", "fp") else 1)
+            tile_rows = c if region in ("cell", "fn") else 1
+            return tile_rows * (self.n_series + 1) - 1, (c if region in ("cell", "fp") else 1)
         rows = self.y.main_extent if region in ("cell", "fn") else self.y.inner
         cols = self.x.main_extent if region in ("cell", "fp") else self.x.inner
         return int(rows), int(cols)

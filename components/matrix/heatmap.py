@@ -24,6 +24,7 @@ from confusionflow.components.matrix.colorscale import (
 )
 from confusionflow.components.matrix.geometry import AxisLayout, MatrixGeometry
 from confusionflow.components.matrix.labels import (
+    accuracy_note,
     class_axis,
     column_label_angle,
     diagonal_annotations,
@@ -115,8 +116,11 @@ def build_heatmap(
     uirev: str,
     shapes: list[dict],
     meta: dict,
+    *,
+    superclasses: bool = False,
 ) -> go.Figure:
-    """The heatmap figure; ``shapes``/``meta`` are the epoch markers and their recipe."""
+    """The heatmap figure; ``shapes``/``meta`` are the matrix's shapes and the epoch-marker recipe;
+    ``superclasses``: the classes shown are superclasses (the accuracy corner says so)."""
     x_labels, y_labels = grid_labels(values, geo, step_name)
     n_s, k, c = geo.n_series, geo.strip_rows, geo.n_classes
     binned = geo.time_bin > 1
@@ -171,7 +175,9 @@ def build_heatmap(
             "dy": 1,
             "showscale": False,
             "hoverongaps": False,
-            "hovertemplate": heatmap_hovertemplate(reg, value_tmpl),
+            "hovertemplate": heatmap_hovertemplate(reg, value_tmpl)
+            if reg != "accuracy"
+            else heatmap_hovertemplate(reg, f"{value_tmpl}<br>{accuracy_note(values, superclasses)}"),
             "name": names[reg],
         }
         if reg == "accuracy":

@@ -6,7 +6,9 @@ a category, tick, hover or annotation text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from itertools import combinations
 
 import numpy as np
 
@@ -14,7 +16,13 @@ from confusionflow.components.figure_style import MUTED_COLOR, format_step
 from confusionflow.components.matrix.geometry import AxisLayout, MatrixGeometry
 from confusionflow.components.matrix.style import Region
 from confusionflow.components.text import plain, plain_all
-from confusionflow.components.wording import error_sentence, other_diagonal_text, share_phrase
+from confusionflow.components.wording import (
+    accuracy_description,
+    error_sentence,
+    other_diagonal_text,
+    share_phrase,
+)
+from confusionflow.data_access.tensor import OTHER_CLASS
 from confusionflow.data_access.views import MatrixValues
 
 ZW = "\u200b"  # zero-width space: makes repeated category labels unique without changing their look
@@ -117,6 +125,24 @@ def value_text(
     return value + ":.1%} " + phrase + " (" + n + " instances)" + mean, True
 
 
+def accuracy_note(values: MatrixValues, superclasses: bool = False) -> str:
+    """What the accuracy corner counts, for its hover: the share of *every* instance of the fold
+    that is correct at the level of the classes shown (``confusionflow.data_access.class_totals``).
+
+    With superclasses (``superclasses``: the shown classes are superclasses) a prediction of another
+    class of the same superclass is correct; a class selection keeps the correct predictions of the
+    classes not drawn; ``(other)`` is no class, so a confusion between two of the classes merged
+    into it stays an error. Plain text (no user strings).
+    """
+    words = [("superclass accuracy: " if superclasses else "") + accuracy_description(superclasses)]
+    if values.tensor.is_partial:
+        words.append("every instance of the fold counts, drawn or not")
+    if any(values.lumps):
+        level = "superclasses" if superclasses else "classes"
+        words.append(f"a confusion between two {level} merged into {OTHER_CLASS} stays an error")
+    return "; ".join(words)
+
+
 CLASS_REF = "%{text}"
 """The hover placeholder of an FN/FP point's class name (the trace's ``text``)."""
 
@@ -168,10 +194,21 @@ def column_label_angle(n_classes: int) -> int:
     return -60 if n_classes > ROTATE_LABELS_ABOVE else 0
 
 
+MAX_TICK_CHARS = 30  # characters of a class name the margins hold (a 220 px margin at 12 px)
+
+
+def tick_name(name: str) -> str:
+    """A class name as its axis tick says it: whole up to ``MAX_TICK_CHARS`` characters, else cut
+    with an ellipsis (every tile's hover names its classes in full). Not escaped."""
+    return name if len(name) <= MAX_TICK_CHARS else name[: MAX_TICK_CHARS - 1] + "…"
+
+
 def matrix_margins(classes: Sequence[str]) -> dict[str, int]:
     """Margins (px) that hold the class names: the left one the longest row name; the top one
-    the column names (their height at -60 degrees, one line when flat) and the axis title."""
-    longest = max((len(c) for c in classes), default=4)
+    the column names (their height at -60 degrees, one line when flat) and the axis title. Names
+    longer than ``MAX_TICK_CHARS`` are cut on the axes (:func:`tick_name`), so the margins never
+    grow past that."""
+    longest = max((len(tick_name(c)) for c in classes), default=4)
     side = int(np.clip(24 + 6.5 * longest, 60, 220))
     rotated = column_label_angle(len(classes)) != 0
     top = int(0.87 * (side - 24)) + 8 if rotated else 16
@@ -191,7 +228,7 @@ def class_axis(
         "categoryarray": labels,
         "tickmode": "array",
         "tickvals": ticks,
-        "ticktext": [*plain_all(names), extra],
+        "ticktext": [*plain_all(tick_name(n) for n in names), extra],
         "showgrid": False,
         "zeroline": False,
         "ticks": "",
@@ -220,6 +257,63 @@ def fit_label(name: str, tile_px: int) -> tuple[str, int]:
     return text, font_px
 
 
+LINE_HEIGHT = 1.25  # a text line's height, in font sizes
+MAX_LINES = 3
+MAX_WRAPPED_WORDS = 12  # names of more pieces are not wrapped (bounded work per name)
+
+
+def _pieces(name: str) -> list[tuple[str, bool]]:
+    """``name`` as the pieces a line may break between: words, and the parts of a hyphenated word
+    (the hyphen stays at the end of its line). Each with whether a space comes before it."""
+    out: list[tuple[str, bool]] = []
+    for word in name.split():
+        parts = re.findall(r"[^-]+-*|-+", word)
+        out.extend((part, k == 0 and bool(out)) for k, part in enumerate(parts))
+    return out
+
+
+def _wrappings(pieces: list[tuple[str, bool]], n_lines: int) -> list[list[str]]:
+    """Every way of breaking ``pieces`` into ``n_lines`` lines, in order."""
+    out = []
+    for cuts in combinations(range(1, len(pieces)), n_lines - 1):
+        bounds = (0, *cuts, len(pieces))
+        out.append(
+            [
+                "".join(
+                    (" " if space and k > a else "") + text for k, (text, space) in enumerate(pieces[a:b], a)
+                )
+                for a, b in zip(bounds, bounds[1:], strict=False)
+            ]
+        )
+    return out
+
+
+def fit_lines(name: str, tile_px: int, tile_h_px: float | None = None) -> tuple[list[str], int, bool]:
+    """The lines, font size (px) and whether the name was cut, to show ``name`` inside a tile
+    ``tile_px`` wide and ``tile_h_px`` high (default: square).
+
+    One line when :func:`fit_label` shows the whole name; else the name broken into
+    2..``MAX_LINES`` lines at spaces and after hyphens (the break that keeps the longest line
+    shortest), in the largest font that fits the tile's width and height, at least the 7 px
+    floor. Only when no break fits is the name cut (:func:`fit_label`'s single line with an ellipsis, ``cut`` True): the caller then
+    puts the whole name in the label's hover.
+    """
+    text, font_px = fit_label(name, tile_px)
+    if text == name:
+        return [name], font_px, False
+    words = _pieces(name)
+    if 1 < len(words) <= MAX_WRAPPED_WORDS:
+        room_w, room_h = 0.9 * tile_px, 0.9 * (tile_h_px if tile_h_px is not None else tile_px)
+        start = int(np.clip(tile_px / 4.5, MIN_LABEL_PX, 13))
+        for n_lines in range(2, min(len(words), MAX_LINES) + 1):
+            lines = min(_wrappings(words, n_lines), key=lambda ls: max(len(x) for x in ls))
+            longest = max(len(x) for x in lines)
+            size = min(start, int(room_w / (CHAR_WIDTH * longest)), int(room_h / (LINE_HEIGHT * n_lines)))
+            if size >= MIN_LABEL_PX:
+                return lines, size, False
+    return [text], font_px, True
+
+
 def diagonal_text(name: str, lump: bool) -> str:
     """What a diagonal tile holds (``name`` already escaped): correct predictions of the class, or
     for a lump such as ``(other)`` its members' correct predictions *and* their confusions."""
@@ -229,26 +323,30 @@ def diagonal_text(name: str, lump: bool) -> str:
 def diagonal_annotations(
     names: Sequence[str], geo: MatrixGeometry, tile_px: int, lumps: Sequence[bool] = ()
 ) -> list[dict]:
-    """Class names in the diagonal tiles; none when tiles are too small to hold readable text
-    (the axes still name every class, and the empty diagonal stays visible). A lump's label
-    (``(other)``) says on hover what its tile holds."""
+    """Class names in the diagonal tiles, whole (on up to ``MAX_LINES`` lines) wherever the tile
+    holds them (:func:`fit_lines`); none when tiles are too small to hold readable text (the axes
+    still name every class, and the empty diagonal stays visible). A lump's label (``(other)``)
+    says on hover what its tile holds, a cut name its whole self."""
     if tile_px < 24:
         return []
+    # ``tile_px`` is a tile's pitch on screen; the tile's own height is its share of the pitch
+    # along y (the series strips, or the line tile, without the gap)
+    height_px = tile_px * geo.y.inner / geo.y.pitch
     out = []
     for i, name in enumerate(names):
-        text, font_px = fit_label(name, tile_px)
+        lines, font_px, cut = fit_lines(name, int(tile_px), height_px)
         annotation: dict[str, object] = {
             "x": geo.x.center(i),
             "y": geo.y.center(i) if geo.encoding == "heatmap" else geo.y.start(i) + geo.y.inner / 2,
             "xref": "x",
             "yref": "y",
-            "text": plain(text),
+            "text": "<br>".join(plain(line) for line in lines),
             "showarrow": False,
             "font": {"size": font_px, "color": MUTED_COLOR},
         }
         if i < len(lumps) and lumps[i]:
             annotation["hovertext"] = diagonal_text(plain(name), True)
-        elif text != name:  # a name cut to fit its tile: the whole name on hover
+        elif cut:  # a name cut to fit its tile: the whole name on hover
             annotation["hovertext"] = plain(name)
         out.append(annotation)
     return out

@@ -1,4 +1,8 @@
-"""The line encoding of the matrix: one line per (series, tile row), over a grey epoch background.
+"""The line encoding of the matrix: one line per (series, tile row), over grey epoch bands.
+
+Behind each tile's lines, at the selected epoch, every series has its own grey band (series in
+order, top to bottom) whose darkness is that series' value there, each region scaled to its own
+maximum; without an epoch the bands are transparent and only hover the tile's names.
 
 See :mod:`confusionflow.components.matrix` for the encoding. Used up to ``LINES_MAX_CLASSES`` classes (see
 :func:`confusionflow.components.matrix.geometry.drawn_style`).
@@ -17,12 +21,14 @@ from confusionflow.components.figure_style import base_layout, format_step
 from confusionflow.components.matrix.colorscale import brightness, offdiag, region_scales
 from confusionflow.components.matrix.geometry import LINE_TILE_HEIGHT, MatrixGeometry, nearest_step
 from confusionflow.components.matrix.labels import (
+    accuracy_note,
     class_axis,
     column_label_angle,
     diagonal_annotations,
     diagonal_text,
     grid_labels,
     matrix_margins,
+    tick_name,
     tile_size_px,
     value_text,
 )
@@ -42,55 +48,131 @@ def _line_y(v: np.ndarray, tile_start: float, style: MatrixStyle, vmax: float, e
     return np.where(np.isfinite(v), y, np.nan)
 
 
+# The grey bands' colour scale: z = NO_BAND is "nothing to show" (no epoch selected, a step the
+# series did not log, the diagonal), fully transparent; z in [0, 1] is the value over its region's
+# maximum, from faint to dark grey.
+NO_BAND = -1.0
+BAND_COLORSCALE = [
+    [0.0, "rgba(154,154,154,0)"],
+    [0.4999, "rgba(154,154,154,0)"],
+    [0.5, "rgba(154,154,154,0.06)"],
+    [1.0, "rgba(154,154,154,0.85)"],
+]
+
+
 def epoch_background(
     values: MatrixValues,
     style: MatrixStyle,
     scales: Mapping[str, tuple[float, float]],
     step_name: str = "epoch",
+    *,
+    superclasses: bool = False,
 ) -> dict[Region, tuple[np.ndarray, np.ndarray]]:
-    """Grey background per region for the selected epoch: (z in [0, 1] or NaN, hover text)."""
+    """Each series' own band per tile at the selected epoch: ``(z, hover text)`` per region, both
+    ``(A, S, B)`` (tile rows, series, tile columns; ``A``/``B`` are C or 1).
+
+    ``z`` is the series' value at the epoch over its region's maximum (in [0, 1]), or ``NO_BAND``
+    where there is nothing to draw: no epoch selected, a step the series did not log, the diagonal
+    (its tile carries the class name). The hover names the tile, the series and, with an epoch,
+    the series' value there; the accuracy corner's also what accuracy counts
+    (:func:`~confusionflow.components.matrix.labels.accuracy_note`).
+    """
     classes = plain_all(values.classes)
+    series = [plain(label) for label in values.series_labels]
     lumps = values.lumps
-    c = len(classes)
+    c, n_s = len(classes), len(series)
     t = nearest_step(np.asarray(values.steps, dtype=np.float64), style.epoch)
     step = f" at {step_name} {format_step(values.steps[t])}" if t is not None else ""
-
-    def mean_at(a: np.ndarray) -> np.ndarray:
-        """Mean over the series that logged step ``t`` (NaN if none did)."""
-        if t is None:
-            return np.full(a.shape[2:], np.nan)
-        sl = a[:, t]
-        finite = np.isfinite(sl)
-        n = finite.sum(axis=0)
-        return np.where(n > 0, np.where(finite, sl, 0.0).sum(axis=0) / np.maximum(n, 1), np.nan)
-
-    cell_v = mean_at(offdiag(values.values))
-    fn_v, fp_v = mean_at(values.fn), mean_at(values.fp)
-    acc_v = mean_at(values.accuracy[:, :, None])
-    vc, _ = scales["cell"]
-    vf, _ = scales["fnfp"]
     fmt = (lambda x: f"{x:.1%}") if values.normalization else (lambda x: f"{x:,.1f}")
 
-    def txt(prefix: str, v: float, pct: bool = False) -> str:
-        if not math.isfinite(v):
-            return prefix
-        shown = f"{v:.1%}" if pct else fmt(v)
-        return f"{prefix}<br>mean over series{step}: {shown}"
+    def at(a: np.ndarray) -> np.ndarray:
+        """``(S, T, ...)`` -> ``(S, ...)`` at step ``t`` (NaN everywhere without one)."""
+        if t is None:
+            return np.full((a.shape[0], *a.shape[2:]), np.nan)
+        return a[:, t].astype(np.float64)
 
-    cell_text = np.empty((c, c), dtype=object)
-    for i in range(c):
-        for j in range(c):
-            cell_text[i, j] = (
-                diagonal_text(classes[i], lumps[i])
-                if i == j
-                else txt(f"true: {classes[i]} → pred: {classes[j]}", cell_v[i, j])
-            )
+    def band(prefix: str, s: int, v: float, pct: bool = False) -> str:
+        if t is None:
+            return f"{prefix}<br>{series[s]}"
+        if not math.isfinite(v):
+            return f"{prefix}<br>{series[s]}: not logged{step}"
+        return f"{prefix}<br>{series[s]}{step}: {f'{v:.1%}' if pct else fmt(v)}"
+
+    accuracy = accuracy_note(values, superclasses)
+    cell_v = at(offdiag(values.values))  # (S, C, C)
+    fn_v, fp_v = at(values.fn), at(values.fp)  # (S, C)
+    acc_v = at(values.accuracy[:, :, None])[:, 0]  # (S,)
+    vc, _ = scales["cell"]
+    vf, _ = scales["fnfp"]
+    cell_text = np.empty((c, n_s, c), dtype=object)
+    fn_text = np.empty((c, n_s, 1), dtype=object)
+    fp_text = np.empty((1, n_s, c), dtype=object)
+    acc_text = np.empty((1, n_s, 1), dtype=object)
+    for s in range(n_s):
+        for i in range(c):
+            for j in range(c):
+                cell_text[i, s, j] = (
+                    diagonal_text(classes[i], lumps[i])
+                    if i == j
+                    else band(f"true: {classes[i]} → pred: {classes[j]}", s, cell_v[s, i, j])
+                )
+            name = classes[i]
+            fn_text[i, s, 0] = band(f"{name}: {error_sentence('fn', name)}", s, fn_v[s, i])
+            fp_text[0, s, i] = band(f"{name}: {error_sentence('fp', name)}", s, fp_v[s, i])
+        acc_text[0, s, 0] = band(f"accuracy ({accuracy})", s, float(acc_v[s]), pct=True)
+
+    def z(v: np.ndarray, vmax: float) -> np.ndarray:
+        return np.where(np.isfinite(v), v / vmax, NO_BAND)
+
     return {
-        "cell": (cell_v / vc, cell_text),
-        "fn": ((fn_v / vf)[:, None], np.array([[txt(f"{n}: {error_sentence('fn', n)}", v)] for n, v in zip(classes, fn_v, strict=True)], dtype=object)),
-        "fp": ((fp_v / vf)[None, :], np.array([[txt(f"{n}: {error_sentence('fp', n)}", v) for n, v in zip(classes, fp_v, strict=True)]], dtype=object)),
-        "accuracy": (acc_v.reshape(1, 1), np.array([[txt("accuracy", float(acc_v[0]), pct=True)]], dtype=object)),
-    }  # fmt: skip
+        "cell": (z(cell_v, vc).transpose(1, 0, 2), cell_text),
+        "fn": (z(fn_v, vf).T[:, :, None], fn_text),
+        "fp": (z(fp_v, vf)[None, :, :], fp_text),
+        "accuracy": (z(acc_v, 1.0)[None, :, None], acc_text),
+    }
+
+
+def band_grid(z: np.ndarray, text: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(A, S, B)`` bands as the ``(A * (S + 1) - 1, B)`` rows of one heatmap: each tile row's S
+    bands, then one gap row (NaN, no hover) before the next tile row."""
+    a, n_s, b = z.shape
+    zg = np.full((a, n_s + 1, b), np.nan, dtype=np.float32)
+    tg = np.full((a, n_s + 1, b), "", dtype=object)
+    zg[:, :n_s] = z
+    tg[:, :n_s] = text
+    rows = a * (n_s + 1) - 1
+    return zg.reshape(a * (n_s + 1), b)[:rows], tg.reshape(a * (n_s + 1), b)[:rows]
+
+
+def band_edges(geo: MatrixGeometry, tile_rows: int, first: int) -> list[float]:
+    """y edges of :func:`band_grid`'s rows: tile rows ``first .. first + tile_rows - 1`` each cut
+    into S equal bands (series in order, top to bottom); from a tile's end to the next tile's start
+    runs the gap row."""
+    n_s = geo.n_series
+    edges: list[float] = []
+    for k in range(tile_rows):
+        start = geo.y.start(first + k)
+        edges.extend(float(start + geo.y.inner * b / n_s) for b in range(n_s + 1))
+    return edges
+
+
+def background_update(
+    values: MatrixValues,
+    style: MatrixStyle,
+    geo: MatrixGeometry,
+    scales: Mapping[str, tuple[float, float]],
+    step_name: str = "epoch",
+    *,
+    superclasses: bool = False,
+) -> dict[int, dict]:
+    """Per background trace index: the ``z`` and hover ``text`` of its bands at ``style.epoch``
+    (:func:`band_grid` rows)."""
+    bg = epoch_background(values, style, scales, step_name, superclasses=superclasses)
+    out = {}
+    for reg in REGIONS:
+        z, text = band_grid(*bg[reg])
+        out[geo.trace_index("background", reg)] = {"z": z, "text": text}
+    return out
 
 
 def _background_traces(
@@ -99,29 +181,31 @@ def _background_traces(
     geo: MatrixGeometry,
     scales: Mapping[str, tuple[float, float]],
     step_name: str,
+    superclasses: bool,
 ) -> list[dict]:
-    bg = epoch_background(values, style, scales, step_name)
+    grids = background_update(values, style, geo, scales, step_name, superclasses=superclasses)
     out = []
     for reg in REGIONS:
-        role = geo.traces[geo.trace_index("background", reg)]
-        z, text = bg[reg]
-        a, b = z.shape
+        index = geo.trace_index("background", reg)
+        role = geo.traces[index]
+        z, text = grids[index]["z"], grids[index]["text"]
+        b = z.shape[1]
+        tile_rows = geo.n_classes if reg in ("cell", "fn") else 1
         out.append(
             {
                 "type": "heatmap",
-                "z": z.astype(np.float32),
+                "z": z,
                 "x0": role.x0 + (geo.x.inner - 1) / 2,
                 "dx": geo.x.pitch if b > 1 else geo.x.inner,
-                "y0": role.y0 + geo.y.inner / 2,
-                "dy": geo.y.pitch if a > 1 else geo.y.inner,
+                "y": band_edges(geo, tile_rows, 0 if tile_rows > 1 else geo.n_classes),
                 "xgap": 3,
-                "ygap": 3,
+                "ygap": 1,
                 "text": text,
                 "hoverinfo": "text",
-                "hoverongaps": True,  # the tile's names show even with no epoch selected (z all NaN)
-                "zmin": 0,
+                "hoverongaps": False,  # the gap rows between tiles; every band has a z
+                "zmin": NO_BAND,
                 "zmax": 1,
-                "colorscale": [[0, "rgba(154,154,154,0.06)"], [1, "rgba(154,154,154,0.85)"]],
+                "colorscale": BAND_COLORSCALE,
                 "showscale": False,
                 "name": f"{reg} background",
             }
@@ -138,8 +222,11 @@ def build_lines(
     uirev: str,
     shapes: list[dict],
     meta: dict,
+    *,
+    superclasses: bool = False,
 ) -> go.Figure:
-    """The line figure; ``shapes``/``meta`` are the epoch markers and their recipe."""
+    """The line figure; ``shapes``/``meta`` are the matrix's shapes and the epoch-marker recipe;
+    ``superclasses``: the classes shown are superclasses (the accuracy corner says so)."""
     x_labels, _ = grid_labels(values, geo, step_name)
     classes = list(values.classes)
     names = plain_all(classes)
@@ -147,7 +234,7 @@ def build_lines(
     scales = region_scales(values)
     vc, ec = scales["cell"]
     vf, ef = scales["fnfp"]
-    data: list[dict] = _background_traces(values, style, geo, scales, step_name)
+    data: list[dict] = _background_traces(values, style, geo, scales, step_name, superclasses)
     relative = values.normalization is not None
 
     def by_step(a: np.ndarray, like: np.ndarray | None = None) -> np.ndarray:
@@ -251,7 +338,9 @@ def build_lines(
                 "y": acc_y.astype(np.float32),
                 "customdata": join([acc]).astype(np.float32),
                 "line": line,
-                "hovertemplate": f"accuracy · {label}<br>%{{x}}<br>%{{customdata:.1%}}{mean}<extra></extra>",
+                "hovertemplate": f"accuracy · {label}<br>%{{x}}<br>%{{customdata:.1%}}{mean}<br>"
+                + accuracy_note(values, superclasses)
+                + "<extra></extra>",
                 "name": label,
             }
         )
@@ -266,7 +355,7 @@ def build_lines(
         "range": [geo.y.total, 0.0],
         "tickmode": "array",
         "tickvals": [geo.y.start(i) + geo.y.inner / 2 for i in range(c + 1)],
-        "ticktext": [*names, "FP"],
+        "ticktext": [*plain_all(tick_name(n) for n in classes), "FP"],
         "showgrid": False,
         "zeroline": False,
         "ticklabelstandoff": 6,

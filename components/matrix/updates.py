@@ -4,8 +4,10 @@
   from ``curveNumber``/``pointNumber`` and the server-side geometry (never the label strings);
 * :func:`epoch_shapes` / :func:`epoch_marker_recipe`: the dashed epoch markers, and the recipe in
   ``layout.meta`` from which ``assets/confusionflow.js`` (``moveEpochMarkers``) redraws them;
-* :func:`epoch_marker_update` / :func:`colorscale_update`: ``dash.Patch`` contents for moving the
-  epoch and for a gamma or linear/log change, applied with :func:`apply_update`.
+* :func:`epoch_marker_update` / :func:`colorscale_update` / :func:`outline_update`: ``dash.Patch``
+  contents for moving the epoch, for a gamma or linear/log change and for a new detail target (the
+  outlined tile), applied with :func:`apply_update`. Each restates the whole ``layout.shapes``:
+  the epoch markers and the outline (:mod:`confusionflow.components.matrix.outline`).
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import numpy as np
 from confusionflow.components.figure_style import EPOCH_COLOR, EPOCH_MARKER_NAME, epoch_marker_meta
 from confusionflow.components.matrix.colorscale import ramp_colorscale, region_scales
 from confusionflow.components.matrix.geometry import CellTarget, MatrixGeometry, make_target, nearest_step
-from confusionflow.components.matrix.lines import epoch_background
+from confusionflow.components.matrix.lines import background_update
+from confusionflow.components.matrix.outline import outline_shapes
 from confusionflow.components.matrix.scale_legend import legend_update
-from confusionflow.components.matrix.style import REGIONS, MatrixStyle
+from confusionflow.components.matrix.style import MatrixStyle
 from confusionflow.data_access.views import MatrixValues
 
 
@@ -131,9 +134,13 @@ def decode_click(point: Mapping[str, Any], geometry: MatrixGeometry) -> CellTarg
             return None  # Plotly reports bricks past the end of z on categorical axes: not ours
         if role.kind in ("hue", "values"):
             return geometry.target_at(role.x0 + k, role.y0 + r)
-        i = r if role.region in ("cell", "fn") else c
+        # rows of the line encoding's bands: each tile row's series, then a gap row
+        tile, band = divmod(r, geometry.n_series + 1)
+        if band == geometry.n_series:
+            return None
+        i = tile if role.region in ("cell", "fn") else c
         j = k if role.region in ("cell", "fp") else c
-        return make_target(i, j, c, None, None)
+        return make_target(i, j, c, band, None)
     if role.kind == "line":
         if isinstance(idx, (list, tuple)) or idx is None:
             return None
@@ -153,42 +160,62 @@ def decode_click(point: Mapping[str, Any], geometry: MatrixGeometry) -> CellTarg
     return None
 
 
+def matrix_shapes(
+    steps: np.ndarray, style: MatrixStyle, geometry: MatrixGeometry, outline: CellTarget | None
+) -> list[dict]:
+    """Every shape of the matrix: the epoch markers of ``style.epoch`` and the outline of the tile
+    ``outline`` (the detail view's target; None: no outline)."""
+    return [*epoch_shapes(steps, style, geometry), *outline_shapes(outline, geometry)]
+
+
+def outline_update(
+    values: MatrixValues, style: MatrixStyle, geometry: MatrixGeometry, outline: CellTarget | None
+) -> dict:
+    """What changes when the detail target moves: ``{"shapes": [...]}``, the outline of the new tile
+    (none when it is no tile of this matrix) with the epoch markers of ``style.epoch``."""
+    return {"shapes": matrix_shapes(values.steps, style, geometry, outline), "data": {}}
+
+
 def epoch_marker_update(
-    values: MatrixValues, style: MatrixStyle, geometry: MatrixGeometry, *, step_name: str = "epoch"
+    values: MatrixValues,
+    style: MatrixStyle,
+    geometry: MatrixGeometry,
+    *,
+    step_name: str = "epoch",
+    outline: CellTarget | None = None,
+    superclasses: bool = False,
 ) -> dict:
     """What changes when the selected epoch (``style.epoch``) moves, without resending the matrix.
 
     Returns ``{"shapes": [...], "data": {trace_index: {"z": ..., "text": ...}}}``:
 
-    * ``shapes``: the complete new ``layout.shapes`` list (the dashed markers; empty when
-      ``style.epoch`` is None). The matrix uses no other shapes, so replacing the list is safe.
+    * ``shapes``: the complete new ``layout.shapes`` list: the dashed markers (none when
+      ``style.epoch`` is None) and the outline of the tile ``outline``, the matrix's only shapes.
     * ``data``: per trace index, properties to overwrite. Empty in heatmap mode; in lines mode the
-      four grey background traces get their new ``z`` and hover ``text``.
+      four grey background traces get their bands' new ``z`` and hover ``text``.
 
     Apply it with :func:`apply_update` to a ``dash.Patch()`` (or a figure dict, in tests)::
 
         patch = apply_update(Patch(), epoch_marker_update(values, style, geometry))
     """
-    update: dict[str, Any] = {"shapes": epoch_shapes(values.steps, style, geometry), "data": {}}
+    update: dict[str, Any] = {"shapes": matrix_shapes(values.steps, style, geometry, outline), "data": {}}
     if geometry.encoding == "lines" and not geometry.empty:
-        bg = epoch_background(values, style, region_scales(values), step_name)
-        for reg in REGIONS:
-            z, text = bg[reg]
-            update["data"][geometry.trace_index("background", reg)] = {
-                "z": z.astype(np.float32),
-                "text": text,
-            }
+        update["data"] = background_update(
+            values, style, geometry, region_scales(values), step_name, superclasses=superclasses
+        )
     return update
 
 
-def colorscale_update(values: MatrixValues, style: MatrixStyle, geometry: MatrixGeometry) -> dict | None:
+def colorscale_update(
+    values: MatrixValues, style: MatrixStyle, geometry: MatrixGeometry, outline: CellTarget | None = None
+) -> dict | None:
     """New colour scales after a gamma or linear/log change, or None if the figure must be rebuilt.
 
     Heatmap mode: ``{"shapes": [...], "data": {trace_index: {"colorscale": ...}}}`` for the
     value traces of cells, FN and FP (accuracy keeps its linear scale): ``z`` holds true values, so
     only the mapping from value to brightness changes. ``shapes`` are the epoch markers of
-    ``style.epoch``: the browser moves markers without telling the server's copy of the figure
-    (see ``epoch_marker_meta``), so every update re-states them. Lines mode moves the lines
+    ``style.epoch`` and the outline of ``outline``: the browser moves markers without telling the
+    server's copy of the figure (see ``epoch_marker_meta``), so every update re-states them. Lines mode moves the lines
     themselves, so it returns None and the caller rebuilds the figure.
     """
     if geometry.encoding != "heatmap" or geometry.empty:
@@ -199,11 +226,12 @@ def colorscale_update(values: MatrixValues, style: MatrixStyle, geometry: Matrix
         vmax, eps = scales["cell" if reg == "cell" else "fnfp"]
         out[geometry.trace_index("values", reg)] = {"colorscale": ramp_colorscale(style, vmax, eps)}
     out.update(legend_update(values, style, len(geometry.traces)))  # the colour bars say it too
-    return {"shapes": epoch_shapes(values.steps, style, geometry), "data": out}
+    return {"shapes": matrix_shapes(values.steps, style, geometry, outline), "data": out}
 
 
 def apply_update(target: Any, update: Mapping[str, Any]) -> Any:
-    """Apply an update from :func:`epoch_marker_update` or :func:`colorscale_update`.
+    """Apply an update from :func:`epoch_marker_update`, :func:`colorscale_update` or
+    :func:`outline_update`.
 
     ``target`` is anything indexable like a figure: a ``dash.Patch()``, a ``go.Figure`` or a
     figure dict. Returns ``target``.

@@ -63,3 +63,70 @@ def open_dashboard(page, url: str) -> None:
     page.wait_for_selector(".cf-chip", timeout=TIMEOUT)
     wait_figure(page, "matrix-graph", "gd.data.length > 0")
     wait_figure(page, "timeline-graph", "gd.data.length > 1")
+
+
+# How long a graph's plot area must keep the same place on the page before a click is aimed at
+# it (ms). The page still moves after the first draw: the dropdowns are lazily loaded components
+# that take no height until their script arrives, and on a warm server the matrix is drawn first,
+# then pushed ~55 px down (more than half a tile at 3 classes).
+STABLE_MS = 500
+_PLOT_AREA = """(id) => {
+    const gd = document.getElementById(id).querySelector('.js-plotly-plot');
+    if (!gd || !gd._fullLayout || !gd._fullLayout.xaxis) return null;
+    const box = gd.getBoundingClientRect();
+    const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+    return JSON.stringify([box.left, box.top, box.width, box.height, xa._offset, xa._length,
+                           ya._offset, ya._length, xa.range, ya.range]);
+}"""
+
+
+def wait_stable_plot(page, graph_id: str, timeout: int = TIMEOUT) -> None:
+    """Scroll ``graph_id`` into view, then wait until no Dash callback is pending and its plot area
+    (box on the page, axis offsets, lengths and ranges) has read the same for ``STABLE_MS``."""
+    page.evaluate(
+        f"() => document.getElementById({graph_id!r}).scrollIntoView({{block: 'nearest', behavior: 'instant'}})"
+    )
+    page.wait_for_function(
+        f"""() => {{
+            const now = performance.now();
+            const key = ({_PLOT_AREA})({graph_id!r});
+            const seen = (window.__cfPlotArea = window.__cfPlotArea || {{}});
+            const last = seen[{graph_id!r}];
+            if (key === null || !last || last.key !== key) {{
+                seen[{graph_id!r}] = {{key: key, since: now}};
+                return false;
+            }}
+            return now - last.since >= {STABLE_MS}
+                && !document.querySelector('[data-dash-is-loading="true"]');
+        }}""",
+        timeout=timeout,
+    )
+
+
+def plot_point(page, graph_id: str, x: float, y: float, xaxis: str = "xaxis", yaxis: str = "yaxis"):
+    """Viewport coordinates of data point (``x``, ``y``) of the figure as drawn, once its layout is
+    stable (:func:`wait_stable_plot`): Plotly's own axis mapping (``l2p`` and ``_offset``) and the
+    graph div's box on the page."""
+    wait_stable_plot(page, graph_id)
+    return page.evaluate(
+        f"""() => {{
+            const gd = document.getElementById({graph_id!r}).querySelector('.js-plotly-plot');
+            const box = gd.getBoundingClientRect();
+            const xa = gd._fullLayout[{xaxis!r}], ya = gd._fullLayout[{yaxis!r}];
+            return [box.left + xa._offset + xa.l2p({x}), box.top + ya._offset + ya.l2p({y})];
+        }}"""
+    )
+
+
+def matrix_tile_point(page, column: int, row: int, graph_id: str = "matrix-graph"):
+    """Viewport coordinates of the middle of matrix tile (``column``, ``row``): class indices, the
+    class count for the FN column / FP row. The tile centres are the drawn axes' tick positions
+    (one tick per tile, ``components/matrix/labels.py`` ``class_axis``), so the point follows the
+    figure on screen whatever its encoding, rotation or size."""
+    wait_stable_plot(page, graph_id)
+    x, y = fig(
+        page,
+        graph_id,
+        f"[gd._fullLayout.xaxis.tickvals[{column}], gd._fullLayout.yaxis.tickvals[{row}]]",
+    )
+    return plot_point(page, graph_id, x, y)

@@ -16,8 +16,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser.dashboard_logs import CLASSES, STEPS, write_logs
-from tests.browser.pages import COLOUR_BAR, LINE_TRACE, TIMEOUT, fig, open_dashboard, serve_app, wait_figure
+from tests.browser.dashboard_logs import CLASSES, write_logs
+from tests.browser.pages import (
+    COLOUR_BAR,
+    LINE_TRACE,
+    TIMEOUT,
+    fig,
+    matrix_tile_point,
+    open_dashboard,
+    plot_point,
+    serve_app,
+    wait_figure,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -263,21 +273,27 @@ def test_class_selection_keeps_at_least_two(page, app_url):
     wait_figure(page, "class-distribution-graph", "gd.data[0].x.join() === 'vehicle,animal'")
 
 
-@pytest.mark.xfail(
-    reason="intermittent since the one-screen layout: the pixel this test computes from "
-    "matrix_geometry(default style) can land one row above the intended tile; the page itself decodes "
-    "the click it gets (hover and detail name the tile under the pointer). Open: compute the point "
-    "from the drawn figure's own geometry once the layout is stable.",
-    strict=False,
-)
-def test_clicking_matrix_tiles_and_class_charts_fills_the_detail_view(page, app_url):
-    from confusionflow.components.matrix import MatrixStyle, matrix_geometry
+OUTLINE = "detail-tile"  # components/matrix/outline.py OUTLINE_NAME
 
+
+def outlined_tile(column: int, row: int) -> str:
+    """JS condition: the matrix has one outline, and it encloses the centre of tile (column, row)
+    (the drawn axes' tick positions) and no neighbouring tile's centre."""
+    return f"""(() => {{
+        const outlines = gd.layout.shapes.filter(s => s.name === {OUTLINE!r});
+        if (outlines.length !== 1) return false;
+        const o = outlines[0], xs = gd._fullLayout.xaxis.tickvals, ys = gd._fullLayout.yaxis.tickvals;
+        const inside = (v, a, b) => Math.min(a, b) < v && v < Math.max(a, b);
+        return xs.every((x, j) => inside(x, o.x0, o.x1) === (j === {column}))
+            && ys.every((y, i) => inside(y, o.y0, o.y1) === (i === {row}));
+    }})()"""
+
+
+def test_clicking_matrix_tiles_and_class_charts_fills_the_detail_view(page, app_url):
     open_dashboard(page, app_url)
     wait_text(page, "detail-title", "Overall accuracy")
-    geo = matrix_geometry(len(CLASSES), 2, len(STEPS), MatrixStyle())
-    # cell (true "cat", pred "dog"): column 5, row 3, in the middle of the tile
-    x, y = axis_point(page, "matrix-graph", geo.x.center(5), geo.y.center(3))
+    # cell (true "cat", pred "dog"): column 5, row 3, in the middle of the tile as drawn
+    x, y = matrix_tile_point(page, 5, 3)
     click_at(page, x, y)
     page.wait_for_function(
         "() => document.getElementById('detail-title').textContent.startsWith('True class “cat” predicted as “dog”')",
@@ -286,13 +302,16 @@ def test_clicking_matrix_tiles_and_class_charts_fills_the_detail_view(page, app_
     wait_figure(page, "detail-graph", "gd._fullLayout.title.text.startsWith('True class “cat”')")
     wait_query(page, "detail", "cell")
     assert query(page)["dt"] == ["cat"] and query(page)["dp"] == ["dog"]
+    # the tile the detail view shows is outlined in the matrix, and only that one
+    wait_figure(page, "matrix-graph", outlined_tile(5, 3))
     # the FN tile of "bird" (the extra column), then the accuracy corner
-    x, y = axis_point(page, "matrix-graph", geo.x.center(len(CLASSES)), geo.y.center(2))
+    x, y = matrix_tile_point(page, len(CLASSES), 2)
     click_at(page, x, y)
     page.wait_for_function(
         "() => document.getElementById('detail-title').textContent.startsWith('False negatives of class “bird”')",
         timeout=TIMEOUT,
     )
+    wait_figure(page, "matrix-graph", outlined_tile(len(CLASSES), 2))
     # a class-performance tile: recall of "car" (row 1 of the recall subplot, mid-range)
     box = page.locator("#class-performance-graph .nsewdrag[data-subplot='x2y']").bounding_box()
     mid = fig(
@@ -307,12 +326,15 @@ def test_clicking_matrix_tiles_and_class_charts_fills_the_detail_view(page, app_
         "() => document.getElementById('detail-title').textContent === 'Recall of class “car”'",
         timeout=TIMEOUT,
     )
+    # a class-performance metric is no tile of the matrix: no outline there
+    wait_figure(page, "matrix-graph", f"!gd.layout.shapes.some(s => s.name === {OUTLINE!r})")
     page.click("#detail-reset")
     page.wait_for_function(
         "() => document.getElementById('detail-title').textContent.startsWith('Overall accuracy')",
         timeout=TIMEOUT,
     )
     wait_query(page, "detail", None)
+    wait_figure(page, "matrix-graph", outlined_tile(len(CLASSES), len(CLASSES)))  # overall accuracy
 
 
 def test_timeline_brush_zooms_every_view_and_slider_follows(page, app_url):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from confusionflow.data_access.writer import LogWriter
-from tests.browser.pages import TIMEOUT, serve_app
+from tests.browser.pages import TIMEOUT, matrix_tile_point, serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -80,20 +80,10 @@ def open_page(page, url: str) -> None:
     )
 
 
-def click_cell(page, n_series: int, true: int, pred: int) -> None:
-    """A real mouse click in the middle of a matrix tile (positions from the figure's geometry)."""
-    from confusionflow.components.matrix import MatrixStyle, matrix_geometry
-
-    geo = matrix_geometry(len(CLASSES), n_series, len(STEPS), MatrixStyle())
-    x, y = page.evaluate(
-        f"""() => {{
-            const gd = document.querySelector('#matrix-graph .js-plotly-plot');
-            const box = gd.getBoundingClientRect();
-            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-            return [box.left + xa._offset + xa.l2p({geo.x.center(pred)}),
-                    box.top + ya._offset + ya.l2p({geo.y.center(true)})];
-        }}"""
-    )
+def click_cell(page, true: int, pred: int) -> None:
+    """A real mouse click in the middle of matrix tile (``true``, ``pred``) as drawn, once the page
+    has stopped moving (see ``tests.browser.pages.wait_stable_plot``)."""
+    x, y = matrix_tile_point(page, pred, true)
     page.wait_for_timeout(400)  # two clicks within 300 ms would be a double-click
     page.mouse.click(x, y)
 
@@ -120,7 +110,7 @@ def test_clicking_a_cell_lists_its_instances_and_what_changed_since_the_previous
     y_true, preds = predictions()
     open_page(page, app_url + "?s=zoo/test&epoch=3")
     wait_text(page, "instances-message", "Click a cell of the matrix")
-    click_cell(page, 1, CAT, DOG)
+    click_cell(page, CAT, DOG)
     wait_text(page, "instances-title", "at step 3")
     assert text(page, "instances-title").startswith("Instances of true class “cat” predicted as “dog”")
     expected = cell_ids(y_true, preds[3], CAT, DOG)
@@ -142,16 +132,11 @@ def test_clicking_a_cell_lists_its_instances_and_what_changed_since_the_previous
     assert ["103", "cat"] in rows(page, "instances-left") and ["104", "fox"] in rows(page, "instances-left")
 
 
-@pytest.mark.xfail(
-    reason="intermittent since the one-screen layout: the tile click computed from the geometry can land "
-    "on a neighbouring tile (the instances listed are those of the tile actually clicked); open.",
-    strict=False,
-)
 def test_without_an_epoch_the_panel_shows_the_last_step_and_follows_a_counts_only_series(page, app_url):
     y_true, preds = predictions()
     # the first chosen series logged counts only: the panel uses the second, and says which
     open_page(page, app_url + "?s=zoo/train&s=zoo/test")
-    click_cell(page, 2, FOX, DOG)
+    click_cell(page, FOX, DOG)
     wait_text(page, "instances-title", "at step 4 — zoo / test")
     expected = cell_ids(y_true, preds[4], FOX, DOG)
     ids_shown = page.eval_on_selector_all(".cf-instance-id", "els => els.map(e => Number(e.textContent))")
@@ -161,16 +146,12 @@ def test_without_an_epoch_the_panel_shows_the_last_step_and_follows_a_counts_onl
     assert option.count() == 1
 
 
-@pytest.mark.xfail(
-    reason="passes alone but failed once after the other tests of this module in the full run "
-    "(order-dependent download wait); open until the cause is found.",
-    strict=False,
-)
 def test_the_csv_download_holds_the_full_list(page, app_url):
     y_true, preds = predictions()
     open_page(page, app_url + "?s=zoo/test&epoch=2")
-    click_cell(page, 1, CAT, DOG)
+    click_cell(page, CAT, DOG)
     wait_text(page, "instances-title", "at step 2")
+    assert text(page, "instances-title").startswith("Instances of true class “cat” predicted as “dog”")
     page.wait_for_function(
         "() => !document.getElementById('instances-download-button').disabled", timeout=TIMEOUT
     )

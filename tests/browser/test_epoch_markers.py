@@ -115,8 +115,12 @@ def test_epoch_move_redraws_only_the_markers_where_the_server_draws_them(page, a
             }}
         }}"""
     )
+    outline = "JSON.stringify(gd.layout.shapes.filter(s => s.name === 'detail-tile'))"
+    corner = fig(page, "matrix-graph", outline)  # the detail view shows overall accuracy
+    assert corner.count("detail-tile") == 1
     go_to_epoch(page, 4)
     moved = markers(page)
+    assert fig(page, "matrix-graph", outline) == corner  # moving the markers keeps the outline
     # no trace was recomputed: Plotly kept each figure's calcdata
     for graph in GRAPHS:
         assert fig(page, graph, f"gd.calcdata === window.__calc[{graph!r}]"), graph

@@ -410,25 +410,51 @@ def test_lines_one_trace_per_series_and_row_with_nan_breaks_and_real_values():
     assert np.isfinite(masked[5 + 0]) and np.isfinite(masked[5 + 2])
 
 
-def test_lines_background_shows_the_epochs_mean_and_follows_the_epoch():
+def test_lines_background_gives_each_series_its_own_band_at_the_epoch():
     mask = np.ones((2, 4), dtype=bool)
-    mask[1, 3] = False  # runB did not log step 10: the mean there is runA's value alone
+    mask[1, 3] = False  # runB did not log step 10: its band there is empty, runA's is not
     values = make_values(mask=mask)
     style = MatrixStyle(encoding="lines", epoch=2)
     fig = build_matrix_figure(values, PALETTE, style)
     geo = matrix_geometry(3, 2, 4, style)
     bg = trace(fig, geo, "background", "cell")
     z = np.asarray(bg.z, dtype=np.float64)
+    assert z.shape == (3 * 3 - 1, 3)  # per tile row: a band per series, then a gap row
     cells = values.values.copy()
     cells[..., [0, 1, 2], [0, 1, 2]] = np.nan
     vmax = np.nanmax(cells)
-    assert z[0, 1] == pytest.approx(cells[:, 1, 0, 1].mean() / vmax, rel=1e-6)
-    assert np.isnan(z[1, 1])
+    # tile (true 0, pred 1) at step 2 (index 1): runA's band, then runB's, each its own value
+    assert z[0, 1] == pytest.approx(cells[0, 1, 0, 1] / vmax, rel=1e-6)
+    assert z[1, 1] == pytest.approx(cells[1, 1, 0, 1] / vmax, rel=1e-6)
+    assert z[0, 1] != pytest.approx(z[1, 1])  # not one mean for both
+    assert np.isnan(z[2]).all()  # the gap row between tile rows 0 and 1
+    assert z[3 + 1, 1] == -1.0  # the diagonal (true 1, pred 1): no band, the class name is there
+    # the bands' edges: tile row i split in two at its middle, the gap row up to the next tile
+    i, inner = 1, geo.y.inner
+    assert list(bg.y[3:6]) == pytest.approx(
+        [geo.y.start(i), geo.y.start(i) + inner / 2, geo.y.start(i) + inner]
+    )
+    assert bg.y[6] == pytest.approx(geo.y.start(2))
+    assert "runB" in bg.text[1][1] and "epoch 2" in bg.text[1][1] and "mean" not in bg.text[1][1]
     upd = epoch_marker_update(values, MatrixStyle(encoding="lines", epoch=10), geo)
-    z10 = np.asarray(upd["data"][geo.trace_index("background", "cell")]["z"], dtype=np.float64)
+    moved = upd["data"][geo.trace_index("background", "cell")]
+    z10 = np.asarray(moved["z"], dtype=np.float64)
     assert z10[0, 1] == pytest.approx(cells[0, 3, 0, 1] / vmax, rel=1e-6)
-    assert "mean over series at epoch 10" in upd["data"][geo.trace_index("background", "cell")]["text"][0][1]
+    assert z10[1, 1] == -1.0 and "runB / test: not logged at epoch 10" in moved["text"][1][1]
+    assert "runA / test at epoch 10" in moved["text"][0][1]
+    # accuracy: one band per series too
+    acc = np.asarray(upd["data"][geo.trace_index("background", "accuracy")]["z"], dtype=np.float64)
+    assert acc[:, 0] == pytest.approx([values.accuracy[0, 3], -1.0])
     assert colorscale_update(values, style, geo) is None  # lines move: the caller rebuilds
+    # the dashed marker still runs through the tiles only: never a gap, never a diagonal tile
+    [marker] = [sh for sh in upd["shapes"] if sh["name"] == "epoch-marker"]
+    for seg in marker["path"].split("M")[1:]:
+        x, span = seg.split(",")
+        y0, y1 = (float(v) for v in span.split("V"))
+        column = next(j for j in range(4) if geo.x.start(j) <= float(x) < geo.x.start(j) + geo.x.inner)
+        row = next(i for i in range(4) if geo.y.start(i) == pytest.approx(y0))
+        assert y1 == pytest.approx(geo.y.start(row) + geo.y.inner)  # ends where the tile ends
+        assert row != column or row == 3  # the diagonal tile carries the class name
 
 
 def test_decode_click_on_line_points():
@@ -446,7 +472,12 @@ def test_decode_click_on_line_points():
     fp = geo.trace_index("line", "fp", series=0)
     assert decode_click({"curveNumber": fp, "pointIndex": 1 * 5}, geo) == CellTarget("fp", None, 1, 0, 0)
     bg = geo.trace_index("background", "accuracy")
-    assert decode_click({"curveNumber": bg, "pointNumber": [0, 0]}, geo) == CellTarget("accuracy", None, None)
+    assert decode_click({"curveNumber": bg, "pointNumber": [1, 0]}, geo) == CellTarget(
+        "accuracy", None, None, 1
+    )
+    cell_bg = geo.trace_index("background", "cell")
+    assert decode_click({"curveNumber": cell_bg, "pointNumber": [3, 2]}, geo) == CellTarget("cell", 1, 2, 0)
+    assert decode_click({"curveNumber": cell_bg, "pointNumber": [2, 2]}, geo) is None  # a gap row
 
 
 def test_lines_over_many_steps_average_steps_to_bound_the_payload():
