@@ -129,7 +129,8 @@ def worker(repo: Path, logdir: Path, keys: list[str], n_series: int, n_steps: in
             _, first = post(request_body(dep, before, [f"{ids.SELECTION}.data"]))
             drawn = json.loads(first)["response"].get(meta, {}).get("data") if meta else None
             results = {}
-            for label, values in (("patched", {**after, (meta, "data"): drawn}), ("rebuilt", after)):
+            patched: dict[Any, Any] = {**after, (meta, "data"): drawn}
+            for label, values in (("patched", patched), ("rebuilt", after)):
                 body = request_body(dep, values, changed)
                 post(body)  # warm
                 times = [post(body)[0] for _ in range(repeat)]

@@ -24,7 +24,6 @@ from tests.browser.pages import (
     fig,
     matrix_tile_point,
     open_dashboard,
-    plot_point,
     serve_app,
     wait_figure,
 )
