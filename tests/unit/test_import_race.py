@@ -4,7 +4,10 @@ winner's run, no staging folder or lock file left behind).
 
 Each trial starts two real processes (or threads) that wait at one barrier and then import a
 table into the same run name of an empty log folder, each into its own fold, so a run holding
-both folds would show that the loser was merged into the winner's run.
+both folds would show that the loser was merged into the winner's run. In the main test a second
+barrier holds each import just after it has checked the destination (both have seen no run and
+plan to create it), so every trial is a real race, not two imports one after the other (which
+for the command line, merging into existing runs, would rightly give one run with both folds).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import pytest
 from confusionflow.app.config import Settings
 from confusionflow.app.importing import ImportRequest, run_import
 from confusionflow.data_access.errors import LogFormatError
-from confusionflow.data_access.importers import import_counts_table
+from confusionflow.data_access.importers import import_counts_table, writing
 from confusionflow.data_access.reader import read_series
 
 RUN = "race"
@@ -53,6 +56,21 @@ def _command_line(logdir: Path, fold: str) -> tuple[bool, str]:
 IMPORTS: dict[str, Callable[[Path, str], tuple[bool, str]]] = {"page": _page, "command line": _command_line}
 
 
+def _hold_after_the_first_destination_check(barrier: Any) -> None:
+    """Make each import wait at ``barrier`` once it has checked the destination (before staging)."""
+    original = writing.check_destination
+    checked: set[int] = set()  # threads share the module: one first check per thread
+
+    def check_then_wait(*args: Any, **kwargs: Any) -> frozenset[str]:
+        result = original(*args, **kwargs)
+        if threading.get_ident() not in checked:
+            checked.add(threading.get_ident())
+            barrier.wait(60)
+        return result
+
+    writing.check_destination = check_then_wait
+
+
 def _contender(how: str, logdir: Path, fold: str, barrier: Any, results: Any) -> None:
     barrier.wait()
     try:
@@ -62,7 +80,15 @@ def _contender(how: str, logdir: Path, fold: str, barrier: Any, results: Any) ->
     results.put((fold, ok, message))
 
 
-def _trial(how: str, runner: str, root: Path) -> list[tuple[str, bool, str]]:
+def _held_contender(how: str, logdir: Path, fold: str, barrier: Any, results: Any) -> None:
+    _hold_after_the_first_destination_check(barrier)  # in this child process only
+    _contender(how, logdir, fold, barrier, results)
+
+
+_CHECK_DESTINATION = writing.check_destination
+
+
+def _trial(how: str, runner: str, root: Path, *, hold: bool = True) -> list[tuple[str, bool, str]]:
     logdir = root / "logs"
     logdir.mkdir(parents=True)
     for fold, text in TABLES.items():
@@ -71,8 +97,9 @@ def _trial(how: str, runner: str, root: Path) -> list[tuple[str, bool, str]]:
         ctx = multiprocessing.get_context("fork")
         barrier: Any = ctx.Barrier(2)
         results: Any = ctx.Queue()
+        target = _held_contender if hold else _contender
         workers: list[Any] = [
-            ctx.Process(target=_contender, args=(how, logdir, fold, barrier, results)) for fold in TABLES
+            ctx.Process(target=target, args=(how, logdir, fold, barrier, results)) for fold in TABLES
         ]
     else:
         import queue
@@ -81,11 +108,16 @@ def _trial(how: str, runner: str, root: Path) -> list[tuple[str, bool, str]]:
         workers = [
             threading.Thread(target=_contender, args=(how, logdir, fold, barrier, results)) for fold in TABLES
         ]
-    for w in workers:
-        w.start()
-    outcomes = [results.get(timeout=120) for _ in workers]
-    for w in workers:
-        w.join(120)
+    if hold and runner == "threads":
+        _hold_after_the_first_destination_check(barrier)
+    try:
+        for w in workers:
+            w.start()
+        outcomes = [results.get(timeout=120) for _ in workers]
+        for w in workers:
+            w.join(120)
+    finally:
+        writing.check_destination = _CHECK_DESTINATION
     return sorted(outcomes)
 
 
@@ -97,9 +129,8 @@ def _expected_counts(fold: str) -> list[list[list[int]]]:
 @pytest.mark.parametrize("runner", sorted(TRIALS))
 @pytest.mark.parametrize("how", sorted(IMPORTS))
 def test_of_two_imports_racing_for_one_run_exactly_one_wins_whole(
-    tmp_path: Path, how: str, runner: str, capsys
+    tmp_path: Path, how: str, runner: str
 ) -> None:
-    late: Counter[str] = Counter()  # which check refused the loser: before staging, or as the runs moved in
     for trial in range(TRIALS[runner]):
         root = tmp_path / f"trial-{trial}"
         outcomes = _trial(how, runner, root)
@@ -107,12 +138,38 @@ def test_of_two_imports_racing_for_one_run_exactly_one_wins_whole(
         assert len(winners) == 1, (trial, outcomes)
         (loser_message,) = [m for _, ok, m in outcomes if not ok]
         assert f"run '{RUN}' already exists" in loser_message, (trial, loser_message)
-        late["while moving" if "while this import was being written" in loser_message else "before"] += 1
+        # both had checked the destination first: the loser is refused as the runs move in
+        assert "while this import was being written" in loser_message, (trial, loser_message)
         logdir = root / "logs"
         (winner,) = winners
         assert sorted(p.name for p in logdir.iterdir()) == [RUN]  # no staging folder, no lock file
         run_dir = logdir / RUN
         assert sorted(p.name for p in run_dir.iterdir()) == sorted(["run.json", f"{winner}.counts.jsonl"])
-        assert read_series(logdir, RUN, winner).counts.tolist() == _expected_counts(winner)
+        _assert_only_the_winners_run(root / "logs", winner)
+
+
+def _assert_only_the_winners_run(logdir: Path, winner: str) -> None:
+    assert sorted(p.name for p in logdir.iterdir()) == [RUN]  # no staging folder, no lock file
+    run_dir = logdir / RUN
+    assert sorted(p.name for p in run_dir.iterdir()) == sorted(["run.json", f"{winner}.counts.jsonl"])
+    assert read_series(logdir, RUN, winner).counts.tolist() == _expected_counts(winner)
+
+
+def test_page_imports_started_together_never_both_create_the_run(tmp_path: Path, capsys) -> None:
+    """Without the second barrier: whichever check refuses the loser (before staging or as the
+    runs move in), page imports, which make new runs only, never both succeed."""
+    refused_by: Counter[str] = Counter()
+    trials = TRIALS["processes"]
+    for trial in range(trials):
+        root = tmp_path / f"trial-{trial}"
+        outcomes = _trial("page", "processes", root, hold=False)
+        assert [ok for _, ok, _ in outcomes].count(True) == 1, (trial, outcomes)
+        ((winner, _, _),) = [o for o in outcomes if o[1]]
+        ((_, _, loser_message),) = [o for o in outcomes if not o[1]]
+        assert f"run '{RUN}' already exists" in loser_message, (trial, loser_message)
+        refused_by["moving" if "while this import was being written" in loser_message else "first check"] += 1
+        _assert_only_the_winners_run(root / "logs", winner)
     with capsys.disabled():
-        print(f"\n{how} / {runner}: {TRIALS[runner]} trials, loser refused {dict(late)}")
+        print(
+            f"\npage imports started together, {trials} trials: the loser was refused at {dict(refused_by)}"
+        )
