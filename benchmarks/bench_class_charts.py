@@ -129,8 +129,8 @@ def worker(repo: Path, logdir: Path, keys: list[str], n_series: int, n_steps: in
             _, first = post(request_body(dep, before, [f"{ids.SELECTION}.data"]))
             drawn = json.loads(first)["response"].get(meta, {}).get("data") if meta else None
             results = {}
-            patched: dict[Any, Any] = {**after, (meta, "data"): drawn}
-            for label, values in (("patched", patched), ("rebuilt", after)):
+            described: dict[tuple[str, str], Any] = {**after, (str(meta), "data"): drawn}
+            for label, values in (("patched", described), ("rebuilt", after)):
                 body = request_body(dep, values, changed)
                 post(body)  # warm
                 times = [post(body)[0] for _ in range(repeat)]
@@ -251,7 +251,7 @@ def main() -> None:
 
     print(f"## Class charts: range change and added series ({started})\n")
     print(
-        f"`{' '.join([Path(sys.executable).name, *sys.argv])}` · before: `{args.before}` ({commit}) · "
+        f"`{' '.join([Path(sys.executable).name, *sys.argv])}` · before: {commit} · "
         f"after: this tree (HEAD {head}{', uncommitted changes' if dirty else ''}) · "
         f"{platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, dash "
         f"{dash.__version__}, plotly {plotly.__version__} · {args.series} series (+1 added), {args.steps} steps · "
