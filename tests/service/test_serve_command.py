@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -55,7 +56,13 @@ def test_serve_runs_gunicorn_with_a_quiet_access_log(start_server, logdir: Path,
         _get(base + "assets/no-such-file.css")
     assert missing.value.code == 404
 
+    # gunicorn writes a request's access line after answering it: give the last one a moment
     out = proc.output()
+    for _ in range(50):
+        if "no-such-file.css" in out:
+            break
+        time.sleep(0.1)
+        out = proc.output()
     assert "with gunicorn (2 workers)" in out
     assert out.count("Booting worker") == 2
     access = [line for line in out.splitlines() if re.search(r'HTTP/1\.1" \d{3} ', line)]

@@ -226,6 +226,9 @@ LARGEST: dict[str, Builder] = {
     f"{ids.GAMMA}.value": _number,
     f"{ids.STRATEGY_K}.value": _number,
     f"{ids.EPOCH_STORE}.data": _number,
+    # what a class chart drew, sent back: a huge string of the wrong type
+    f"{ids.CLASS_PERF_META}.data": _text,
+    f"{ids.DISTRIBUTION_META}.data": _text,
     f"{ids.DATA_VERSION}.data": _number,
     f"{ids.SELECTION}.data": _selection,
     f"{ids.SERIES_KEYS}.data": lambda h: _names(h.facts.series, h.budget),
