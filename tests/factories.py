@@ -147,3 +147,31 @@ def tree_text(component: object) -> str:
     if isinstance(component, (list, tuple)):
         return " ".join(tree_text(c) for c in component)
     return tree_text(getattr(component, "children", None))
+
+
+def callback_request(
+    app: Any, output_key: str, values: Mapping[str, object] | None = None, changed: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The ``_dash-update-component`` body the page sends for the callback whose output key (as in
+    ``app.callback_map``) contains ``output_key`` (e.g. ``"matrix-graph.figure"``), built from the
+    app's own callback map so it cannot drift from the callbacks. ``values``: input and state values
+    by component id (absent ones are None); a pattern-matching input is the empty list of the
+    components it matches; ``changed``: the ``changedPropIds``."""
+    found = values or {}
+    for output, cb in app.callback_map.items():
+        if output_key not in output:
+            continue
+        declared = cb["output"] if isinstance(cb["output"], (list, tuple)) else [cb["output"]]
+        outputs = [{"id": o.component_id, "property": o.component_property} for o in declared]
+
+        def item(d: dict) -> object:
+            return [] if d["id"].startswith("{") else {**d, "value": found.get(d["id"])}
+
+        return {
+            "output": output,
+            "outputs": outputs if isinstance(cb["output"], (list, tuple)) else outputs[0],
+            "inputs": [item(d) for d in cb["inputs"]],
+            "state": [item(d) for d in cb.get("state", [])],
+            "changedPropIds": list(changed),
+        }
+    raise AssertionError(f"no callback has an output {output_key!r}")

@@ -158,34 +158,43 @@ def says_loading(page, graph_id: str) -> bool:
     )
 
 
-def test_charts_say_the_view_is_loading_until_their_first_figure(page, app_url):
-    held = []
-    # hold every callback answer: the page shows what it shows before the server has answered
-    released = []
+class HeldUpdates:
+    """Every callback request of ``page`` held until :meth:`release` (later ones pass at once)."""
 
-    def hold(route) -> None:
-        if released:
+    def __init__(self, page) -> None:
+        self.routes: list = []
+        self.released = False
+        page.route(UPDATES, self._hold)
+
+    def _hold(self, route) -> None:
+        if self.released:
             route.continue_()
         else:
-            held.append(route)
+            self.routes.append(route)
 
-    page.route(UPDATES, hold)
+    def release(self) -> None:
+        self.released = True
+        for route in self.routes:
+            route.continue_()
+
+
+def test_charts_say_the_view_is_loading_until_their_first_figure(page, app_url):
+    # hold every callback answer: the page shows what it shows before the server has answered
+    updates = HeldUpdates(page)
     page.goto(app_url)
     page.wait_for_selector("#matrix-graph", timeout=TIMEOUT)
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=TIMEOUT)
     for _ in range(150):  # the handler runs while Playwright waits
-        if held:
+        if updates.routes:
             break
         page.wait_for_timeout(200)
-    assert held, "the page asked for its views"
+    assert updates.routes, "the page asked for its views"
     page.wait_for_timeout(500)
     assert [g for g in CHARTS if not says_loading(page, g)] == []
     # past the spinner's delay the note stays on screen under it (Dash would hide a Loading's
     # children while it spins, leaving the panel blank but for the spinner)
     assert [g for g in CHARTS if not page.is_visible(f"#{g}")] == []
-    released.append(True)
-    for route in held:
-        route.continue_()
+    updates.release()
     # once the server answers, every chart replaces the note with its first figure
     for graph in CHARTS:
         page.wait_for_function(
@@ -211,16 +220,7 @@ def rect(page, selector: str) -> dict:
 
 
 def test_the_matrix_shows_as_a_picture_before_its_figure_and_on_the_same_pixels(page, app_url):
-    held = []
-    released = []
-
-    def hold(route) -> None:
-        if released:
-            route.continue_()
-        else:
-            held.append(route)
-
-    page.route(UPDATES, hold)
+    updates = HeldUpdates(page)
     page.goto(app_url)
     # with no callback answered, the matrix is already on screen: the picture the layout carries
     page.wait_for_selector("#matrix-preview", state="visible", timeout=TIMEOUT)
@@ -231,9 +231,7 @@ def test_the_matrix_shows_as_a_picture_before_its_figure_and_on_the_same_pixels(
     picture = rect(page, "#matrix-preview")
     assert picture["width"] > 100 and picture["height"] > 100
     assert [g for g in CHARTS if g != "matrix-graph" and not says_loading(page, g)] == []
-    released.append(True)
-    for route in held:
-        route.continue_()
+    updates.release()
     # once the figure is drawn the picture goes, and the figure's plot area is where it was
     wait_figure(page, "matrix-graph", "gd.data.length > 0")
     page.wait_for_function(

@@ -25,6 +25,7 @@ from confusionflow.data_access.object_store import MIN_FINGERPRINT_TTL
 from confusionflow.data_access.storage import StorageError
 from confusionflow.data_access.store import LogStore
 from tests.conftest import free_port
+from tests.factories import callback_request
 from tests.service.conftest import append_steps, write_logs
 
 pytest.importorskip("s3fs")
@@ -215,24 +216,9 @@ def _matrix_request(app, keys: list[str]) -> dict:
     from confusionflow.app.callbacks.common import Selection
 
     selection = Selection(series=tuple(keys), steps=(1.0, 2.0, 3.0)).to_store()
-    for output, cb in app.callback_map.items():
-        if f"{ids.MATRIX_GRAPH}.figure" not in output:
-            continue
-        spec = lambda o: {"id": o.component_id, "property": o.component_property}  # noqa: E731
-        declared = cb["output"]
-        outputs = [spec(o) for o in declared] if isinstance(declared, (list, tuple)) else spec(declared)
-
-        def item(d: dict) -> dict:
-            return {**d, "value": selection if d["id"] == ids.SELECTION else None}
-
-        return {
-            "output": output,
-            "outputs": outputs,
-            "inputs": [item(d) for d in cb["inputs"]],
-            "state": [item(d) for d in cb["state"]],
-            "changedPropIds": [f"{ids.SELECTION}.data"],
-        }
-    raise AssertionError("no callback draws the matrix")
+    return callback_request(
+        app, f"{ids.MATRIX_GRAPH}.figure", {ids.SELECTION: selection}, [f"{ids.SELECTION}.data"]
+    )
 
 
 def test_unknown_scheme_and_missing_bucket_are_clear_errors(s3_env: Moto) -> None:

@@ -17,6 +17,7 @@ import pytest
 from confusionflow.app.callbacks.common import OVERVIEW_MIN_CLASSES
 from confusionflow.components import ids
 from confusionflow.data_access.store import LogStore
+from tests.factories import callback_request
 from tests.service.test_s3_logs import BUCKET, Moto, moto_server, s3_env, upload  # noqa: F401
 
 pytest.importorskip("s3fs")
@@ -76,24 +77,7 @@ def test_many_classes_load_sparsely_from_the_bucket_as_from_the_folder(
 
 def _request(app, output_id: str, values: dict[str, object], changed: str) -> dict:
     """The request of the callback that draws ``output_id``.figure, ``values`` by component id."""
-    for output, cb in app.callback_map.items():
-        if f"{output_id}.figure" not in output:
-            continue
-        spec = lambda o: {"id": o.component_id, "property": o.component_property}  # noqa: E731
-        declared = cb["output"]
-        outputs = [spec(o) for o in declared] if isinstance(declared, (list, tuple)) else spec(declared)
-
-        def item(d: dict) -> dict:
-            return {**d, "value": values.get(d["id"])}
-
-        return {
-            "output": output,
-            "outputs": outputs,
-            "inputs": [item(d) for d in cb["inputs"]],
-            "state": [item(d) for d in cb.get("state", [])],
-            "changedPropIds": [changed],
-        }
-    raise AssertionError(f"no callback draws {output_id}")
+    return callback_request(app, f"{output_id}.figure", values, [changed])
 
 
 def _find(node: object, wanted: str) -> dict | None:

@@ -22,6 +22,7 @@ from confusionflow.app.request_guards import (
     install_request_limits,
 )
 from confusionflow.components import ids
+from tests.factories import callback_request
 
 MIB = 1024 * 1024
 EPOCH_OUTPUT = f"..{ids.EPOCH_STORE}.data...{ids.EPOCH_LABEL}.children.."
@@ -137,17 +138,7 @@ def test_a_well_formed_body_passes_the_shape_check(tmp_path: Path) -> None:
 
 def _request_for(app, output: str) -> dict[str, Any]:
     """The body the page sends for ``output``'s callback, built from the app's callback map."""
-    cb = app.callback_map[output]
-    declared = cb["output"] if isinstance(cb["output"], list) else [cb["output"]]
-    outputs = [{"id": o.component_id, "property": o.component_property} for o in declared]
-    return {
-        "output": output,
-        "outputs": outputs if isinstance(cb["output"], list) else outputs[0],
-        # a pattern-matching input is a list of the components it matches (none here)
-        "inputs": [[] if d["id"].startswith("{") else {**d, "value": None} for d in cb["inputs"]],
-        "state": [[] if d["id"].startswith("{") else {**d, "value": None} for d in cb["state"]],
-        "changedPropIds": [],
-    }
+    return callback_request(app, output)
 
 
 def test_outputs_other_than_the_declared_ones_are_refused_by_name(tmp_path: Path) -> None:
