@@ -51,7 +51,10 @@ def served(tmp_path: Path, start_server):
     return url, logdir
 
 
-def test_prefix_live_steps_csv_and_svg(page, served):
+# ``served`` before ``page``: pytest tears fixtures down in reverse, so the page (which polls the
+# server every second) closes before its server stops; the other way round a poll in flight was
+# reset and logged as a console error.
+def test_prefix_live_steps_csv_and_svg(served, page):
     url, logdir = served
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
