@@ -7,13 +7,17 @@ the page actually drew, not what the server sent.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
 from tests.conftest import ServerProcess, free_port
 
 TIMEOUT = 30_000  # ms; the machine may be shared, first draws can be slow
+HOVER_TRY_MS = 3_000  # ms one hover waits for its label before the point is read again
 # JS predicates over a figure's traces: the matrix's colour bars (marker-only scatters the heatmap
 # builder names "<scale> scale", components/matrix/scale_legend.py) and the scatters that draw data
 COLOUR_BAR = "t => t.type === 'scatter' && (t.name || '').endsWith(' scale')"
@@ -116,6 +120,31 @@ def plot_point(page, graph_id: str, x: float, y: float, xaxis: str = "xaxis", ya
             return [box.left + xa._offset + xa.l2p({x}), box.top + ya._offset + ya.l2p({y})];
         }}"""
     )
+
+
+def hover_text_at(page, graph_id: str, x: float, y: float, wanted: str, timeout: int = TIMEOUT) -> str:
+    """Move the mouse to data point (``x``, ``y``) of ``graph_id`` and return the hover label (what
+    a user reads) once it contains ``wanted``.
+
+    The point is taken from the figure as drawn once its layout is stable (:func:`plot_point`),
+    and taken again when no label came: a late layout change (a script that loads after the first
+    draw, a scroll) may move the plot between reading the point and moving the mouse there."""
+    labels = f"Array.from(document.querySelectorAll('#{graph_id} .hoverlayer .hovertext'))"
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        px, py = plot_point(page, graph_id, x, y)
+        page.mouse.move(px - 3, py - 3)
+        page.mouse.move(px, py)
+        try:
+            page.wait_for_function(
+                f"() => {labels}.some(e => e.textContent.includes({wanted!r}))",
+                timeout=HOVER_TRY_MS,
+            )
+            break
+        except PlaywrightTimeoutError:
+            if time.monotonic() > deadline:
+                raise
+    return page.evaluate(f"() => {labels}.map(e => e.textContent).join(' | ')")
 
 
 def matrix_tile_point(page, column: int, row: int, graph_id: str = "matrix-graph"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.browser.pages import TIMEOUT, fig, serve_app, wait_figure
+from tests.browser.pages import TIMEOUT, fig, hover_text_at, serve_app, wait_figure
 from tests.factories import write_run
 
 pytestmark = pytest.mark.browser
@@ -34,31 +34,6 @@ def text_of(page, element_id: str) -> str:
         f"() => (document.getElementById({element_id!r}).textContent || '').length > 0", timeout=TIMEOUT
     )
     return page.locator(f"#{element_id}").text_content() or ""
-
-
-def hover_text_at(page, graph_id: str, x: float, y: float, wanted: str) -> str:
-    """Move the mouse to data point (x, y) of ``graph_id`` and return the hover label once it
-    contains ``wanted`` (what a user reads)."""
-    point = page.evaluate(
-        f"""() => {{
-            const gd = document.getElementById({graph_id!r}).querySelector('.js-plotly-plot');
-            gd.scrollIntoView({{block: 'center', behavior: 'instant'}});
-            const box = gd.getBoundingClientRect();
-            const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-            return [box.left + xa._offset + xa.l2p({x}), box.top + ya._offset + ya.l2p({y})];
-        }}"""
-    )
-    page.mouse.move(point[0] - 3, point[1] - 3)
-    page.mouse.move(point[0], point[1])
-    page.wait_for_function(
-        f"""() => Array.from(document.querySelectorAll('#{graph_id} .hoverlayer .hovertext'))
-            .some(e => e.textContent.includes({wanted!r}))""",
-        timeout=TIMEOUT,
-    )
-    return page.evaluate(
-        f"() => Array.from(document.querySelectorAll('#{graph_id} .hoverlayer .hovertext'))"
-        ".map(e => e.textContent).join(' | ')"
-    )
 
 
 def test_row_mode_names_each_denominator_where_the_user_reads_it(page, app_url):

@@ -8,8 +8,7 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 
-from tests.browser.pages import TIMEOUT, fig, serve_app, wait_figure
-from tests.browser.test_denominators_page import hover_text_at
+from tests.browser.pages import TIMEOUT, fig, hover_text_at, serve_app, wait_figure
 
 pytestmark = pytest.mark.browser
 
