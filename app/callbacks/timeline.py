@@ -212,6 +212,16 @@ def range_update(
     )
 
 
+def same_range(new: Sequence[float] | None, current: object) -> bool:
+    """True when ``new`` (the range about to be stored, None = every step) equals ``current`` (the
+    store's value as the browser sent it: a two-number list or None)."""
+    if new is None or current is None:
+        return new is None and current is None
+    if not isinstance(current, list) or len(current) != 2:
+        return False
+    return all(finite(c) == float(n) for c, n in zip(current, new, strict=True))
+
+
 def range_trigger(triggered_id: object, prop_id: str) -> object:
     """The ``trigger`` :func:`range_update` takes for the control that fired the range callback:
     the timeline's events named by their property (a drag-zoom reaches the callback through
@@ -262,8 +272,8 @@ def epoch_update(
         epoch = nearest_step(window_steps(steps, window), epoch)
     elif epoch is not None:
         epoch = None  # not logged by the shown series
-    if trigger == ids.RANGE_STORE and epoch == before:
-        return False
+    if trigger in (ids.RANGE_STORE, ids.SELECTION) and epoch == before:
+        return False  # the views already show this epoch: sending it again would redraw them
     return epoch
 
 
@@ -293,7 +303,13 @@ def register(app: dash.Dash, store: LogStore) -> None:
         update = range_update(trigger, steps, page.url_state, slider, relayout, selected, page.step_range)
         if update is None:
             raise dash.exceptions.PreventUpdate
-        return outputs_of(update, RANGE_OUTPUTS)
+        values = outputs_of(update, RANGE_OUTPUTS)
+        if same_range(update.range, current):
+            # the slider and label may change (new steps), the range did not: every view and the
+            # overview take the store as an input, and an unchanged value sent again would rebuild
+            # them all a second time after a selection change (and hold them behind the epoch)
+            values["range"] = dash.no_update
+        return values
 
     app.clientside_callback(
         ClientsideFunction(namespace="cftimeline", function_name="zoomOnly"),

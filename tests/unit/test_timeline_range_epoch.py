@@ -3,8 +3,15 @@ sits outside the range, and a double-click on the timeline asks for every step."
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
+
 from confusionflow.app.callbacks import timeline as timeline_cb
+from confusionflow.app.config import Settings
+from confusionflow.app.factory import create_app
 from confusionflow.components import ids
+from tests.factories import callback_request, write_run
 
 STEPS = [float(s) for s in range(1, 21)]
 BRUSH = f"{ids.TIMELINE_GRAPH}.selectedData"
@@ -41,3 +48,55 @@ def test_narrowing_the_range_moves_the_epoch_into_it():
     assert timeline_cb.epoch_update(ids.RANGE_STORE, STEPS, "", None, 12.0, [4.0, 9.0]) == 9.0
     assert timeline_cb.epoch_update(ids.RANGE_STORE, STEPS, "", None, 6.0, [4.0, 9.0]) is False  # unchanged
     assert timeline_cb.epoch_update(ids.URL_STATE, STEPS, "?from=4&to=9&epoch=12", None, None, None) == 9.0
+
+
+def test_an_unchanged_range_is_not_stored_again():
+    assert timeline_cb.same_range(None, None)
+    assert timeline_cb.same_range([4.0, 9.0], [4, 9])
+    assert not timeline_cb.same_range([4.0, 9.0], None)
+    assert not timeline_cb.same_range(None, [4.0, 9.0])
+    assert not timeline_cb.same_range([4.0, 9.0], [4.0, 10.0])
+    assert not timeline_cb.same_range([4.0, 9.0], "4,9")
+    assert not timeline_cb.same_range([4.0, 9.0], [4.0, "x"])
+
+
+def test_a_selection_change_keeps_an_epoch_that_is_still_logged_without_sending_it_again():
+    assert timeline_cb.epoch_update(ids.SELECTION, STEPS, "", None, 6.0, [4.0, 9.0]) is False
+    assert timeline_cb.epoch_update(ids.SELECTION, STEPS, "", None, None, None) is False
+    # the new series did not log it: cleared (a change, so it is sent)
+    assert timeline_cb.epoch_update(ids.SELECTION, [1.0, 2.0], "", None, 6.0, None) is None
+
+
+def _answer(client, app, output: str, values: dict, changed: list[str]) -> dict:
+    body = callback_request(app, output, values, changed)
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code in (200, 204), response.data[:300]
+    return response.get_json()["response"] if response.status_code == 200 else {}
+
+
+def test_picking_classes_sends_neither_range_nor_epoch_again(tmp_path: Path) -> None:
+    """A class selection changes neither the steps nor the epoch: the range and epoch callbacks
+    answer without their stores, so the overview and the views (inputs of both stores) are not
+    rebuilt a second time — at 1000 classes the overview alone is 5 MB."""
+    rng = np.random.default_rng(0)
+    counts = {"test": {s: rng.integers(0, 9, (3, 3)) for s in (1, 2, 3, 4)}}
+    write_run(tmp_path / "logs", "run", ["a", "b", "c"], counts=counts)
+    app = create_app(tmp_path / "logs", settings=Settings(cache_dir=tmp_path / "cache", poll_seconds=0))
+    client = app.server.test_client()
+    selection = {
+        "series": ["run/test"],
+        "classes": ["a", "b"],
+        "other": False,
+        "super": False,
+        "steps": [1, 2, 3, 4],
+    }
+    values = {ids.SELECTION: selection, ids.RANGE_STORE: [2.0, 3.0], ids.EPOCH_STORE: 3.0, ids.URL_STATE: ""}
+    changed = [f"{ids.SELECTION}.data"]
+    ranged = _answer(client, app, f"{ids.RANGE_STORE}.data", values, changed)
+    assert ids.RANGE_STORE not in ranged  # the slider may be re-sent, the store is not
+    assert _answer(client, app, f"{ids.EPOCH_STORE}.data", values, changed) == {}
+    # a series whose steps do not hold the range: the range is clamped, and that change is sent
+    values[ids.RANGE_STORE] = [2.0, 7.0]
+    assert _answer(client, app, f"{ids.RANGE_STORE}.data", values, changed)[ids.RANGE_STORE] == {
+        "data": [2.0, 4.0]
+    }
