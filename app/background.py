@@ -5,12 +5,21 @@ Locally (no Redis) background callbacks run in a child process and keep their re
 ``settings.redis_url`` they go to Celery on that Redis, so any worker on any machine can run them
 and any web instance can collect the result: nothing a later request needs stays in one process.
 
+Every job gets a result key of its own (:func:`job_key`). Dash keys a job by its callback's
+arguments and source only, but what an import job returns also depends on what is not among them:
+who the portal's header says sent it (``Settings.import_user_header``), and which app (log folder,
+URL prefix) started it when several share one Redis or one cache dir. Two requests that differ only
+there (two users, two tabs, two apps) would write to one key, and whichever page polled first would
+read, and delete, the other's result. Nothing is memoized (no ``cache_by``): an import has effects.
+
 Importing this module reads no environment and connects to nothing; the Celery entry point that
 does read the environment is :mod:`confusionflow.app.worker`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from typing import Any
 
 import dash
@@ -60,6 +69,22 @@ _managers: dict[tuple[str, str], Any] = {}
 _probes: dict[str, BrokerProbe] = {}
 
 
+def job_key(inputs_key: str) -> str:
+    """The result key of one job: Dash's key of its inputs (hex) and 128 random bits, hashed (hex).
+
+    Random because a job's result belongs to the one request that started it; a key derived from
+    anything the request sends can be sent again by another request.
+    """
+    return hashlib.sha256(f"{inputs_key}:{secrets.token_hex(16)}".encode()).hexdigest()
+
+
+class OwnKeyDiskcacheManager(dash.DiskcacheManager):
+    """Dash's diskcache manager, each job under a result key of its own (:func:`job_key`)."""
+
+    def build_cache_key(self, fn: Any, args: Any, cache_args_to_ignore: Any, triggered: Any) -> str:
+        return job_key(super().build_cache_key(fn, args, cache_args_to_ignore, triggered))
+
+
 def broker_probe_for(redis_url: str) -> BrokerProbe:
     """The one :class:`BrokerProbe` for ``redis_url`` in this process."""
     if redis_url not in _probes:
@@ -68,7 +93,8 @@ def broker_probe_for(redis_url: str) -> BrokerProbe:
 
 
 class GuardedCeleryManager(dash.CeleryManager):
-    """Dash's Celery manager that refuses a job at once when the broker does not answer.
+    """Dash's Celery manager that refuses a job at once when the broker does not answer, each job
+    under a result key of its own (:func:`job_key`).
 
     ``call_job_fn`` raises :class:`confusionflow.app.broker_probe.BrokerUnavailable` within the probe's timeout
     instead of letting kombu retry the publish, and so do the progress and result reads of a job
@@ -78,6 +104,9 @@ class GuardedCeleryManager(dash.CeleryManager):
     def __init__(self, celery_app: Celery, probe: BrokerProbe, **kwargs: Any) -> None:
         super().__init__(celery_app, **kwargs)
         self.probe = probe
+
+    def build_cache_key(self, fn: Any, args: Any, cache_args_to_ignore: Any, triggered: Any) -> str:
+        return job_key(super().build_cache_key(fn, args, cache_args_to_ignore, triggered))
 
     def call_job_fn(self, key: str, job_fn: Any, args: Any, context: Any) -> Any:
         self.probe.require()
@@ -134,5 +163,5 @@ def make_background_manager(settings: Settings) -> Any:
         import diskcache
 
         folder.mkdir(parents=True, exist_ok=True)
-        _managers[key] = dash.DiskcacheManager(diskcache.Cache(str(folder)), expire=RESULT_TTL_SECONDS)
+        _managers[key] = OwnKeyDiskcacheManager(diskcache.Cache(str(folder)), expire=RESULT_TTL_SECONDS)
     return _managers[key]

@@ -18,6 +18,9 @@ DEMO_LOGDIR = REPO_ROOT / "demo_logs"
 DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024  # a callback request; uploads have their own limit
 # cells x steps x series one view may draw: 100 classes x 3 series x 200 steps is 6 M
 DEFAULT_MAX_VIEW_CELLS = 20_000_000
+# runs one page import may write: the importers' own default (data_access/importers/limits.py
+# MAX_RUNS, kept equal by a test; the table readers are not imported until an import runs)
+DEFAULT_MAX_IMPORT_RUNS = 200
 
 
 def _default_cache_dir() -> Path:
@@ -66,6 +69,7 @@ class Settings:
     # this request header (set by the portal in front of the app); off: new runs only
     import_appends: bool = False
     import_user_header: str = "X-Forwarded-User"
+    max_import_runs: int = DEFAULT_MAX_IMPORT_RUNS  # runs one page import may write (new or added to)
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES  # every request body but an upload
     max_view_cells: int = DEFAULT_MAX_VIEW_CELLS  # classes^2 x steps x series drawn in one view
     frame_ancestors: str = "'self'"  # who may frame the page (CSP sources), see app/security.py
@@ -105,6 +109,7 @@ class Settings:
             import_user_header=get("IMPORT_USER_HEADER") or "X-Forwarded-User",
             max_request_bytes=int(get("MAX_REQUEST_BYTES") or DEFAULT_MAX_REQUEST_BYTES),
             max_view_cells=int(get("MAX_VIEW_CELLS") or DEFAULT_MAX_VIEW_CELLS),
+            max_import_runs=int(get("MAX_IMPORT_RUNS") or DEFAULT_MAX_IMPORT_RUNS),
             debug=_env_bool(get("DEBUG"), False),
         )
         clean: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}

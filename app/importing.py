@@ -153,12 +153,13 @@ def server_file(typed: str, import_dirs: Sequence[Path]) -> Path:
     raise LogFormatError(typed, f"server paths are limited to the import folders of this server ({folders})")
 
 
-def runs_in_table(path: Path, kind: str, run: str, fold: str | None) -> tuple[str, ...]:
-    """The run names an import of ``path`` would write (from its run column, else ``run``)."""
+def runs_in_table(path: Path, kind: str, run: str, fold: str | None, max_runs: int) -> tuple[str, ...]:
+    """The run names an import of ``path`` would write (from its run column, else ``run``); more
+    than ``max_runs`` of them is a LogFormatError."""
     from confusionflow.data_access import importers
 
     parse = importers.parse_counts_table if kind == "counts" else importers.parse_predictions_table
-    parsed = parse(path, run=run, fold=fold)
+    parsed = parse(path, run=run, fold=fold, max_runs=max_runs)
     return tuple(dict.fromkeys(r for r, _ in parsed.grouping.series_names))
 
 
@@ -274,7 +275,7 @@ def run_import(request: ImportRequest, settings: Settings, progress: ProgressFn)
                 progress(15, "checking the columns")
                 kind = detect_kind(source)
             uploader = request.uploader
-            runs = runs_in_table(source, kind, run, fold)
+            runs = runs_in_table(source, kind, run, fold, settings.max_import_runs)
             refuse_existing_runs(settings.logdir, runs, request.filename, settings, uploader)
             progress(30, f"importing the {kind} table")
             importer = (
@@ -291,6 +292,7 @@ def run_import(request: ImportRequest, settings: Settings, progress: ProgressFn)
                 # checked again as the runs move into place: a run created meanwhile is refused
                 existing_runs="new_folds" if appends else "refuse",
                 required_metadata={IMPORTED_BY: uploader} if appends and uploader else None,
+                max_runs=settings.max_import_runs,
             )
     except LogFormatError as e:
         return _outcome_of_error(e, request, own_words)

@@ -46,6 +46,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -449,7 +450,8 @@ class Browser:
         t0 = time.perf_counter()
         try:
             r = self.pool.request(method, path, body=body, headers={**HEADERS, **(headers or {})})
-            status, data, error = r.status, r.data, ""
+            status, data = r.status, r.data
+            error = f"{status} {method} {path.split('?')[0]}"[:200] if status >= 400 else ""
         except (urllib3.exceptions.HTTPError, OSError) as e:
             status, data, error = 0, b"", f"{type(e).__name__}: {e}"[:200]
         ms = (time.perf_counter() - t0) * 1000
@@ -920,7 +922,7 @@ def uptime() -> str:
 
 def report(
     result: LoadResult, memory: TreeMemory, before: TreeMemory, server_cpu: float, client_cpu: float,
-    header: Sequence[str], tracebacks: int,
+    header: Sequence[str], server_log: str,
 ) -> str:  # fmt: skip
     lines = [*header, ""]
     lines.append("| kind | count | 200/204 | 4xx | 5xx | exceptions | p50 (ms) | p95 (ms) | max (ms) |")
@@ -936,12 +938,16 @@ def report(
         "",
         f"- requests: {n} in {result.seconds:.0f} s ({n / result.seconds:.1f}/s) from {result.users} users "
         f"({result.finished_users} finished every action); server errors (5xx): {result.server_errors}; "
-        f"exceptions: {result.exceptions}; refused (4xx): {result.refused}; tracebacks in the server log: {tracebacks}",
+        f"exceptions: {result.exceptions}; refused (4xx): {result.refused}; tracebacks in the server log: "
+        f"{server_log.count('Traceback')}; gunicorn worker timeouts: {server_log.count('WORKER TIMEOUT')}, "
+        f"workers booted: {server_log.count('Booting worker')}",
         f"- gunicorn master + workers: peak RSS {memory.rss / mib:.0f} MiB summed, peak PSS {memory.pss / mib:.0f} MiB "
         f"summed ({memory.processes} processes; at the start RSS {before.rss / mib:.0f} MiB, PSS {before.pss / mib:.0f} MiB)",
         f"- CPU time: server {server_cpu:.0f} s, load generator {client_cpu:.0f} s "
         f"(of {result.seconds * (os.cpu_count() or 1):.0f} core-seconds)",
     ]
+    failed = Counter(f"{s.kind}: {s.error}" for s in result.requests if s.error)
+    lines += [f"- failed request: {what} (x{n})" for what, n in failed.most_common(8)]
     return "\n".join(lines)
 
 
@@ -1003,7 +1009,7 @@ def main() -> None:
             finally:
                 os.killpg(proc.pid, 15)
                 proc.wait(30)
-        tracebacks = log_path.read_text(errors="replace").count("Traceback")
+        server_log = log_path.read_text(errors="replace")
     client_cpu = (client1.ru_utime + client1.ru_stime) - (client0.ru_utime + client0.ru_stime)
     shown = " ".join(c if c != sys.executable else ".venv/bin/python" for c in command)
     header = [
@@ -1015,7 +1021,7 @@ def main() -> None:
         f"uptime before: `{load_before}`",
         f"uptime after: `{load_after}`",
     ]
-    print(report(result, peak, before, server_cpu, client_cpu, header, tracebacks))
+    print(report(result, peak, before, server_cpu, client_cpu, header, server_log))
 
 
 if __name__ == "__main__":

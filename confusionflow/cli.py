@@ -87,6 +87,14 @@ def server_options_parser(
         help="seconds a request may take before its worker is restarted (default: GUNICORN_TIMEOUT or 120)",
     )
     g.add_argument(
+        "--keep-alive",
+        type=_bounded_int(0, 3600),
+        default=_env_int(environ, "GUNICORN_KEEPALIVE", 75),
+        metavar="SECONDS",
+        help="seconds an idle connection stays open for the client's next request; longer than the "
+        "idle timeout of a proxy in front (default: GUNICORN_KEEPALIVE or 75; 0: no keep-alive)",
+    )
+    g.add_argument(
         "--forwarded-allow-ips",
         default=_env_text(environ, "FORWARDED_ALLOW_IPS", DEFAULT_FORWARDED_ALLOW_IPS),
         metavar="ADDRESSES",
@@ -148,6 +156,7 @@ def serve_plan(argv: Sequence[str], environ: Mapping[str, str] | None = None) ->
         workers=own.workers,
         threads=own.threads,
         timeout=own.timeout,
+        keepalive=own.keep_alive,
         access_log=own.access_log,
         forwarded_allow_ips=own.forwarded_allow_ips,
         worker_tmp_dir=own.worker_tmp_dir,

@@ -68,11 +68,23 @@ def quiet_werkzeug_log() -> None:
         log.addFilter(_WerkzeugQuietFilter())
 
 
+DEFAULT_KEEPALIVE_SECONDS = 75
+
+
 @dataclass(frozen=True)
 class ServerOptions:
     """How gunicorn runs: worker processes, threads per worker, request timeout (s), access log,
     the reverse proxies whose ``X-Forwarded-*`` headers are trusted (comma-separated addresses or
-    ``*``), and where workers keep their heartbeat files (None: ``/dev/shm`` where it exists)."""
+    ``*``), where workers keep their heartbeat files (None: ``/dev/shm`` where it exists), and how
+    long (s) an idle connection is kept open for the client's next request (``keepalive``).
+
+    ``keepalive`` is longer than the idle timeout of the proxies in front of the app (nginx's and
+    most load balancers' 60 s), so the client side closes an idle connection first. With gunicorn's
+    own 2 s a request sent on a connection just as the worker closes it is reset: 10 and 25 of
+    ~6,200 requests of 50 simulated users (users pause 1-4 s) got a connection reset, none with 75 s
+    (docs/PERFORMANCE.md, "Fifty users on gunicorn"). A proxy does not resend such a POST: its user
+    would get a 502.
+    """
 
     workers: int = 2
     threads: int = 4
@@ -80,6 +92,7 @@ class ServerOptions:
     access_log: str = "quiet"  # "quiet" (routine requests left out), "all", or "none"
     forwarded_allow_ips: str = "127.0.0.1,::1"
     worker_tmp_dir: str | None = None
+    keepalive: int = DEFAULT_KEEPALIVE_SECONDS
 
 
 class ConfusionFlowServer(BaseApplication):
@@ -98,6 +111,7 @@ class ConfusionFlowServer(BaseApplication):
             "workers": o.workers,
             "threads": o.threads,
             "timeout": o.timeout,
+            "keepalive": o.keepalive,
             "errorlog": "-",
             # memory, not disk: a slow or full disk never gets a busy worker's heartbeat missed
             "worker_tmp_dir": o.worker_tmp_dir or ("/dev/shm" if Path("/dev/shm").is_dir() else None),

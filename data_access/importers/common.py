@@ -17,7 +17,7 @@ import pandas as pd
 
 from confusionflow.data_access.counting import counts_from_predictions
 from confusionflow.data_access.errors import LogFormatError
-from confusionflow.data_access.importers.limits import MAX_CLASSES, cells_problem
+from confusionflow.data_access.importers.limits import MAX_CLASSES, MAX_RUNS, cells_problem, runs_problem
 from confusionflow.data_access.importers.tables import (
     Table,
     codes_to_names,
@@ -332,8 +332,12 @@ def group_rows(
     )
 
 
-def check_cells(path: Path, grouping: Grouping, n_classes: int) -> None:
-    """Refuse, before counting, series whose matrices exceed the import limits (see ``limits``)."""
+def check_cells(path: Path, grouping: Grouping, n_classes: int, max_runs: int = MAX_RUNS) -> None:
+    """Refuse, before counting, more than ``max_runs`` runs, or series whose matrices exceed the
+    import limits (see ``limits``)."""
+    problem = runs_problem(len({r for r, _ in grouping.series_names}), max_runs)
+    if problem:
+        raise LogFormatError(path, problem)
     total = 0
     for s, names in enumerate(grouping.series_names):
         n_steps = len(grouping.steps[s])

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from confusionflow.data_access.importers.common import Grouping, ImportSummary, check_cells, read_keyed_rows
+from confusionflow.data_access.importers.limits import MAX_RUNS
 from confusionflow.data_access.importers.tables import Table, codes_to_names, numeric, read_table
 from confusionflow.data_access.importers.writing import ExistingRuns, plan_series, write_planned
 from confusionflow.data_access.vocabulary import DEFAULT_STEP_NAME
@@ -90,6 +91,7 @@ def parse_counts_table(
     fold: str | None = None,
     classes: Sequence[str] | None = None,
     labels_are_indices: bool = False,
+    max_runs: int = MAX_RUNS,
 ) -> ParsedCounts:
     """Read and validate a counts table without writing anything (see the predictions table for options)."""
     table = read_table(
@@ -112,7 +114,7 @@ def parse_counts_table(
             f"{run_name!r}, fold {fold_name!r} at step {steps[b]:g} is already given on {table.where(a)}",
             row=b,
         )
-    check_cells(table.path, grouping, c)
+    check_cells(table.path, grouping, c, max_runs)
     flat = (grouping.group_of_row * c + y_true) * c + y_pred
     flat_cells = np.zeros(grouping.n_groups * c * c, dtype=np.int64)
     flat_cells[flat] = values  # cells are unique (checked above), so assignment is the sum
@@ -134,12 +136,13 @@ def import_counts_table(
     step_name: str = DEFAULT_STEP_NAME,
     existing_runs: ExistingRuns = "merge",
     required_metadata: Mapping[str, str] | None = None,
+    max_runs: int = MAX_RUNS,
 ) -> ImportSummary:
     """Import a counts table into ``logdir`` (one ``add_counts`` per series and step); returns what was
     written. The source is only read. ``existing_runs`` and ``required_metadata``: what may happen
     to runs ``logdir`` already holds (see :mod:`confusionflow.data_access.importers.writing`)."""
     parsed = parse_counts_table(
-        path, run=run, fold=fold, classes=classes, labels_are_indices=labels_are_indices
+        path, run=run, fold=fold, classes=classes, labels_are_indices=labels_are_indices, max_runs=max_runs
     )
     meta = {"imported_from": Path(path).name, "importer": "counts table", **dict(metadata or {})}
     planned = plan_series(parsed.grouping, parsed.classes, parsed.counts, meta, step_name=step_name)
@@ -155,4 +158,5 @@ def import_counts_table(
         kind="counts",
         existing_runs=existing_runs,
         required_metadata=required_metadata,
+        max_runs=max_runs,
     )

@@ -29,7 +29,7 @@ import orjson
 from confusionflow.data_access import logformat as lf
 from confusionflow.data_access.errors import LogFormatError
 from confusionflow.data_access.importers.common import ImportSummary, check_names
-from confusionflow.data_access.importers.limits import MAX_CLASSES, cells_problem
+from confusionflow.data_access.importers.limits import MAX_CLASSES, MAX_RUNS, cells_problem
 from confusionflow.data_access.importers.writing import PlannedSeries, write_planned
 from confusionflow.data_access.writer import LogWriter
 
@@ -261,11 +261,14 @@ def parse_original_confusionflow(folder: str | Path) -> list[PlannedSeries]:
     return planned
 
 
-def import_original_confusionflow(folder: str | Path, logdir: str | Path) -> ImportSummary:
-    """Import every run and fold log of an original ConfusionFlow log folder into ``logdir``."""
+def import_original_confusionflow(
+    folder: str | Path, logdir: str | Path, *, max_runs: int = MAX_RUNS
+) -> ImportSummary:
+    """Import every run and fold log of an original ConfusionFlow log folder into ``logdir``
+    (at most ``max_runs`` runs, checked before anything is written)."""
     planned = parse_original_confusionflow(folder)
 
     def write_step(writer: LogWriter, s: int, t: int, step: int | float) -> None:
         writer.add_counts(step, planned[s].fold, planned[s].counts[t])
 
-    return write_planned(Path(folder), Path(logdir), planned, write_step, kind="counts")
+    return write_planned(Path(folder), Path(logdir), planned, write_step, kind="counts", max_runs=max_runs)

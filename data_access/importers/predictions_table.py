@@ -27,6 +27,7 @@ from confusionflow.data_access.importers.common import (
     count_groups,
     read_keyed_rows,
 )
+from confusionflow.data_access.importers.limits import MAX_RUNS
 from confusionflow.data_access.importers.tables import Table, encode_arrow, read_table
 from confusionflow.data_access.importers.writing import ExistingRuns, plan_series, write_planned
 from confusionflow.data_access.vocabulary import DEFAULT_STEP_NAME
@@ -83,6 +84,7 @@ def parse_predictions_table(
     fold: str | None = None,
     classes: Sequence[str] | None = None,
     labels_are_indices: bool = False,
+    max_runs: int = MAX_RUNS,
 ) -> ParsedPredictions:
     """Read and validate a predictions table without writing anything.
 
@@ -113,7 +115,7 @@ def parse_predictions_table(
     else:
         grouping = rows.group()
 
-    check_cells(table.path, grouping, len(names))
+    check_cells(table.path, grouping, len(names), max_runs)
     counts = count_groups(grouping, y_true, y_pred, len(names))
     return ParsedPredictions(
         source=Path(path),
@@ -139,6 +141,7 @@ def import_predictions_table(
     step_name: str = DEFAULT_STEP_NAME,
     existing_runs: ExistingRuns = "merge",
     required_metadata: Mapping[str, str] | None = None,
+    max_runs: int = MAX_RUNS,
 ) -> ImportSummary:
     """Import a predictions table into ``logdir``; returns what was written. The source is only read.
 
@@ -149,7 +152,7 @@ def import_predictions_table(
     (see :mod:`confusionflow.data_access.importers.writing`).
     """
     parsed = parse_predictions_table(
-        path, run=run, fold=fold, classes=classes, labels_are_indices=labels_are_indices
+        path, run=run, fold=fold, classes=classes, labels_are_indices=labels_are_indices, max_runs=max_runs
     )
     meta = {"imported_from": Path(path).name, "importer": "predictions table", **dict(metadata or {})}
     planned = plan_series(parsed.grouping, parsed.classes, parsed.counts, meta, step_name=step_name)
@@ -171,4 +174,5 @@ def import_predictions_table(
         kind="predictions" if store_instances else "counts",
         existing_runs=existing_runs,
         required_metadata=required_metadata,
+        max_runs=max_runs,
     )

@@ -40,6 +40,7 @@ from confusionflow.data_access.file_bytes import LogRecoveryWarning
 from confusionflow.data_access.foldlock import FoldBusyError
 from confusionflow.data_access.importers.common import Grouping, ImportSummary, SeriesSummary
 from confusionflow.data_access.importers.import_lock import import_lock
+from confusionflow.data_access.importers.limits import MAX_RUNS, runs_problem
 from confusionflow.data_access.reader import read_series
 from confusionflow.data_access.run_file import read_run
 from confusionflow.data_access.tempfiles import remove_abandoned_temp_files, staging_name
@@ -118,8 +119,12 @@ def _logged_counts_steps(path: Path, n_classes: int) -> set[float]:
             raise
 
 
-def check_planned(source: Path, planned: Sequence[PlannedSeries]) -> None:
-    """Refuse, before writing anything, steps, counts or metadata the writer would refuse half-way."""
+def check_planned(source: Path, planned: Sequence[PlannedSeries], max_runs: int = MAX_RUNS) -> None:
+    """Refuse, before writing anything, more than ``max_runs`` runs, and steps, counts or metadata
+    the writer would refuse half-way."""
+    problem = runs_problem(len({p.run for p in planned}), max_runs)
+    if problem:
+        raise LogFormatError(source, problem)
     for p in planned[:1]:
         try:
             check_step_name(p.step_name)
@@ -249,12 +254,15 @@ def write_planned(
     kind: lf.FoldKind,
     existing_runs: ExistingRuns = "merge",
     required_metadata: Mapping[str, str] | None = None,
+    max_runs: int = MAX_RUNS,
 ) -> ImportSummary:
-    """Check everything, write it all into a staging folder, then move it into place (see above)."""
+    """Check everything, write it all into a staging folder, then move it into place (see above).
+
+    More than ``max_runs`` runs (``limits.MAX_RUNS`` by default) are refused with the rest."""
     if existing_runs not in EXISTING_RUNS:
         raise ValueError(f"existing_runs must be one of {EXISTING_RUNS}, not {existing_runs!r}")
     logdir = Path(logdir)
-    check_planned(source, planned)
+    check_planned(source, planned, max_runs)
     policy: dict[str, Any] = {
         "kind": kind,
         "existing_runs": existing_runs,

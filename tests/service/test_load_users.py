@@ -3,7 +3,7 @@
 
 The bodies come from the server's callback graph and the page's own props, so this also checks
 that the benchmark's model of the page still fits the app (a 400 would say it no longer does).
-Nothing here is timed; the figures are the benchmark's (docs/PERFORMANCE.md, "Load test").
+Nothing here is timed; the figures are the benchmark's (docs/PERFORMANCE.md, "Fifty users on gunicorn").
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import pytest
 
 from confusionflow.app.config import REPO_ROOT
 from confusionflow.cli import serve_plan
-from confusionflow.serving import ConfusionFlowServer, QuietAccessLogger
+from confusionflow.serving import DEFAULT_KEEPALIVE_SECONDS, ConfusionFlowServer, QuietAccessLogger
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 
@@ -138,6 +138,17 @@ def test_outside_the_image_serve_trusts_only_a_local_proxy(tmp_path: Path) -> No
         {"FORWARDED_ALLOW_IPS": "10.1.1.1"},
     )
     assert flag.options.forwarded_allow_ips == "*" and flag.options.workers == 3  # the command line wins
+
+
+def test_idle_connections_outlive_a_proxys_idle_timeout(tmp_path: Path) -> None:
+    """gunicorn's own 2 s keep-alive resets requests sent just as a worker closes an idle
+    connection; a proxy in front closes at 60 s, so the server keeps them 75 s by default."""
+    logs = ["--logdir", str(REPO_ROOT / "demo_logs"), "--cache-dir", str(tmp_path)]
+    plan = serve_plan(logs, {})
+    assert plan.options.keepalive == DEFAULT_KEEPALIVE_SECONDS == 75
+    assert ConfusionFlowServer(plan.settings, plan.options).cfg.keepalive == 75
+    assert serve_plan(logs, {"GUNICORN_KEEPALIVE": "120"}).options.keepalive == 120
+    assert serve_plan([*logs, "--keep-alive", "0"], {"GUNICORN_KEEPALIVE": "120"}).options.keepalive == 0
 
 
 def test_the_compose_web_service_passes_the_proxy_setting() -> None:

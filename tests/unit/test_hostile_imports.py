@@ -178,3 +178,65 @@ def test_an_uploaded_file_name_cannot_place_anything_outside_the_log_folder(
         assert out.ok and out.series == ("evil/test",), out.message  # the name's last part, inside
         assert sorted(p.name for p in tmp_path.iterdir()) == ["logs", "outside"]
         assert sorted(p.name for p in outside.iterdir()) == ["keep.txt"]
+
+
+def _one_run_per_row(path: Path, n_runs: int, counts: bool = True) -> Path:
+    """A table naming ``n_runs`` runs, one row (one cell or one prediction) each."""
+    if counts:
+        path.write_text("run,step,y_true,y_pred,count\n" + "".join(f"r{i},1,a,b,1\n" for i in range(n_runs)))
+    else:
+        path.write_text("run,step,y_true,y_pred\n" + "".join(f"r{i},1,a,b\n" for i in range(n_runs)))
+    return path
+
+
+def test_a_table_of_one_row_per_run_is_refused_before_anything_is_written(
+    tmp_path: Path, capsys, app_cache: Path
+) -> None:
+    """201 runs of one cell each are 804 cells, far inside the cell limits: the run limit stops them."""
+    from confusionflow.data_access.importers.limits import MAX_RUNS
+
+    assert MAX_RUNS == 200
+    table = _one_run_per_row(tmp_path / "runs.csv", MAX_RUNS + 1)
+    logdir = tmp_path / "logs"
+    message = "the import holds 201 runs, more than the import limit of 200 runs per import"
+    with hostile_case([table], logdir, app_cache):
+        with pytest.raises(LogFormatError, match=message):
+            import_counts_table(table, logdir, fold="f")
+        with pytest.raises(LogFormatError, match=message):
+            import_predictions_table(
+                _one_run_per_row(tmp_path / "p.csv", 201, counts=False), logdir, fold="f"
+            )
+        assert not logdir.exists()
+        assert main(["counts", str(table), "--logdir", str(logdir), "--fold", "f"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("import failed: ") and message in err and "Traceback" not in err
+        assert not logdir.exists()
+
+
+def test_the_run_limit_is_the_callers_and_the_import_stays_all_or_nothing(tmp_path: Path) -> None:
+    table = _one_run_per_row(tmp_path / "runs.csv", 3)
+    logdir = tmp_path / "logs"
+    with pytest.raises(LogFormatError, match="3 runs, more than the import limit of 2 runs"):
+        import_counts_table(table, logdir, fold="f", max_runs=2)
+    assert not logdir.exists()
+    summary = import_counts_table(table, logdir, fold="f", max_runs=3)
+    assert summary.runs == ("r0", "r1", "r2")
+
+
+def test_every_importer_is_held_to_the_run_limit_where_it_writes(tmp_path: Path) -> None:
+    """The original-ConfusionFlow, W&B and MLflow importers plan series without a table: the
+    limit is checked again with everything else before the staging folder is made."""
+    from confusionflow.data_access.importers.writing import PlannedSeries, write_planned
+
+    planned = [
+        PlannedSeries(f"r{i}", "f", ("a", "b"), np.array([1.0]), np.ones((1, 2, 2), dtype=np.int64), {})
+        for i in range(3)
+    ]
+    logdir = tmp_path / "logs"
+
+    def write_step(writer, s: int, t: int, step: int | float) -> None:
+        writer.add_counts(step, planned[s].fold, planned[s].counts[t])
+
+    with pytest.raises(LogFormatError, match="3 runs, more than the import limit of 2 runs"):
+        write_planned(tmp_path / "src", logdir, planned, write_step, kind="counts", max_runs=2)
+    assert not logdir.exists()

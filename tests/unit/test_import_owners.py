@@ -7,12 +7,14 @@ of the run is never rewritten (appends add new folds only)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import time
 from pathlib import Path
 
 import numpy as np
+import psutil  # type: ignore[import-untyped]
 import pytest
 
 from confusionflow.app.config import Settings
@@ -176,8 +178,8 @@ def test_the_uploader_header_and_appends_are_settings() -> None:
     assert uploader_from_headers({"X-Forwarded-User": "ana"}, "X-Remote-User") is None
 
 
-def _import_on_the_page(client, app, user: str | None, fold: str, table: str) -> dict:
-    """Press Import through the real callback route, then poll the background job's result."""
+def _import_body(app, fold: str, table: str) -> dict:
+    """The body the page sends when Import is pressed with ``table`` chosen, into fold ``fold``."""
     key = next(k for k in app.callback_map if f"{ids.IMPORT_RESULT}.data" in k)
     cb = app.callback_map[key]
     state = {
@@ -186,24 +188,43 @@ def _import_on_the_page(client, app, user: str | None, fold: str, table: str) ->
         (ids.IMPORT_FOLD, "value"): fold,
         (ids.IMPORT_KIND, "value"): "auto",
     }
-    body = {
+    return {
         "output": key,
         "outputs": [{"id": o.component_id, "property": o.component_property} for o in cb["output"]],
         "inputs": [{**d, "value": 1} for d in cb["inputs"]],
         "state": [{**d, "value": state.get((d["id"], d["property"]))} for d in cb["state"]],
         "changedPropIds": [f"{ids.IMPORT_BUTTON}.n_clicks"],
     }
+
+
+def _start_import(client, body: dict, user: str | None) -> dict[str, str]:
+    """Press Import through the real callback route: the job's handles (``cacheKey``, ``job``)."""
     headers = {"X-Remote-User": user} if user else {}
     started = client.post("/_dash-update-component", json=body, headers=headers)
     assert started.status_code == 200, started.data[:300]
-    handles = {k: started.get_json()[k] for k in ("cacheKey", "job")}
+    return {k: started.get_json()[k] for k in ("cacheKey", "job")}
+
+
+def _job_result(client, body: dict, handles: dict[str, str]) -> dict | None:
+    """Poll a started job as the page does until it answers: its import result, or None when the
+    job has ended and no result is left for these handles (the page then gets no update)."""
     deadline = time.monotonic() + 120  # a guard against hanging, not a speed check
     while time.monotonic() < deadline:
         answer = client.post("/_dash-update-component", json=body, query_string=handles)
+        if answer.status_code == 204:
+            return None
         if answer.status_code == 200 and "response" in (answer.get_json() or {}):
             return answer.get_json()["response"][ids.IMPORT_RESULT]["data"]
         time.sleep(0.1)
     raise AssertionError("the import job never answered")
+
+
+def _import_on_the_page(client, app, user: str | None, fold: str, table: str) -> dict:
+    """Press Import through the real callback route, then poll the background job's result."""
+    body = _import_body(app, fold, table)
+    result = _job_result(client, body, _start_import(client, body, user))
+    assert result is not None, "the import job ended without a result"
+    return result
 
 
 def test_the_page_takes_the_uploader_from_the_portals_header(tmp_path: Path) -> None:
@@ -221,3 +242,42 @@ def test_the_page_takes_the_uploader_from_the_portals_header(tmp_path: Path) -> 
     assert _hashes(settings.logdir) == before
     added = _import_on_the_page(client, app, "ana", "val", MORE)
     assert added["ok"] and added["series"] == ["cm/val"], added
+
+
+def _running_children() -> set[int]:
+    """This process's children that have not ended (local background jobs are child processes)."""
+    alive = set()
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if child.status() != psutil.STATUS_ZOMBIE:
+                alive.add(child.pid)
+    return alive
+
+
+def _wait_for_jobs_to_end(started_before: set[int]) -> None:
+    """Wait until every child process started since ``started_before`` was taken has ended."""
+    deadline = time.monotonic() + 120  # a guard against hanging, not a speed check
+    while _running_children() - started_before:
+        assert time.monotonic() < deadline, "the import jobs never ended"
+        time.sleep(0.05)
+
+
+def test_two_requests_differing_only_in_the_uploader_header_get_their_own_results(tmp_path: Path) -> None:
+    """The same Import press from two people at once: each page reads its own job's outcome.
+
+    Both jobs have ended before either page polls, so a result key shared by the two jobs would
+    hold only the last one's outcome and give it to whichever page asked first."""
+    settings = _settings(tmp_path, import_appends=True, import_user_header="X-Remote-User", poll_seconds=0)
+    app = create_app(settings=settings)
+    client = app.server.test_client()
+    assert _import_on_the_page(client, app, "ana", "test", COUNTS)["ok"]
+    body = _import_body(app, "val", MORE)  # the same body for both: only the header differs
+    others = _running_children()
+    ana = _start_import(client, body, "ana")
+    bob = _start_import(client, body, "bob")
+    _wait_for_jobs_to_end(others)
+    bobs = _job_result(client, body, bob)
+    anas = _job_result(client, body, ana)
+    assert bobs is not None and not bobs["ok"] and "not created by you (bob)" in bobs["message"], bobs
+    assert anas is not None and anas["ok"] and anas["series"] == ["cm/val"], anas
+    assert read_series(settings.logdir, "cm", "val").counts.tolist() == [[[7, 0], [0, 0]], [[0, 0], [0, 3]]]

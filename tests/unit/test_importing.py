@@ -134,3 +134,27 @@ def test_importing_the_factory_reads_no_environment_and_builds_no_celery() -> No
     )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[] {} False"
+
+
+def test_a_page_import_writes_at_most_the_servers_run_limit(tmp_path: Path) -> None:
+    """``Settings.max_import_runs`` (CONFUSIONFLOW_MAX_IMPORT_RUNS) bounds one page import: over
+    it, nothing is written and the message says the limit."""
+    from confusionflow.app.config import DEFAULT_MAX_IMPORT_RUNS
+    from confusionflow.data_access.importers.limits import MAX_RUNS
+
+    assert Settings().max_import_runs == DEFAULT_MAX_IMPORT_RUNS == MAX_RUNS
+    assert Settings.from_env({"CONFUSIONFLOW_MAX_IMPORT_RUNS": "2"}).max_import_runs == 2
+    logdir = tmp_path / "logs"
+    logdir.mkdir()
+    settings = Settings(logdir=logdir, cache_dir=tmp_path / "cache", allow_upload=True, max_import_runs=2)
+    table = "run,step,y_true,y_pred,count\n" + "".join(f"r{i},1,a,b,1\n" for i in range(3))
+    out = run_import(ImportRequest("runs.csv", content=table.encode(), fold="f"), settings, lambda *_: None)
+    assert not out.ok
+    assert out.message == (
+        "Import failed: runs.csv: the import holds 3 runs, more than the import limit of 2 runs per "
+        "import; split it into several imports"
+    )
+    assert list(logdir.iterdir()) == []
+    two = table.rsplit("r2,", 1)[0]
+    out = run_import(ImportRequest("runs.csv", content=two.encode(), fold="f"), settings, lambda *_: None)
+    assert out.ok and out.series == ("r0/f", "r1/f"), out.message
