@@ -210,3 +210,18 @@ def test_overview_group_order_follows_the_active_hierarchy(logdir, tmp_path):
     choice = resolve_choice(counts, "step", None, "group", None, None, counts_hierarchy(store, counts))
     # a's members first (x: cat, van; then z: owl, boat), then b's (y: dog, car)
     assert class_order(counts, choice).tolist() == [0, 4, 2, 5, 1, 3]
+
+
+def test_group_names_are_drawn_as_text_never_markup(logdir, tmp_path):
+    tree = tmp_path / "markup.json"
+    hostile = "<img src=x onerror=alert(1)>"
+    tree.write_text(
+        '{"cat": "%s", "dog": "%s", "owl": "=cmd|calc", "car": "v", "van": "v", "boat": "v"}'
+        % (hostile, hostile)
+    )
+    store = LogStore(logdir, hierarchy_file=tree)
+    page = parse_inputs({"selection": Selection(series=(KEY,), level=1).to_store()})
+    update = matrix_cb.matrix_update(store, page, None)
+    drawn = update.figure.to_plotly_json()
+    assert hostile not in str(drawn)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in drawn["layout"]["yaxis"]["ticktext"]
