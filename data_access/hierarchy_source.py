@@ -33,6 +33,8 @@ from confusionflow.data_access.hierarchy import (
 )
 from confusionflow.data_access.tensor import SeriesInfo
 
+HIERARCHY_PROBLEM = "hierarchy"  # LoadProblem.kind of a hierarchy that cannot be used
+
 
 @dataclass(frozen=True)
 class Resolved:
@@ -69,7 +71,7 @@ def resolve_hierarchy(info: SeriesInfo, run_dir: Path | None, global_file: Path 
         try:
             return Resolved(read_hierarchy(global_file, info.classes))
         except (LogFormatError, OSError) as e:
-            problems.append(LoadProblem(str(global_file), f"{e} (run {info.run!r})"))
+            problems.append(LoadProblem(str(global_file), f"{e} (run {info.run!r})", HIERARCHY_PROBLEM))
     try:
         own = (
             run_hierarchy(run_dir, info.classes, info.metadata)
@@ -77,7 +79,7 @@ def resolve_hierarchy(info: SeriesInfo, run_dir: Path | None, global_file: Path 
             else metadata_hierarchy(f"{info.run}/run.json (metadata.hierarchy)", info.metadata, info.classes)
         )
     except (LogFormatError, OSError) as e:
-        problems.append(LoadProblem(str(getattr(e, "path", run_dir or info.run)), str(e)))
+        problems.append(LoadProblem(str(getattr(e, "path", run_dir or info.run)), str(e), HIERARCHY_PROBLEM))
         own = None
     return Resolved(own or superclass_hierarchy(info), tuple(problems))
 
@@ -85,7 +87,7 @@ def resolve_hierarchy(info: SeriesInfo, run_dir: Path | None, global_file: Path 
 class HierarchySource:
     """Resolves and memoises the hierarchy of each run for one log folder (thread-safe)."""
 
-    def __init__(self, global_file: str | Path | None = None, size: int = 64) -> None:
+    def __init__(self, global_file: str | Path | None = None, size: int = 1024) -> None:
         self.global_file = Path(global_file) if global_file else None
         self.size = size
         self._items: OrderedDict[tuple, Resolved] = OrderedDict()

@@ -86,3 +86,27 @@ def test_level_and_drill_down_round_trip_through_the_address(page, app_url):
     assert "“vehicle” drilled into its 3 classes" in caption(page)
     assert page.locator("#class-level").text_content().startswith("top-level groups")
     assert "vehicle" in (page.locator("#class-drill").text_content() or "")
+
+
+@pytest.fixture(scope="module")
+def misfit_url(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("misfit-logs")
+    write_run(root, "tree", CLASSES, counts={"test": {1: COUNTS}})
+    tree = tmp_path_factory.mktemp("misfit") / "other-classes.csv"
+    tree.write_text(TREE.replace("boat", "zebra"))
+    with serve_app(
+        root, tmp_path_factory.mktemp("cache"), "--poll-seconds", "0", "--hierarchy", str(tree)
+    ) as url:
+        yield url, tree
+
+
+def test_a_hierarchy_that_does_not_fit_is_a_listed_problem(page, misfit_url):
+    url, tree = misfit_url
+    open_dashboard(page, url)
+    wait_rows(page, ",".join(CLASSES))  # the run is drawn, with its classes
+    alert = page.locator("#load-problems .cf-alert")
+    assert "1 class hierarchy could not be used" in alert.locator("summary").text_content()
+    alert.locator("summary").click()
+    item = alert.locator(".cf-problem").first.text_content() or ""
+    assert str(tree) in item and "'zebra'" in item and "run 'tree'" in item
+    assert page.locator("#class-level").text_content().startswith("classes")

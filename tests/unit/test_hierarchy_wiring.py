@@ -3,6 +3,7 @@ numbers at a level (a confusion inside one group is correct), URL state and the 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -215,10 +216,8 @@ def test_overview_group_order_follows_the_active_hierarchy(logdir, tmp_path):
 def test_group_names_are_drawn_as_text_never_markup(logdir, tmp_path):
     tree = tmp_path / "markup.json"
     hostile = "<img src=x onerror=alert(1)>"
-    tree.write_text(
-        '{"cat": "%s", "dog": "%s", "owl": "=cmd|calc", "car": "v", "van": "v", "boat": "v"}'
-        % (hostile, hostile)
-    )
+    groups = {"cat": hostile, "dog": hostile, "owl": "=cmd|calc", "car": "v", "van": "v", "boat": "v"}
+    tree.write_text(json.dumps(groups))
     store = LogStore(logdir, hierarchy_file=tree)
     page = parse_inputs({"selection": Selection(series=(KEY,), level=1).to_store()})
     update = matrix_cb.matrix_update(store, page, None)
