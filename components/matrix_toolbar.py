@@ -133,13 +133,8 @@ def matrix_toolbar() -> html.Div:
                                 className="cf-check",
                             ),
                         ],
-                        className="cf-control cf-control-wide",
+                        className="cf-control cf-control-classes",
                     ),
-                ],
-            ),
-            html.Div(
-                className="cf-toolbar-row",
-                children=[
                     html.Div(
                         [
                             html.Label("Level", htmlFor=ids.LEVEL, className="cf-label"),
@@ -158,7 +153,7 @@ def matrix_toolbar() -> html.Div:
                     ),
                     html.Div(
                         [
-                            html.Label("Drill into", htmlFor=ids.DRILL, className="cf-label"),
+                            html.Label("Drill", htmlFor=ids.DRILL, className="cf-label"),
                             dcc.Dropdown(
                                 id=ids.DRILL,
                                 options=[],
@@ -166,7 +161,7 @@ def matrix_toolbar() -> html.Div:
                                 clearable=True,
                                 searchable=True,
                                 disabled=True,
-                                placeholder="no group (choose a level first)",
+                                placeholder="no group",
                                 className="cf-drill-dropdown",
                             ),
                         ],
