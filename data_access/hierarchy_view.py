@@ -69,14 +69,29 @@ def level_name(hierarchy: Hierarchy | None, level: int) -> str:
     return "top-level groups" if level == 1 else f"level-{level} groups"
 
 
-def level_options(hierarchy: Hierarchy | None) -> list[dict]:
-    """The level control's options: classes, then each level by depth with its group count."""
-    out = [{"label": f"classes ({len(hierarchy.classes)})" if hierarchy else "classes", "value": 0}]
+def shown_count(hierarchy: Hierarchy, mapping: dict[str, str] | None) -> int:
+    """How many classes the matrix has with ``mapping`` (groups plus classes it leaves alone)."""
+    if not mapping:
+        return len(hierarchy.classes)
+    return len({mapping.get(c, c) for c in hierarchy.classes})
+
+
+def level_options(hierarchy: Hierarchy | None, max_shown: int | None = None) -> list[dict]:
+    """The level control's options: classes, then each level by depth with its group count. With
+    ``max_shown`` (a many-class run draws at most that many classes in full) a level of more
+    groups is offered disabled, saying why."""
+    out: list[dict] = [
+        {"label": f"classes ({len(hierarchy.classes)})" if hierarchy else "classes", "value": 0}
+    ]
     if hierarchy is None:
         return out
     for level in range(1, hierarchy.depth + 1):
         n = len(hierarchy.groups(level))
-        out.append({"label": f"{level_name(hierarchy, level)} ({n} groups)", "value": level})
+        label = f"{level_name(hierarchy, level)} ({n} groups)"
+        if max_shown is not None and shown_count(hierarchy, hierarchy.mapping(level)) > max_shown:
+            out.append({"label": f"{label}: more than {max_shown} to draw", "value": level, "disabled": True})
+        else:
+            out.append({"label": label, "value": level})
     return out
 
 
@@ -87,9 +102,13 @@ def group_options(hierarchy: Hierarchy | None, level: int) -> list[dict]:
     return [{"label": g, "value": g} for g in hierarchy.groups(level)]
 
 
-def hierarchy_view(hierarchy: Hierarchy | None, level: object, group: object) -> HierarchyView:
+def hierarchy_view(
+    hierarchy: Hierarchy | None, level: object, group: object, max_shown: int | None = None
+) -> HierarchyView:
     """``(level, group)`` checked against ``hierarchy``: a level it does not have reads as 0, a
-    group that is not at that level as no drill-down. Never raises."""
+    group that is not at that level as no drill-down. With ``max_shown``, a view that would show
+    more classes than that reads as the level alone, or as 0 (what a many-class run can draw in
+    full). Never raises."""
     if hierarchy is None:
         return HierarchyView()
     lvl = level if isinstance(level, int) and not isinstance(level, bool) else 0
@@ -98,4 +117,9 @@ def hierarchy_view(hierarchy: Hierarchy | None, level: object, group: object) ->
     if lvl == 0:
         return HierarchyView(hierarchy)
     grp = group if isinstance(group, str) and group in hierarchy.groups(lvl) else None
-    return HierarchyView(hierarchy, lvl, grp)
+    view = HierarchyView(hierarchy, lvl, grp)
+    if max_shown is not None and shown_count(hierarchy, view.mapping()) > max_shown:
+        return (
+            hierarchy_view(hierarchy, lvl, None, max_shown) if grp is not None else HierarchyView(hierarchy)
+        )
+    return view

@@ -91,10 +91,20 @@ def view_hierarchy(
     store: LogStore, tensor: ConfusionTensor | SparseCounts | None, selection: Selection
 ) -> HierarchyView:
     """The selection's level and drill-down, checked against the hierarchy of the tensor's first
-    series (:meth:`LogStore.hierarchy`); unknown ones read as classes / no drill-down."""
+    series (:meth:`LogStore.hierarchy`); unknown ones read as classes / no drill-down, and for
+    sparse counts one of more than :data:`MAX_DETAIL_CLASSES` shown classes as well (such a
+    matrix is drawn only as the overview)."""
     if tensor is None or not tensor.series:
         return HierarchyView()
-    return hierarchy_view(store.hierarchy(tensor.series[0]), selection.level, selection.group)
+    limit = MAX_DETAIL_CLASSES if isinstance(tensor, SparseCounts) else None
+    return hierarchy_view(store.hierarchy(tensor.series[0]), selection.level, selection.group, limit)
+
+
+def shown_hierarchy(store: LogStore, selection: Selection) -> HierarchyView:
+    """The level and drill-down :func:`view_tensor` draws for ``selection`` (from the series as
+    loaded, so a many-class run's limit applies): what captions and titles must name."""
+    tensor, _ = load_series(store, selection.series)
+    return view_hierarchy(store, tensor, selection)
 
 
 def shape_tensor(
@@ -228,7 +238,7 @@ def sparse_view(
     sparse counts; aggregated with ``mapping`` (class -> group, :func:`view_hierarchy`) when given
     and few enough groups result; without a selection of two or more known classes, the
     :func:`worst_classes` (the overview shows every class)."""
-    if mapping is None and selection.superclasses and counts.series:
+    if mapping is None and selection.superclasses and counts.series:  # no store: the metadata's
         mapping = superclass_mapping(counts.series[0])
     if mapping:
         shown = counts.aggregate(mapping)

@@ -20,7 +20,7 @@ from confusionflow.app.callbacks.common import (
     epoch_of,
     over_budget,
     series_colors,
-    view_hierarchy,
+    shown_hierarchy,
     view_tensor,
 )
 from confusionflow.app.callbacks.inputs import VIEW_INPUTS, Bounds, PageInputs, outputs_of, parse_inputs
@@ -227,7 +227,7 @@ def matrix_update(
     encoding_class = FELL_BACK if fallback else SEGMENTED
     colors = series_colors(page.selection.series, page.slots)
     outline = outlined_tile(page.detail, tensor.classes)
-    view = view_hierarchy(store, tensor, page.selection)
+    view = shown_hierarchy(store, page.selection)
     superclasses = view.aggregated
     new_meta = matrix_meta(tensor, page.selection, colors, style, page.normalization, outline)
     values = matrix_values(tensor, page.normalization)

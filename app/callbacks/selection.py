@@ -15,11 +15,12 @@ from dataclasses import dataclass
 import dash
 from dash import Input, Output, State, ctx
 
-from confusionflow.app.callbacks.common import Selection, load_series
+from confusionflow.app.callbacks.common import MAX_DETAIL_CLASSES, Selection, load_series
 from confusionflow.app.callbacks.inputs import Bounds, outputs_of, parse_inputs, selection_of, texts
 from confusionflow.app.state import parse_query
 from confusionflow.components import ids
 from confusionflow.data_access.hierarchy_view import group_options, hierarchy_view, level_options
+from confusionflow.data_access.sparse_counts import SparseCounts
 from confusionflow.data_access.store import LogStore
 
 SELECTION_OUTPUTS = {
@@ -122,7 +123,9 @@ def selection_update(
     if trigger == ids.LEVEL:
         group = None  # a new level: its groups are other names
     hierarchy = store.hierarchy(tensor.series[0]) if tensor is not None and tensor.series else None
-    view = hierarchy_view(hierarchy, level, group)
+    # a many-class run draws at most MAX_DETAIL_CLASSES classes in full (view_hierarchy's rule)
+    limit = MAX_DETAIL_CLASSES if isinstance(tensor, SparseCounts) else None
+    view = hierarchy_view(hierarchy, level, group, limit)
     mapping = view.mapping()
     universe = class_universe(tensor.classes if tensor is not None else (), mapping)
 
@@ -149,7 +152,7 @@ def selection_update(
         value,
         message,
         new_opts,
-        level_options(hierarchy),
+        level_options(hierarchy, limit),
         view.level,
         groups,
         view.group,

@@ -224,3 +224,33 @@ def test_group_names_are_drawn_as_text_never_markup(logdir, tmp_path):
     drawn = update.figure.to_plotly_json()
     assert hostile not in str(drawn)
     assert "&lt;img src=x onerror=alert(1)&gt;" in drawn["layout"]["yaxis"]["ticktext"]
+
+
+def test_a_many_class_level_of_too_many_groups_is_offered_disabled_and_never_claimed(tmp_path):
+    from confusionflow.app.callbacks.common import MAX_DETAIL_CLASSES, OVERVIEW_MIN_CLASSES
+
+    n = OVERVIEW_MIN_CLASSES + 10  # sparse: the overview and small multiples of <= 40 classes
+    names = [f"c{i}" for i in range(n)]
+    # level 1: 5 groups of 10; level 2: 46 groups (c0..c44 alone, c45..c49 together)
+    tree = {c: f"top{i // 10}/mid{min(i, 45)}" for i, c in enumerate(names)}
+    (tmp_path / "tree.json").write_text(json.dumps(tree))
+    with LogWriter(tmp_path / "logs", "wide", names) as w:
+        w.add_counts(1, "test", np.eye(n, dtype=np.int64) * 5 + 1)
+    store = LogStore(tmp_path / "logs", hierarchy_file=tmp_path / "tree.json")
+    out = selection_cb.selection_update(store, ids.LEVEL, "", ["wide/test"], [], [], None, [], 2, None)
+    assert out.level_options[1] == {"label": "top-level groups (5 groups)", "value": 1}
+    assert out.level_options[2]["disabled"] is True
+    assert f"more than {MAX_DETAIL_CLASSES}" in out.level_options[2]["label"]
+    assert out.level == 0 and out.selection["level"] == 0  # not drawable: classes
+    page = parse_inputs({"selection": Selection(series=("wide/test",), level=2).to_store()})
+    assert "aggregated" not in matrix_cb.matrix_update(store, page, None).caption
+    tensor, m = shown_in(store, "wide/test", 1)
+    assert tensor.classes == tuple(f"top{i}" for i in range(5))
+    # each row: 5 + 1 on the diagonal and 1 in every other cell; 10 of its cells lie in its group
+    assert m.accuracy[0, 0] == pytest.approx(15 * n / (n * (n + 5)))
+
+
+def shown_in(store: LogStore, key: str, level: int):
+    tensor = view_tensor(store, Selection(series=(key,), level=level))
+    assert tensor is not None
+    return tensor, tensor_metrics(tensor)
