@@ -175,6 +175,10 @@ def test_cli_option_and_environment(logdir, hierarchy_file, tmp_path, capsys):
     env = {"CONFUSIONFLOW_HIERARCHY": str(hierarchy_file)}
     assert Settings.from_env(env).hierarchy_file == hierarchy_file
     assert parse_settings(["--logdir", str(logdir)], environ=env).hierarchy_file == hierarchy_file
+    from confusionflow.cli import serve_plan
+
+    plan = serve_plan(["--logdir", str(logdir), "--hierarchy", str(hierarchy_file), "--dev"], environ={})
+    assert plan.settings.hierarchy_file == hierarchy_file
     cyclic = tmp_path / "cyclic.csv"
     cyclic.write_text("class,group\ncat,animal/cat\n")
     for bad, words in ((tmp_path / "none.csv", "no such file"), (cyclic, "cycle")):
