@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from confusionflow.app.config import Settings
+from confusionflow.data_access.errors import LogFormatError
+from confusionflow.data_access.hierarchy import check_hierarchy_file
 from confusionflow.data_access.storage import StorageError, check_location
 
 
@@ -57,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
         "importing by path is off)",
     )
     p.add_argument(
+        "--hierarchy",
+        dest="hierarchy_file",
+        type=Path,
+        metavar="FILE",
+        help="class hierarchy (.csv or .json, docs/hierarchy.md) used for every run; default: each "
+        "run's own hierarchy.json/.csv or metadata, if any",
+    )
+    p.add_argument(
         "--max-request-bytes",
         type=int,
         help="largest callback request body (default 1 MiB; uploads excepted)",
@@ -95,6 +105,11 @@ def parse_settings(
             parser.error("--allow-upload writes to a local log folder; it cannot be used with a URL --logdir")
     elif not settings.logdir.is_dir():
         parser.error(f"log folder {settings.logdir} does not exist (or is not a folder)")
+    if settings.hierarchy_file is not None:
+        try:  # the checks that need no run; each run's classes are checked when it is listed
+            check_hierarchy_file(settings.hierarchy_file)
+        except LogFormatError as e:
+            parser.error(f"--hierarchy / CONFUSIONFLOW_HIERARCHY: {e}")
     return settings
 
 

@@ -73,6 +73,8 @@ class Settings:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES  # every request body but an upload
     max_view_cells: int = DEFAULT_MAX_VIEW_CELLS  # classes^2 x steps x series drawn in one view
     frame_ancestors: str = "'self'"  # who may frame the page (CSP sources), see app/security.py
+    # a class hierarchy (CSV or JSON, docs/hierarchy.md) for every run; None: each run's own
+    hierarchy_file: Path | None = None
     debug: bool = False
 
     @property
@@ -92,6 +94,7 @@ class Settings:
             return env.get(f"CONFUSIONFLOW_{name}") or None
 
         cache_dir = get("CACHE_DIR")
+        hierarchy_file = get("HIERARCHY")
         env_logdir = get("LOGDIR")
         s = cls(
             logdir=DEMO_LOGDIR if is_url(env_logdir) else Path(env_logdir or DEMO_LOGDIR),
@@ -110,6 +113,7 @@ class Settings:
             max_request_bytes=int(get("MAX_REQUEST_BYTES") or DEFAULT_MAX_REQUEST_BYTES),
             max_view_cells=int(get("MAX_VIEW_CELLS") or DEFAULT_MAX_VIEW_CELLS),
             max_import_runs=int(get("MAX_IMPORT_RUNS") or DEFAULT_MAX_IMPORT_RUNS),
+            hierarchy_file=Path(hierarchy_file) if hierarchy_file else None,
             debug=_env_bool(get("DEBUG"), False),
         )
         clean: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
@@ -123,6 +127,8 @@ class Settings:
                 clean["log_url"] = None
         if "import_dirs" in clean:
             clean["import_dirs"] = tuple(Path(str(p)) for p in clean["import_dirs"])
+        if "hierarchy_file" in clean:
+            clean["hierarchy_file"] = Path(str(clean["hierarchy_file"]))
         if "cache_dir" in clean:
             clean["cache_dir"] = Path(str(clean["cache_dir"]))
         return replace(s, **clean)

@@ -99,7 +99,8 @@ def export_tensor(store: LogStore, query: str, max_cells: int) -> tuple[Confusio
         series=state.series[: bounds.series],
         classes=state.classes[: bounds.classes],
         other=state.other,
-        superclasses=state.superclasses,
+        level=state.level,
+        group=state.group,
     )
     tensor = view_tensor(store, selection)
     if tensor is None:

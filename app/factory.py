@@ -62,7 +62,12 @@ def create_app(
     if cache is None:
         cache = make_cache(cache_dir=settings.resolved_cache_dir / "arrays", redis_url=settings.redis_url)
     # a URL reads from object storage; one folder walk serves the requests of fingerprint_ttl_seconds
-    store = LogStore(settings.log_location, cache=cache, fingerprint_ttl=settings.fingerprint_ttl_seconds)
+    store = LogStore(
+        settings.log_location,
+        cache=cache,
+        fingerprint_ttl=settings.fingerprint_ttl_seconds,
+        hierarchy_file=settings.hierarchy_file,
+    )
 
     app = dash.Dash(
         __name__,

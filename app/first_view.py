@@ -125,6 +125,11 @@ def first_view_props(store: LogStore, query: str, class_option_boxes: list[dict]
     props[(ids.CLASS_DROPDOWN, "value")] = selection.value
     props[(ids.CLASS_MESSAGE, "children")] = selection.message
     props[(ids.CLASS_OPTIONS, "options")] = selection.class_options
+    props[(ids.LEVEL, "options")] = selection.level_options
+    props[(ids.LEVEL, "value")] = selection.level
+    props[(ids.DRILL, "options")] = selection.group_options
+    props[(ids.DRILL, "value")] = selection.group
+    props[(ids.DRILL, "disabled")] = selection.group_disabled
     props[(ids.SELECTION, "data")] = selection.selection
 
     # update_range and update_epoch, on the server's steps of that selection

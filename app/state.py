@@ -9,7 +9,9 @@ Query keys::
     s=run/fold (repeated)   series, in the order chosen
     c=class (repeated)      selected classes (none = all)
     other=1                 unselected classes merged into an "(other)" class
-    super=1                 classes aggregated into the run's superclasses
+    level=2                 classes aggregated to this level of the run's hierarchy (1 = top)
+    group=name              the group at that level drilled into (its members shown as classes)
+    super=1                 older links: the same as level=1
     enc=lines               matrix encoding (default heatmap)
     rot=1                   heatmap cells rotated 90 degrees
     norm=true|pred|all      relative values and their denominator (default: absolute counts)
@@ -34,6 +36,7 @@ from confusionflow.components.options import (  # noqa: F401 - re-exported for c
     NORMALIZATION_LABELS,
     SCALES,
 )
+from confusionflow.data_access.hierarchy_view import MAX_LEVEL
 from confusionflow.data_access.vocabulary import (
     CLASS_METRICS,
     format_step,
@@ -96,7 +99,8 @@ class ViewState:
     series: tuple[str, ...] = ()
     classes: tuple[str, ...] = ()  # empty: all classes
     other: bool = False
-    superclasses: bool = False
+    level: int = 0  # hierarchy level (0: classes); checked against the hierarchy when drawn
+    group: str | None = None  # the group drilled into, at ``level``
     encoding: str = "heatmap"
     rotate: bool = False
     normalization: str | None = None
@@ -139,6 +143,17 @@ def _flag(params: dict[str, list[str]], key: str) -> bool:
     return (_first(params, key) or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+MAX_NAME = 512  # characters of a group name in a link
+
+
+def parse_level(text: str | None) -> int:
+    """A hierarchy level from a link: digits 0..MAX_LEVEL, anything else 0."""
+    if text is None or not text.isdigit() or len(text) > 3:
+        return 0
+    value = int(text)
+    return value if value <= MAX_LEVEL else 0
+
+
 def _unique(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
@@ -162,11 +177,14 @@ def parse_query(search: str | None) -> ViewState:
             "pred": _first(params, "dp"),
         }
     )
+    level = parse_level(_first(params, "level")) or (1 if _flag(params, "super") else 0)
+    group = _first(params, "group")
     return ViewState(
         series=_unique(params.get("s", [])),
         classes=_unique(params.get("c", [])),
         other=_flag(params, "other"),
-        superclasses=_flag(params, "super"),
+        level=level,
+        group=group if level and group and len(group) <= MAX_NAME else None,
         encoding=encoding if encoding in ENCODINGS else DEFAULT_STATE.encoding,
         rotate=_flag(params, "rot"),
         normalization=parse_normalization(norm),
@@ -184,8 +202,10 @@ def to_query(state: ViewState) -> str:
     pairs += [("c", c) for c in state.classes]
     if state.other:
         pairs.append(("other", "1"))
-    if state.superclasses:
-        pairs.append(("super", "1"))
+    if state.level:
+        pairs.append(("level", str(state.level)))
+        if state.group:
+            pairs.append(("group", state.group))
     if state.encoding != DEFAULT_STATE.encoding:
         pairs.append(("enc", state.encoding))
     if state.rotate:
@@ -220,5 +240,7 @@ def normalize_state(state: ViewState) -> ViewState:
         scale=state.scale if state.scale in SCALES else DEFAULT_STATE.scale,
         normalization=parse_normalization(state.normalization),
         gamma=clamp_gamma(state.gamma),
+        level=state.level if isinstance(state.level, int) and 0 <= state.level <= MAX_LEVEL else 0,
+        group=state.group if state.level and state.group else None,
         detail=state.detail if state.detail.is_valid() else DetailTarget(),
     )

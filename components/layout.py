@@ -47,12 +47,16 @@ def problems_alert(problems: Sequence[LoadProblem]) -> list:
     """Children of the "logs that failed to load" alert (empty when every log loaded)."""
     if not problems:
         return []
-    n = len(problems)
+    n = sum(1 for p in problems if p.kind != "hierarchy")
+    h = len(problems) - n
+    parts = [f"{n} log{'s' if n != 1 else ''} could not be loaded"] if n else []
+    if h:  # a hierarchy file that does not fit a run: the run is shown without it
+        parts.append(f"{h} class hierarch{'ies' if h != 1 else 'y'} could not be used")
     return [
         html.Details(
             className="cf-alert cf-alert-warning",
             children=[
-                html.Summary(f"{n} log{'s' if n != 1 else ''} could not be loaded (click for details)"),
+                html.Summary(" · ".join(parts) + " (click for details)"),
                 html.Ul([_problem_item(p) for p in problems]),
             ],
         )

@@ -1,4 +1,5 @@
-"""The matrix toolbar: encoding, scale, contrast, values (normalisation) and the class selection."""
+"""The matrix toolbar: encoding, scale, contrast, values (normalisation), the class selection and
+the hierarchy level / drill-down (docs/hierarchy.md)."""
 
 from __future__ import annotations
 
@@ -126,14 +127,46 @@ def matrix_toolbar() -> html.Div:
                                 id=ids.CLASS_OPTIONS,
                                 options=[
                                     {"label": "merge the rest into “(other)”", "value": "other"},
-                                    {"label": "superclasses", "value": "super", "disabled": True},
                                 ],
                                 value=[],
                                 inline=True,
                                 className="cf-check",
                             ),
                         ],
-                        className="cf-control cf-control-wide",
+                        className="cf-control cf-control-classes",
+                    ),
+                    html.Div(
+                        [
+                            html.Label("Level", htmlFor=ids.LEVEL, className="cf-label"),
+                            dcc.Dropdown(
+                                id=ids.LEVEL,
+                                options=[{"label": "classes", "value": 0}],
+                                value=0,
+                                clearable=False,
+                                searchable=False,
+                                className="cf-level-dropdown",
+                            ),
+                        ],
+                        className="cf-control",
+                        title="Sum classes into the groups of a level of the class hierarchy: a confusion "
+                        "inside one group then counts as correct",
+                    ),
+                    html.Div(
+                        [
+                            html.Label("Drill", htmlFor=ids.DRILL, className="cf-label"),
+                            dcc.Dropdown(
+                                id=ids.DRILL,
+                                options=[],
+                                value=None,
+                                clearable=True,
+                                searchable=True,
+                                disabled=True,
+                                placeholder="no group",
+                                className="cf-drill-dropdown",
+                            ),
+                        ],
+                        className="cf-control",
+                        title="Show one group's members as classes, every other class aggregated at the level",
                     ),
                 ],
             ),

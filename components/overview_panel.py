@@ -22,7 +22,11 @@ OVERVIEW_KINDS: dict[str, str] = {
     "change": "change over the range",
     "difference": "difference between two series",
 }
-ORDER_LABELS: dict[str, str] = {"logged": "as logged", "group": "by superclass", "confusion": "by confusion"}
+ORDER_LABELS: dict[str, str] = {
+    "logged": "as logged",
+    "group": "by hierarchy group",
+    "confusion": "by confusion",
+}
 STRATEGY_LABELS: dict[str, str] = {
     "lowest-f1": "lowest F1",
     "lowest-recall": "lowest recall",

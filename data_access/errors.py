@@ -44,6 +44,7 @@ class LoadProblem:
 
     source: str  # series key or file path
     message: str
+    kind: str = "log"  # "log": a run or fold left out; "hierarchy": a class hierarchy not used
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "source", printable(str(self.source)))

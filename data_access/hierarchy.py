@@ -282,6 +282,38 @@ def run_hierarchy(
     if files:
         return read_hierarchy(files[0], classes)
     if METADATA_KEY in metadata:
-        source = f"{run_dir / 'run.json'} (metadata.{METADATA_KEY})"
-        return Hierarchy.from_entries(source, _entries(source, metadata[METADATA_KEY]), classes)
+        return metadata_hierarchy(f"{run_dir / 'run.json'} (metadata.{METADATA_KEY})", metadata, classes)
     return None
+
+
+def metadata_hierarchy(source: str, metadata: Mapping[str, Any], classes: Sequence[str]) -> Hierarchy | None:
+    """``metadata["hierarchy"]`` (the JSON forms) validated against ``classes``; None without one."""
+    if METADATA_KEY not in metadata:
+        return None
+    return Hierarchy.from_entries(source, _entries(source, metadata[METADATA_KEY]), classes)
+
+
+def check_hierarchy_file(path: str | Path) -> Hierarchy:
+    """Read a hierarchy file on its own (its classes are the ones it names): the checks that need
+    no run (the file exists, is CSV or JSON, a tree without cycles). Raises HierarchyError (or
+    LogFormatError for an unreadable file) naming the file; the classes are checked per run."""
+    path = Path(path)
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in ("csv", "json"):
+        raise HierarchyError(path, "a hierarchy file must end in .csv or .json")
+    if not path.is_file():
+        raise HierarchyError(path, "no such file")
+    data = read_file_bytes(path, MAX_HIERARCHY_BYTES, "a hierarchy")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise HierarchyError(path, f"is not UTF-8 text ({e})") from None
+    if kind == "csv":
+        entries = _csv_entries(str(path), text)
+    else:
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError as e:
+            raise HierarchyError(path, f"is not valid JSON: {e}") from None
+        entries = _entries(str(path), value)
+    return Hierarchy.from_entries(str(path), entries, list(dict.fromkeys(name for name, _, _ in entries)))

@@ -66,11 +66,13 @@ class ObjectLogStore(LogStore):
         cache: ArrayCache | None = None,
         follow_symlinks: bool = False,
         fingerprint_ttl: float = 0.0,
+        hierarchy_file: str | Path | None = None,
     ) -> None:
         super().__init__(
             root,
             cache=cache,
             follow_symlinks=follow_symlinks,
+            hierarchy_file=hierarchy_file,
             fingerprint_ttl=max(MIN_FINGERPRINT_TTL, float(fingerprint_ttl)),
         )
         self.storage = FsspecStorage(str(root))

@@ -27,7 +27,7 @@ from confusionflow.data_access.metrics import _safe_div
 ClassOrder = Literal["logged", "group", "confusion"]
 CLASS_ORDERS: dict[str, str] = {
     "logged": "as logged",
-    "group": "by superclass",
+    "group": "by hierarchy group",
     "confusion": "by confusion (classes confused with each other side by side)",
 }
 OPTIMAL_LEAF_ORDERING_MAX = 400

@@ -26,6 +26,8 @@ from confusionflow.data_access.catalog import ScanResult, scan_log_folder
 from confusionflow.data_access.containment import check_inside, real_root
 from confusionflow.data_access.errors import LoadProblem, LogFormatError
 from confusionflow.data_access.fingerprint import log_fingerprint
+from confusionflow.data_access.hierarchy import Hierarchy
+from confusionflow.data_access.hierarchy_source import HierarchySource
 from confusionflow.data_access.reader import fold_source, series_from_run, step_file
 from confusionflow.data_access.run_file import RunFile, read_run, series_info
 from confusionflow.data_access.series_cache import SeriesParser, series_cache_key, source_paths
@@ -106,8 +108,10 @@ class LogStore:
         cache: ArrayCache | None = None,
         follow_symlinks: bool = False,
         fingerprint_ttl: float = 0.0,
+        hierarchy_file: str | Path | None = None,
     ) -> None:
         self.root = Path(root)
+        self.hierarchies = HierarchySource(hierarchy_file)
         self.cache = cache
         self.follow_symlinks = follow_symlinks
         self.fingerprint_ttl = max(0.0, float(fingerprint_ttl))
@@ -166,8 +170,17 @@ class LogStore:
         return list(self.catalog().series)
 
     def problems(self) -> list[LoadProblem]:
-        """Runs and folds the scan could not use, each with its file and what is wrong."""
-        return list(self.catalog().problems)
+        """Runs and folds the scan could not use, and hierarchies that do not fit their runs,
+        each with its file and what is wrong."""
+        catalog = self.catalog()
+        return list(catalog.problems) + self.hierarchies.problems(
+            catalog.series, self.root, self.fingerprint()
+        )
+
+    def hierarchy(self, info: SeriesInfo) -> Hierarchy | None:
+        """The class hierarchy ``info``'s run is shown with (``confusionflow.data_access.hierarchy_source``),
+        or None; a file that does not fit is one of :meth:`problems`, never an exception."""
+        return self.hierarchies.resolve(info, self.root, self.fingerprint()).hierarchy
 
     # ------------------------------------------------------------------ loading
     def _real_root(self) -> str:

@@ -218,15 +218,23 @@ class ConfusionTensor:
         return display_grouping(self.classes, mapping=mapping, selected=selected, other=other)
 
     def for_display(
-        self, selected: Sequence[str] = (), *, other: bool = False, superclasses: bool = False
+        self,
+        selected: Sequence[str] = (),
+        *,
+        other: bool = False,
+        superclasses: bool = False,
+        mapping: Mapping[str, str] | None = None,
     ) -> ConfusionTensor:
         """This tensor as the matrix shows it for a class selection (never raises for user input:
         unknown or repeated names are ignored).
 
-        Superclasses are summed first and are classes from then on (a confusion inside one is a
-        correct superclass prediction); the selection is applied to them, keeping whole-class totals.
+        Groups (``mapping``, class -> group, e.g. a hierarchy level; without it the first series'
+        superclasses when ``superclasses``) are summed first and are classes from then on (a
+        confusion inside one is a correct prediction at that level); the selection is applied to
+        them, keeping whole-class totals.
         """
-        mapping = superclass_mapping(self.series[0]) if superclasses and self.series else None
+        if mapping is None:
+            mapping = superclass_mapping(self.series[0]) if superclasses and self.series else None
         shown = self.regroup(aggregate_grouping(self.classes, mapping)) if mapping else self
         return shown.regroup(display_grouping(shown.classes, selected=selected, other=other))
 

@@ -21,6 +21,7 @@ from confusionflow.components.colors import slot_color
 from confusionflow.data_access.class_groups import superclass_mapping  # noqa: F401 - re-exported for the views
 from confusionflow.data_access.class_totals import ClassTotals
 from confusionflow.data_access.errors import LoadProblem
+from confusionflow.data_access.hierarchy_view import HierarchyView, hierarchy_view
 from confusionflow.data_access.sparse_counts import SparseCounts
 from confusionflow.data_access.store import LogStore
 from confusionflow.data_access.tensor import OTHER_CLASS, ConfusionTensor
@@ -42,22 +43,35 @@ class Selection:
     """The series, classes and options every view shows.
 
     series:  accepted series keys, in the order chosen (all share one class list).
-    classes: chosen class names after superclass aggregation; empty means all classes.
+    classes: chosen class names after aggregation to ``level``; empty means all classes.
+    level:   0 (classes) or the hierarchy level the classes are aggregated to (1 = top groups);
+             checked against the series' hierarchy when drawn (:func:`view_hierarchy`).
     steps:   sorted union of the series' logged steps (before any range is applied).
+    group:   the group at ``level`` drilled into (its members shown as classes), or None.
     """
 
     series: tuple[str, ...] = ()
     classes: tuple[str, ...] = ()
     other: bool = False
-    superclasses: bool = False
+    level: int = 0
     steps: tuple[float, ...] = ()
+    group: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "level", int(self.level))  # True (the old superclass flag) -> 1
+
+    @property
+    def superclasses(self) -> bool:
+        """Whether classes are aggregated to a hierarchy level."""
+        return self.level > 0
 
     def to_store(self) -> dict[str, Any]:
         return {
             "series": list(self.series),
             "classes": list(self.classes),
             "other": self.other,
-            "super": self.superclasses,
+            "level": self.level,
+            "group": self.group,
             "steps": list(self.steps),
         }
 
@@ -73,9 +87,35 @@ class Selection:
         return selection_of(data, DEFAULT_BOUNDS)
 
 
-def shape_tensor(tensor: ConfusionTensor, selection: Selection) -> ConfusionTensor:
-    """Apply superclass aggregation and the class selection (ignoring names no longer present);
-    the grouping rules are :func:`confusionflow.data_access.class_groups.display_grouping`'s."""
+def view_hierarchy(
+    store: LogStore, tensor: ConfusionTensor | SparseCounts | None, selection: Selection
+) -> HierarchyView:
+    """The selection's level and drill-down, checked against the hierarchy of the tensor's first
+    series (:meth:`LogStore.hierarchy`); unknown ones read as classes / no drill-down, and for
+    sparse counts one of more than :data:`MAX_DETAIL_CLASSES` shown classes as well (such a
+    matrix is drawn only as the overview)."""
+    if tensor is None or not tensor.series:
+        return HierarchyView()
+    limit = MAX_DETAIL_CLASSES if isinstance(tensor, SparseCounts) else None
+    return hierarchy_view(store.hierarchy(tensor.series[0]), selection.level, selection.group, limit)
+
+
+def shown_hierarchy(store: LogStore, selection: Selection) -> HierarchyView:
+    """The level and drill-down :func:`view_tensor` draws for ``selection`` (from the series as
+    loaded, so a many-class run's limit applies): what captions and titles must name."""
+    tensor, _ = load_series(store, selection.series)
+    return view_hierarchy(store, tensor, selection)
+
+
+def shape_tensor(
+    tensor: ConfusionTensor, selection: Selection, mapping: Mapping[str, str] | None = None
+) -> ConfusionTensor:
+    """Apply the aggregation ``mapping`` (class -> group, from :func:`view_hierarchy`; without one
+    the series' superclasses when the selection asks for a level) and the class selection
+    (ignoring names no longer present); the grouping rules are
+    :func:`confusionflow.data_access.class_groups.display_grouping`'s."""
+    if mapping is not None:
+        return tensor.for_display(selection.classes, other=selection.other, mapping=mapping)
     return tensor.for_display(selection.classes, other=selection.other, superclasses=selection.superclasses)
 
 
@@ -185,21 +225,25 @@ def view_tensor(store: LogStore, selection: Selection) -> ConfusionTensor | None
     tensor, _ = load_series(store, selection.series)
     if tensor is None:
         return None
+    view = view_hierarchy(store, tensor, selection)
     if isinstance(tensor, SparseCounts):
-        return sparse_view(tensor, selection)
-    return shape_tensor(tensor, selection)
+        return sparse_view(tensor, selection, view.mapping() or {})
+    return shape_tensor(tensor, selection, view.mapping() or {})
 
 
-def sparse_view(counts: SparseCounts, selection: Selection) -> ConfusionTensor | None:
+def sparse_view(
+    counts: SparseCounts, selection: Selection, mapping: Mapping[str, str] | None = None
+) -> ConfusionTensor | None:
     """The sub-matrix of the selected classes (at most :data:`MAX_DETAIL_CLASSES`), built from the
-    sparse counts; superclasses aggregated when chosen (and few enough); without a selection of
-    two or more known classes, the :func:`worst_classes` (the overview shows every class)."""
-    if selection.superclasses:
-        mapping = superclass_mapping(counts.series[0]) if counts.series else None
-        if mapping is not None:
-            shown = counts.aggregate(mapping)
-            if shown.n_classes <= MAX_DETAIL_CLASSES:
-                return shape_tensor(shown, Selection(classes=selection.classes, other=selection.other))
+    sparse counts; aggregated with ``mapping`` (class -> group, :func:`view_hierarchy`) when given
+    and few enough groups result; without a selection of two or more known classes, the
+    :func:`worst_classes` (the overview shows every class)."""
+    if mapping is None and selection.superclasses and counts.series:  # no store: the metadata's
+        mapping = superclass_mapping(counts.series[0])
+    if mapping:
+        shown = counts.aggregate(mapping)
+        if shown.n_classes <= MAX_DETAIL_CLASSES:
+            return shape_tensor(shown, Selection(classes=selection.classes, other=selection.other))
     known = set(counts.classes)
     chosen = [c for c in selection.classes if c in known][:MAX_DETAIL_CLASSES]
     if len(chosen) < 2:

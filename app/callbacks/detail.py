@@ -15,7 +15,7 @@ from typing import Any
 import dash
 from dash import ClientsideFunction, Input, Output, State, ctx
 
-from confusionflow.app.callbacks.common import series_colors, view_tensor
+from confusionflow.app.callbacks.common import Selection, series_colors, shown_hierarchy, view_tensor
 from confusionflow.app.callbacks.inputs import (
     VIEW_INPUTS,
     Bounds,
@@ -36,10 +36,8 @@ from confusionflow.components.click_targets import (
 )
 from confusionflow.components.figure_style import empty_figure
 from confusionflow.components.matrix import MatrixGeometry, MatrixStyle, drawn_style, matrix_geometry
-from confusionflow.data_access.class_groups import superclass_mapping
 from confusionflow.data_access.metrics import DenominatorRegion
 from confusionflow.data_access.store import LogStore
-from confusionflow.data_access.tensor import ConfusionTensor
 from confusionflow.data_access.views import detail_values
 from confusionflow.data_access.vocabulary import CLASS_METRICS, parse_normalization, shared_step_name
 from confusionflow.data_access.walltime import series_wall_times, wall_time_grid
@@ -76,9 +74,10 @@ def detail_title(target: DetailTarget, normalization: str | None, *, superclasse
     return f"Overall accuracy ({wording.accuracy_description(superclasses)})"
 
 
-def shows_superclasses(tensor: ConfusionTensor, asked: bool) -> bool:
-    """Whether the shown classes are superclasses: asked for, and the run has a mapping."""
-    return asked and bool(tensor.series) and superclass_mapping(tensor.series[0]) is not None
+def shows_superclasses(store: LogStore, sel: Selection) -> bool:
+    """Whether the shown classes include groups of a hierarchy level: asked for, and the series'
+    hierarchy has that level (:func:`confusionflow.app.callbacks.common.shown_hierarchy`)."""
+    return shown_hierarchy(store, sel).aggregated
 
 
 def _target(tile: ClickedTile | None) -> DetailTarget | None:
@@ -181,7 +180,7 @@ def detail_update(store: LogStore, page: PageInputs, triggered: object) -> Detai
     title = detail_title(
         target,
         normalization if target.kind in ("cell", "fn", "fp") else None,
-        superclasses=shows_superclasses(tensor, sel.superclasses),
+        superclasses=shows_superclasses(store, sel),
     )
     figure = build_detail_figure(
         tensor.steps,

@@ -1,6 +1,6 @@
 """Exports: the selected numbers as CSV, any chart as SVG, and the import drawer's toggle.
 
-The CSV holds exactly what the page shows (series, classes, superclasses, step range) as a long
+The CSV holds exactly what the page shows (series, classes, hierarchy level and drill-down, step range) as a long
 table. It is streamed by its own route (``confusionflow.app.counts_export``) from the view's query string: the
 button makes the browser open that address, so the file never travels inside a callback response.
 SVG export runs in the browser (Plotly draws it from the chart on screen), through a clientside

@@ -25,6 +25,7 @@ from confusionflow.app.callbacks.common import Selection
 from confusionflow.app.state import DetailTarget, clamp_gamma
 from confusionflow.components import ids
 from confusionflow.components.matrix.style import Encoding, Scale, parse_encoding, parse_scale
+from confusionflow.data_access.hierarchy_view import MAX_LEVEL
 from confusionflow.data_access.vocabulary import Normalization, parse_normalization
 
 MAX_TEXT = 512  # characters of any one name (series key, class, URL query value)
@@ -77,7 +78,9 @@ class PageInputs:
     url_state: str | None = None  # the query string the page opened with
     series_keys: tuple[str, ...] = ()  # a list of series keys (picker value or shown keys)
     class_value: tuple[str, ...] = ()  # the class picker's value
-    class_options: frozenset[str] = frozenset()  # "other" / "super" ticked
+    class_options: frozenset[str] = frozenset()  # "other" ticked
+    level: int = 0  # the hierarchy level control (0: classes)
+    group: str | None = None  # the drill-down control (a group name)
     clicks: int = 0  # the n_clicks of the control that fired
 
 
@@ -137,9 +140,21 @@ def selection_of(value: object, bounds: Bounds) -> Selection:
         series=texts(value.get("series"), bounds.series),
         classes=texts(value.get("classes"), bounds.classes),
         other=value.get("other") is True,
-        superclasses=value.get("super") is True,
+        # "super": True is the store of pages opened before hierarchy levels (level 1)
+        level=level_of(value.get("level")) or (1 if value.get("super") is True else 0),
         steps=step_values,
+        group=text(value.get("group")),
     )
+
+
+def level_of(value: object) -> int:
+    """A hierarchy level from the page: a whole number 0..MAX_LEVEL (a JSON number or its text,
+    as the level control sends it), else 0 (classes)."""
+    if isinstance(value, str) and value.isdigit() and len(value) <= 3:
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_LEVEL:
+        return value
+    return 0
 
 
 def slots_of(value: object, bounds: Bounds) -> dict[str, int]:
@@ -202,6 +217,10 @@ def parse_inputs(raw: Mapping[str, object], bounds: Bounds = DEFAULT_BOUNDS) -> 
         values["class_options"] = frozenset(
             o for o in texts(raw["class_options"], 4) if o in ("other", "super")
         )
+    if "level" in raw:
+        values["level"] = level_of(raw["level"])
+    if "group" in raw:
+        values["group"] = text(raw["group"])
     if "clicks" in raw:
         values["clicks"] = clicks_of(raw["clicks"])
     return PageInputs(**values)

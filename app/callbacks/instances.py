@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import dash
 from dash import Input, Output, State, ctx
 
-from confusionflow.app.callbacks.common import load_series, superclass_mapping
+from confusionflow.app.callbacks.common import load_series, view_hierarchy
 from confusionflow.app.callbacks.detail import drawn_geometry
 from confusionflow.app.callbacks.inputs import Bounds, PageInputs, outputs_of, parse_inputs, text
 from confusionflow.components import ids
@@ -90,7 +90,7 @@ def resolve_page_request(store: LogStore, page: PageInputs, series_key: object) 
         return COUNTS_ONLY
     info = tensor.series[tensor.series_keys.index(key)]
     # the same aggregation and selection as the matrix (confusionflow.app.callbacks.common.shape_tensor)
-    mapping = superclass_mapping(tensor.series[0]) if sel.superclasses else None
+    mapping = view_hierarchy(store, tensor, sel).mapping()
     groups = display_groups(info.classes, mapping=mapping, selected=sel.classes, other=sel.other)
     if not set(target.classes()) <= set(groups):
         return CLICK_A_CELL

@@ -15,8 +15,14 @@ from typing import Any, Literal
 import dash
 from dash import Input, Output, Patch, State
 
-from confusionflow.app.callbacks.common import Selection, epoch_of, over_budget, series_colors, view_tensor
-from confusionflow.app.callbacks.detail import shows_superclasses
+from confusionflow.app.callbacks.common import (
+    Selection,
+    epoch_of,
+    over_budget,
+    series_colors,
+    shown_hierarchy,
+    view_tensor,
+)
 from confusionflow.app.callbacks.inputs import VIEW_INPUTS, Bounds, PageInputs, outputs_of, parse_inputs
 from confusionflow.app.config import DEFAULT_MAX_VIEW_CELLS, Settings
 from confusionflow.app.state import NORMALIZATION_LABELS, DetailTarget, clamp_gamma
@@ -221,7 +227,8 @@ def matrix_update(
     encoding_class = FELL_BACK if fallback else SEGMENTED
     colors = series_colors(page.selection.series, page.slots)
     outline = outlined_tile(page.detail, tensor.classes)
-    superclasses = shows_superclasses(tensor, page.selection.superclasses)
+    view = shown_hierarchy(store, page.selection)
+    superclasses = view.aggregated
     new_meta = matrix_meta(tensor, page.selection, colors, style, page.normalization, outline)
     values = matrix_values(tensor, page.normalization)
     step_name = shared_step_name(s.step_name for s in tensor.series)
@@ -250,7 +257,7 @@ def matrix_update(
     figure = build_matrix_figure(
         values, colors, asked, step_name=step_name, outline=outline, superclasses=superclasses
     )
-    text = caption(tensor.n_series, tensor.classes, tensor.steps, page.normalization)
+    text = caption(tensor.n_series, tensor.classes, tensor.steps, page.normalization, view.caption())
     return MatrixUpdate(figure, new_meta, f"{fallback} · {text}" if fallback else text, note, encoding_class)
 
 
@@ -269,12 +276,18 @@ def too_many_series(n_series: int) -> str | None:
     )
 
 
-def caption(n_series: int, classes: tuple[str, ...], steps, normalization: str | None) -> str:
+def caption(
+    n_series: int, classes: tuple[str, ...], steps, normalization: str | None, level: str = ""
+) -> str:
+    """The line above the matrix: what its rows, columns and values are. ``level``: the
+    hierarchy level in words (``HierarchyView.caption``; empty for plain classes). Plain text: it
+    is a Dash component's children, never markup."""
     if len(steps) == 0:
         return ""
     span = f"steps {format_step(steps[0])}–{format_step(steps[-1])}"
+    shown = f"{len(classes)} classes · " if not level else f"{len(classes)} rows · {level} · "
     return (
-        f"Rows: true class · columns: predicted class · {len(classes)} classes · "
+        f"Rows: true class · columns: predicted class · {shown}"
         f"{n_series} series · {span} · values: {NORMALIZATION_LABELS[normalization]} · "
         "click a tile to see it in the detail view"
     )

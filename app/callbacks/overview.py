@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import dash
@@ -44,6 +44,8 @@ from confusionflow.components.overview_panel import (
     PANEL_HIDDEN,
     PANEL_SHOWN,
 )
+from confusionflow.data_access.hierarchy import Hierarchy
+from confusionflow.data_access.hierarchy_source import path_order
 from confusionflow.data_access.ordering import (
     CLASS_ORDERS,
     order_as_logged,
@@ -71,6 +73,13 @@ class OverviewChoice:
     step: float
     start: float
     order: str
+    # the class hierarchy the "group" order follows (the series' active one, LogStore.hierarchy)
+    hierarchy: Hierarchy | None = field(default=None, compare=False)
+
+
+def counts_hierarchy(store: LogStore, counts: SparseCounts) -> Hierarchy | None:
+    """The active hierarchy of the counts' first series (None without one)."""
+    return store.hierarchy(counts.series[0]) if counts.series else None
 
 
 def logged_steps(counts: SparseCounts, key: str) -> np.ndarray:
@@ -79,9 +88,16 @@ def logged_steps(counts: SparseCounts, key: str) -> np.ndarray:
 
 
 def resolve_choice(
-    counts: SparseCounts, kind: object, other: object, order: object, step_range: object, epoch: object
+    counts: SparseCounts,
+    kind: object,
+    other: object,
+    order: object,
+    step_range: object,
+    epoch: object,
+    hierarchy: Hierarchy | None = None,
 ) -> OverviewChoice:
-    """The overview's values for these (browser) inputs; unknown values read as the defaults."""
+    """The overview's values for these (browser) inputs; unknown values read as the defaults.
+    ``hierarchy``: the series' class hierarchy, for the "group" order."""
     series = counts.series_keys[0]
     steps = logged_steps(counts, series)
     lo, hi = step_range_of(step_range) or (float(steps[0]), float(steps[-1]))
@@ -101,6 +117,7 @@ def resolve_choice(
         step=step,
         start=float(inside[0]),
         order=order if order in CLASS_ORDERS else "logged",
+        hierarchy=hierarchy,
     )
 
 
@@ -129,10 +146,13 @@ _ORDERS = _OrderMemo()
 
 
 def class_order(counts: SparseCounts, choice: OverviewChoice) -> np.ndarray:
-    """``(C,)`` positions -> class index for the chosen order (superclass order needs a mapping;
-    without one the logged order is used); the confusion order seriates the shown series' matrix
+    """``(C,)`` positions -> class index for the chosen order. The group order follows the active
+    hierarchy (``choice.hierarchy``: every level's groups side by side; without one the run's
+    superclasses, else the logged order); the confusion order seriates the shown series' matrix
     at the shown step."""
     if choice.order == "group":
+        if choice.hierarchy is not None:
+            return path_order(choice.hierarchy, counts.classes)
         mapping = superclass_mapping(counts.series[0]) if counts.series else None
         return order_by_group(counts.classes, mapping) if mapping else order_as_logged(counts.n_classes)
     if choice.order == "confusion":
@@ -319,7 +339,9 @@ def register(app: dash.Dash, store: LogStore) -> None:
         counts = _sparse(store, Selection(series=page.series_keys))
         if counts is None:
             return {"figure": dash.no_update, "style": PANEL_HIDDEN, "caption": "", "others": [], "k_max": 40}
-        choice = resolve_choice(counts, kind, other, order, step_range, epoch)
+        choice = resolve_choice(
+            counts, kind, other, order, step_range, epoch, counts_hierarchy(store, counts)
+        )
         figure, caption = overview_update(counts, choice, normalization)
         others = [{"label": k, "value": k} for k in counts.series_keys[1:]]
         return {
@@ -359,7 +381,9 @@ def register(app: dash.Dash, store: LogStore) -> None:
         counts = _sparse(store, page.selection)
         if counts is None:
             return {"value": dash.no_update, "message": ""}
-        choice = resolve_choice(counts, kind, other, order, step_range, epoch)
+        choice = resolve_choice(
+            counts, kind, other, order, step_range, epoch, counts_hierarchy(store, counts)
+        )
         props = {str(p) for p in (ctx.triggered_prop_ids or {})}
         trigger = ctx.triggered_id
         value, message = selection_from_overview(

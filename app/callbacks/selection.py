@@ -1,6 +1,7 @@
 """Class selection (part of view A's toolbar) and the effective selection every view draws.
 
-The class picker lists the classes of the shown series (or their superclasses); an empty picker
+The class picker lists the classes of the shown series (or their groups at the chosen level of
+the class hierarchy, with one group drilled into its members); an empty picker
 means all classes. A choice of exactly one class is refused: the picker goes back to the previous
 choice and says why, since a confusion matrix needs two classes. A choice survives a change of
 series as far as the new series have those classes.
@@ -8,16 +9,18 @@ series as far as the new series have those classes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import dash
 from dash import Input, Output, State, ctx
 
-from confusionflow.app.callbacks.common import Selection, load_series, superclass_mapping
+from confusionflow.app.callbacks.common import MAX_DETAIL_CLASSES, Selection, load_series
 from confusionflow.app.callbacks.inputs import Bounds, outputs_of, parse_inputs, selection_of, texts
 from confusionflow.app.state import parse_query
 from confusionflow.components import ids
+from confusionflow.data_access.hierarchy_view import group_options, hierarchy_view, level_options
+from confusionflow.data_access.sparse_counts import SparseCounts
 from confusionflow.data_access.store import LogStore
 
 SELECTION_OUTPUTS = {
@@ -25,18 +28,29 @@ SELECTION_OUTPUTS = {
     "value": Output(ids.CLASS_DROPDOWN, "value"),
     "message": Output(ids.CLASS_MESSAGE, "children"),
     "class_options": Output(ids.CLASS_OPTIONS, "options"),
+    "level_options": Output(ids.LEVEL, "options"),
+    "level": Output(ids.LEVEL, "value"),
+    "group_options": Output(ids.DRILL, "options"),
+    "group": Output(ids.DRILL, "value"),
+    "group_disabled": Output(ids.DRILL, "disabled"),
     "selection": Output(ids.SELECTION, "data"),
 }
 
 
 @dataclass(frozen=True)
 class SelectionUpdate:
-    """The class picker (options, value, message), the class-option boxes and the selection."""
+    """The class picker (options, value, message), the class-option boxes, the level and drill
+    controls (``confusionflow.data_access.hierarchy_view``) and the selection."""
 
     options: list[dict]
     value: list[str]
     message: str
     class_options: list[dict]
+    level_options: list[dict]
+    level: int
+    group_options: list[dict]
+    group: str | None
+    group_disabled: bool
     selection: dict
 
 
@@ -46,8 +60,8 @@ PICK_ONE_MORE = (
 )
 
 
-def class_universe(classes: Sequence[str], mapping: dict[str, str] | None) -> list[str]:
-    """Names the picker offers: the classes, or their superclasses in order of first appearance."""
+def class_universe(classes: Sequence[str], mapping: Mapping[str, str] | None) -> list[str]:
+    """Names the picker offers: the classes, or their groups in order of first appearance."""
     if mapping is None:
         return list(classes)
     return list(dict.fromkeys(mapping.get(c, c) for c in classes))
@@ -90,43 +104,61 @@ def selection_update(
     class_opts: object,
     previous: object,
     opts_options: object,
+    level_value: object = None,
+    group_value: object = None,
 ) -> SelectionUpdate:
-    """Class options, the picker's value, its message, the class-option checkboxes and the
-    effective selection, after ``trigger`` fired (URL state, series, class picker or options)."""
+    """Class options, the picker's value, its message, the class-option checkboxes, the level and
+    drill controls and the effective selection, after ``trigger`` fired (URL state, series, class
+    picker, options, level or drill-down). A level or group the series' hierarchy does not have
+    reads as classes / no drill-down."""
     bounds = Bounds.of(store.list_series())
     keys = list(texts(keys, bounds.series))
     prev = selection_of(previous, bounds)
     tensor, _ = load_series(store, keys)
     opts = set(texts(class_opts, 4))
-    mapping = superclass_mapping(tensor.series[0]) if tensor is not None else None
-    superclasses = "super" in opts and mapping is not None
-    universe = class_universe(tensor.classes if tensor is not None else (), mapping if superclasses else None)
+    from_url = trigger == ids.URL_STATE and isinstance(url_state, str)
+    asked = parse_query(url_state) if from_url and isinstance(url_state, str) else None
+    page = parse_inputs({"level": level_value, "group": group_value}, bounds)
+    level, group = (asked.level, asked.group) if asked is not None else (page.level, page.group)
+    if trigger == ids.LEVEL:
+        group = None  # a new level: its groups are other names
+    hierarchy = store.hierarchy(tensor.series[0]) if tensor is not None and tensor.series else None
+    # a many-class run draws at most MAX_DETAIL_CLASSES classes in full (view_hierarchy's rule)
+    limit = MAX_DETAIL_CLASSES if isinstance(tensor, SparseCounts) else None
+    view = hierarchy_view(hierarchy, level, group, limit)
+    mapping = view.mapping()
+    universe = class_universe(tensor.classes if tensor is not None else (), mapping)
 
-    if trigger == ids.URL_STATE and isinstance(url_state, str):
-        requested = list(parse_query(url_state).classes)
-    else:
-        requested = list(texts(class_value, bounds.classes))
+    requested = list(asked.classes) if asked is not None else list(texts(class_value, bounds.classes))
     user_edit = trigger == ids.CLASS_DROPDOWN
-    if trigger == ids.CLASS_OPTIONS and prev.superclasses != superclasses:
-        requested = []  # switching between classes and superclasses: names change, show all
+    if trigger in (ids.LEVEL, ids.DRILL) and (prev.level, prev.group) != (view.level, view.group):
+        requested = []  # another level or drill-down: the shown names change, show all
     value, classes, message = resolve_classes(requested, universe, prev.classes, user_edit=user_edit)
 
     selection = Selection(
         series=tuple(keys),
         classes=tuple(classes),
         other="other" in opts and bool(classes),
-        superclasses=superclasses,
+        level=view.level,
         steps=tuple(float(s) for s in tensor.steps) if tensor is not None else (),
+        group=view.group,
     )
     options = [{"label": c, "value": c} for c in universe]
     base = [o for o in opts_options[:4] if isinstance(o, dict)] if isinstance(opts_options, list) else []
-    new_opts = [{**o, "disabled": mapping is None} if o.get("value") == "super" else o for o in base]
-    if mapping is not None and tensor is not None:
-        n_super = len(class_universe(tensor.classes, mapping))
-        new_opts = [
-            {**o, "label": f"superclasses ({n_super})"} if o.get("value") == "super" else o for o in new_opts
-        ]
-    return SelectionUpdate(options, value, message, new_opts, selection.to_store())
+    new_opts = [o for o in base if o.get("value") != "super"]  # the level control replaced it
+    groups = group_options(hierarchy, view.level)
+    return SelectionUpdate(
+        options,
+        value,
+        message,
+        new_opts,
+        level_options(hierarchy, limit),
+        view.level,
+        groups,
+        view.group,
+        not groups,
+        selection.to_store(),
+    )
 
 
 def register(app: dash.Dash, store: LogStore) -> None:
@@ -137,14 +169,27 @@ def register(app: dash.Dash, store: LogStore) -> None:
             "keys": Input(ids.SERIES_KEYS, "data"),
             "class_value": Input(ids.CLASS_DROPDOWN, "value"),
             "class_opts": Input(ids.CLASS_OPTIONS, "value"),
+            "level": Input(ids.LEVEL, "value"),
+            "group": Input(ids.DRILL, "value"),
             "version": Input(ids.DATA_VERSION, "data"),
         },
         state={"previous": State(ids.SELECTION, "data"), "opts_options": State(ids.CLASS_OPTIONS, "options")},
         prevent_initial_call=True,  # the layout carries the first view (app/first_view.py)
     )
-    def update_selection(url_state, keys, class_value, class_opts, version, previous, opts_options):
+    def update_selection(
+        url_state, keys, class_value, class_opts, level, group, version, previous, opts_options
+    ):
         page = parse_inputs({"url_state": url_state})
         update = selection_update(
-            store, ctx.triggered_id, page.url_state, keys, class_value, class_opts, previous, opts_options
+            store,
+            ctx.triggered_id,
+            page.url_state,
+            keys,
+            class_value,
+            class_opts,
+            previous,
+            opts_options,
+            level,
+            group,
         )
         return outputs_of(update, SELECTION_OUTPUTS)

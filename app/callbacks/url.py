@@ -38,7 +38,7 @@ QUERY_OUTPUTS = {"query": Output(ids.URL_QUERY, "data")}
 def controls_from_query(search: str | None) -> tuple[str, list[str], str, str, float, list[str]]:
     """Values of encoding, rotate, normalisation, scale, gamma and class options for a query."""
     s = parse_query(search)
-    class_opts = (["other"] if s.other else []) + (["super"] if s.superclasses else [])
+    class_opts = ["other"] if s.other else []
     return (
         s.encoding,
         ["rotate"] if s.rotate else [],
@@ -89,7 +89,8 @@ def state_from_controls(
         series=sel.series,
         classes=sel.classes,
         other=sel.other,
-        superclasses=sel.superclasses,
+        level=sel.level,
+        group=sel.group if sel.level else None,
         encoding=page.encoding,
         rotate=page.rotate,
         normalization=page.normalization,

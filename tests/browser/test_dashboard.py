@@ -266,9 +266,12 @@ def test_class_selection_keeps_at_least_two(page, app_url):
     page.wait_for_function(
         "() => document.getElementById('matrix-caption').textContent.includes('3 classes')", timeout=TIMEOUT
     )
-    # superclasses come from the run's metadata
-    page.locator("#class-options label", has_text="superclasses").click()
-    wait_query(page, "super", "1")
+    # superclasses come from the run's metadata: a one-level hierarchy of the level control
+    page.click("#class-level")
+    page.locator(
+        ".dash-dropdown-content .dash-dropdown-option", has_text="superclasses (2 groups)"
+    ).first.click()
+    wait_query(page, "level", "1")
     wait_figure(page, "class-distribution-graph", "gd.data[0].x.join() === 'vehicle,animal'")
 
 

@@ -170,6 +170,8 @@ def _selection(h: Hostile) -> dict[str, Any]:
         "classes": _names(h.facts.classes, third),
         "other": True,
         "super": True,
+        "level": h.number,
+        "group": _text(h)[::2],
         "steps": [*h.facts.steps, *_numbers(h, third)],
     }
 
@@ -240,6 +242,8 @@ LARGEST: dict[str, Builder] = {
         for i in range(max(1, h.budget // 160))
     ],
     f"{ids.ROTATE}.value": lambda h: ["rotate", *_names([], h.budget)],
+    f"{ids.LEVEL}.value": _number,
+    f"{ids.DRILL}.value": _text,
     f"{ids.RANGE_STORE}.data": lambda h: [-h.number, h.number],
     f"{ids.RANGE_SLIDER}.value": lambda h: [0, h.number],
     f"{ids.DETAIL_TARGET}.data": lambda h: {"kind": "cell", "true": _text(h)[::2], "pred": _text(h)[::2]},

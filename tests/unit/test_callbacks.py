@@ -106,9 +106,18 @@ def test_imported_series_are_added(store):
 
 
 # ----------------------------------------------------------------------------- classes (A)
-def _selection(store, trigger, *, url="", keys=("alpha/test",), value=(), opts=(), previous=None):
+def _selection(
+    store, trigger, *, url="", keys=("alpha/test",), value=(), opts=(), previous=None, level=0, group=None
+):
     """``(options, value, message, class options, selection)`` of the selection callback."""
-    out = selection_cb.selection_update(
+    out = _selection_update(store, trigger, url, keys, value, opts, previous, level, group)
+    return out.options, out.value, out.message, out.class_options, out.selection
+
+
+def _selection_update(
+    store, trigger, url="", keys=("alpha/test",), value=(), opts=(), previous=None, level=0, group=None
+):
+    return selection_cb.selection_update(
         store,
         trigger,
         url,
@@ -116,9 +125,10 @@ def _selection(store, trigger, *, url="", keys=("alpha/test",), value=(), opts=(
         list(value),
         list(opts),
         previous,
-        [{"label": "other", "value": "other"}, {"label": "superclasses", "value": "super"}],
+        [{"label": "other", "value": "other"}],
+        level,
+        group,
     )
-    return out.options, out.value, out.message, out.class_options, out.selection
 
 
 def test_selection_lists_classes_and_union_of_steps(store):
@@ -126,7 +136,14 @@ def test_selection_lists_classes_and_union_of_steps(store):
     assert [o["value"] for o in options] == CLASSES
     assert value == [] and message == ""
     assert sel["steps"] == [1.0, 2.0, 3.0, 4.0, 5.0]
-    assert opts[1] == {"label": "superclasses (2)", "value": "super", "disabled": False}
+    assert opts == [{"label": "other", "value": "other"}]
+    # the run's metadata["superclasses"] is a one-level hierarchy: the level control offers it
+    out = _selection_update(store, ids.SERIES_KEYS, keys=("alpha/test", "beta/test"))
+    assert out.level_options == [
+        {"label": "classes (3)", "value": 0},
+        {"label": "superclasses (2 groups)", "value": 1},
+    ]
+    assert out.level == 0 and out.group_options == [] and out.group_disabled
 
 
 def test_choosing_one_class_is_refused_with_a_message(store):
@@ -156,7 +173,8 @@ def test_class_choice_survives_a_change_of_series(store):
 
 
 def test_superclasses_aggregate_and_other_bucket(store, logdir):
-    _, _, _, _, sel = _selection(store, ids.CLASS_OPTIONS, opts=["super"])
+    _, _, _, _, sel = _selection(store, ids.LEVEL, level=1)
+    assert sel["level"] == 1 and sel["group"] is None
     tensor = view_tensor(store, Selection.from_store(sel))
     assert tensor.classes == ("pet", "wild")
     # step 1: pet->pet = 11+3+2+9 = 25, fox row: pet 1+1, wild 6
