@@ -119,13 +119,14 @@ def error_sentence(region: str, name: str) -> str:
     return ERROR_SENTENCES[region].format(name=name)
 
 
-def accuracy_description(superclasses: bool) -> str:
-    """What overall accuracy counts: with superclasses, a prediction of another class of the same
-    superclass is correct (the matrix's diagonal is the superclass)."""
-    if superclasses:
+def accuracy_description(grouped: bool) -> str:
+    """What overall accuracy counts: when the shown classes are groups of a hierarchy level
+    (``grouped``; superclasses, or any level of a deeper tree: the matrix caption names which), a
+    prediction of another class of the same group is correct (the diagonal is the group)."""
+    if grouped:
         return (
-            "share of all instances predicted as a class of their own superclass "
-            "(a confusion inside a superclass counts as correct)"
+            "share of all instances predicted as a class of their own group "
+            "(a confusion inside one group counts as correct)"
         )
     return "share of all instances classified correctly"
 

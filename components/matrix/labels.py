@@ -129,16 +129,16 @@ def accuracy_note(values: MatrixValues, superclasses: bool = False) -> str:
     """What the accuracy corner counts, for its hover: the share of *every* instance of the fold
     that is correct at the level of the classes shown (``confusionflow.data_access.class_totals``).
 
-    With superclasses (``superclasses``: the shown classes are superclasses) a prediction of another
-    class of the same superclass is correct; a class selection keeps the correct predictions of the
+    At a hierarchy level (``superclasses``: the shown classes are groups, superclasses or deeper) a
+    prediction of another class of the same group is correct; a class selection keeps the correct predictions of the
     classes not drawn; ``(other)`` is no class, so a confusion between two of the classes merged
     into it stays an error. Plain text (no user strings).
     """
-    words = [("superclass accuracy: " if superclasses else "") + accuracy_description(superclasses)]
+    words = [("group-level accuracy: " if superclasses else "") + accuracy_description(superclasses)]
     if values.tensor.is_partial:
         words.append("every instance of the fold counts, drawn or not")
     if any(values.lumps):
-        level = "superclasses" if superclasses else "classes"
+        level = "groups" if superclasses else "classes"
         words.append(f"a confusion between two {level} merged into {OTHER_CLASS} stays an error")
     return "; ".join(words)
 

@@ -174,7 +174,7 @@ def test_superclass_accuracy_counts_confusions_inside_a_superclass_as_correct():
     assert matrix_values(four, None).accuracy[0, 0] == pytest.approx(expected)
     # and the accuracy title says which accuracy this is
     title = detail_cb.detail_title(DetailTarget(), None, superclasses=True)
-    assert "own superclass" in title and "inside a superclass counts as correct" in title
+    assert "own group" in title and "inside one group counts as correct" in title
     assert detail_cb.detail_title(DetailTarget(), None) == (
         "Overall accuracy (share of all instances classified correctly)"
     )

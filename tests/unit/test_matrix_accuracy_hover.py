@@ -65,8 +65,8 @@ def test_with_superclasses_a_confusion_inside_a_superclass_is_correct_and_the_ho
     values = matrix_values(make_tensor(COUNTS, [1.0], CLASSES).aggregate(SUPER))
     drawn, hover = corner_hover(values, superclasses=True)
     assert drawn == pytest.approx((10 + 4 + 3 + 8 + 9 + 5 + 6 + 7) / TOTAL)
-    assert hover.count("superclass accuracy") == 1
-    assert "a confusion inside a superclass counts as correct" in hover
+    assert hover.count("group-level accuracy") == 1
+    assert "a confusion inside one group counts as correct" in hover
 
 
 def test_superclasses_and_other_name_both_rules() -> None:
@@ -83,8 +83,8 @@ def test_superclasses_and_other_name_both_rules() -> None:
     # an error, a beaver taken for an otter (4) is correct at the superclass level
     correct = (10 + 4 + 3 + 8) + (9 + 5 + 6 + 7) + (6 + 2 + 3 + 5) + (4 + 1 + 2 + 6)
     assert drawn == pytest.approx(correct / counts.sum())
-    assert "a confusion inside a superclass counts as correct" in hover
-    assert "a confusion between two superclasses merged into (other) stays an error" in hover
+    assert "a confusion inside one group counts as correct" in hover
+    assert "a confusion between two groups merged into (other) stays an error" in hover
 
 
 def test_the_line_encoding_says_it_on_the_line_and_on_the_epoch_band() -> None:
