@@ -23,7 +23,7 @@ from collections.abc import Iterator
 import flask
 import numpy as np
 
-from confusionflow.app.callbacks.common import Selection, over_budget, view_tensor
+from confusionflow.app.callbacks.common import Selection, over_budget, shown_hierarchy, view_tensor
 from confusionflow.app.callbacks.export import EXPORT_PATH, csv_filename
 from confusionflow.app.callbacks.inputs import MAX_QUERY, Bounds
 from confusionflow.app.config import Settings
@@ -122,10 +122,16 @@ def install_counts_export(
         if isinstance(found, str):
             return flask.Response(found, status=400 if "limit" in found else 404, mimetype="text/plain")
         tensor, selection = found
+        shown = shown_hierarchy(store, selection)
+        filename = (
+            csv_filename(selection, shown.level_name(), shown.group)
+            if shown.aggregated
+            else csv_filename(selection)
+        )
         return flask.Response(
             counts_csv_chunks(tensor, export_normalization(query)),
             mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{csv_filename(selection)}"'},
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
 
     server.add_url_rule(

@@ -37,11 +37,22 @@ function(n_clicks, query) {
 """
 
 
-def csv_filename(selection: Selection) -> str:
-    """``confusionflow-<runs>.csv`` with only filename-safe characters."""
+def csv_filename(selection: Selection, level_name: str | None = None, group: str | None = None) -> str:
+    """``confusionflow-<runs>.csv`` with only filename-safe characters; for counts aggregated to a
+    hierarchy level (``level_name``, e.g. "superclasses", and the drilled ``group``), the file says
+    so: ``confusionflow-<runs>-superclasses.csv``, ``…-superclasses-vehicle-drilled.csv`` (the
+    table's columns stay the importer's, so the name is where an aggregated export shows it)."""
+
+    def safe(text: str, fallback: str) -> str:
+        return re.sub(r"[^A-Za-z0-9._-]+", "_", text)[:80].strip("_") or fallback
+
     runs = "-".join(dict.fromkeys(k.split("/", 1)[0] for k in selection.series)) or "empty"
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", runs)[:80].strip("_") or "series"
-    return f"confusionflow-{safe}.csv"
+    name = safe(runs, "series")
+    if level_name:
+        name += "-" + safe(level_name, "groups")
+        if group:
+            name += "-" + safe(group, "group") + "-drilled"
+    return f"confusionflow-{name}.csv"
 
 
 def register(app: dash.Dash, store: LogStore, settings: Settings | None = None) -> None:

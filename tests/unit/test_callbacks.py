@@ -539,3 +539,12 @@ def test_a_fresh_page_compares_folds_of_different_sizes_relatively(store, tmp_pa
             w.add_counts(step, "val", improving_counts(step))
     assert url_cb.first_view_normalization(LogStore(tmp_path)) == ABSOLUTE
     assert url_cb.first_view_normalization(LogStore(tmp_path / "empty")) == ABSOLUTE
+
+
+def test_an_aggregated_csv_export_says_its_level_in_its_name():
+    sel = Selection(series=("a b/test",))
+    assert export_cb.csv_filename(sel, "superclasses") == "confusionflow-a_b-superclasses.csv"
+    assert (
+        export_cb.csv_filename(sel, "level-2 groups", "large vehicles/x")
+        == "confusionflow-a_b-level-2_groups-large_vehicles_x-drilled.csv"
+    )

@@ -91,3 +91,23 @@ def test_contradicting_class_indices_are_refused(tmp_path: Path) -> None:
     with pytest.raises(LogFormatError, match="contradicts"):
         import_counts_table(bad, tmp_path / "out")
     assert not (tmp_path / "out" / "r").exists()
+
+
+def test_an_export_aggregated_to_superclasses_says_so_in_its_file_name(tmp_path: Path) -> None:
+    root = tmp_path / "logs"
+    write_run(
+        root,
+        "net",
+        CLASSES,
+        counts={"test": {s: matrix(s) for s in STEPS}},
+        metadata={"superclasses": {"zebra": "mammal", "mole": "mammal", "ant": "insect"}},
+    )
+    client = create_app(
+        root, settings=Settings(cache_dir=tmp_path / "cache", poll_seconds=0)
+    ).server.test_client()
+    by_class = client.get("/_export/counts.csv?s=net/test")
+    grouped = client.get("/_export/counts.csv?s=net/test&level=1")
+    assert 'filename="confusionflow-net.csv"' in by_class.headers["Content-Disposition"]
+    assert 'filename="confusionflow-net-superclasses.csv"' in grouped.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(grouped.get_data(as_text=True))))
+    assert {r["y_true"] for r in rows} == {"mammal", "insect"}
