@@ -11,7 +11,7 @@ from pathlib import Path
 import dash
 import flask
 
-from confusionflow.app import delivery, first_view, health, security
+from confusionflow.app import delivery, first_paint, first_view, health, security
 from confusionflow.app.background import make_background_manager
 from confusionflow.app.callbacks import register_all
 from confusionflow.app.callbacks.imports import register_import_callbacks
@@ -86,19 +86,26 @@ def create_app(
     # The plotly.js bundle from assets/, compression (on our own server) and cache lifetimes.
     delivery.configure_delivery(app, ASSETS, compress=server is None)
 
-    def serve_layout():
-        # A function, so a reload lists series added since start-up; it carries the first view of
-        # the page that asks for it (app/first_view.py), so no callback chain runs before it.
-        layout = build_layout(
+    def fresh_layout():
+        return build_layout(
             store.list_series(),
             store.problems(),
             poll_seconds=settings.poll_seconds,
             fingerprint=store.fingerprint(),
             allow_upload=settings.allow_upload,
         )
-        return first_view.fill_first_view(layout, store, settings.max_view_cells)
+
+    def serve_layout():
+        # A function, so a reload lists series added since start-up; it carries the first view of
+        # the page that asks for it (app/first_view.py), so no callback chain runs before it.
+        return first_view.fill_first_view(fresh_layout(), store, settings.max_view_cells)
+
+    def first_view_for(query: str):
+        # the same first view for the page's own HTML (app/first_paint.py), from its query
+        return first_view.fill_first_view_for(fresh_layout(), store, settings.max_view_cells, query)
 
     app.layout = serve_layout
+    first_paint.install_first_paint(app, first_view_for)
     register_all(app, store, settings)
     first_view.register_fallback(app)
     first_view.install_referrer_policy(app.server, app.config.routes_pathname_prefix)

@@ -29,15 +29,16 @@ from dash import Input, Output, dcc
 from confusionflow.app.callbacks.common import server_steps
 from confusionflow.app.callbacks.detail import detail_target_update
 from confusionflow.app.callbacks.inputs import MAX_QUERY, Bounds, parse_inputs
-from confusionflow.app.callbacks.matrix import MATRIX_INPUTS, matrix_update
+from confusionflow.app.callbacks.matrix import MATRIX_INPUTS, matrix_update, view_key
 from confusionflow.app.callbacks.selection import selection_update
 from confusionflow.app.callbacks.series import series_update
 from confusionflow.app.callbacks.timeline import epoch_label, epoch_update, range_update
 from confusionflow.app.callbacks.url import LOAD_OUTPUTS, controls_from_query, first_view_normalization
 from confusionflow.app.config import DEFAULT_MAX_VIEW_CELLS
+from confusionflow.app.recent import PerStore
 from confusionflow.app.state import parse_query
 from confusionflow.components import ids
-from confusionflow.components.matrix_preview import matrix_preview
+from confusionflow.components.matrix_preview import MatrixPreview, matrix_preview
 from confusionflow.components.panel_parts import loading_figure
 from confusionflow.data_access.store import LogStore
 
@@ -67,12 +68,21 @@ def fill_first_view(layout: Any, store: LogStore, max_cells: int = DEFAULT_MAX_V
     ``dcc.Location`` is left empty: its first report then starts the URL callback as before.
     """
     address = page_address()
+    return fill_first_view_for(layout, store, max_cells, address[2] if address else "", address)
+
+
+def fill_first_view_for(
+    layout: Any, store: LogStore, max_cells: int, query: str, address: tuple[str, str, str] | None = None
+) -> Any:
+    """``layout`` with the first view of the page query ``query`` (with or without ``?``; the
+    page's HTML builds its first paint from its own request's query). ``address``:
+    ``(href, pathname, query)`` for ``dcc.Location``, or None to leave it empty."""
     boxes = next(c for c in components_of(layout) if getattr(c, "id", None) == ids.CLASS_OPTIONS).options
-    props = first_view_props(store, address[2] if address else "", boxes)
+    props = first_view_props(store, query, boxes)
     props.update(preview_props(store, props, max_cells))
     if address is not None:
-        href, pathname, query = address
-        search = "?" + query if query else ""
+        href, pathname, page_query = address
+        search = "?" + page_query if page_query else ""
         props.update({(ids.URL, "href"): href, (ids.URL, "pathname"): pathname})
         props.update({(ids.URL, "search"): search, (ids.URL, "hash"): ""})
     return apply_props(layout, props)
@@ -177,20 +187,33 @@ def preview_props(store: LogStore, props: Props, max_cells: int = DEFAULT_MAX_VI
     figure = update.figure
     if not hasattr(figure, "to_plotly_json"):
         return {}
-    preview = matrix_preview(figure.to_plotly_json())
+    # the page's HTML and its layout picture the same matrix one request apart: draw it once
+    pictures = PICTURES.for_store(store)
+    key = view_key(store, page, max_cells)
+    preview = pictures.get(key)
     if preview is None:
+        preview = matrix_preview(figure.to_plotly_json()) or NO_PICTURE
+        pictures.put(key, preview)
+    if preview is NO_PICTURE:
         return {}
     height = int(figure.layout.height or 0)
     return {
         (ids.MATRIX_PREVIEW, "src"): preview.data_uri(),
         (ids.MATRIX_PREVIEW, "style"): preview.style(),
-        (ids.MATRIX_PREVIEW, "alt"): "The confusion matrix, drawn on the server while the chart loads",
+        (ids.MATRIX_PREVIEW, "alt"): PICTURE_ALT,
         (ids.MATRIX_GRAPH, "figure"): loading_figure(f"{max(height, 320)}px"),
         # the text above the graph as the figure's answer will set it, so the picture sits
         # where the plot will be drawn
         (ids.MATRIX_CAPTION, "children"): update.caption,
         (ids.NORMALIZATION_NOTE, "children"): update.note,
     }
+
+
+PICTURE_ALT = "The confusion matrix, drawn on the server while the chart loads"
+# "nothing to picture" (line mode) remembered like a picture
+NO_PICTURE = MatrixPreview(b"", 0, 0, 0, 0, 0)
+# the last pictures of each store, by the matrix's view key (a picture is ≤ ~150 kB)
+PICTURES: PerStore[MatrixPreview] = PerStore(6)
 
 
 def components_of(node: Any) -> Iterator[Any]:

@@ -25,6 +25,7 @@ from confusionflow.app.callbacks.common import (
 )
 from confusionflow.app.callbacks.inputs import VIEW_INPUTS, Bounds, PageInputs, outputs_of, parse_inputs
 from confusionflow.app.config import DEFAULT_MAX_VIEW_CELLS, Settings
+from confusionflow.app.recent import PerStore
 from confusionflow.app.state import NORMALIZATION_LABELS, DetailTarget, clamp_gamma
 from confusionflow.components import ids, wording
 from confusionflow.components.colors import PALETTE
@@ -206,11 +207,57 @@ def windowed(tensor: ConfusionTensor, page: PageInputs) -> ConfusionTensor:
     return tensor.step_window(*page.step_range) if page.step_range is not None else tensor
 
 
+def view_key(store: LogStore, page: PageInputs, max_cells: int) -> tuple:
+    """What a built matrix depends on: the logs' fingerprint, the cell budget and every page
+    input the builder reads (selection, colour slots, range, epoch, toolbar, detail target)."""
+    return (
+        store.fingerprint(),
+        max_cells,
+        repr(page.selection),
+        tuple(sorted(page.slots.items())),
+        page.step_range,
+        page.epoch,
+        page.encoding,
+        page.rotate,
+        page.normalization,
+        page.scale,
+        page.gamma,
+        repr(page.detail),
+    )
+
+
+# The last rebuilt matrices of each store. Why: a first view builds the same matrix three times
+# in a row (the picture in the page's HTML, the picture in the layout, the first matrix callback),
+# ~50 ms each at 10 classes and more with the classes. Six entries bound the memory (a 100-class
+# figure is a few MB); Dash serialises a figure without changing it, so entries stay as built.
+BUILT_MATRICES: PerStore[MatrixUpdate] = PerStore(6)
+
+
 def matrix_update(
     store: LogStore, page: PageInputs, old_meta: object, max_cells: int = DEFAULT_MAX_VIEW_CELLS
 ) -> MatrixUpdate:
     """The matrix for the page's inputs: a new figure, a Patch, or nothing new (see
-    :func:`matrix_response`); a view over ``max_cells`` is refused with a message instead."""
+    :func:`matrix_response`); a view over ``max_cells`` is refused with a message instead.
+
+    A rebuild already made for the same logs and inputs is answered from memory
+    (``BUILT_MATRICES``) when the figure on screen (``old_meta``) would be rebuilt anyway."""
+    cache = BUILT_MATRICES.for_store(store)
+    key = view_key(store, page, max_cells)
+    built = cache.get(key)
+    if built is not None and figure_change(old_meta, built.meta) is None:
+        return built
+    update = _matrix_update(store, page, old_meta, max_cells)
+    if (
+        update.meta is not None
+        and update.figure is not dash.no_update
+        and not isinstance(update.figure, Patch)
+    ):
+        cache.put(key, update)
+    return update
+
+
+def _matrix_update(store: LogStore, page: PageInputs, old_meta: object, max_cells: int) -> MatrixUpdate:
+    """:func:`matrix_update` without its memory."""
     tensor = view_tensor(store, page.selection)
     note = normalization_note(page.normalization, tensor)
     if tensor is None:

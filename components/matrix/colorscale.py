@@ -74,8 +74,10 @@ def ramp_colorscale(style: MatrixStyle, vmax: float, eps: float) -> list[list[An
     keep = np.concatenate([[True], np.diff(pos) > 1e-9])
     pos = pos[keep]
     tint = TINT_AT_ZERO + (1 - TINT_AT_ZERO) * brightness(pos, style, vmax, eps)
+    # alpha clamped at 0: a brightness a hair above 1 would print "-0.0000", which Plotly refuses
     return [
-        [round(float(p), 6), f"rgba(255,255,255,{1 - float(a):.4f})"] for p, a in zip(pos, tint, strict=True)
+        [round(float(p), 6), f"rgba(255,255,255,{max(0.0, 1 - float(a)):.4f})"]
+        for p, a in zip(pos, tint, strict=True)
     ]
 
 

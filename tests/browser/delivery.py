@@ -51,6 +51,7 @@ class Probe:
     known_traces: list[str]
     callbacks_before_matrix: int
     callback_outputs_before_matrix: list[str]
+    callback_outputs: list[str]  # every callback request of the load, in order
 
     def matching(self, pattern: str) -> list[Response]:
         return [r for r in self.responses if re.search(pattern, r.url)]
@@ -80,4 +81,6 @@ def load_and_probe(page, url: str, matrix_ready: str = "gd.data.length > 0") -> 
         raise AssertionError("the matrix never showed its cells")
     before = [e["output"] for e in log if e["start"] < visible]
     responses = [Response(r.url, r.status, r.all_headers()) for r in seen]
-    return Probe(responses, version, traces["drawn"], traces["known"], len(before), before)
+    return Probe(
+        responses, version, traces["drawn"], traces["known"], len(before), before, [e["output"] for e in log]
+    )

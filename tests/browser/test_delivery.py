@@ -20,13 +20,14 @@ from tests.conftest import ServerProcess, free_port
 
 pytestmark = pytest.mark.browser
 
-# ``_dash-update-component`` requests sent before the matrix first shows its cells. The layout
+# ``_dash-update-component`` requests of a first view (none of them before the matrix shows: the
+# page's HTML already holds its picture). The layout
 # carries the first view (app/first_view.py: URL state, series, selection, range, epoch, detail
 # target), so only the views' callbacks run, all at once: the five figures, the address written
 # back, the rotate control, the instance panel's series and (chained on those) its table. The
 # chain before it (URL -> series -> selection -> range/epoch -> views) needed 15 or 16.
 FIRST_VIEW_CALLBACKS = 10
-# outputs of the opening chain: none of them may be requested before the matrix shows
+# outputs of the opening chain: none of them may be requested by an ordinary first view
 CHAIN_OUTPUTS = ("url-state.data", "series-keys.data", "selection.data", "step-range.data", "epoch.data")
 IMMUTABLE = "max-age=31536000"
 
@@ -74,9 +75,11 @@ def test_first_view_bundle_compression_cache_and_callbacks(page, app_url):
     assert html.cache_control == "no-cache" and html.encoding in COMPRESSED
     suites = probe.matching(r"_dash-component-suites/dash/dash-renderer/.*\.v\d")
     assert suites and all("immutable" in r.cache_control for r in suites)
-    # the callback requests before the matrix is drawn: the views' only, see FIRST_VIEW_CALLBACKS
-    outputs = probe.callback_outputs_before_matrix
-    assert 1 <= probe.callbacks_before_matrix <= FIRST_VIEW_CALLBACKS, outputs
+    # the matrix is on screen from the page's HTML before any callback request (app/first_paint.py)
+    assert probe.callbacks_before_matrix == 0, probe.callback_outputs_before_matrix
+    # and the load's callback requests are the views' only, see FIRST_VIEW_CALLBACKS
+    outputs = probe.callback_outputs
+    assert 1 <= len(outputs) <= FIRST_VIEW_CALLBACKS, outputs
     assert any("matrix-graph.figure" in o for o in outputs)
     assert [o for o in outputs if any(chain in o for chain in CHAIN_OUTPUTS)] == []
 

@@ -241,3 +241,58 @@ def test_the_matrix_shows_as_a_picture_before_its_figure_and_on_the_same_pixels(
     plot = rect(page, "#matrix-graph .nsewdrag")
     for key in ("x", "y", "width", "height"):
         assert abs(plot[key] - picture[key]) <= 2, (key, plot, picture)
+
+
+class HeldScripts:
+    """Every request for Dash's component scripts held until :meth:`release`: the page's HTML
+    and style sheet arrive, but nothing of Dash runs."""
+
+    def __init__(self, page) -> None:
+        self.routes: list = []
+        self.released = False
+        page.route("**/_dash-component-suites/**", self._hold)
+
+    def _hold(self, route) -> None:
+        if self.released:
+            route.continue_()
+        else:
+            self.routes.append(route)
+
+    def release(self) -> None:
+        self.released = True
+        for route in self.routes:
+            route.continue_()
+
+
+FIRST_PAINT_PICTURE = ".cf-first-paint img.cf-matrix-preview"
+
+
+@pytest.mark.parametrize("query", ["", "?s=dense/test&norm=abs&scale=log&from=3&to=12"])
+def test_the_matrix_is_on_screen_from_the_page_html_before_dash_runs(page, app_url, query):
+    scripts = HeldScripts(page)
+    page.goto(app_url + query, wait_until="commit")
+    page.wait_for_selector(FIRST_PAINT_PICTURE, state="visible", timeout=TIMEOUT)
+    page.wait_for_function(
+        f"() => {{ const i = document.querySelector({FIRST_PAINT_PICTURE!r}); "
+        "return i.complete && i.naturalWidth > 0; }",
+        timeout=TIMEOUT,
+    )
+    # nothing of Dash has run: no renderer, no layout mounted, and its scripts are still held
+    assert page.evaluate("() => typeof window.DashRenderer === 'undefined' && !window.dash_clientside")
+    assert page.locator("#react-entry-point .cf-page").count() == 0
+    assert scripts.routes, "the page asked for Dash's scripts"
+    # Dash's "Loading..." is not shown over the copy; the copy says what it shows
+    assert not page.is_visible("#react-entry-point ._dash-loading")
+    caption = page.locator(".cf-first-paint .cf-matrix-panel > .cf-caption").inner_text()
+    assert "Rows: true class" in caption
+    if query:  # the view of the link, not the default one
+        assert "1 series · steps 3–12 · values: absolute" in caption
+    picture = rect(page, FIRST_PAINT_PICTURE)
+    assert picture["width"] > 100 and picture["height"] > 100
+    scripts.release()
+    # the live page replaces the copy, and the figure's plot area is drawn where the picture was
+    wait_figure(page, "matrix-graph", "gd.data.length > 0")
+    page.wait_for_function("() => !document.querySelector('.cf-first-paint')", timeout=TIMEOUT)
+    plot = rect(page, "#matrix-graph .nsewdrag")
+    for key in ("x", "y", "width", "height"):
+        assert abs(plot[key] - picture[key]) <= 2, (key, plot, picture)
