@@ -180,12 +180,13 @@ def preview_props(store: LogStore, props: Props, max_cells: int = DEFAULT_MAX_VI
     jump when the figure comes),
     from ``props`` (:func:`first_view_props`' answer, which holds every input of the matrix
     callback). The figure is the one the matrix callback builds for those inputs. Empty when there
-    is no heatmap to picture (no series, line mode, a refused view)."""
+    is no matrix (no series, a refused view); without a heatmap to picture (line mode) only the
+    placeholder, caption and note (the text above the graph moved it down when it came)."""
     raw = {name: props.get((str(i.component_id), i.component_property)) for name, i in MATRIX_INPUTS.items()}
     page = parse_inputs(raw, Bounds.of(store.list_series()))
     update = matrix_update(store, page, None, max_cells)
     figure = update.figure
-    if not hasattr(figure, "to_plotly_json"):
+    if not hasattr(figure, "to_plotly_json") or not update.caption:  # a refusal, or nothing drawn
         return {}
     # the page's HTML and its layout picture the same matrix one request apart: draw it once
     pictures = PICTURES.for_store(store)
@@ -194,19 +195,19 @@ def preview_props(store: LogStore, props: Props, max_cells: int = DEFAULT_MAX_VI
     if preview is None:
         preview = matrix_preview(figure.to_plotly_json()) or NO_PICTURE
         pictures.put(key, preview)
-    if preview is NO_PICTURE:
-        return {}
     height = int(figure.layout.height or 0)
-    return {
-        (ids.MATRIX_PREVIEW, "src"): preview.data_uri(),
-        (ids.MATRIX_PREVIEW, "style"): preview.style(),
-        (ids.MATRIX_PREVIEW, "alt"): PICTURE_ALT,
+    out: Props = {
         (ids.MATRIX_GRAPH, "figure"): loading_figure(f"{max(height, 320)}px"),
         # the text above the graph as the figure's answer will set it, so the picture sits
         # where the plot will be drawn
         (ids.MATRIX_CAPTION, "children"): update.caption,
         (ids.NORMALIZATION_NOTE, "children"): update.note,
     }
+    if preview is not NO_PICTURE:  # line mode has no picture, but its caption and note
+        out[(ids.MATRIX_PREVIEW, "src")] = preview.data_uri()
+        out[(ids.MATRIX_PREVIEW, "style")] = preview.style()
+        out[(ids.MATRIX_PREVIEW, "alt")] = PICTURE_ALT
+    return out
 
 
 PICTURE_ALT = "The confusion matrix, drawn on the server while the chart loads"

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dash import dcc, html
 
 from confusionflow.components import ids
+from confusionflow.components.charts.detail import HEIGHT as DETAIL_HEIGHT
+from confusionflow.components.charts.detail import TITLE_LINE_PX
 from confusionflow.components.import_panel import import_panel
 from confusionflow.components.instances_panel import instances_panel
 from confusionflow.components.matrix_toolbar import matrix_toolbar
@@ -104,16 +106,20 @@ def series_picker(options: list[dict]) -> html.Section:
         className="cf-series",
         children=[
             html.Label("Series", htmlFor=ids.SERIES_DROPDOWN, className="cf-label"),
-            dcc.Dropdown(
-                id=ids.SERIES_DROPDOWN,
-                options=options,
-                value=[],
-                multi=True,
-                searchable=True,
-                closeOnSelect=False,
-                placeholder="Search runs and folds…",
-                className="cf-series-dropdown",
-                maxHeight=320,
+            # the dropdown's script loads after the page: its slot holds the place (see the CSS)
+            html.Div(
+                dcc.Dropdown(
+                    id=ids.SERIES_DROPDOWN,
+                    options=options,
+                    value=[],
+                    multi=True,
+                    searchable=True,
+                    closeOnSelect=False,
+                    placeholder="Search runs and folds…",
+                    className="cf-series-dropdown",
+                    maxHeight=320,
+                ),
+                className="cf-dropdown-slot",
             ),
             html.Div(
                 id=ids.SERIES_CHIPS,
@@ -241,7 +247,9 @@ def build_layout(
                                         ],
                                         className="cf-detail-header",
                                     ),
-                                    graph(ids.DETAIL_GRAPH, "260px"),
+                                    # as tall as the chart with its usual two-line title, so the
+                                    # timeline under it stays put when the chart comes
+                                    graph(ids.DETAIL_GRAPH, f"{DETAIL_HEIGHT + TITLE_LINE_PX}px"),
                                 ],
                                 class_name="cf-detail",
                                 extra_header=[svg_button(ids.DETAIL_GRAPH)],

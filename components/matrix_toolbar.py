@@ -46,12 +46,17 @@ def matrix_toolbar() -> html.Div:
                                 ],
                                 "heatmap",
                             ),
-                            dcc.Checklist(
-                                id=ids.ROTATE,
-                                options=[{"label": "rotate 90°", "value": "rotate"}],
-                                value=[],
-                                inline=True,
-                                className="cf-check",
+                            # one label in both encodings (disabled in line mode, the title
+                            # says why): a longer label wrapped the row and moved the matrix down
+                            html.Span(
+                                dcc.Checklist(
+                                    id=ids.ROTATE,
+                                    options=[{"label": "rotate 90°", "value": "rotate"}],
+                                    value=[],
+                                    inline=True,
+                                    className="cf-check",
+                                ),
+                                title="Turns the heatmap strips vertical (heatmap encoding only)",
                             ),
                         ],
                         className="cf-control",

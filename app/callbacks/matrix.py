@@ -341,10 +341,10 @@ def caption(
 
 
 def rotate_options(encoding: object) -> list[dict]:
-    """Rotation applies to the heatmap strips only; in line mode the box is disabled and says so."""
-    lines = encoding == "lines"
-    label = "rotate 90° (heatmap only)" if lines else "rotate 90°"
-    return [{"label": label, "value": "rotate", "disabled": lines}]
+    """Rotation applies to the heatmap strips only: in line mode the box is disabled (greyed; its
+    hover title says why). The label keeps its width in both encodings, so switching never
+    re-wraps the toolbar and moves the matrix."""
+    return [{"label": "rotate 90°", "value": "rotate", "disabled": encoding == "lines"}]
 
 
 def register(app: dash.Dash, store: LogStore, settings: Settings | None = None) -> None:

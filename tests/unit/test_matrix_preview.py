@@ -166,7 +166,16 @@ def test_no_picture_in_line_mode_or_without_series(logdir):
     ]
     lines = first_view.first_view_props(store, "s=alpha/test&enc=lines", boxes)
     assert lines[(ids.ENCODING, "value")] == "lines"
-    assert first_view.preview_props(store, lines) == {}
+    extra = first_view.preview_props(store, lines)
+    assert not any(cid == ids.MATRIX_PREVIEW for cid, _ in extra)
+    # no picture, but the text above the graph and the graph's height are there from the start,
+    # so the line matrix is drawn where the page first put it
+    raw = {n: lines.get((str(i.component_id), i.component_property)) for n, i in MATRIX_INPUTS.items()}
+    update = matrix_update(store, parse_inputs(raw, Bounds.of(store.list_series())), None)
+    assert update.caption and extra[(ids.MATRIX_CAPTION, "children")] == update.caption
+    assert extra[(ids.NORMALIZATION_NOTE, "children")] == update.note
+    height = update.figure.to_plotly_json()["layout"]["height"]
+    assert extra[(ids.MATRIX_GRAPH, "figure")]["layout"]["height"] == max(320, height)
     empty = LogStore(logdir.parent / "no-such-logs")
     assert first_view.preview_props(empty, first_view.first_view_props(empty, "", boxes)) == {}
 
