@@ -36,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import orjson
@@ -51,7 +51,9 @@ from confusionflow.data_access.durable import fsync_dir as _fsync_dir
 from confusionflow.data_access.errors import LogFormatError
 from confusionflow.data_access.file_bytes import LogRecoveryWarning, read_file_bytes
 from confusionflow.data_access.foldlock import FoldBusyError, FoldLock
-from confusionflow.data_access.run_file import parse_run_file
+from confusionflow.data_access.run_identity import MODES, RunExistsError, WriteMode, check_run_identity
+from confusionflow.data_access.run_identity import existing_run_with as _existing_run_with
+from confusionflow.data_access.run_identity import exists_message as _exists_message
 from confusionflow.data_access.storage import refuse_url_for_writing
 from confusionflow.data_access.tempfiles import remove_abandoned_temp_files, temp_name
 from confusionflow.data_access.vocabulary import DEFAULT_STEP_NAME, check_step_name
@@ -61,16 +63,10 @@ from confusionflow.data_access.write_inputs import label_dtype as _label_dtype
 from confusionflow.data_access.write_inputs import to_numpy as _to_numpy
 from confusionflow.data_access.write_inputs import wall_time as _wall_time
 
-__all__ = ["FoldBusyError", "LogWriter", "RunExistsError", "WriteMode"]
+__all__ = ["FoldBusyError", "LogWriter", "RunExistsError", "WriteMode", "check_run_identity"]
 
 
-WriteMode = Literal["new", "resume", "version"]
-MODES = ("new", "resume", "version")
 MAX_VERSIONS = 10_000
-
-
-class RunExistsError(ValueError):
-    """``LogWriter(..., mode="new")`` on a run name that is already logged."""
 
 
 @dataclass
@@ -141,11 +137,7 @@ class LogWriter:
                 self._check_existing(self.path / lf.RUN_FILE)
                 return
             if self.mode == "new":
-                raise RunExistsError(
-                    f"run {self.run!r} already exists in {self.logdir}; nothing was written. Pass "
-                    f"mode='resume' to append to it (after its last logged step), mode='version' to "
-                    f"start {self.run + '-v2'!r}, or choose another run name"
-                )
+                raise RunExistsError(_exists_message(self.run, self.logdir))
             self.run = lf.validate_name("run", f"{base}-v{n}")
             self.path = lf.run_dir(self.logdir, self.run)
         raise RunExistsError(f"run {base!r} already has {MAX_VERSIONS} versions in {self.logdir}")
@@ -171,14 +163,7 @@ class LogWriter:
         return created
 
     def _check_existing(self, target: Path) -> None:
-        existing = parse_run_file(
-            target, read_file_bytes(target, lf.MAX_RUN_FILE_BYTES, "a run.json"), self.run
-        )
-        if existing.classes != self.classes:
-            raise ValueError(
-                f"{target}: run {self.run!r} was logged with classes {list(existing.classes)}, "
-                f"not {list(self.classes)}; use a new run name for a different class list"
-            )
+        existing = _existing_run_with(target, self.run, self.classes)
         self.metadata = dict(existing.metadata)
         self.step_name = existing.step_name
 

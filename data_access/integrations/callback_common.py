@@ -3,7 +3,10 @@
 The Lightning, Keras and Hugging Face callbacks each hold one :class:`WriterHandle`: the writer is
 opened when the first step is logged (on the main process only, so a multi-process run never opens
 the run twice) and kept until :meth:`WriterHandle.close` (every logged step is on disk as soon as
-it is logged, so closing only frees file handles).
+it is logged, so closing only frees file handles). What opening it would refuse (a run that is
+already logged under ``mode="new"``, another class list under ``mode="resume"``, a bad run name or
+class list) is checked when the handle is made, so a script run twice fails when its callback is
+constructed, before any training, not after the first epoch.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from confusionflow.data_access.run_identity import WriteMode, check_run_identity
 from confusionflow.data_access.writer import LogWriter
 
 
@@ -28,6 +32,7 @@ class WriterHandle:
         *,
         metadata: Mapping[str, Any] | None = None,
         store_instances: bool = True,
+        mode: WriteMode = "new",
     ) -> None:
         if isinstance(logdir, LogWriter):
             self._writer: LogWriter | None = logdir
@@ -35,7 +40,9 @@ class WriterHandle:
             return
         if run is None or classes is None:
             raise ValueError("give a LogWriter, or a log folder with run= and classes=")
+        check_run_identity(logdir, str(run), list(classes), mode=mode)  # before any training
         self._writer = None
+        self._mode: WriteMode = mode
         self._args = (Path(logdir), str(run), [str(c) for c in classes])
         self._metadata: dict[str, Any] = dict(metadata or {})
         self._store_instances = store_instances
@@ -46,7 +53,12 @@ class WriterHandle:
         if self._writer is None:
             logdir, run, classes = self._args
             self._writer = LogWriter(
-                logdir, run, classes, metadata=self._metadata, store_instances=self._store_instances
+                logdir,
+                run,
+                classes,
+                metadata=self._metadata,
+                store_instances=self._store_instances,
+                mode=self._mode,
             )
         return self._writer
 

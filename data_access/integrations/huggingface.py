@@ -34,6 +34,7 @@ from confusionflow.data_access.integrations.callback_common import (
     labels_from_outputs,
     targets_to_indices,
 )
+from confusionflow.data_access.run_identity import WriteMode
 from confusionflow.data_access.writer import LogWriter
 
 
@@ -47,7 +48,11 @@ def fold_from_metrics(metrics: Mapping[str, Any] | None) -> str | None:
 
 
 class HuggingFaceCallback(TrainerCallback):
-    """Log every ``Trainer`` evaluation and prediction as a step of one ConfusionFlow run."""
+    """Log every ``Trainer`` evaluation and prediction as a step of one ConfusionFlow run.
+
+    ``mode``: ``"new"`` (default: a run already logged is refused here, before training),
+    ``"resume"`` or ``"version"``, as for ``LogWriter``.
+    """
 
     def __init__(
         self,
@@ -58,10 +63,13 @@ class HuggingFaceCallback(TrainerCallback):
         step: str = "epoch",
         metadata: Mapping[str, Any] | None = None,
         store_instances: bool = True,
+        mode: WriteMode = "new",
     ) -> None:
         if step not in ("epoch", "global_step"):
             raise ValueError(f"step must be 'epoch' or 'global_step', not {step!r}")
-        self.handle = WriterHandle(logdir, run, classes, metadata=metadata, store_instances=store_instances)
+        self.handle = WriterHandle(
+            logdir, run, classes, metadata=metadata, store_instances=store_instances, mode=mode
+        )
         self.step_kind = step
         self._pending: list[tuple[np.ndarray, np.ndarray]] = []
         self._warned = False

@@ -26,6 +26,7 @@ from confusionflow.data_access.integrations.callback_common import (
     targets_to_indices,
     to_numpy,
 )
+from confusionflow.data_access.run_identity import WriteMode
 from confusionflow.data_access.writer import LogWriter
 
 
@@ -36,7 +37,12 @@ def _check_fold(name: str, data: Any) -> tuple[Any, Any, Any | None]:
 
 
 class KerasCallback(keras.callbacks.Callback):
-    """Log ``folds`` (``{name: (x, y[, ids])}``) as one step per epoch (step = epochs trained)."""
+    """Log ``folds`` (``{name: (x, y[, ids])}``) as one step per epoch (step = epochs trained).
+
+    ``mode``: ``"new"`` (default: a run already logged is refused here, before training),
+    ``"resume"`` (with ``model.fit(..., initial_epoch=k)`` the steps go on from ``k + 1``) or
+    ``"version"``, as for ``LogWriter``.
+    """
 
     def __init__(
         self,
@@ -48,6 +54,7 @@ class KerasCallback(keras.callbacks.Callback):
         batch_size: int = 256,
         metadata: Mapping[str, Any] | None = None,
         store_instances: bool = True,
+        mode: WriteMode = "new",
     ) -> None:
         super().__init__()
         if not folds:
@@ -56,7 +63,9 @@ class KerasCallback(keras.callbacks.Callback):
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive whole number, not {batch_size!r}")
         self.batch_size = batch_size
-        self.handle = WriterHandle(logdir, run, classes, metadata=metadata, store_instances=store_instances)
+        self.handle = WriterHandle(
+            logdir, run, classes, metadata=metadata, store_instances=store_instances, mode=mode
+        )
         n = len(self.handle.classes)
         self._targets = {
             name: targets_to_indices(y, n, f"targets of fold {name!r}")

@@ -38,6 +38,7 @@ from confusionflow.data_access.integrations.callback_common import (
 )
 from confusionflow.data_access.integrations.distributed import gather_ranks, merge_ranks
 from confusionflow.data_access.integrations.torch import _split_batch, _to_device
+from confusionflow.data_access.run_identity import WriteMode
 from confusionflow.data_access.writer import LogWriter
 
 _PRED_KEYS = ("preds", "pred", "y_pred", "logits", "scores", "probs")
@@ -54,7 +55,8 @@ class LightningCallback(pl.Callback):
     ``logdir``/``run``/``classes``: where and what to log (or pass a ready ``LogWriter`` as
     ``logdir``). ``val_fold``/``test_fold``: fold names, one per dataloader when there are several
     (default ``"val"``, ``"test"``; further loaders get ``"val-1"``, ...). ``step``: ``"epoch"``
-    (epochs trained) or ``"global_step"``.
+    (epochs trained) or ``"global_step"``. ``mode``: ``"new"`` (default: a run already logged is
+    refused here, before training), ``"resume"`` or ``"version"``, as for ``LogWriter``.
     """
 
     def __init__(
@@ -68,11 +70,14 @@ class LightningCallback(pl.Callback):
         step: str = "epoch",
         metadata: Mapping[str, Any] | None = None,
         store_instances: bool = True,
+        mode: WriteMode = "new",
     ) -> None:
         super().__init__()
         if step not in ("epoch", "global_step"):
             raise ValueError(f"step must be 'epoch' or 'global_step', not {step!r}")
-        self.handle = WriterHandle(logdir, run, classes, metadata=metadata, store_instances=store_instances)
+        self.handle = WriterHandle(
+            logdir, run, classes, metadata=metadata, store_instances=store_instances, mode=mode
+        )
         self.folds = {"validate": _fold_names(val_fold), "test": _fold_names(test_fold)}
         self.step_kind = step
         self._batches: dict[int, list[dict[str, Any]]] = {}
