@@ -1,4 +1,5 @@
-"""The Keras 3 callback on a tiny CPU model (PyTorch backend: the one installed here)."""
+"""The Keras 3 callback on a tiny CPU model, on the backend ``KERAS_BACKEND`` names (PyTorch by default;
+``test_integration_keras_backends.py`` runs these tests on JAX too)."""
 
 from __future__ import annotations
 
