@@ -122,25 +122,32 @@ def test_wandb_bad_input_is_named_and_nothing_is_written(
     data = bytearray(log_file.read_bytes())
     data[6] = 1
     log_file.write_bytes(bytes(data))
+    source = _tree_digest(newer)
     assert import_main(["wandb", str(newer), "--logdir", str(logs)]) == 2
     assert "record log version 1 is not supported" in capsys.readouterr().err
+    assert _tree_digest(newer) == source  # a refused source is left as it was
     # a damaged record
     data[6] = 0
     data[len(data) // 2] ^= 0xFF
     log_file.write_bytes(bytes(data))
+    source = _tree_digest(newer)
     with pytest.raises(LogFormatError, match="checksum mismatch|not a W&B record"):
         import_wandb_run(newer, logs)
+    assert _tree_digest(newer) == source
     # a table the history names is gone
     missing = _copy(wandb_run, tmp_path / "missing")
     next((missing / "files" / "media" / "table").glob("val_cm_table_1_*")).unlink()
+    source = _tree_digest(missing)
     with pytest.raises(LogFormatError, match="table file named in the run's history is missing"):
         import_wandb_run(missing, logs)
+    assert _tree_digest(missing) == source
+    source = _tree_digest(wandb_run)
     # no confusion matrix under the asked key; not a run folder
     with pytest.raises(LogFormatError, match="no confusion-matrix table .* under key 'loss'"):
         import_wandb_run(wandb_run, logs, key="loss")
     with pytest.raises(LogFormatError, match="expected one run-<id>.wandb file"):
         import_wandb_run(tmp_path, logs)
-    assert not logs.exists()
+    assert not logs.exists() and _tree_digest(wandb_run) == source
 
 
 def test_wandb_fractional_counts_are_refused(wandb_run: Path, tmp_path: Path) -> None:
@@ -214,8 +221,9 @@ def test_mlflow_bad_input_is_named_and_nothing_is_written(
 ) -> None:
     from confusionflow.data_access.importers.mlflow_run import import_mlflow_run
 
-    uri, run_id, _ = mlflow_store
+    uri, run_id, store = mlflow_store
     logs = tmp_path / "logs"
+    source = _tree_digest(store)
     assert import_main(["mlflow", "0" * 32, "--tracking-uri", uri, "--logdir", str(logs)]) == 2
     assert f"MLflow run {'0' * 32}: not found" in capsys.readouterr().err
     with pytest.raises(LogFormatError, match="no table .* under 'nowhere/'"):
@@ -226,4 +234,4 @@ def test_mlflow_bad_input_is_named_and_nothing_is_written(
         import_mlflow_run(run_id, logs, tracking_uri=uri)  # predictions and counts tables together
     with pytest.raises(LogFormatError, match=r"MLflow run .*predictions/epoch-1.json.*fold"):
         import_mlflow_run(run_id, logs, tracking_uri=uri, artifact="predictions")  # no fold column, no --fold
-    assert not logs.exists()
+    assert not logs.exists() and _tree_digest(store) == source  # the store is only read
