@@ -156,6 +156,14 @@ def test_installed_wheel_logs_serves_and_lists_the_run(venv: Path, tmp_path: Pat
         "bird",
     ]
 
+    # The installed command imports a table from this folder too.
+    (work / "preds.csv").write_text(
+        "run,fold,epoch,target,prediction\nimported,test,1,cat,dog\nimported,test,1,dog,dog\n"
+    )
+    imported = _run([command, "import", "predictions", "preds.csv", "--logdir", "logs"], cwd=work)
+    assert "imported" in imported.stdout
+    assert json.loads((work / "logs" / "imported" / "run.json").read_text())["classes"] == ["cat", "dog"]
+
     port = free_port()
     server = subprocess.Popen(
         [command, "serve", "--logdir", "logs", "--port", str(port), "--workers", "1",
@@ -174,7 +182,7 @@ def test_installed_wheel_logs_serves_and_lists_the_run(venv: Path, tmp_path: Pat
             assert r.read() == (REPO / "assets" / "confusionflow.css").read_bytes()
         with urllib.request.urlopen(base + "_dash-layout", timeout=30) as r:
             layout = r.read().decode()
-        assert "installed run / test" in option_labels(layout)
+        assert {"installed run / test", "imported / test"} <= option_labels(layout)
     finally:
         os.killpg(server.pid, 15)
         out = server.communicate(timeout=30)[0].decode(errors="replace")
