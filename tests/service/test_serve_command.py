@@ -102,3 +102,35 @@ def test_serve_refuses_bad_server_options(tmp_path: Path) -> None:
         assert (
             done.returncode == 2 and "confusionflow serve: error:" in done.stderr and message in done.stderr
         )
+
+
+def test_the_demo_script_serves_the_demo_logs_with_gunicorn_and_a_quiet_log(
+    start_server, tmp_path: Path
+) -> None:
+    """README's first command, as it is: its install step finds everything installed, then it serves."""
+    from tests.conftest import REPO
+
+    port = free_port()
+    env = {
+        k: v for k, v in app_env(tmp_path, tmp_path / "cache").items() if not k.startswith("CONFUSIONFLOW_")
+    }
+    proc = start_server(
+        ["bash", str(REPO / "scripts" / "run-demo.sh"), "--port", str(port), "--workers", "1",
+         "--cache-dir", str(tmp_path / "cache"), "--poll-seconds", "0"],
+        env={**env, "PIP_NO_INDEX": "1"},  # nothing to fetch: every pinned package is installed
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}/"
+    proc.wait(base + "healthz", timeout=240)
+    status, headers, page = _get(base)
+    assert status == 200 and headers["Server"].startswith("gunicorn")
+    assert "<title>ConfusionFlow</title>" in page
+    labels = option_labels(_routine_requests(base))
+    assert "fmnist-mlp 6x200 pruned / test" in labels, sorted(labels)[:20]
+    out = proc.output()
+    for _ in range(50):
+        if '"GET / HTTP/1.1" 200' in out:
+            break
+        time.sleep(0.1)
+        out = proc.output()
+    assert "==> starting ConfusionFlow on demo_logs/" in out and "with gunicorn (1 worker" in out, out[-3000:]
+    assert '"GET / HTTP/1.1" 200' in out and "_dash-layout" not in out and "_dash-dependencies" not in out
