@@ -80,7 +80,12 @@ class HuggingFaceCallback(TrainerCallback):
         """A ``compute_metrics`` for the ``Trainer``: keeps the predictions, returns ``metrics_fn``'s metrics."""
         n = len(self.handle.classes)
 
-        def compute(eval_pred: Any, **kwargs: Any) -> dict[str, Any]:
+        # ``compute_result`` is in the signature because the Trainer refuses, under
+        # ``batch_eval_metrics=True``, a function without it; it then calls once per batch (tensors
+        # on the device) with ``compute_result=True`` on the last. ``metrics_fn`` gets it only then.
+        def compute(eval_pred: Any, compute_result: bool | None = None, **kwargs: Any) -> dict[str, Any]:
+            if compute_result is not None:
+                kwargs["compute_result"] = compute_result
             predictions = eval_pred.predictions
             if isinstance(predictions, (tuple, list)):  # (logits, hidden states, ...): logits first
                 predictions = predictions[0]

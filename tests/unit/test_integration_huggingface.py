@@ -37,7 +37,7 @@ class Tokens(torch.utils.data.Dataset):
         }
 
 
-def _trainer(tmp_path: Path, callback, compute_metrics, eval_dataset, epochs: int = 2):
+def _trainer(tmp_path: Path, callback, compute_metrics, eval_dataset, epochs: int = 2, **more_args):
     from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
 
     torch.manual_seed(0)
@@ -50,7 +50,7 @@ def _trainer(tmp_path: Path, callback, compute_metrics, eval_dataset, epochs: in
     args = TrainingArguments(
         output_dir=str(tmp_path / "out"), num_train_epochs=epochs, per_device_train_batch_size=16,
         per_device_eval_batch_size=16, learning_rate=5e-3, eval_strategy="epoch", save_strategy="no",
-        report_to="none", use_cpu=True, disable_tqdm=True, logging_strategy="no", seed=0,
+        report_to="none", use_cpu=True, disable_tqdm=True, logging_strategy="no", seed=0, **more_args,
     )  # fmt: skip
     return Trainer(
         model=BertForSequenceClassification(config), args=args, train_dataset=Tokens(96, 0),
@@ -117,6 +117,31 @@ def test_named_eval_sets_become_folds_and_a_missing_wrapper_warns(tmp_path: Path
     with pytest.warns(UserWarning, match="compute_metrics=callback.compute_metrics"):
         _trainer(tmp_path, unwired, None, Tokens(10, 5), epochs=1).train()
     assert not (tmp_path / "logs" / "unwired").exists()
+
+
+def test_batch_eval_metrics_joins_the_batches_of_each_evaluation(tmp_path: Path) -> None:
+    from confusionflow import HuggingFaceCallback
+
+    calls: list[bool] = []
+
+    def per_batch(eval_pred, compute_result: bool) -> dict:
+        calls.append(compute_result)
+        return {"batches": float(len(calls))} if compute_result else {}
+
+    callback = HuggingFaceCallback(tmp_path / "logs", "batched", CLASSES)
+    val = Tokens(40, 1)  # 3 batches of at most 16
+    trainer = _trainer(tmp_path, callback, callback.compute_metrics(per_batch), val, batch_eval_metrics=True)
+    trainer.train()
+    assert calls == [False, False, True] * 2  # the Trainer did call it once per batch
+    logged = read_series(tmp_path / "logs", "batched", "eval")
+    np.testing.assert_array_equal(logged.steps, [1.0, 2.0])
+    assert logged.counts.sum(axis=(1, 2)).tolist() == [40, 40]  # every batch, once
+    output = trainer.predict(val)  # the same weights on the same data; the output holds all of it
+    np.testing.assert_array_equal(logged.counts[-1], _confusion(output.label_ids, output.predictions))
+    np.testing.assert_array_equal(
+        read_series(tmp_path / "logs", "batched", "test").counts, logged.counts[-1:]
+    )
+    callback.close()
 
 
 def test_fold_from_metrics_prefix() -> None:
