@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from confusionflow.data_access.store import LogStore
 from tests.conftest import REPO, free_port
 
 pytestmark = [pytest.mark.service, pytest.mark.slow]
@@ -146,6 +147,15 @@ def test_installed_wheel_logs_serves_and_lists_the_run(venv: Path, tmp_path: Pat
         cwd=work,
     )
     assert probe.stdout.startswith("the user ") and str(venv) in probe.stdout
+    # With no --logdir the bundled demo logs are found in the installed package, not the folder.
+    demo = _run(
+        [python, "-c", "from confusionflow.app.config import Settings; from confusionflow.data_access.store "
+         "import LogStore; d = Settings().logdir; print(d); print(len(LogStore(d).list_series()))"],
+        cwd=work,
+    )  # fmt: skip
+    demo_dir, n_demo = demo.stdout.split()
+    assert demo_dir.startswith(str(venv)) and demo_dir.endswith("confusionflow/demo_logs"), demo_dir
+    assert int(n_demo) == len(LogStore(REPO / "demo_logs").list_series()) > 0
 
     (work / "train.py").write_text(TRAINING_SCRIPT)
     logged = _run([python, "train.py"], cwd=work)
