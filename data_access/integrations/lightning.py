@@ -18,6 +18,7 @@ rank zero writes. The sanity-check validation before training is not logged.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence, Sized
 from pathlib import Path
@@ -116,6 +117,26 @@ class LightningCallback(pl.Callback):
         self._collect(pl_module, outputs, batch, dataloader_idx)
 
     # ------------------------------------------------------------------ epochs
+    def on_train_start(self, trainer: Any, pl_module: Any) -> None:
+        """Refuse, before the first training batch, a schedule that validates several times per
+        epoch under ``step="epoch"``: its second validation would repeat the step and stop the
+        training mid-epoch."""
+        every = getattr(trainer, "val_check_batch", None)
+        batches = getattr(trainer, "num_training_batches", None)
+        if (
+            self.step_kind == "epoch"
+            and getattr(trainer, "enable_validation", True)
+            and isinstance(every, (int, float))
+            and isinstance(batches, (int, float))
+            and math.isfinite(every)
+            and every < batches
+        ):
+            raise ValueError(
+                f"the Trainer validates every {int(every)} of the {int(batches)} training batches of an "
+                "epoch, so several times per epoch, but LightningCallback(step='epoch') logs one step per "
+                "epoch: pass step='global_step' to log each validation at its optimizer step"
+            )
+
     def on_validation_epoch_start(self, trainer: Any, pl_module: Any) -> None:  # noqa: D102
         self._batches = {}
 

@@ -188,3 +188,32 @@ def test_gather_pads_unequal_shares_and_merge_drops_repeated_ids() -> None:
     assert not exact and len(joined["y_true"]) == 5
     single, exact = merge_ranks(gather_ranks(mine, fake_two_rank_gather([]), world_size=1))
     assert exact and single["y_true"].tolist() == [0, 1, 2]
+
+
+def test_several_validations_per_epoch_need_global_steps(tmp_path: Path) -> None:
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from confusionflow import LightningCallback
+
+    x, y = _data()
+    train, val = DataLoader(TensorDataset(x, y), batch_size=10), DataLoader(TensorDataset(x[:30], y[:30]))
+
+    def trainer(callback):
+        return pl.Trainer(
+            max_epochs=2, callbacks=[callback], accelerator="cpu", devices=1, logger=False, val_check_interval=0.5,
+            enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        )  # fmt: skip
+
+    per_epoch = trainer(LightningCallback(tmp_path, "halves", CLASSES))
+    with pytest.raises(
+        ValueError, match=r"validates every 4 of the 9 training batches .* step='global_step'"
+    ):
+        per_epoch.fit(TinyModule(), train, val)
+    assert per_epoch.global_step == 0 and not (tmp_path / "halves").exists()  # refused before training
+
+    callback = LightningCallback(tmp_path, "halves", CLASSES, step="global_step")
+    trainer(callback).fit(TinyModule(), train, val)
+    callback.close()
+    series = read_series(tmp_path, "halves", "val")
+    np.testing.assert_array_equal(series.steps, [4, 8, 13, 17])  # twice per epoch of 9 batches
+    assert series.counts.sum(axis=(1, 2)).tolist() == [30] * 4
