@@ -57,6 +57,56 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
            (the page opening and filling in defaults, restoring after Back/Forward, follow-up
            updates, contrast tweaks) replaces the current entry. dcc.Location is told each time,
            so its search prop matches the address and only Back/Forward change it from outside. */
+        /* The epoch buttons: the next (previous) logged step of the selection inside the step
+           range, stopping at its ends; the first (last) one when none is selected; "clear" none.
+           The same rule as move_step in data_access/step_windows.py, on the selection's steps
+           (the server's own, sent with the selection); the label as epoch_label words it. */
+        moveEpoch: function (prev, next, clear, selection, range, epoch) {
+            const noUpdate = window.dash_clientside.no_update;
+            const ctx = window.dash_clientside.callback_context;
+            const trig = ctx && ctx.triggered_id;
+            const current = typeof epoch === "number" && isFinite(epoch) ? epoch : null;
+            let chosen = null;
+            if (trig === "epoch-clear") {
+                chosen = null;
+            } else if (trig === "epoch-next" || trig === "epoch-prev") {
+                const all = (selection && Array.isArray(selection.steps) ? selection.steps : [])
+                    .filter(function (s) { return typeof s === "number" && isFinite(s); });
+                let steps = all;
+                if (Array.isArray(range) && range.length === 2) {
+                    const lo = Math.min(range[0], range[1]), hi = Math.max(range[0], range[1]);
+                    const inside = all.filter(function (s) { return s >= lo && s <= hi; });
+                    steps = inside.length ? inside : all;
+                }
+                if (!steps.length) {
+                    return [noUpdate, noUpdate];
+                }
+                if (current === null) {
+                    chosen = trig === "epoch-next" ? steps[0] : steps[steps.length - 1];
+                } else if (trig === "epoch-next") {
+                    const later = steps.filter(function (s) { return s > current; });
+                    chosen = later.length ? later[0] : steps[steps.length - 1];
+                } else {
+                    const earlier = steps.filter(function (s) { return s < current; });
+                    chosen = earlier.length ? earlier[earlier.length - 1] : steps[0];
+                }
+            } else {
+                return [noUpdate, noUpdate];
+            }
+            if (chosen === current) {
+                return [noUpdate, noUpdate];  /* "next" at the range's last step: nothing moves */
+            }
+            return [chosen, chosen === null ? "none" : "step " + String(chosen)];
+        },
+        /* dcc.Location reported an address: pass it on to the URL callback unless it is the
+           query this page wrote itself (the echo of writeQuery), which restores nothing. */
+        addressChanged: function (pathname, search, shown) {
+            const query = typeof search === "string" ? search : "";
+            if (typeof shown === "string" && query === shown) {
+                return window.dash_clientside.no_update;
+            }
+            return {pathname: pathname, search: query, at: Date.now()};
+        },
         writeQuery: function (query) {
             if (typeof query !== "string" || query === window.location.search) {
                 return window.dash_clientside.no_update;

@@ -21,6 +21,7 @@ URL = "url"
 URL_STATE = "url-state"  # the view state parsed from the URL when the page opened
 URL_QUERY = "url-query"  # the query string of the view on screen (written into the address bar)
 URL_WRITTEN = "url-written"  # dummy output of the clientside address-bar update
+URL_ADDRESS = "url-address"  # the address when it changed from outside the page (Back, Forward, opening)
 FIRST_VIEW_QUERY = "first-view-query"  # the query the layout's first view was built from
 FIRST_VIEW_RETRY = "first-view-retry"  # the page's query, set only when the layout was built from another
 POLL = "live-poll"  # dcc.Interval of the live update
@@ -67,6 +68,8 @@ CLASS_PERF_META = "class-performance-meta"
 CLASS_PERF_CLICK = "class-performance-click"  # clickData plus axis positions (dcc.Store)
 DISTRIBUTION_GRAPH = "class-distribution-graph"
 DISTRIBUTION_META = "class-distribution-meta"  # what the drawn class sizes show (dcc.Store)
+DETAIL_META = "detail-meta"  # the series and frame the detail chart was drawn from (dcc.Store)
+TIMELINE_META = "timeline-meta"  # the series and frame the timeline was drawn from (dcc.Store)
 
 # ---------------------------------------------------------------- C: detail
 DETAIL_GRAPH = "detail-graph"

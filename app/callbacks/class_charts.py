@@ -28,6 +28,8 @@ from dash import Output, Patch, State, ctx
 
 from confusionflow.app.callbacks.common import series_colors, view_tensor
 from confusionflow.app.callbacks.inputs import (
+    EPOCH_STATE,
+    MARKER_VIEW_INPUTS,
     VIEW_INPUTS,
     Bounds,
     PageInputs,
@@ -254,7 +256,7 @@ def class_sizes_update(store: LogStore, raw: Mapping[str, object], drawn: object
 
 
 def register(app: dash.Dash, store: LogStore) -> None:
-    @app.callback(output=PERF_OUTPUTS, inputs=VIEW_INPUTS, state=PERF_STATE)
+    @app.callback(output=PERF_OUTPUTS, inputs=MARKER_VIEW_INPUTS, state={**PERF_STATE, **EPOCH_STATE})
     def update_class_performance(drawn, **raw):
         return outputs_of(class_performance_update(store, raw, ctx.triggered_prop_ids, drawn), PERF_OUTPUTS)
 

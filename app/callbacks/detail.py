@@ -9,15 +9,17 @@ as long as its classes stay selected.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import dash
 from dash import ClientsideFunction, Input, Output, State, ctx
 
+from confusionflow.app.callbacks.appended import chart_meta, drawn_meta, figure_or_append, frame_digest
 from confusionflow.app.callbacks.common import Selection, series_colors, shown_hierarchy, view_tensor
 from confusionflow.app.callbacks.inputs import (
-    VIEW_INPUTS,
+    EPOCH_STATE,
+    MARKER_VIEW_INPUTS,
     Bounds,
     PageInputs,
     epoch_only,
@@ -44,13 +46,18 @@ from confusionflow.data_access.walltime import series_wall_times, wall_time_grid
 
 METRIC_NAMES = {"precision": "Precision", "recall": "Recall", "f1": "F1 score"}
 TARGET_OUTPUTS = {"target": Output(ids.DETAIL_TARGET, "data")}
-DETAIL_OUTPUTS = {"figure": Output(ids.DETAIL_GRAPH, "figure"), "title": Output(ids.DETAIL_TITLE, "children")}
+DETAIL_OUTPUTS = {
+    "figure": Output(ids.DETAIL_GRAPH, "figure"),
+    "title": Output(ids.DETAIL_TITLE, "children"),
+    "meta": Output(ids.DETAIL_META, "data"),
+}
 
 
 @dataclass(frozen=True)
 class DetailUpdate:
     figure: Any
     title: Any
+    meta: Any = None  # what was drawn (app/callbacks/appended.py), for the next call
 
 
 def detail_title(target: DetailTarget, normalization: str | None, *, superclasses: bool = False) -> str:
@@ -156,16 +163,45 @@ def detail_target_update(
     return target
 
 
-def detail_update(store: LogStore, page: PageInputs, triggered: object) -> DetailUpdate:
-    """The detail chart and its title for the page's inputs."""
+def detail_update(store: LogStore, page: PageInputs, triggered: object, drawn: object = None) -> DetailUpdate:
+    """The detail chart and its title for the page's inputs; an added series is a Patch appending
+    its line when ``drawn`` (the chart's store) shows the others are on screen (``appended``)."""
+    sel = page.selection
+    tensor = view_tensor(store, sel)
+    if tensor is None:
+        return DetailUpdate(empty_figure("Choose a series to see its accuracy."), "Overall accuracy", None)
+    if epoch_only(triggered):
+        # only the epoch moved: the browser moved the dashed line (moveEpochMarkers)
+        return DetailUpdate(dash.no_update, dash.no_update, dash.no_update)
+    figure, title = detail_figure(store, page)
+    meta = chart_meta(sel.series, detail_frame(store, page))
+
+    def on_screen(series: tuple[str, ...]) -> Any:
+        return detail_figure(store, replace(page, selection=replace(sel, series=series)))[0]
+
+    drawn_chart = drawn_meta(drawn, Bounds.of(store.list_series()))
+    return DetailUpdate(figure_or_append(figure, meta, drawn_chart, on_screen), title, meta)
+
+
+def detail_frame(store: LogStore, page: PageInputs) -> str:
+    """A digest of what every line of the detail chart depends on besides its series."""
+    sel = page.selection
+    return frame_digest(
+        store.fingerprint(),
+        [sel.classes, sel.other, sel.level, sel.group],
+        page.detail.to_dict(),
+        page.normalization,
+        page.step_range,
+    )
+
+
+def detail_figure(store: LogStore, page: PageInputs) -> tuple[Any, str]:
+    """The detail chart and its title for ``page`` (every series of its selection)."""
     sel = page.selection
     target = page.detail
     tensor = view_tensor(store, sel)
     if tensor is None:
-        return DetailUpdate(empty_figure("Choose a series to see its accuracy."), "Overall accuracy")
-    if epoch_only(triggered):
-        # only the epoch moved: the browser moved the dashed line (moveEpochMarkers)
-        return DetailUpdate(dash.no_update, dash.no_update)
+        return empty_figure("Choose a series to see its accuracy."), "Overall accuracy"
     if not set(target.classes()) <= set(tensor.classes):
         target = DetailTarget()
     normalization = page.normalization
@@ -199,20 +235,21 @@ def detail_update(store: LogStore, page: PageInputs, triggered: object) -> Detai
     if page.step_range is None:
         # back to every step: say so, or Plotly keeps the last zoom under the same uirevision
         figure.update_xaxes(autorange=True)
-    return DetailUpdate(figure, title)
+    return figure, title
 
 
 def register(app: dash.Dash, store: LogStore) -> None:
     @app.callback(
         output=TARGET_OUTPUTS,
+        # a new selection or a restored URL sets the target with the selection, in one answer
+        # (app/callbacks/follow.py); this callback answers clicks
         inputs={
-            "url_state": Input(ids.URL_STATE, "data"),
-            "selection": Input(ids.SELECTION, "data"),
             "matrix_click": Input(ids.MATRIX_CLICK, "data"),
             "perf_click": Input(ids.CLASS_PERF_CLICK, "data"),
             "reset": Input(ids.DETAIL_RESET, "n_clicks"),
         },
         state={
+            "selection": State(ids.SELECTION, "data"),
             "detail": State(ids.DETAIL_TARGET, "data"),
             "step_range": State(ids.RANGE_STORE, "data"),
             "encoding": State(ids.ENCODING, "value"),
@@ -243,10 +280,12 @@ def register(app: dash.Dash, store: LogStore) -> None:
         output=DETAIL_OUTPUTS,
         inputs={
             "detail": Input(ids.DETAIL_TARGET, "data"),
-            **VIEW_INPUTS,
+            **MARKER_VIEW_INPUTS,
             "normalization": Input(ids.NORMALIZATION, "value"),
         },
+        # an epoch move only moves the dashed line, in the browser
+        state={**EPOCH_STATE, "drawn": State(ids.DETAIL_META, "data")},
     )
-    def update_detail(**raw):
+    def update_detail(drawn, **raw):
         page = parse_inputs(raw, Bounds.of(store.list_series()))
-        return outputs_of(detail_update(store, page, ctx.triggered_prop_ids), DETAIL_OUTPUTS)
+        return outputs_of(detail_update(store, page, ctx.triggered_prop_ids, drawn), DETAIL_OUTPUTS)

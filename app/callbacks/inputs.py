@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 import dash
-from dash import Input, Output
+from dash import Input, Output, State
 
 from confusionflow.app.callbacks.common import Selection
 from confusionflow.app.state import DetailTarget, clamp_gamma
@@ -41,6 +41,12 @@ VIEW_INPUTS: dict[str, Input] = {
     "step_range": Input(ids.RANGE_STORE, "data"),
     "epoch": Input(ids.EPOCH_STORE, "data"),
 }
+# The views whose only use of the epoch is its marker (detail, timeline, class performance): the
+# browser moves it (moveEpochMarkers), so the epoch is their state, and an epoch move sends them no
+# request. Every other change of the epoch comes in the same answer as the range or selection it
+# follows (app/callbacks/follow.py, the range callback), so they read it with those inputs.
+MARKER_VIEW_INPUTS: dict[str, Input] = {k: v for k, v in VIEW_INPUTS.items() if k != "epoch"}
+EPOCH_STATE: dict[str, State] = {"epoch": State(ids.EPOCH_STORE, "data")}
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,16 @@ import dash
 from dash import Input, Output, State, ctx
 
 from confusionflow.app.callbacks.common import MAX_DETAIL_CLASSES, Selection, load_series
-from confusionflow.app.callbacks.inputs import Bounds, outputs_of, parse_inputs, selection_of, texts
+from confusionflow.app.callbacks.follow import FOLLOW_OUTPUTS, follow_selection
+from confusionflow.app.callbacks.inputs import (
+    Bounds,
+    level_of,
+    outputs_of,
+    parse_inputs,
+    prop_ids,
+    selection_of,
+    texts,
+)
 from confusionflow.app.state import parse_query
 from confusionflow.components import ids
 from confusionflow.data_access.hierarchy_view import group_options, hierarchy_view, level_options
@@ -161,35 +170,87 @@ def selection_update(
     )
 
 
+def unchanged_selection(
+    update: SelectionUpdate,
+    class_value: object,
+    level: object,
+    group: object,
+    previous: object,
+    message: object,
+) -> bool:
+    """Whether ``update`` changes nothing on the page: the picker, level and drill-down already show
+    its values, and the selection store and message hold them. The series callback writes the
+    picker's value, level and drill-down with the selection they belong to (``CHAIN_OUTPUTS`` in
+    ``app/callbacks/series.py``); each is an input here, and answering it again would send the
+    stores a second time."""
+    return (
+        update.value == class_value
+        and update.level == level_of(level)
+        and update.group == group
+        and update.selection == previous
+        and update.message == (message or "")
+    )
+
+
 def register(app: dash.Dash, store: LogStore) -> None:
     @app.callback(
-        output=SELECTION_OUTPUTS,
+        output={**SELECTION_OUTPUTS, **FOLLOW_OUTPUTS},
         inputs={
+            # a restored URL is answered by the series callback (it changes the series first); the
+            # URL state is an input here only to tell that event from a change of the class options
             "url_state": Input(ids.URL_STATE, "data"),
-            "keys": Input(ids.SERIES_KEYS, "data"),
             "class_value": Input(ids.CLASS_DROPDOWN, "value"),
             "class_opts": Input(ids.CLASS_OPTIONS, "value"),
             "level": Input(ids.LEVEL, "value"),
             "group": Input(ids.DRILL, "value"),
             "version": Input(ids.DATA_VERSION, "data"),
         },
-        state={"previous": State(ids.SELECTION, "data"), "opts_options": State(ids.CLASS_OPTIONS, "options")},
+        state={
+            "keys": State(ids.SERIES_KEYS, "data"),
+            "previous": State(ids.SELECTION, "data"),
+            "opts_options": State(ids.CLASS_OPTIONS, "options"),
+            "message": State(ids.CLASS_MESSAGE, "children"),
+            "step_range": State(ids.RANGE_STORE, "data"),
+            "epoch": State(ids.EPOCH_STORE, "data"),
+            "detail": State(ids.DETAIL_TARGET, "data"),
+            "encoding": State(ids.ENCODING, "value"),
+            "rotate": State(ids.ROTATE, "value"),
+            "slider": State(ids.RANGE_SLIDER, "value"),
+        },
         prevent_initial_call=True,  # the layout carries the first view (app/first_view.py)
     )
     def update_selection(
-        url_state, keys, class_value, class_opts, level, group, version, previous, opts_options
+        url_state,
+        class_value,
+        class_opts,
+        level,
+        group,
+        version,
+        keys,
+        previous,
+        opts_options,
+        message,
+        step_range,
+        epoch,
+        detail,
+        encoding,
+        rotate,
+        slider,
     ):
-        page = parse_inputs({"url_state": url_state})
+        if f"{ids.URL_STATE}.data" in prop_ids(ctx.triggered_prop_ids):
+            raise dash.exceptions.PreventUpdate  # the series callback answers a restored URL
+        trigger = ctx.triggered_id
         update = selection_update(
-            store,
-            ctx.triggered_id,
-            page.url_state,
-            keys,
-            class_value,
-            class_opts,
-            previous,
-            opts_options,
-            level,
-            group,
+            store, trigger, None, keys, class_value, class_opts, previous, opts_options, level, group
         )
-        return outputs_of(update, SELECTION_OUTPUTS)
+        if trigger in (ids.CLASS_DROPDOWN, ids.LEVEL, ids.DRILL) and unchanged_selection(
+            update, class_value, level, group, previous, message
+        ):
+            raise dash.exceptions.PreventUpdate
+        values = outputs_of(update, SELECTION_OUTPUTS)
+        values.update(
+            follow_selection(
+                store, False, None, update.selection, step_range, epoch, detail, encoding, rotate, slider
+            )
+        )
+        return values

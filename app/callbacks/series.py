@@ -14,7 +14,9 @@ import dash
 from dash import ALL, Input, Output, State, ctx
 
 from confusionflow.app.callbacks.common import load_series
-from confusionflow.app.callbacks.inputs import Bounds, outputs_of, parse_inputs, slots_of, texts
+from confusionflow.app.callbacks.follow import FOLLOW_OUTPUTS, duplicates, follow_selection
+from confusionflow.app.callbacks.inputs import Bounds, level_of, outputs_of, parse_inputs, slots_of, texts
+from confusionflow.app.callbacks.selection import SELECTION_OUTPUTS, selection_update
 from confusionflow.app.state import parse_query
 from confusionflow.components import ids
 from confusionflow.components.colors import assign_slots
@@ -147,21 +149,87 @@ def series_update(
 
 def register(app: dash.Dash, store: LogStore) -> None:
     @app.callback(
-        output=SERIES_OUTPUTS,
+        output={**SERIES_OUTPUTS, **CHAIN_OUTPUTS},
         inputs={
             "url_state": Input(ids.URL_STATE, "data"),
             "value": Input(ids.SERIES_DROPDOWN, "value"),
             "chip_clicks": Input({"type": ids.CHIP_REMOVE, "key": ALL}, "n_clicks"),
             "import_result": Input(ids.IMPORT_RESULT, "data"),
         },
-        state={"slots": State(ids.SLOTS, "data")},
+        state={"slots": State(ids.SLOTS, "data"), **CHAIN_STATE},
         prevent_initial_call=True,  # the layout carries the first view (app/first_view.py)
     )
-    def update_series(url_state, value, chip_clicks, import_result, slots):
+    def update_series(url_state, value, chip_clicks, import_result, slots, **chain):
         trigger = ctx.triggered_id
         clicked = bool(ctx.triggered and ctx.triggered[0].get("value"))
         page = parse_inputs({"url_state": url_state}, Bounds.of(store.list_series()))
         update = series_update(store, trigger, clicked, page.url_state, value, import_result, slots)
         if update is None:
             raise dash.exceptions.PreventUpdate
-        return outputs_of(update, SERIES_OUTPUTS)
+        from_url = trigger is None or trigger == ids.URL_STATE
+        values = outputs_of(update, SERIES_OUTPUTS)
+        values.update(chain_after_series(store, from_url, page.url_state, update.keys, chain))
+        return values
+
+
+# The class selection, step range, epoch and detail target a change of series changes, answered
+# by the series callback itself (see app/callbacks/follow.py for why and the measurements).
+CHAIN_OUTPUTS = {**duplicates(SELECTION_OUTPUTS, "sel_"), **FOLLOW_OUTPUTS}
+CHAIN_STATE = {
+    "class_value": State(ids.CLASS_DROPDOWN, "value"),
+    "class_opts": State(ids.CLASS_OPTIONS, "value"),
+    "level": State(ids.LEVEL, "value"),
+    "group": State(ids.DRILL, "value"),
+    "previous": State(ids.SELECTION, "data"),
+    "opts_options": State(ids.CLASS_OPTIONS, "options"),
+    "step_range": State(ids.RANGE_STORE, "data"),
+    "epoch": State(ids.EPOCH_STORE, "data"),
+    "detail": State(ids.DETAIL_TARGET, "data"),
+    "encoding": State(ids.ENCODING, "value"),
+    "rotate": State(ids.ROTATE, "value"),
+    "slider": State(ids.RANGE_SLIDER, "value"),
+}
+
+
+def chain_after_series(
+    store: LogStore, from_url: bool, url_state: str | None, keys: list[str], chain: Mapping[str, object]
+) -> dict[str, object]:
+    """The values of :data:`CHAIN_OUTPUTS` after the shown series became ``keys``: the selection
+    (``selection_update`` as the class-selection callback computes it for new keys, or for a
+    restored URL), then :func:`follow_selection`. ``chain``: the page's values named as
+    :data:`CHAIN_STATE`. The class picker's value, level and drill-down are sent only when they
+    change: each is an input of the class-selection callback, which would run again."""
+    sel = selection_update(
+        store,
+        ids.URL_STATE if from_url else ids.SERIES_KEYS,
+        url_state,
+        keys,
+        chain.get("class_value"),
+        chain.get("class_opts"),
+        chain.get("previous"),
+        chain.get("opts_options"),
+        chain.get("level"),
+        chain.get("group"),
+    )
+    out: dict[str, object] = {"sel_" + k: v for k, v in outputs_of(sel, SELECTION_OUTPUTS).items()}
+    if sel.value == chain.get("class_value"):
+        out["sel_value"] = dash.no_update
+    if sel.level == level_of(chain.get("level")):
+        out["sel_level"] = dash.no_update
+    if sel.group == chain.get("group"):
+        out["sel_group"] = dash.no_update
+    out.update(
+        follow_selection(
+            store,
+            from_url,
+            url_state,
+            sel.selection,
+            chain.get("step_range"),
+            chain.get("epoch"),
+            chain.get("detail"),
+            chain.get("encoding"),
+            chain.get("rotate"),
+            chain.get("slider"),
+        )
+    )
+    return out

@@ -5,21 +5,27 @@ Three controls write it — the range slider (in step *positions*, so uneven ste
 spaced), a drag on the timeline chart, and "Full range" — and one callback owns it, so the slider
 and the chart always end in the same state. The epoch is one logged step (or None), moved by a
 click on the timeline or the ◀ ▶ buttons.
+
+Over 400 lines: the range and epoch callbacks and the timeline chart share this view's parsers
+and helpers (a drag on the chart is a range), and are read together.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import dash
 import numpy as np
+import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, Patch, State, ctx
 
+from confusionflow.app.callbacks.appended import chart_meta, drawn_meta, figure_or_append, frame_digest
 from confusionflow.app.callbacks.common import epoch_of, series_colors, server_steps, view_tensor, x_range_of
 from confusionflow.app.callbacks.inputs import (
-    VIEW_INPUTS,
+    EPOCH_STATE,
+    MARKER_VIEW_INPUTS,
     Bounds,
     epoch_only,
     finite,
@@ -56,6 +62,11 @@ RANGE_OUTPUTS = {
     "slider_disabled": Output(ids.RANGE_SLIDER, "disabled"),
 }
 EPOCH_OUTPUTS = {"epoch": Output(ids.EPOCH_STORE, "data"), "label": Output(ids.EPOCH_LABEL, "children")}
+# the epoch as the range callback moves it into a narrowed range (the epoch callback owns the store)
+RANGE_EPOCH_OUTPUTS = {
+    "range_epoch": Output(ids.EPOCH_STORE, "data", allow_duplicate=True),
+    "range_epoch_label": Output(ids.EPOCH_LABEL, "children", allow_duplicate=True),
+}
 
 
 @dataclass(frozen=True)
@@ -279,10 +290,8 @@ def epoch_update(
 
 def register(app: dash.Dash, store: LogStore) -> None:
     @app.callback(
-        output=RANGE_OUTPUTS,
+        output={**RANGE_OUTPUTS, **RANGE_EPOCH_OUTPUTS},
         inputs={
-            "url_state": Input(ids.URL_STATE, "data"),
-            "selection": Input(ids.SELECTION, "data"),
             "slider": Input(ids.RANGE_SLIDER, "value"),
             # x-range relayouts only (assets/timeline_zoom.js): an autosize sent here would make
             # Dash drop a range answer still on its way (see zoomOnly there)
@@ -290,25 +299,38 @@ def register(app: dash.Dash, store: LogStore) -> None:
             "selected": Input(ids.TIMELINE_GRAPH, "selectedData"),
             "full": Input(ids.FULL_RANGE, "n_clicks"),
         },
-        state={"current": State(ids.RANGE_STORE, "data")},
+        # a new selection or a restored URL sets the range with the selection, in one answer
+        # (app/callbacks/follow.py); this callback answers the range controls only
+        state={
+            "selection": State(ids.SELECTION, "data"),
+            "current": State(ids.RANGE_STORE, "data"),
+            "epoch": State(ids.EPOCH_STORE, "data"),
+        },
         prevent_initial_call=True,  # the layout carries the first view (app/first_view.py)
     )
-    def update_range(url_state, selection, slider, relayout, selected, full, current):
+    def update_range(slider, relayout, selected, full, selection, current, epoch):
         page = parse_inputs(
-            {"url_state": url_state, "selection": selection, "step_range": current},
-            Bounds.of(store.list_series()),
+            {"selection": selection, "step_range": current, "epoch": epoch}, Bounds.of(store.list_series())
         )
         steps = server_steps(store, page.selection).tolist()
         trigger = range_trigger(ctx.triggered_id, ctx.triggered[0]["prop_id"] if ctx.triggered else "")
-        update = range_update(trigger, steps, page.url_state, slider, relayout, selected, page.step_range)
+        update = range_update(trigger, steps, None, slider, relayout, selected, page.step_range)
         if update is None:
             raise dash.exceptions.PreventUpdate
         values = outputs_of(update, RANGE_OUTPUTS)
+        values.update(dict.fromkeys(RANGE_EPOCH_OUTPUTS, dash.no_update))
         if same_range(update.range, current):
             # the slider and label may change (new steps), the range did not: every view and the
             # overview take the store as an input, and an unchanged value sent again would rebuild
-            # them all a second time after a selection change (and hold them behind the epoch)
+            # them all a second time
             values["range"] = dash.no_update
+        else:
+            # a range that no longer holds the epoch moves it in, in this answer: a separate epoch
+            # request would hold every view back one more round trip
+            moved = epoch_update(ids.RANGE_STORE, steps, None, None, page.epoch, update.range)
+            if moved is not False:
+                values["range_epoch"] = moved
+                values["range_epoch_label"] = epoch_label(moved)
         return values
 
     app.clientside_callback(
@@ -320,26 +342,42 @@ def register(app: dash.Dash, store: LogStore) -> None:
 
     @app.callback(
         output=EPOCH_OUTPUTS,
-        inputs={
-            "url_state": Input(ids.URL_STATE, "data"),
-            "selection": Input(ids.SELECTION, "data"),
-            "click": Input(ids.TIMELINE_GRAPH, "clickData"),
-            "prev": Input(ids.EPOCH_PREV, "n_clicks"),
-            "next": Input(ids.EPOCH_NEXT, "n_clicks"),
-            "clear": Input(ids.EPOCH_CLEAR, "n_clicks"),
-            "step_range": Input(ids.RANGE_STORE, "data"),
+        # the ◀ ▶ and clear buttons move the epoch in the browser (moveEpoch below)
+        inputs={"click": Input(ids.TIMELINE_GRAPH, "clickData")},
+        # a new selection, a restored URL and a new range move the epoch in their own answers
+        # (app/callbacks/follow.py, update_range above)
+        state={
+            "selection": State(ids.SELECTION, "data"),
+            "step_range": State(ids.RANGE_STORE, "data"),
+            "current": State(ids.EPOCH_STORE, "data"),
         },
-        state={"current": State(ids.EPOCH_STORE, "data")},
         prevent_initial_call=True,  # the layout carries the first view (app/first_view.py)
     )
-    def update_epoch(url_state, selection, click, prev, next, clear, step_range, current):  # noqa: A002
-        raw = {"url_state": url_state, "selection": selection, "epoch": current, "step_range": step_range}
+    def update_epoch(click, selection, step_range, current):
+        raw = {"selection": selection, "epoch": current, "step_range": step_range}
         page = parse_inputs(raw, Bounds.of(store.list_series()))
         steps = server_steps(store, page.selection).tolist()
-        epoch = epoch_update(ctx.triggered_id, steps, page.url_state, click, page.epoch, page.step_range)
-        if epoch is False:
-            raise dash.exceptions.PreventUpdate
+        epoch = epoch_update(ctx.triggered_id, steps, None, click, page.epoch, page.step_range)
+        if epoch is False or (epoch == page.epoch and current is not None):
+            raise dash.exceptions.PreventUpdate  # e.g. "next" at the range's last step
         return outputs_of({"epoch": epoch, "label": epoch_label(epoch)}, EPOCH_OUTPUTS)
+
+    # The ◀ ▶ buttons and "clear" move the epoch without a request: the next or previous of the
+    # selection's logged steps inside the range (move_epoch's rule, assets/confusionflow.js
+    # moveEpoch). With the markers moved in the browser too, an epoch move asks the server only
+    # for what shows numbers at the epoch (class sizes, the matrix's line background, instances).
+    app.clientside_callback(
+        ClientsideFunction(namespace="confusionflow", function_name="moveEpoch"),
+        Output(ids.EPOCH_STORE, "data", allow_duplicate=True),
+        Output(ids.EPOCH_LABEL, "children", allow_duplicate=True),
+        Input(ids.EPOCH_PREV, "n_clicks"),
+        Input(ids.EPOCH_NEXT, "n_clicks"),
+        Input(ids.EPOCH_CLEAR, "n_clicks"),
+        State(ids.SELECTION, "data"),
+        State(ids.RANGE_STORE, "data"),
+        State(ids.EPOCH_STORE, "data"),
+        prevent_initial_call=True,
+    )
 
     # An epoch move redraws only the markers, in the browser: see moveEpochMarkers in
     # assets/confusionflow.js for why (and the measurements), epoch_marker_meta for the recipe each
@@ -352,11 +390,39 @@ def register(app: dash.Dash, store: LogStore) -> None:
         prevent_initial_call=True,
     )
 
-    outputs = {"figure": Output(ids.TIMELINE_GRAPH, "figure")}
+    outputs = {"figure": Output(ids.TIMELINE_GRAPH, "figure"), "meta": Output(ids.TIMELINE_META, "data")}
 
-    @app.callback(output=outputs, inputs=VIEW_INPUTS)
-    def update_timeline(**raw):
-        return outputs_of({"figure": timeline_figure(store, raw, ctx.triggered_prop_ids)}, outputs)
+    # the epoch is state: an epoch move only moves the line, in the browser (MARKER_VIEW_INPUTS)
+    @app.callback(
+        output=outputs,
+        inputs=MARKER_VIEW_INPUTS,
+        state={**EPOCH_STATE, "drawn": State(ids.TIMELINE_META, "data")},
+    )
+    def update_timeline(drawn, **raw):
+        return outputs_of(timeline_update(store, raw, ctx.triggered_prop_ids, drawn), outputs)
+
+
+def timeline_update(
+    store: LogStore, raw: Mapping[str, object], triggered: object, drawn: object = None
+) -> dict[str, Any]:
+    """``{"figure", "meta"}`` for the page's view inputs: :func:`timeline_figure`, or a Patch
+    appending an added series' line when ``drawn`` (the chart's store) shows the others are on
+    screen (app/callbacks/appended.py)."""
+    bounds = Bounds.of(store.list_series())
+    page = parse_inputs(raw, bounds)
+    figure = timeline_figure(store, raw, triggered)
+    if not isinstance(figure, go.Figure) or not page.selection.series:
+        return {"figure": figure, "meta": dash.no_update if page.selection.series else None}
+    sel = page.selection
+    meta = chart_meta(
+        sel.series,
+        frame_digest(store.fingerprint(), [sel.classes, sel.other, sel.level, sel.group]),
+    )
+
+    def on_screen(series: tuple[str, ...]) -> Any:
+        return timeline_figure(store, {**raw, "selection": replace(sel, series=series).to_store()}, None)
+
+    return {"figure": figure_or_append(figure, meta, drawn_meta(drawn, bounds), on_screen), "meta": meta}
 
 
 def timeline_figure(store: LogStore, raw: Mapping[str, object], triggered: object) -> Any:

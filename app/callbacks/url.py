@@ -117,8 +117,8 @@ def register(app: dash.Dash, store: LogStore) -> None:
     @app.callback(
         output=LOAD_OUTPUTS,
         inputs={
-            "pathname": Input(ids.URL, "pathname"),
-            "search": Input(ids.URL, "search"),
+            # the address as dcc.Location reports it, less the page's own writes (addressChanged)
+            "address": Input(ids.URL_ADDRESS, "data"),
             "retry": Input(ids.FIRST_VIEW_RETRY, "data"),
         },
         state={"shown": State(ids.URL_QUERY, "data")},
@@ -126,7 +126,8 @@ def register(app: dash.Dash, store: LogStore) -> None:
         # and the page's query when the layout was built from another (FIRST_VIEW_RETRY)
         prevent_initial_call=True,
     )
-    def on_url_load(pathname, search, retry, shown):
+    def on_url_load(address, retry, shown):
+        search = address.get("search") if isinstance(address, dict) else None
         if ctx.triggered_id == ids.FIRST_VIEW_RETRY and isinstance(retry, str):
             search = retry
         query = parse_inputs({"url_state": search}).url_state or ""
@@ -174,6 +175,19 @@ def register(app: dash.Dash, store: LogStore) -> None:
     # (series, classes, encoding, normalisation, a released range, an epoch, a detail target) made
     # by the user pushes a history entry, anything else replaces the current one; Back and Forward
     # come back through dcc.Location's search (on_url_load above) and restore without pushing
+    # dcc.Location reports every address, the page's own writes included (writeQuery tells it, so
+    # that Back to an earlier address is seen as a change); those echoes are dropped here, in the
+    # browser: sent to on_url_load they were a request after every change of the view, answered
+    # with nothing, that the page waited for (40-250 ms at the end of each action, 2026-12-03)
+    app.clientside_callback(
+        ClientsideFunction(namespace="confusionflow", function_name="addressChanged"),
+        Output(ids.URL_ADDRESS, "data"),
+        Input(ids.URL, "pathname"),
+        Input(ids.URL, "search"),
+        State(ids.URL_QUERY, "data"),
+        prevent_initial_call=True,
+    )
+
     app.clientside_callback(
         ClientsideFunction(namespace="confusionflow", function_name="writeQuery"),
         Output(ids.URL_WRITTEN, "data"),

@@ -176,8 +176,12 @@ def test_bounds_come_from_the_store(store: LogStore) -> None:
 
 
 def test_results_must_name_exactly_the_declared_outputs() -> None:
-    declared = {"figure": dash.Output("g", "figure"), "title": dash.Output("t", "children")}
-    assert outputs_of(detail.DetailUpdate(1, 2), declared) == {"figure": 1, "title": 2}
+    declared = {
+        "figure": dash.Output("g", "figure"),
+        "title": dash.Output("t", "children"),
+        "meta": dash.Output("m", "data"),
+    }
+    assert outputs_of(detail.DetailUpdate(1, 2, 3), declared) == {"figure": 1, "title": 2, "meta": 3}
     with pytest.raises(TypeError, match="differ from the declared outputs"):
         outputs_of({"figure": 1}, declared)
     with pytest.raises(TypeError):

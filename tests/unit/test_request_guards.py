@@ -124,11 +124,12 @@ def test_a_well_formed_body_passes_the_shape_check(tmp_path: Path) -> None:
         "changedPropIds": [],
     }
     assert callback_body_error(body, app.callback_map) is None
-    # the epoch callback reads the range store as an input and the epoch store as its one state
-    assert [d["id"] for d in cb["state"]] == [ids.EPOCH_STORE]
-    assert ids.RANGE_STORE in [d["id"] for d in cb["inputs"]]
+    # the epoch callback answers its controls; the selection, range and epoch are its state (a new
+    # selection or range moves the epoch in its own answer, app/callbacks/follow.py)
+    assert [d["id"] for d in cb["state"]] == [ids.SELECTION, ids.RANGE_STORE, ids.EPOCH_STORE]
+    assert ids.RANGE_STORE not in [d["id"] for d in cb["inputs"]]
     # one entry short of what the callback declares is refused, by name and count
-    assert callback_body_error({**body, "state": []}, app.callback_map) == "state: expected 1 entries"
+    assert callback_body_error({**body, "state": []}, app.callback_map) == "state: expected 3 entries"
     n_inputs = len(cb["inputs"])
     assert (
         callback_body_error({**body, "inputs": body["inputs"][:-1]}, app.callback_map)

@@ -90,13 +90,24 @@ def test_picking_classes_sends_neither_range_nor_epoch_again(tmp_path: Path) -> 
         "super": False,
         "steps": [1, 2, 3, 4],
     }
-    values = {ids.SELECTION: selection, ids.RANGE_STORE: [2.0, 3.0], ids.EPOCH_STORE: 3.0, ids.URL_STATE: ""}
-    changed = [f"{ids.SELECTION}.data"]
-    ranged = _answer(client, app, f"{ids.RANGE_STORE}.data", values, changed)
-    assert ids.RANGE_STORE not in ranged  # the slider may be re-sent, the store is not
-    assert _answer(client, app, f"{ids.EPOCH_STORE}.data", values, changed) == {}
-    # a series whose steps do not hold the range: the range is clamped, and that change is sent
-    values[ids.RANGE_STORE] = [2.0, 7.0]
-    assert _answer(client, app, f"{ids.RANGE_STORE}.data", values, changed)[ids.RANGE_STORE] == {
-        "data": [2.0, 4.0]
+    values = {
+        ids.SELECTION: selection,
+        ids.SERIES_KEYS: ["run/test"],
+        ids.CLASS_DROPDOWN: ["a", "b", "c"],
+        ids.RANGE_STORE: [2.0, 3.0],
+        ids.EPOCH_STORE: 3.0,
+        ids.URL_STATE: "",
     }
+    changed = [f"{ids.CLASS_DROPDOWN}.value"]
+    # the class-selection callback answers with the selection and every store that follows it
+    # (app/callbacks/follow.py): the slider may be re-sent, the range and epoch stores are not
+    answer = _answer(client, app, f"..{ids.CLASS_DROPDOWN}.options..", values, changed)
+    assert answer[ids.SELECTION]["data"]["classes"] == []  # every class: stored as all
+    sent = {f"{cid}.{prop.split('@')[0]}" for cid, props in answer.items() for prop in props}
+    assert f"{ids.RANGE_STORE}.data" not in sent and f"{ids.EPOCH_STORE}.data" not in sent
+    assert f"{ids.RANGE_SLIDER}.value" in sent
+    # steps that do not hold the range: the range is clamped, and that change is sent
+    values[ids.RANGE_STORE] = [2.0, 7.0]
+    answer = _answer(client, app, f"..{ids.CLASS_DROPDOWN}.options..", values, changed)
+    stored = {prop.split("@")[0]: v for prop, v in answer[ids.RANGE_STORE].items()}
+    assert stored == {"data": [2.0, 4.0]}
