@@ -246,6 +246,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
             **VIEW_INPUTS,
             "normalization": Input(ids.NORMALIZATION, "value"),
         },
+        prevent_initial_call=True,  # the layout carries the first view (app/first_figures.py)
     )
     def update_detail(**raw):
         page = parse_inputs(raw, Bounds.of(store.list_series()))

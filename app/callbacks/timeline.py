@@ -354,7 +354,8 @@ def register(app: dash.Dash, store: LogStore) -> None:
 
     outputs = {"figure": Output(ids.TIMELINE_GRAPH, "figure")}
 
-    @app.callback(output=outputs, inputs=VIEW_INPUTS)
+    # the layout carries the first view's figure (app/first_figures.py)
+    @app.callback(output=outputs, inputs=VIEW_INPUTS, prevent_initial_call=True)
     def update_timeline(**raw):
         return outputs_of({"figure": timeline_figure(store, raw, ctx.triggered_prop_ids)}, outputs)
 
