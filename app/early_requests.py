@@ -6,7 +6,8 @@ plotly.js bundle has been evaluated: ~1.2 s after navigation, and the layout the
 the server (it carries every view's first figure, ``app/first_figures.py``) while the page waits.
 A small script at the top of the page starts both requests at once, so the server builds the
 layout while the browser evaluates the scripts; when the renderer then calls ``fetch`` for either
-URL (once, with GET), it gets that response. Anything else — a later request for the same URL, a
+URL (once, with GET), it gets that response, once the document has been parsed (so the deferred
+plotly.js bundle and dcc's chunks have run before any graph mounts, as before). Anything else — a later request for the same URL, a
 failed early request, another method — goes to the network as before.
 
 The early request is the renderer's own: same URL, same origin, so the same ``Referer`` (the
@@ -32,6 +33,16 @@ EARLY_JS = """
         var url = new URL(path, window.location.href).href;
         early[url] = window.fetch(url, {credentials: "same-origin"}).catch(function () { return null; });
     });
+    // handed over only once the document has been parsed and its deferred scripts (plotly.js,
+    // dcc's chunks) have run, as when the renderer asks by itself: a graph mounted before them
+    // would fetch plotly.js and the chunks a second time
+    var parsed = new Promise(function (resolve) {
+        if (document.readyState !== "loading" && document.readyState !== "interactive") {
+            resolve();
+        } else {
+            document.addEventListener("DOMContentLoaded", function () { resolve(); }, {once: true});
+        }
+    });
     var network = window.fetch;
     window.fetch = function (input, init) {
         var raw = typeof input === "string" ? input : (input && input.url);
@@ -43,7 +54,8 @@ EARLY_JS = """
         }
         delete early[url];
         var self = this, args = arguments;
-        return answer.then(function (response) {
+        return Promise.all([answer, parsed]).then(function (both) {
+            var response = both[0];
             return response && response.ok ? response : network.apply(self, args);
         });
     };

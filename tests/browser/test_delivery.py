@@ -6,6 +6,7 @@ Logs: synthetic (the benchmark's ``write_logs``: 10 classes, 2 series, 20 steps,
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -81,6 +82,15 @@ def test_first_view_bundle_compression_cache_and_callbacks(page, app_url):
     assert html.cache_control == "no-cache" and html.encoding in COMPRESSED
     suites = probe.matching(r"_dash-component-suites/dash/dash-renderer/.*\.v\d")
     assert suites and all("immutable" in r.cache_control for r in suites)
+    # dcc's chunks come from the page's own tags at fingerprinted URLs, never a second time from dcc
+    chunks = probe.matching(r"_dash-component-suites/dash/dcc/async-")
+    assert sorted(re.sub(r"\.v[0-9_m]+\.js$", ".js", r.url.rsplit("/", 1)[1]) for r in chunks) == [
+        "async-dropdown.js",
+        "async-graph.js",
+        "async-slider.js",
+        "async-upload.js",
+    ]
+    assert all("immutable" in r.cache_control for r in chunks)
     # the matrix is on screen from the page's HTML before any callback request (app/first_paint.py)
     assert probe.callbacks_before_matrix == 0, probe.callback_outputs_before_matrix
     # and the load asks for nothing at all: every view came with the layout (FIRST_VIEW_CALLBACKS)
