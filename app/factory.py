@@ -11,7 +11,7 @@ from pathlib import Path
 import dash
 import flask
 
-from confusionflow.app import delivery, first_paint, first_view, health, security
+from confusionflow.app import delivery, early_requests, first_paint, first_view, health, security
 from confusionflow.app.background import make_background_manager
 from confusionflow.app.callbacks import register_all
 from confusionflow.app.callbacks.imports import register_import_callbacks
@@ -104,8 +104,12 @@ def create_app(
         # the same first view for the page's own HTML (app/first_paint.py), from its query
         return first_view.fill_first_view_for(fresh_layout(), store, settings.max_view_cells, query)
 
+    # set first: Dash would otherwise keep a full built layout to send with every page
+    # (the first view's two stores included; the series chips are pattern-matched: none needed)
+    app.validation_layout = delivery.validation_skeleton(first_view.apply_props(fresh_layout(), {}))
     app.layout = serve_layout
     first_paint.install_first_paint(app, first_view_for)
+    early_requests.install_early_requests(app)
     register_all(app, store, settings)
     first_view.register_fallback(app)
     first_view.install_referrer_policy(app.server, app.config.routes_pathname_prefix)

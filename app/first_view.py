@@ -35,6 +35,7 @@ from confusionflow.app.callbacks.series import series_update
 from confusionflow.app.callbacks.timeline import epoch_label, epoch_update, range_update
 from confusionflow.app.callbacks.url import LOAD_OUTPUTS, controls_from_query, first_view_normalization
 from confusionflow.app.config import DEFAULT_MAX_VIEW_CELLS
+from confusionflow.app.first_figures import view_props
 from confusionflow.app.recent import PerStore
 from confusionflow.app.state import parse_query
 from confusionflow.components import ids
@@ -68,18 +69,31 @@ def fill_first_view(layout: Any, store: LogStore, max_cells: int = DEFAULT_MAX_V
     ``dcc.Location`` is left empty: its first report then starts the URL callback as before.
     """
     address = page_address()
-    return fill_first_view_for(layout, store, max_cells, address[2] if address else "", address)
+    query = address[2] if address else ""
+    return fill_first_view_for(layout, store, max_cells, query, address, views=True)
 
 
 def fill_first_view_for(
-    layout: Any, store: LogStore, max_cells: int, query: str, address: tuple[str, str, str] | None = None
+    layout: Any,
+    store: LogStore,
+    max_cells: int,
+    query: str,
+    address: tuple[str, str, str] | None = None,
+    *,
+    views: bool = False,
 ) -> Any:
     """``layout`` with the first view of the page query ``query`` (with or without ``?``; the
     page's HTML builds its first paint from its own request's query). ``address``:
-    ``(href, pathname, query)`` for ``dcc.Location``, or None to leave it empty."""
-    boxes = next(c for c in components_of(layout) if getattr(c, "id", None) == ids.CLASS_OPTIONS).options
-    props = first_view_props(store, query, boxes)
+    ``(href, pathname, query)`` for ``dcc.Location``, or None to leave it empty. ``views``: also
+    every view's first answer, figures included (``app/first_figures.py``; the layout request
+    needs them, the page's static copy draws no figure)."""
+    by_id = {c.id: c for c in components_of(layout) if isinstance(getattr(c, "id", None), str)}
+    props = first_view_props(store, query, by_id[ids.CLASS_OPTIONS].options)
     props.update(preview_props(store, props, max_cells))
+    if views:
+        props.update(
+            view_props(store, props, lambda cid, prop: getattr(by_id.get(cid), prop, None), max_cells)
+        )
     if address is not None:
         href, pathname, page_query = address
         search = "?" + page_query if page_query else ""

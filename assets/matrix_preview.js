@@ -9,7 +9,7 @@
             return;
         }
         gd.__cfPreviewWatched = true;
-        gd.on("plotly_afterplot", function () {
+        function hideIfReal() {
             const meta = gd.layout && gd.layout.meta;
             if (meta && meta.loading) {
                 return;
@@ -18,7 +18,12 @@
             if (picture) {
                 picture.style.display = "none";
             }
-        });
+        }
+        gd.on("plotly_afterplot", hideIfReal);
+        // the layout carries the first figure: Plotly may have drawn it before this ran
+        if (gd.querySelector(".heatmaplayer image, .scatterlayer .trace")) {
+            hideIfReal();
+        }
     }
     const observer = new MutationObserver(function () {
         const holder = document.getElementById("matrix-graph");

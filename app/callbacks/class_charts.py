@@ -256,10 +256,16 @@ def class_sizes_update(store: LogStore, raw: Mapping[str, object], drawn: object
 
 
 def register(app: dash.Dash, store: LogStore) -> None:
-    @app.callback(output=PERF_OUTPUTS, inputs=MARKER_VIEW_INPUTS, state={**PERF_STATE, **EPOCH_STATE})
+    # the layout carries the first view's answers (app/first_figures.py)
+    @app.callback(
+        output=PERF_OUTPUTS,
+        inputs=MARKER_VIEW_INPUTS,
+        state={**PERF_STATE, **EPOCH_STATE},
+        prevent_initial_call=True,
+    )
     def update_class_performance(drawn, **raw):
         return outputs_of(class_performance_update(store, raw, ctx.triggered_prop_ids, drawn), PERF_OUTPUTS)
 
-    @app.callback(output=SIZES_OUTPUTS, inputs=VIEW_INPUTS, state=SIZES_STATE)
+    @app.callback(output=SIZES_OUTPUTS, inputs=VIEW_INPUTS, state=SIZES_STATE, prevent_initial_call=True)
     def update_distribution(drawn, **raw):
         return outputs_of(class_sizes_update(store, raw, drawn), SIZES_OUTPUTS)

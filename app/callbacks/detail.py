@@ -285,6 +285,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
         },
         # an epoch move only moves the dashed line, in the browser
         state={**EPOCH_STATE, "drawn": State(ids.DETAIL_META, "data")},
+        prevent_initial_call=True,  # the layout carries the first view (app/first_figures.py)
     )
     def update_detail(drawn, **raw):
         page = parse_inputs(raw, Bounds.of(store.list_series()))

@@ -254,6 +254,7 @@ def register_instance_callbacks(app: dash.Dash, store: LogStore) -> None:
             "encoding": State(ids.ENCODING, "value"),
             "rotate": State(ids.ROTATE, "value"),
         },
+        prevent_initial_call=True,  # the layout carries the first view (app/first_figures.py)
     )
     def update_instance_series(selection, version, click, current, step_range, encoding, rotate):
         clicked = None
@@ -272,6 +273,7 @@ def register_instance_callbacks(app: dash.Dash, store: LogStore) -> None:
             "selection": Input(ids.SELECTION, "data"),
             "version": Input(ids.DATA_VERSION, "data"),
         },
+        prevent_initial_call=True,  # the layout carries the first view (app/first_figures.py)
     )
     def update_instances(target, epoch, step_range, series_key, selection, version):
         body, disabled = instances_update(store, selection, target, epoch, step_range, series_key)

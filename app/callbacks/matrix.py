@@ -349,9 +349,17 @@ def rotate_options(encoding: object) -> list[dict]:
 
 def register(app: dash.Dash, store: LogStore, settings: Settings | None = None) -> None:
     max_cells = (settings or Settings()).max_view_cells
-    app.callback(Output(ids.ROTATE, "options"), Input(ids.ENCODING, "value"))(rotate_options)
+    # the layout carries the first view's answers (app/first_figures.py)
+    app.callback(Output(ids.ROTATE, "options"), Input(ids.ENCODING, "value"), prevent_initial_call=True)(
+        rotate_options
+    )
 
-    @app.callback(output=MATRIX_OUTPUTS, inputs=MATRIX_INPUTS, state={"meta": State(ids.MATRIX_META, "data")})
+    @app.callback(
+        output=MATRIX_OUTPUTS,
+        inputs=MATRIX_INPUTS,
+        state={"meta": State(ids.MATRIX_META, "data")},
+        prevent_initial_call=True,
+    )
     def update_matrix(meta, **raw):
         page = parse_inputs(raw, Bounds.of(store.list_series()))
         return outputs_of(matrix_update(store, page, meta, max_cells), MATRIX_OUTPUTS)

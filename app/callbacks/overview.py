@@ -314,43 +314,49 @@ def _sparse(store: LogStore, selection: Selection) -> SparseCounts | None:
     return tensor if isinstance(tensor, SparseCounts) else None
 
 
+OVERVIEW_OUTPUTS = {
+    "figure": Output(ids.OVERVIEW_GRAPH, "figure"),
+    "style": Output(ids.OVERVIEW_PANEL, "style"),
+    "caption": Output(ids.OVERVIEW_CAPTION, "children"),
+    "others": Output(ids.OVERVIEW_OTHER, "options"),
+    "k_max": Output(ids.STRATEGY_K, "max"),
+}
+OVERVIEW_INPUTS = {
+    # the shown series, not the selection: a new class selection leaves the overview as it is
+    "keys": Input(ids.SERIES_KEYS, "data"),
+    "step_range": Input(ids.RANGE_STORE, "data"),
+    "epoch": Input(ids.EPOCH_STORE, "data"),
+    "kind": Input(ids.OVERVIEW_KIND, "value"),
+    "other": Input(ids.OVERVIEW_OTHER, "value"),
+    "order": Input(ids.OVERVIEW_ORDER, "value"),
+    "normalization": Input(ids.NORMALIZATION, "value"),
+}
+
+
+def overview_answer(store: LogStore, keys, step_range, epoch, kind, other, order, normalization) -> dict:
+    """The overview callback's answer, by ``OVERVIEW_OUTPUTS`` name (the first view's comes with the
+    layout: app/first_figures.py)."""
+    page = parse_inputs({"series_keys": keys}, Bounds.of(store.list_series()))
+    counts = _sparse(store, Selection(series=page.series_keys))
+    if counts is None:
+        return {"figure": dash.no_update, "style": PANEL_HIDDEN, "caption": "", "others": [], "k_max": 40}
+    choice = resolve_choice(counts, kind, other, order, step_range, epoch, counts_hierarchy(store, counts))
+    figure, caption = overview_update(counts, choice, normalization)
+    others = [{"label": k, "value": k} for k in counts.series_keys[1:]]
+    return {
+        "figure": figure,
+        "style": PANEL_SHOWN,
+        "caption": caption,
+        "others": others,
+        "k_max": min(counts.n_classes, MAX_DETAIL_CLASSES),
+    }
+
+
 def register(app: dash.Dash, store: LogStore) -> None:
-    @app.callback(
-        output={
-            "figure": Output(ids.OVERVIEW_GRAPH, "figure"),
-            "style": Output(ids.OVERVIEW_PANEL, "style"),
-            "caption": Output(ids.OVERVIEW_CAPTION, "children"),
-            "others": Output(ids.OVERVIEW_OTHER, "options"),
-            "k_max": Output(ids.STRATEGY_K, "max"),
-        },
-        inputs={
-            # the shown series, not the selection: a new class selection leaves the overview as it is
-            "keys": Input(ids.SERIES_KEYS, "data"),
-            "step_range": Input(ids.RANGE_STORE, "data"),
-            "epoch": Input(ids.EPOCH_STORE, "data"),
-            "kind": Input(ids.OVERVIEW_KIND, "value"),
-            "other": Input(ids.OVERVIEW_OTHER, "value"),
-            "order": Input(ids.OVERVIEW_ORDER, "value"),
-            "normalization": Input(ids.NORMALIZATION, "value"),
-        },
-    )
-    def update_overview(keys, step_range, epoch, kind, other, order, normalization):
-        page = parse_inputs({"series_keys": keys}, Bounds.of(store.list_series()))
-        counts = _sparse(store, Selection(series=page.series_keys))
-        if counts is None:
-            return {"figure": dash.no_update, "style": PANEL_HIDDEN, "caption": "", "others": [], "k_max": 40}
-        choice = resolve_choice(
-            counts, kind, other, order, step_range, epoch, counts_hierarchy(store, counts)
-        )
-        figure, caption = overview_update(counts, choice, normalization)
-        others = [{"label": k, "value": k} for k in counts.series_keys[1:]]
-        return {
-            "figure": figure,
-            "style": PANEL_SHOWN,
-            "caption": caption,
-            "others": others,
-            "k_max": min(counts.n_classes, MAX_DETAIL_CLASSES),
-        }
+    # the layout carries the first view's answer (app/first_figures.py)
+    @app.callback(output=OVERVIEW_OUTPUTS, inputs=OVERVIEW_INPUTS, prevent_initial_call=True)
+    def update_overview(**raw):
+        return overview_answer(store, **raw)
 
     @app.callback(
         output={

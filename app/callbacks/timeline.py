@@ -397,6 +397,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
         output=outputs,
         inputs=MARKER_VIEW_INPUTS,
         state={**EPOCH_STATE, "drawn": State(ids.TIMELINE_META, "data")},
+        prevent_initial_call=True,  # the layout carries the first view (app/first_figures.py)
     )
     def update_timeline(drawn, **raw):
         return outputs_of(timeline_update(store, raw, ctx.triggered_prop_ids, drawn), outputs)

@@ -161,6 +161,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
             "detail": Input(ids.DETAIL_TARGET, "data"),
         },
         state={"shown": State(ids.URL_QUERY, "data")},
+        prevent_initial_call=True,  # the layout carries the first view's query (app/first_figures.py)
     )
     def update_url(selection, shown, **controls):
         if selection is None:
@@ -192,5 +193,5 @@ def register(app: dash.Dash, store: LogStore) -> None:
         ClientsideFunction(namespace="confusionflow", function_name="writeQuery"),
         Output(ids.URL_WRITTEN, "data"),
         Input(ids.URL_QUERY, "data"),
-        prevent_initial_call=True,
+        # also on opening (in the browser, no request): the address bar gets the view's own query
     )

@@ -6,6 +6,7 @@ Logs: synthetic (the benchmark's ``write_logs``: 10 classes, 2 series, 20 steps,
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -13,8 +14,8 @@ import pytest
 from plotly.offline import get_plotlyjs_version
 
 from benchmarks.bench_browser import write_logs
-from benchmarks.bench_first_view import NetLog
-from tests.browser.delivery import COMPRESSED, DASH_PLOTLY, load_and_probe
+from benchmarks.bench_first_view import QUIET_JS, NetLog
+from tests.browser.delivery import COMPRESSED, DASH_PLOTLY, TIMEOUT_MS, Response, load_and_probe
 from tests.browser.pages import serve_app
 from tests.conftest import ServerProcess, free_port
 
@@ -26,9 +27,7 @@ pytestmark = pytest.mark.browser
 # target), so only the views' callbacks run, all at once: the five figures, the address written
 # back, the rotate control, the instance panel's series and (chained on those) its table. The
 # chain before it (URL -> series -> selection -> range/epoch -> views) needed 15 or 16.
-FIRST_VIEW_CALLBACKS = 10
-# outputs of the opening chain: none of them may be requested by an ordinary first view
-CHAIN_OUTPUTS = ("url-state.data", "series-keys.data", "selection.data", "step-range.data", "epoch.data")
+FIRST_VIEW_CALLBACKS = 0
 IMMUTABLE = "max-age=31536000"
 
 
@@ -59,7 +58,15 @@ def check_bundle_and_compression(probe, base: str) -> None:
     layout = probe.matching(r"/_dash-layout$")
     assert len(layout) == 1 and layout[0].encoding in COMPRESSED
     assert layout[0].cache_control == "no-cache" and layout[0].headers.get("etag", "").startswith("W/")
-    callbacks = probe.matching("_dash-update-component")
+
+
+def check_callback_answers(page) -> None:
+    """A change of the values shown (every view redrawn) is answered uncached and compressed."""
+    seen: list = []
+    page.on("response", lambda r: seen.append(r) if "_dash-update-component" in r.url else None)
+    page.get_by_text("% of true class (row)").click()
+    page.evaluate(QUIET_JS, {"quiet": 1000, "timeout": TIMEOUT_MS})
+    callbacks = [Response(r.url, r.status, r.all_headers()) for r in seen]
     assert callbacks and all(r.cache_control == "no-store" for r in callbacks)
     # every callback answer worth compressing (flask-compress leaves bodies under 500 bytes alone)
     big = [r for r in callbacks if int(r.headers.get("content-length", "0")) > 2000]
@@ -75,13 +82,21 @@ def test_first_view_bundle_compression_cache_and_callbacks(page, app_url):
     assert html.cache_control == "no-cache" and html.encoding in COMPRESSED
     suites = probe.matching(r"_dash-component-suites/dash/dash-renderer/.*\.v\d")
     assert suites and all("immutable" in r.cache_control for r in suites)
+    # dcc's chunks come from the page's own tags at fingerprinted URLs, never a second time from dcc
+    chunks = probe.matching(r"_dash-component-suites/dash/dcc/async-")
+    assert sorted(re.sub(r"\.v[0-9_m]+\.js$", ".js", r.url.rsplit("/", 1)[1]) for r in chunks) == [
+        "async-dropdown.js",
+        "async-graph.js",
+        "async-slider.js",
+        "async-upload.js",
+    ]
+    assert all("immutable" in r.cache_control for r in chunks)
     # the matrix is on screen from the page's HTML before any callback request (app/first_paint.py)
     assert probe.callbacks_before_matrix == 0, probe.callback_outputs_before_matrix
-    # and the load's callback requests are the views' only, see FIRST_VIEW_CALLBACKS
-    outputs = probe.callback_outputs
-    assert 1 <= len(outputs) <= FIRST_VIEW_CALLBACKS, outputs
-    assert any("matrix-graph.figure" in o for o in outputs)
-    assert [o for o in outputs if any(chain in o for chain in CHAIN_OUTPUTS)] == []
+    # and the load asks for nothing at all: every view came with the layout (FIRST_VIEW_CALLBACKS)
+    assert len(probe.callback_outputs) <= FIRST_VIEW_CALLBACKS, probe.callback_outputs
+    assert [t for t in ("heatmap", "scatter", "bar") if t not in probe.drawn_traces] == []
+    check_callback_answers(page)
 
 
 @pytest.mark.parametrize("referrer", [True, False], ids=["layout-from-referrer", "no-referrer-fallback"])
@@ -149,5 +164,7 @@ def test_under_a_url_prefix_plotly_comes_from_the_prefixed_assets(page, prefixed
     probe = load_and_probe(page, prefixed_url)
     base = prefixed_url.split("?")[0]
     check_bundle_and_compression(probe, base)
+    assert probe.callback_outputs == []
+    check_callback_answers(page)
     outside = [r.url for r in probe.responses if not r.url.startswith(base)]
     assert outside == []

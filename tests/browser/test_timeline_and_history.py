@@ -142,7 +142,6 @@ CHARTS = (
     "timeline-graph",
 )
 LOADING = "Loading the view"
-UPDATES = re.compile(r".*/_dash-update-component(\?.*)?$")
 
 
 def says_loading(page, graph_id: str) -> bool:
@@ -158,16 +157,27 @@ def says_loading(page, graph_id: str) -> bool:
     )
 
 
-class HeldUpdates:
-    """Every callback request of ``page`` held until :meth:`release` (later ones pass at once)."""
+# the plotly.js bundle: the layout carries every view's first figure (app/first_figures.py), so
+# what a page shows before its charts are drawn is what it shows until this script has run
+PLOTLY_BUNDLE = re.compile(r".*/assets/vendor/plotly-cartesian-[^/]*$")
+
+
+class HeldPlotly:
+    """The page's own (deferred) plotly.js tag gets an empty script, so the document finishes
+    parsing and the layout mounts; dcc.Graph, finding no plotly.js, then asks for the bundle
+    itself, and that request is held until :meth:`release`."""
 
     def __init__(self, page) -> None:
         self.routes: list = []
         self.released = False
-        page.route(UPDATES, self._hold)
+        self.stubbed = False
+        page.route(PLOTLY_BUNDLE, self._hold)
 
     def _hold(self, route) -> None:
-        if self.released:
+        if not self.stubbed:
+            self.stubbed = True
+            route.fulfill(status=200, content_type="text/javascript", body="/* plotly.js comes later */")
+        elif self.released:
             route.continue_()
         else:
             self.routes.append(route)
@@ -179,23 +189,24 @@ class HeldUpdates:
 
 
 def test_charts_say_the_view_is_loading_until_their_first_figure(page, app_url):
-    # hold every callback answer: the page shows what it shows before the server has answered
-    updates = HeldUpdates(page)
+    # hold plotly.js: the page shows what it shows before any chart can be drawn
+    updates = HeldPlotly(page)
     page.goto(app_url)
     page.wait_for_selector("#matrix-graph", timeout=TIMEOUT)
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 5", timeout=TIMEOUT)
+    charts = " && ".join(f"document.getElementById({g!r})" for g in CHARTS)
+    page.wait_for_function(f"() => Boolean({charts})", timeout=TIMEOUT)
     for _ in range(150):  # the handler runs while Playwright waits
         if updates.routes:
             break
         page.wait_for_timeout(200)
-    assert updates.routes, "the page asked for its views"
+    assert updates.routes, "the graphs asked for plotly.js"
     page.wait_for_timeout(500)
     assert [g for g in CHARTS if not says_loading(page, g)] == []
     # past the spinner's delay the note stays on screen under it (Dash would hide a Loading's
     # children while it spins, leaving the panel blank but for the spinner)
     assert [g for g in CHARTS if not page.is_visible(f"#{g}")] == []
     updates.release()
-    # once the server answers, every chart replaces the note with its first figure
+    # once plotly.js has run, every chart replaces the note with its first figure
     for graph in CHARTS:
         page.wait_for_function(
             f"() => !document.getElementById({graph!r}).textContent.includes({LOADING!r})", timeout=TIMEOUT
@@ -220,9 +231,9 @@ def rect(page, selector: str) -> dict:
 
 
 def test_the_matrix_shows_as_a_picture_before_its_figure_and_on_the_same_pixels(page, app_url):
-    updates = HeldUpdates(page)
+    updates = HeldPlotly(page)
     page.goto(app_url)
-    # with no callback answered, the matrix is already on screen: the picture the layout carries
+    # before plotly.js has run, the matrix is already on screen: the picture the layout carries
     page.wait_for_selector("#matrix-preview", state="visible", timeout=TIMEOUT)
     page.wait_for_function(
         "() => { const i = document.getElementById('matrix-preview'); return i.complete && i.naturalWidth > 0; }",
