@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from confusionflow.components import figure_style, wording
-from confusionflow.data_access import logformat, metrics, views
+from confusionflow.data_access import logformat, metrics, overview_values, strategies, views
 from confusionflow.data_access.vocabulary import (
     DETAIL_KINDS,
     NORMALIZATIONS,
@@ -48,6 +48,7 @@ def test_documented_examples_hold(module):
 def test_every_layer_writes_steps_with_the_one_formatter():
     assert figure_style.format_step is format_step
     assert logformat.format_step is format_step
+    assert strategies.format_step is format_step and overview_values.format_step is format_step
     assert format_step(1234567.5) == "1234567.5"
     assert format_step(12.0) == "12" and format_step(0.25) == "0.25"
     assert logformat.step_file_name(1234567.5) == "step-1234567.5.parquet"
