@@ -16,11 +16,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, jsonify
 
 from confusionflow.app.config import Settings, normalize_prefix
+
+if TYPE_CHECKING:
+    from confusionflow.data_access.store import LogStore
 
 
 def _as_dict(stats: Any) -> dict[str, Any]:
@@ -36,7 +39,7 @@ def _as_dict(stats: Any) -> dict[str, Any]:
     return {k: v for k, v in vars(stats).items() if not k.startswith("_")}
 
 
-def _cache_report(store: Any, settings: Settings) -> dict[str, Any]:
+def _cache_report(store: LogStore, settings: Settings) -> dict[str, Any]:
     cache: dict[str, Any] = {"backend": "redis" if settings.redis_url else "disk"}
     cache.update(
         {k: v for k, v in _as_dict(getattr(store, "stats", None)).items() if isinstance(v, (int, float))}
@@ -51,7 +54,7 @@ def _cache_report(store: Any, settings: Settings) -> dict[str, Any]:
     return cache
 
 
-def health_report(store: Any, settings: Settings) -> tuple[dict[str, Any], int]:
+def health_report(store: LogStore, settings: Settings) -> tuple[dict[str, Any], int]:
     """The readiness payload and its HTTP status code (see the module docstring)."""
     started = time.perf_counter()
     errors: list[str] = []
@@ -109,7 +112,7 @@ def _ping_redis(url: str) -> dict[str, Any]:
 
 
 def register_health(
-    server: Flask, store: Any, settings: Settings, *, route_prefix: str | None = None
+    server: Flask, store: LogStore, settings: Settings, *, route_prefix: str | None = None
 ) -> None:
     """Add ``<route_prefix>healthz``, ``healthz/ready`` and ``healthz/live`` to ``server``
     (default prefix: ``settings.prefix``).

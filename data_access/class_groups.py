@@ -155,6 +155,29 @@ def superclass_mapping(info: HasMetadata | None) -> dict[str, str] | None:
     return dict(mapping)
 
 
+def class_indices(classes: Sequence[str], wanted: Sequence[int | str]) -> np.ndarray:
+    """Indices into ``classes`` of class names or indices, in the order given, ``(K,)`` intp.
+
+    Unknown names and out-of-range indices raise KeyError. The dense and the sparse tensor both
+    resolve a class selection here.
+
+    >>> class_indices(["a", "b", "c"], ["c", 0]).tolist()
+    [2, 0]
+    """
+    lookup = {name: i for i, name in enumerate(classes)}
+    out = []
+    for c in wanted:
+        if isinstance(c, (int, np.integer)):
+            if not 0 <= int(c) < len(classes):
+                raise KeyError(f"class index {c} out of range 0..{len(classes) - 1}")
+            out.append(int(c))
+        elif c in lookup:
+            out.append(lookup[c])
+        else:
+            raise KeyError(f"unknown class {c!r}")
+    return np.asarray(out, dtype=np.intp)
+
+
 def aggregate_grouping(classes: Sequence[str], mapping: Mapping[str, str]) -> ClassGrouping:
     """Classes summed into ``mapping``'s groups (rule 1).
 

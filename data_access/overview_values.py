@@ -23,6 +23,7 @@ import numpy as np
 from confusionflow.data_access.metrics import Normalization, normalize
 from confusionflow.data_access.sparse_counts import SparseCounts
 from confusionflow.data_access.strategies import series_index, step_index
+from confusionflow.data_access.vocabulary import format_step
 
 OverviewKind = Literal["step", "change", "difference"]
 VALUE_PHRASES: dict[str | None, str] = {
@@ -42,11 +43,6 @@ class OverviewValues:
     signed: bool
     description: str
     normalization: Normalization | None
-
-
-def _fmt(step: float) -> str:
-    s = float(step)
-    return str(int(s)) if s == int(s) else f"{s:g}"
 
 
 def _cells(counts: SparseCounts, series: str, step: float, norm: Normalization | None) -> np.ndarray:
@@ -74,17 +70,17 @@ def overview_values(
     what = VALUE_PHRASES[normalization]
     if kind == "step":
         vals = _cells(counts, series, step, normalization)
-        desc, signed = f"{series} at step {_fmt(step)} ({what})", False
+        desc, signed = f"{series} at step {format_step(step)} ({what})", False
     elif kind == "change":
         if start is None:
             raise ValueError("a change needs the range's start step")
         vals = _cells(counts, series, step, normalization) - _cells(counts, series, start, normalization)
-        desc, signed = f"{series}: step {_fmt(step)} minus step {_fmt(start)} ({what})", True
+        desc, signed = f"{series}: step {format_step(step)} minus step {format_step(start)} ({what})", True
     elif kind == "difference":
         if other_series is None:
             raise ValueError("a difference needs a second series")
         vals = _cells(counts, series, step, normalization) - _cells(counts, other_series, step, normalization)
-        desc, signed = f"{series} minus {other_series} at step {_fmt(step)} ({what})", True
+        desc, signed = f"{series} minus {other_series} at step {format_step(step)} ({what})", True
     else:
         raise ValueError(f"unknown overview kind {kind!r}; expected 'step', 'change' or 'difference'")
     out = vals.astype(np.float32)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from confusionflow.data_access.class_groups import aggregate_grouping, class_indices
 from confusionflow.data_access.metrics import TensorMetrics, _safe_div
 from confusionflow.data_access.tensor import OTHER_CLASS, ConfusionTensor, SeriesInfo
 
@@ -307,18 +308,7 @@ class SparseCounts:
 
     def class_indices(self, classes: Sequence[int | str]) -> np.ndarray:
         """Indices for class names or indices, in the order given; unknown names raise KeyError."""
-        lookup = {name: i for i, name in enumerate(self.classes)}
-        out = []
-        for c in classes:
-            if isinstance(c, (int, np.integer)):
-                if not 0 <= int(c) < self.n_classes:
-                    raise KeyError(f"class index {c} out of range 0..{self.n_classes - 1}")
-                out.append(int(c))
-            elif c in lookup:
-                out.append(lookup[c])
-            else:
-                raise KeyError(f"unknown class {c!r}")
-        return np.asarray(out, dtype=np.intp)
+        return class_indices(self.classes, classes)
 
     def select_classes(self, classes: Sequence[int | str], *, other: bool = False) -> ConfusionTensor:
         """The sub-matrix of the chosen classes; same semantics as :meth:`ConfusionTensor.select_classes`
@@ -356,16 +346,8 @@ class SparseCounts:
 
     def aggregate(self, mapping: Mapping[str, str]) -> ConfusionTensor:
         """Sum classes into groups; same order and rules as :meth:`ConfusionTensor.aggregate`."""
-        names: list[str] = []
-        index: dict[str, int] = {}
-        group = np.empty(self.n_classes, dtype=np.int64)
-        for i, cls_name in enumerate(self.classes):
-            g = mapping.get(cls_name, cls_name)
-            if g not in index:
-                index[g] = len(names)
-                names.append(g)
-            group[i] = index[g]
-        return self.regroup(group, names)
+        grouping = aggregate_grouping(self.classes, mapping)
+        return self.regroup(grouping.group, grouping.names)
 
     def select_series(self, keys: Sequence[str]) -> SparseCounts:
         """Keep the named series, in the order given, on the union of *their* steps."""

@@ -20,6 +20,7 @@ import numpy as np
 
 from confusionflow.data_access.metrics import _safe_div
 from confusionflow.data_access.sparse_counts import SparseCounts
+from confusionflow.data_access.vocabulary import format_step
 
 ClassMetric = Literal["f1", "recall", "precision"]
 StrategyName = Literal[
@@ -70,11 +71,6 @@ def check_k(k: object, n_classes: int) -> tuple[int, str | None]:
     return k, None
 
 
-def _fmt(step: float) -> str:
-    s = float(step)
-    return str(int(s)) if s == int(s) else f"{s:g}"
-
-
 def series_index(counts: SparseCounts, series: str) -> int:
     try:
         return counts.series_keys.index(series)
@@ -89,9 +85,13 @@ def step_index(counts: SparseCounts, s: int, step: float) -> int:
     if t < counts.n_steps and counts.steps[t] == step and counts.mask[s, t]:
         return t
     logged = counts.steps[counts.mask[s]]
-    have = f"{_fmt(logged[0])}..{_fmt(logged[-1])} ({len(logged)} steps)" if len(logged) else "none"
+    have = (
+        f"{format_step(logged[0])}..{format_step(logged[-1])} ({len(logged)} steps)"
+        if len(logged)
+        else "none"
+    )
     raise StrategyError(
-        f"fold {info.fold!r} of run {info.run!r} has no step {_fmt(step)}; its logged steps: {have}"
+        f"fold {info.fold!r} of run {info.run!r} has no step {format_step(step)}; its logged steps: {have}"
     )
 
 
@@ -125,7 +125,7 @@ def lowest_metric(
     else:
         score = _safe_div(2 * tp, sup + pred)
     order = _rank(score, k, descending=False)
-    desc = f"lowest {CLASS_METRICS[metric]} of {series} at step {_fmt(step)}"
+    desc = f"lowest {CLASS_METRICS[metric]} of {series} at step {format_step(step)}"
     return _selection(order, score, desc, note)
 
 
@@ -153,7 +153,7 @@ def largest_cells(counts: SparseCounts, k: int, *, series: str, step: float) -> 
     if len(chosen) < k:  # fewer confused classes than asked: then those in no such cell, as logged
         extra = np.setdiff1d(np.arange(counts.n_classes), chosen)
         chosen = np.concatenate([chosen, extra])
-    desc = f"classes of the largest off-diagonal cells of {series} at step {_fmt(step)}"
+    desc = f"classes of the largest off-diagonal cells of {series} at step {format_step(step)}"
     return _selection(chosen[:k], best, desc, note)
 
 
@@ -187,7 +187,7 @@ def most_changed(counts: SparseCounts, k: int, *, series: str, start: float, end
     s = series_index(counts, series)
     ta, tb = step_index(counts, s, start), step_index(counts, s, end)
     score = _change_scores(counts, (s, ta), (s, tb))
-    desc = f"most changed confusion of {series} from step {_fmt(start)} to {_fmt(end)}"
+    desc = f"most changed confusion of {series} from step {format_step(start)} to {format_step(end)}"
     return _selection(_rank(score, k, descending=True), score, desc, note)
 
 
@@ -199,7 +199,7 @@ def most_different(counts: SparseCounts, k: int, *, series_a: str, series_b: str
     if sa == sb:
         raise StrategyError("choose two different series to compare")
     score = _change_scores(counts, (sa, step_index(counts, sa, step)), (sb, step_index(counts, sb, step)))
-    desc = f"largest difference between {series_a} and {series_b} at step {_fmt(step)}"
+    desc = f"largest difference between {series_a} and {series_b} at step {format_step(step)}"
     return _selection(_rank(score, k, descending=True), score, desc, note)
 
 

@@ -21,6 +21,7 @@ from confusionflow.data_access.class_groups import (  # noqa: F401 - OTHER_CLASS
     OTHER_CLASS,
     ClassGrouping,
     aggregate_grouping,
+    class_indices,
     display_grouping,
     regroup_counts,
     select_grouping,
@@ -163,18 +164,7 @@ class ConfusionTensor:
     # ----------------------------------------------------------------- slicing
     def class_indices(self, classes: Sequence[int | str]) -> np.ndarray:
         """Indices for class names or indices, in the order given; unknown names raise KeyError."""
-        lookup = {name: i for i, name in enumerate(self.classes)}
-        out = []
-        for c in classes:
-            if isinstance(c, (int, np.integer)):
-                if not 0 <= int(c) < self.n_classes:
-                    raise KeyError(f"class index {c} out of range 0..{self.n_classes - 1}")
-                out.append(int(c))
-            else:
-                if c not in lookup:
-                    raise KeyError(f"unknown class {c!r}")
-                out.append(lookup[c])
-        return np.asarray(out, dtype=np.intp)
+        return class_indices(self.classes, classes)
 
     def select_classes(self, classes: Sequence[int | str], *, other: bool = False) -> ConfusionTensor:
         """The sub-matrix of the chosen classes (at least two).

@@ -67,19 +67,20 @@ def make_tensor(
     *,
     fold: str = "test",
     mask: np.ndarray | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> ConfusionTensor:
     """A tensor straight from ``counts`` ``(S, T, C, C)`` on ``steps`` ``(T,)``.
 
     ``runs`` names the series (default ``r0, r1, ...``), all on ``fold``. ``mask`` ``(S, T)``
     (default all logged) marks what each series logged; counts where it is False are set to zero,
-    as the tensor requires.
+    as the tensor requires. ``metadata`` is every series' run metadata (e.g. ``superclasses``).
     """
     counts = np.asarray(counts)
     n_s, n_t = counts.shape[:2]
     runs = tuple(runs) if runs is not None else tuple(f"r{i}" for i in range(n_s))
     mask = np.ones((n_s, n_t), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     counts = np.where(mask[:, :, None, None], counts, 0)
-    series = tuple(SeriesInfo(run, fold, tuple(classes)) for run in runs)
+    series = tuple(SeriesInfo(run, fold, tuple(classes), metadata=dict(metadata or {})) for run in runs)
     return ConfusionTensor(counts, mask, np.array(steps, dtype=np.float64), tuple(classes), series)
 
 

@@ -16,6 +16,9 @@ What may happen to runs that already exist is the caller's choice (``existing_ru
 (new folds and new steps; the command line), ``"new_folds"`` (new folds only, never a byte of an
 existing file rewritten; optionally only for runs whose ``run.json`` metadata holds
 ``required_metadata``, such as the uploader who created them) or ``"refuse"`` (new runs only).
+
+Length (~400 lines): the checks, the staged write and the move are one all-or-nothing sequence
+over the same ``PlannedSeries``; split, the order a reader must keep in mind would span files.
 """
 
 from __future__ import annotations

@@ -18,17 +18,17 @@ from confusionflow.data_access.class_groups import (
     select_grouping,
     superclass_mapping,
 )
-from confusionflow.data_access.tensor import ConfusionTensor, SeriesInfo
+from confusionflow.data_access.tensor import ConfusionTensor
+from tests.factories import make_tensor, random_counts
 
 CLASSES = ("cat", "dog", "fox", "owl")
 SUPER = {"cat": "pet", "dog": "pet", "fox": "wild", "owl": "wild"}
 
 
-def make_tensor(metadata: dict | None = None) -> ConfusionTensor:
-    rng = np.random.default_rng(7)
-    counts = rng.integers(0, 50, size=(1, 3, 4, 4)).astype(np.int64)
-    info = SeriesInfo("r", "f", CLASSES, metadata=metadata or {})
-    return ConfusionTensor(counts, np.ones((1, 3), bool), np.array([1.0, 2.0, 3.0]), CLASSES, (info,))
+def class_tensor(metadata: dict | None = None) -> ConfusionTensor:
+    """One series ``r/f`` over steps 1, 2, 3 of seeded counts in ``[0, 50)``, ``(1, 3, 4, 4)``."""
+    counts = random_counts((1, 3, 4, 4), seed=7, high=50).astype(np.int64)
+    return make_tensor(counts, [1.0, 2.0, 3.0], CLASSES, runs=("r",), fold="f", metadata=metadata)
 
 
 def reference_shape(tensor: ConfusionTensor, classes, other: bool, superclasses: bool) -> ConfusionTensor:
@@ -49,7 +49,7 @@ SELECTIONS = [(), ("fox", "cat"), ("owl", "dog", "cat"), CLASSES, ("pet", "wild"
     ("classes", "other", "superclasses"), list(itertools.product(SELECTIONS, (False, True), (False, True)))
 )
 def test_for_display_equals_aggregate_then_select(classes, other, superclasses):
-    tensor = make_tensor({"superclasses": SUPER})
+    tensor = class_tensor({"superclasses": SUPER})
     shaped = tensor.for_display(classes, other=other, superclasses=superclasses)
     expected = reference_shape(tensor, classes, other, superclasses)
     assert shaped.classes == expected.classes
@@ -67,7 +67,7 @@ def test_for_display_equals_aggregate_then_select(classes, other, superclasses):
 
 
 def test_other_keeps_every_instance_and_selection_drops_the_rest():
-    tensor = make_tensor()
+    tensor = class_tensor()
     total = tensor.counts.sum(axis=(2, 3))
     with_other = tensor.for_display(("owl", "cat"), other=True)
     assert with_other.classes == ("owl", "cat", OTHER_CLASS)
@@ -78,7 +78,7 @@ def test_other_keeps_every_instance_and_selection_drops_the_rest():
 
 
 def test_repeated_and_unknown_names_are_ignored_not_raised():
-    tensor = make_tensor()
+    tensor = class_tensor()
     assert tensor.for_display(("dog", "dog", "emu", "cat")).classes == ("dog", "cat")
     assert tensor.for_display(("emu",)).classes == CLASSES
 
