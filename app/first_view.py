@@ -3,7 +3,7 @@
 Without this, a page opens with empty stores and a chain of callbacks fills them one level at a
 time (URL -> series -> selection -> range and epoch -> views), each level a round trip. Instead the
 layout function reads the page's query string, resolves it with the same pure functions those
-callbacks call (``controls_from_query``, ``series_update``, ``selection_update``,
+callbacks call (``load_values``, ``series_update``, ``selection_update``,
 ``range_update``, ``epoch_update``, ``detail_target_update``) and writes their outputs into the
 layout. The chain's callbacks are registered with ``prevent_initial_call=True``, so the views'
 callbacks fire at once, all in one level, on a complete view state.
@@ -33,11 +33,10 @@ from confusionflow.app.callbacks.matrix import MATRIX_INPUTS, matrix_update, vie
 from confusionflow.app.callbacks.selection import selection_update
 from confusionflow.app.callbacks.series import series_update
 from confusionflow.app.callbacks.timeline import epoch_label, epoch_update, range_update
-from confusionflow.app.callbacks.url import LOAD_OUTPUTS, controls_from_query, first_view_normalization
+from confusionflow.app.callbacks.url import LOAD_OUTPUTS, load_values
 from confusionflow.app.config import DEFAULT_MAX_VIEW_CELLS
 from confusionflow.app.first_figures import view_props
 from confusionflow.app.recent import PerStore
-from confusionflow.app.state import parse_query
 from confusionflow.components import ids
 from confusionflow.components.matrix_preview import MatrixPreview, matrix_preview
 from confusionflow.components.panel_parts import loading_figure
@@ -114,18 +113,7 @@ def first_view_props(store: LogStore, query: str, class_option_boxes: list[dict]
     props: Props = {}
 
     # on_url_load: the toolbar controls and the URL state
-    encoding, rotate, normalization, scale, gamma, class_opts = controls_from_query(url_state)
-    if not parse_query(url_state).series:
-        normalization = first_view_normalization(store)
-    load = {
-        "url_state": url_state,
-        "encoding": encoding,
-        "rotate": rotate,
-        "normalization": normalization,
-        "scale": scale,
-        "gamma": gamma,
-        "class_options": class_opts,
-    }
+    load = load_values(store, url_state)
     for name, output in LOAD_OUTPUTS.items():
         cid = output.component_id
         if not isinstance(cid, str):  # the URL outputs are plain string ids
@@ -143,7 +131,7 @@ def first_view_props(store: LogStore, query: str, class_option_boxes: list[dict]
 
     # update_selection: the class picker, class-option boxes and the effective selection
     selection = selection_update(
-        store, ids.URL_STATE, url_state, series.keys, None, class_opts, None, class_option_boxes
+        store, ids.URL_STATE, url_state, series.keys, None, load["class_options"], None, class_option_boxes
     )
     props[(ids.CLASS_DROPDOWN, "options")] = selection.options
     props[(ids.CLASS_DROPDOWN, "value")] = selection.value
@@ -178,8 +166,8 @@ def first_view_props(store: LogStore, query: str, class_option_boxes: list[dict]
         "url_state": url_state,
         "selection": selection.selection,
         "step_range": rng.range,
-        "encoding": encoding,
-        "rotate": rotate,
+        "encoding": load["encoding"],
+        "rotate": load["rotate"],
     }
     target = detail_target_update(store, ids.URL_STATE, parse_inputs(raw, bounds), None, None)
     props[(ids.DETAIL_TARGET, "data")] = target.to_dict() if target is not None else None

@@ -224,7 +224,7 @@ def instances_body(
     return [c for c in body if c is not None]
 
 
-def series_options(items: Sequence[tuple[str, str, bool]]) -> list[dict]:
+def instance_series_options(items: Sequence[tuple[str, str, bool]]) -> list[dict]:
     """Dropdown options from ``(key, label, has_instances)``; counts-only series are disabled."""
     return [
         {

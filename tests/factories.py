@@ -139,6 +139,23 @@ def find_id(component: object, wanted: object) -> Any:
     return next((c for c in walk(component) if getattr(c, "id", None) == wanted), None)
 
 
+def layout_props(node: object, wanted: str) -> dict | None:
+    """The ``props`` of the component of id ``wanted`` in a ``/_dash-layout`` JSON answer (the tree
+    as the browser receives it: ``{"type", "namespace", "props": {...}}`` nodes), or None."""
+    if isinstance(node, dict):
+        props = node.get("props")
+        if isinstance(props, dict) and props.get("id") == wanted:
+            return props
+        for value in node.values():
+            if (found := layout_props(value, wanted)) is not None:
+                return found
+    elif isinstance(node, list):
+        for value in node:
+            if (found := layout_props(value, wanted)) is not None:
+                return found
+    return None
+
+
 def tree_text(component: object) -> str:
     """All text of a Dash component tree, space-separated (what a user would read)."""
     if component is None:

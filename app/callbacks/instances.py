@@ -24,9 +24,9 @@ from confusionflow.components import ids
 from confusionflow.components.click_targets import axis_position, first_point
 from confusionflow.components.instances_panel import (
     cell_title,
+    instance_series_options,
     instances_body,
     instances_message,
-    series_options,
 )
 from confusionflow.components.matrix import decode_click
 from confusionflow.data_access.class_groups import display_groups
@@ -215,7 +215,7 @@ def instance_series_update(
     if clicked is not None and 0 <= clicked < len(items) and items[clicked][2]:
         current = items[clicked][0]
     return {
-        "options": series_options(items),
+        "options": instance_series_options(items),
         "value": pick_series([(k, h) for k, _, h in items], text(current)),
     }
 

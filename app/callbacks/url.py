@@ -10,6 +10,8 @@ from there, the plain toolbar controls are set here.
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
 from dash import ClientsideFunction, Input, Output, State, ctx
 
@@ -47,6 +49,24 @@ def controls_from_query(search: str | None) -> tuple[str, list[str], str, str, f
         s.gamma,
         class_opts,
     )
+
+
+def load_values(store: LogStore, query: str) -> dict[str, Any]:
+    """What ``on_url_load`` answers for a parsed page query (``LOAD_OUTPUTS`` by name): the URL
+    state and the toolbar controls, with :func:`first_view_normalization` when the query names no
+    series. The layout's first view (``app/first_view.py``) fills the same outputs from it."""
+    encoding, rotate, normalization, scale, gamma, class_opts = controls_from_query(query)
+    if not parse_query(query).series:
+        normalization = first_view_normalization(store)
+    return {
+        "url_state": query,
+        "encoding": encoding,
+        "rotate": rotate,
+        "normalization": normalization,
+        "scale": scale,
+        "gamma": gamma,
+        "class_options": class_opts,
+    }
 
 
 def first_view_normalization(store: LogStore) -> str:
@@ -133,19 +153,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
         query = parse_inputs({"url_state": search}).url_state or ""
         if is_own_write(query, shown):
             raise dash.exceptions.PreventUpdate
-        encoding, rotate, normalization, scale, gamma, class_opts = controls_from_query(query)
-        if not parse_query(query).series:
-            normalization = first_view_normalization(store)
-        values = {
-            "url_state": query,
-            "encoding": encoding,
-            "rotate": rotate,
-            "normalization": normalization,
-            "scale": scale,
-            "gamma": gamma,
-            "class_options": class_opts,
-        }
-        return outputs_of(values, LOAD_OUTPUTS)
+        return outputs_of(load_values(store, query), LOAD_OUTPUTS)
 
     @app.callback(
         output=QUERY_OUTPUTS,

@@ -14,6 +14,11 @@ Why the x axes are in step numbers: when the figure holds every logged step (no 
 change of the step range only moves the three x-axis ranges, the epoch markers and the summary
 line (:func:`class_performance_view`, applied with :func:`apply_view` to a ``dash.Patch``), and an
 added series only appends its three traces (:func:`class_performance_series_traces`).
+
+Length (~500 lines): the figure, its range-change view and its added-series traces share one
+geometry (row offsets, the three x axes, the point budget and its step bins); kept in one file so
+that the Patch recipes cannot drift from the figure they patch (``tests/unit/test_class_chart_updates.py``
+compares each Patch with a fresh build).
 """
 
 from __future__ import annotations

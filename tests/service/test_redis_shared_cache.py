@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.factories import layout_props
 from tests.service.conftest import app_env, figure_json, http_json, open_app, start_app, wait_until
 
 pytestmark = [pytest.mark.service, pytest.mark.browser]
@@ -27,17 +28,6 @@ def _strip_uids(obj: object) -> object:
     if isinstance(obj, list):
         return [_strip_uids(v) for v in obj]
     return obj
-
-
-def _graph_figure(layout: Any, graph_id: str) -> Any:
-    """The ``figure`` of the component ``graph_id`` in a ``_dash-layout`` answer, or None."""
-    if isinstance(layout, list):
-        return next((f for f in (_graph_figure(c, graph_id) for c in layout) if f is not None), None)
-    if isinstance(layout, dict) and "props" in layout:
-        if layout["props"].get("id") == graph_id:
-            return layout["props"].get("figure")
-        return _graph_figure(layout["props"].get("children"), graph_id)
-    return None
 
 
 def test_two_instances_share_parsed_logs_through_redis_and_draw_the_same_view(
@@ -74,7 +64,7 @@ def test_two_instances_share_parsed_logs_through_redis_and_draw_the_same_view(
         # The matrix figure exactly as the server sent it (the last answer that carried one: the
         # layout holds the first view's, app/first_figures.py; a callback answer any later one).
         figures = [
-            _graph_figure(r.json(), "matrix-graph")
+            (layout_props(r.json(), "matrix-graph") or {}).get("figure")
             if r.url.endswith("_dash-layout")
             else r.json()["response"]["matrix-graph"]["figure"]
             for r in responses

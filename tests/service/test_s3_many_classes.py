@@ -17,7 +17,7 @@ import pytest
 from confusionflow.app.callbacks.common import OVERVIEW_MIN_CLASSES
 from confusionflow.components import ids
 from confusionflow.data_access.store import LogStore
-from tests.factories import callback_request
+from tests.factories import callback_request, layout_props
 from tests.service.test_s3_logs import BUCKET, Moto, moto_server, s3_env, upload  # noqa: F401
 
 pytest.importorskip("s3fs")
@@ -80,22 +80,6 @@ def _request(app, output_id: str, values: dict[str, object], changed: str) -> di
     return callback_request(app, f"{output_id}.figure", values, [changed])
 
 
-def _find(node: object, wanted: str) -> dict | None:
-    """The component of id ``wanted`` in a ``/_dash-layout`` JSON tree."""
-    if isinstance(node, dict):
-        props = node.get("props")
-        if isinstance(props, dict) and props.get("id") == wanted:
-            return props
-        for value in node.values():
-            if (found := _find(value, wanted)) is not None:
-                return found
-    elif isinstance(node, list):
-        for value in node:
-            if (found := _find(value, wanted)) is not None:
-                return found
-    return None
-
-
 def test_the_page_and_the_overview_show_the_buckets_many_classes_as_the_folders(
     many_logs: tuple[Path, str], tmp_path: Path
 ) -> None:
@@ -116,7 +100,7 @@ def test_the_page_and_the_overview_show_the_buckets_many_classes_as_the_folders(
     assert "counts/val" in text and "Traceback" not in text and "cannot be read" not in text
     drawn = {}
     for where, app in apps.items():
-        overview = _find(layouts[where], ids.OVERVIEW_GRAPH)
+        overview = layout_props(layouts[where], ids.OVERVIEW_GRAPH)
         assert overview is not None
         body = json.dumps(
             _request(app, ids.OVERVIEW_GRAPH, {ids.SERIES_KEYS: KEYS}, f"{ids.SERIES_KEYS}.data")

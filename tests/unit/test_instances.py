@@ -20,10 +20,10 @@ from confusionflow.components import ids
 from confusionflow.components import ids as iid
 from confusionflow.components.instances_panel import (
     cell_title,
+    instance_series_options,
     instances_body,
     instances_message,
     instances_panel,
-    series_options,
 )
 from confusionflow.data_access.class_groups import display_groups
 from confusionflow.data_access.errors import LogFormatError
@@ -349,7 +349,7 @@ def test_panel_shows_problems_as_messages(store):
     assert "logged counts only" in tree_text(find_id(body, iid.INSTANCES_MESSAGE))
     assert find_id(body, iid.INSTANCES_COUNT) is None
     assert tree_text(instances_message("hello")) == "hello"
-    opts = series_options([("a/t", "a / t", True), ("a/c", "a / c", False)])
+    opts = instance_series_options([("a/t", "a / t", True), ("a/c", "a / c", False)])
     assert opts == [
         {"label": "a / t", "value": "a/t", "disabled": False},
         {"label": "a / c (counts only)", "value": "a/c", "disabled": True},
