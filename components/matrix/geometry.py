@@ -24,6 +24,12 @@ LINES_MAX_CLASSES = 25  # measured: 30 classes x 50 steps is already 5.8 MB and 
 # browser's draw time grows with bricks and category count (see docs/PERFORMANCE.md); a tile of a
 # 100-class matrix is ~10 px wide on screen, so more columns than that cannot be seen anyway.
 CELL_BUDGET = 600_000
+# Above LINES_MAX_CLASSES classes (the sub-matrix of a many-class run), a tile is narrower than
+# MATRIX_WIDTH_PX / (C + 1) px (~20 px for 40 classes at 1600x1000), so its time columns are also
+# capped at that many: more would be sub-pixel, and they cost bytes and draw time (40 classes x
+# 3 series x 50 steps was 2.9 MB and ~0.9 s to draw). Labels and hover say which steps a column means.
+MATRIX_WIDTH_PX = 800
+MIN_TILE_COLUMNS = 10  # a tile keeps at least this many columns (a 100-class matrix of 10 steps: all)
 # Line points per figure above which the line encoding averages steps too (payload ~30 bytes/point).
 LINE_POINT_BUDGET = 120_000
 LINE_TILE_HEIGHT = 1.0
@@ -214,7 +220,12 @@ def _gap(inner: float) -> int:
 def _time_bin(c: int, r: int, k: int, t: int) -> int:
     """Smallest number of steps per time column that keeps a heatmap layer within CELL_BUDGET."""
     rows = (c + 1) * (r * k + 1)
-    return smallest_bin(t, lambda cols: rows * (c + 1) * (cols + _gap(cols)), CELL_BUDGET)
+    visible = max(MIN_TILE_COLUMNS, MATRIX_WIDTH_PX // (c + 1)) if c > LINES_MAX_CLASSES else t
+
+    def cost(cols: int) -> float:
+        return rows * (c + 1) * (cols + _gap(cols)) if cols <= visible else math.inf
+
+    return smallest_bin(t, cost, CELL_BUDGET)
 
 
 def _line_bin(c: int, r: int, t: int) -> int:

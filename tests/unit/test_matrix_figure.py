@@ -657,3 +657,13 @@ def test_a_short_label_keeps_the_large_font():
 
     assert fit_label("cat", 110) == ("cat", 13)
     assert fit_label("T-shirt/top", 58) == ("T-shirt/top", 7)
+
+
+def test_a_many_class_sub_matrix_draws_about_one_time_column_per_pixel():
+    # 40 selected classes + "(other)", 3 series x 50 steps: a tile is ~19 px wide, so 3 steps share
+    # a column (17 columns) instead of 50 sub-pixel ones; 25 classes and fewer keep every step
+    geo = matrix_geometry(41, 3, 50, MatrixStyle())
+    assert geo.time_bin == 3 and geo.n_time_columns == 17
+    assert matrix_geometry(41, 3, 100, MatrixStyle()).n_time_columns == 17
+    assert matrix_geometry(25, 3, 100, MatrixStyle()).time_bin == 1
+    assert matrix_geometry(100, 2, 10, MatrixStyle()).time_bin == 1  # at least 10 columns a tile
