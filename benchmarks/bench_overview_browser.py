@@ -1,7 +1,7 @@
 """The many-class page in headless Chromium: first view, a strategy click and a box drag.
 
 Run: ``.venv/bin/python benchmarks/bench_overview_browser.py [--logdir DIR] [--classes 1000
---steps 50] [--repeat 3]``. Without ``--logdir`` a stress log (``gen_many_classes.py``: 3 series)
+--steps 50] [--repeat 3]`` (``--classes`` names the series of ``--logdir``). Without ``--logdir`` a stress log (``gen_many_classes.py``: 3 series)
 is written to a temporary folder. The real app runs as its own process on 127.0.0.1 (polling off);
 the first load parses the logs ("cold"), later loads hit the cache. Times are from navigation (or
 the click / mouse release) until the views show the result and no callback request has been
@@ -24,11 +24,10 @@ from urllib.parse import quote
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.gen_many_classes import generate  # noqa: E402
+from benchmarks.gen_many_classes import generate, series_keys  # noqa: E402
 from tests.conftest import free_port, wait_http  # noqa: E402
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-SERIES = ("synthetic-1000 dense/test", "synthetic-1000 pruned/test", "synthetic-1000 dense/train")
 
 
 def rss_mb(pid: int) -> float:
@@ -127,7 +126,8 @@ def main() -> None:
     )
     try:
         wait_http(f"http://127.0.0.1:{port}/", timeout=300, proc=server)
-        url = f"http://127.0.0.1:{port}/?" + "&".join(f"s={quote(k)}" for k in SERIES)
+        train, test, pruned = series_keys(args.classes)
+        url = f"http://127.0.0.1:{port}/?" + "&".join(f"s={quote(k)}" for k in (test, pruned, train))
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             runs = [one_run(browser, url) for _ in range(args.repeat)]
