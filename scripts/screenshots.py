@@ -33,6 +33,14 @@ SHOTS: dict[str, str] = {
         f"s={quote(k)}" for k in ("synthetic-cifar100 baseline/test", "synthetic-cifar100 regularized/test")
     )
     + "&level=1",
+    # the three Fashion-MNIST pruning runs, heatmap, a cell chosen at step 12
+    "dashboard-pruning-heatmap": "?"
+    + "&".join(f"s={quote(f'fmnist-mlp 6x200 {r}/test')}" for r in ("dense", "pruned", "lottery ticket"))
+    + "&epoch=12&detail=cell&dt=Shirt&dp=T-shirt%2Ftop",
+    # the same runs in the line encoding: four classes plus "(other)", rows normalised, steps 3-20
+    "dashboard-lines-epoch-zoom": "?"
+    + "&".join(f"s={quote(f'fmnist-mlp 6x200 {r}/test')}" for r in ("dense", "pruned", "lottery ticket"))
+    + "&c=T-shirt%2Ftop&c=Pullover&c=Coat&c=Shirt&other=1&enc=lines&norm=true&from=3&to=20&epoch=9",
 }
 
 
