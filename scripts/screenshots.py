@@ -41,7 +41,12 @@ SHOTS: dict[str, str] = {
     "dashboard-lines-epoch-zoom": "?"
     + "&".join(f"s={quote(f'fmnist-mlp 6x200 {r}/test')}" for r in ("dense", "pruned", "lottery ticket"))
     + "&c=T-shirt%2Ftop&c=Pullover&c=Coat&c=Shirt&other=1&enc=lines&norm=true&from=3&to=20&epoch=9",
+    # the first screen (the window only) of the distribution-shift runs, rows normalised
+    "dashboard-shift-first-view": "?"
+    + "&".join(f"s={quote(f'fmnist-mlp 256-128/{f}')}" for f in ("test", "test-shifted", "train"))
+    + "&norm=true",
 }
+FIRST_SCREEN_ONLY = {"dashboard-shift-first-view"}  # the window, not the whole page
 
 
 def main() -> None:
@@ -63,7 +68,7 @@ def main() -> None:
                 wait_stable_plot(page, graph, timeout=120_000)
             page.evaluate("() => window.scrollTo(0, 0)")
             path = args.out / f"{name}.png"
-            page.screenshot(path=str(path), full_page=True)
+            page.screenshot(path=str(path), full_page=name not in FIRST_SCREEN_ONLY)
             print(f"wrote {path}")
         browser.close()
 
