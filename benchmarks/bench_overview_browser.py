@@ -36,11 +36,10 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.bench_browser import INIT_JS, WAIT_JS, Action, _summarise  # noqa: E402
-from benchmarks.gen_many_classes import generate  # noqa: E402
+from benchmarks.gen_many_classes import generate, series_keys  # noqa: E402
 from tests.conftest import free_port, wait_http  # noqa: E402
 
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-SERIES = ("synthetic-1000 dense/test", "synthetic-1000 pruned/test", "synthetic-1000 dense/train")
 GRAPHS = (
     "overview-graph",
     "matrix-graph",
@@ -207,13 +206,14 @@ def main() -> None:
         started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         load0 = Path("/proc/loadavg").read_text().split()[:3]
         wait_http(f"http://127.0.0.1:{port}/", timeout=300, proc=server)
-        url = f"http://127.0.0.1:{port}/?" + "&".join(f"s={quote(k)}" for k in SERIES)
+        train, test, pruned = series_keys(args.classes)
+        url = f"http://127.0.0.1:{port}/?" + "&".join(f"s={quote(k)}" for k in (test, pruned, train))
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             runs = [one_run(browser, url, n_classes, n_steps) for _ in range(args.repeat)]
             browser.close()
         load1 = Path("/proc/loadavg").read_text().split()[:3]
-        print(f"{n_classes} classes x {len(SERIES)} series x {n_steps} steps; started {started}")
+        print(f"{n_classes} classes x 3 series x {n_steps} steps; started {started}")
         print(f"load at start {' '.join(load0)}, at end {' '.join(load1)}")
         print(f"server RSS after the runs: {rss_mb(server.pid):.0f} MB")
         print(

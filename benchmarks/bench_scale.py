@@ -40,7 +40,7 @@ import plotly.io as pio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.gen_many_classes import PRUNED_BLOCKS, RUNS, generate  # noqa: E402
+from benchmarks.gen_many_classes import PRUNED_BLOCKS, generate, runs  # noqa: E402
 from confusionflow.components.overview_figure import overview_figure  # noqa: E402
 from confusionflow.data_access.cache import DiskArrayCache, MemoryArrayCache  # noqa: E402
 from confusionflow.data_access.hierarchy import read_hierarchy  # noqa: E402
@@ -100,9 +100,9 @@ def cached_server_rss(logdir: Path, cache_dir: Path, keys: list[str]) -> str:
     return out.stdout.strip()
 
 
-def append_and_reload(logdir: Path, tmp: Path) -> str:
+def append_and_reload(logdir: Path, tmp: Path, n_classes: int) -> str:
     """Copy one run, load it with a disk cache, append a step with LogWriter, time the reload."""
-    run, fold, _ = RUNS[2]
+    run, fold, _ = runs(n_classes)[2]
     copy = tmp / "live"
     shutil.copytree(logdir / run, copy / run)
     cache = DiskArrayCache(tmp / "live-cache")
@@ -118,7 +118,9 @@ def append_and_reload(logdir: Path, tmp: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--logdir", type=Path, help="an already generated stress log (else a temp one)")
+    parser.add_argument(
+        "--logdir", type=Path, help="an already generated stress log of --classes classes (else a temp one)"
+    )
     parser.add_argument("--classes", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=50)
     args = parser.parse_args()
@@ -130,7 +132,7 @@ def main() -> None:
             t0 = time.perf_counter()
             generate(logdir, args.classes, args.steps)
             rows.append(("write the log (LogWriter.add_counts)", f"{time.perf_counter() - t0:.1f} s"))
-        keys = [f"{run}/{fold}" for run, fold, _ in RUNS]
+        keys = [f"{run}/{fold}" for run, fold, _ in runs(args.classes)]
         size = sum(f.stat().st_size for f in logdir.rglob("*.counts.jsonl"))
         rows.append(("log files on disk", f"{size / 1e6:.0f} MB"))
         rss0 = proc_status("VmRSS")
@@ -226,13 +228,16 @@ def main() -> None:
                 f"{ms:.1f} ms -> {sub.counts.shape}",
             )
         )
-        hier = read_hierarchy(logdir / RUNS[0][0] / "hierarchy.json", counts.classes)
+        hier = read_hierarchy(logdir / runs(args.classes)[0][0] / "hierarchy.json", counts.classes)
         for level in (1, 2):
             mapping = hier.mapping(level)
             ms, agg = timed(partial(counts.aggregate, mapping))
             rows.append((f"aggregate at hierarchy level {level}", f"{ms:.1f} ms -> {agg.counts.shape}"))
         rows.append(
-            ("append one step to a live series, reload (disk cache)", append_and_reload(logdir, Path(tmp)))
+            (
+                "append one step to a live series, reload (disk cache)",
+                append_and_reload(logdir, Path(tmp), args.classes),
+            )
         )
         rows.append(("RSS at the end", f"{proc_status('VmRSS'):.0f} MB (peak {proc_status('VmHWM'):.0f} MB)"))
 

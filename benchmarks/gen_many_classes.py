@@ -13,8 +13,9 @@ Simulation (fixed seed, reproducible):
   plateau; 80% of the errors go to the other classes of its block (fixed Dirichlet weights), 20% to
   10 fixed classes outside it. Each step draws ``n`` instances per class (multinomial), so most
   cells are zero and each row has at most 30 non-zero cells.
-- Series: ``synthetic-1000 dense`` on ``train`` (200 per class) and ``test`` (50 per class), and
-  ``synthetic-1000 pruned`` on ``test``, which confuses four blocks twice as much (so "the classes
+- Series: ``synthetic-C dense`` on ``train`` (200 per class) and ``test`` (50 per class), and
+  ``synthetic-C pruned`` on ``test`` (``C`` the class count, so logs of different sizes written into
+  one folder never share a run), which confuses four blocks twice as much (so "the classes
   on which two series differ most" has a known answer: those blocks).
 
 Written with ``LogWriter.add_counts`` (counts only). At 1000 classes x 50 steps each fold's file is
@@ -41,11 +42,20 @@ BLOCK = 20
 BLOCKS_PER_GROUP = 5
 OUTSIDE = 10
 PRUNED_BLOCKS = (3, 17, 29, 41)  # confused twice as much in the pruned run
-RUNS: tuple[tuple[str, str, int], ...] = (
-    ("synthetic-1000 dense", "train", 200),
-    ("synthetic-1000 dense", "test", 50),
-    ("synthetic-1000 pruned", "test", 50),
-)
+
+
+def runs(n_classes: int) -> tuple[tuple[str, str, int], ...]:
+    """``(run, fold, instances per class per step)`` of the three series, named by the class count."""
+    return (
+        (f"synthetic-{n_classes} dense", "train", 200),
+        (f"synthetic-{n_classes} dense", "test", 50),
+        (f"synthetic-{n_classes} pruned", "test", 50),
+    )
+
+
+def series_keys(n_classes: int) -> list[str]:
+    """The ``run/fold`` keys ``generate`` writes for ``n_classes`` classes (in ``runs`` order)."""
+    return [f"{run}/{fold}" for run, fold, _ in runs(n_classes)]
 
 
 def class_names(n_classes: int) -> list[str]:
@@ -107,7 +117,7 @@ def generate(out: Path, n_classes: int = 1000, n_steps: int = 50, seed: int = 0)
         "seed": seed,
     }
     written: set[str] = set()
-    for run, fold, n in RUNS:
+    for run, fold, n in runs(n_classes):
         # a run's second fold goes into the run this call just created (never into an older one)
         mode: WriteMode = "resume" if run in written else "new"
         written.add(run)

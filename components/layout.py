@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dash import dcc, html
 
 from confusionflow.components import ids
+from confusionflow.components.charts.class_performance import PANEL_MAX_PX, PANEL_ROWS
 from confusionflow.components.charts.detail import HEIGHT as DETAIL_HEIGHT
 from confusionflow.components.charts.detail import TITLE_LINE_PX
 from confusionflow.components.import_panel import import_panel
@@ -263,10 +264,16 @@ def build_layout(
                                 "Class performance",
                                 [
                                     html.Div(
-                                        "Precision, recall and F1 per class; click a chart to see it in detail.",
+                                        "Precision, recall and F1 per class; click a chart for detail; "
+                                        f"rows past {PANEL_ROWS} scroll.",
                                         className="cf-hint",
                                     ),
-                                    graph(ids.CLASS_PERF_GRAPH, "330px"),
+                                    # never taller than PANEL_ROWS rows: the rows scroll inside
+                                    html.Div(
+                                        graph(ids.CLASS_PERF_GRAPH, "330px"),
+                                        className="cf-class-perf-rows",
+                                        style={"maxHeight": f"{PANEL_MAX_PX}px", "overflowY": "auto"},
+                                    ),
                                 ],
                                 class_name="cf-class-perf",
                                 extra_header=[svg_button(ids.CLASS_PERF_GRAPH)],

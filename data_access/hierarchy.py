@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -273,16 +273,29 @@ def run_hierarchy(
     """The hierarchy stored with a run: ``hierarchy.json`` / ``hierarchy.csv`` beside ``run.json``,
     or ``metadata["hierarchy"]``; None if there is none. Two of them at once is an error."""
     run_dir = Path(run_dir)
-    files = [run_dir / name for name in HIERARCHY_FILES if (run_dir / name).is_file()]
-    sources = [str(f) for f in files] + (
-        [f"{run_dir / 'run.json'} metadata"] if METADATA_KEY in metadata else []
-    )
+    found = [run_dir / name for name in HIERARCHY_FILES if (run_dir / name).is_file()]
+    files = [(str(f), lambda f=f: read_file_bytes(f, MAX_HIERARCHY_BYTES, "a hierarchy")) for f in found]
+    return stored_hierarchy(str(run_dir), files, classes, metadata)
+
+
+def stored_hierarchy(
+    run: str,
+    files: Sequence[tuple[str, Callable[[], bytes]]],
+    classes: Sequence[str],
+    metadata: Mapping[str, Any],
+) -> Hierarchy | None:
+    """The hierarchy stored with the run at ``run`` (a local folder or an object-storage URL, for
+    messages): ``files`` are ``(shown name, read its bytes)`` of the :data:`HIERARCHY_FILES` that
+    exist beside its ``run.json``, so a local folder and a bucket follow one rule (this one).
+    One file or ``metadata["hierarchy"]``; None without either; two at once is an error."""
+    sources = [name for name, _ in files] + ([f"{run}/run.json metadata"] if METADATA_KEY in metadata else [])
     if len(sources) > 1:
-        raise HierarchyError(run_dir, f"has more than one hierarchy ({_names(sources)}); keep one")
+        raise HierarchyError(run, f"has more than one hierarchy ({_names(sources)}); keep one")
     if files:
-        return read_hierarchy(files[0], classes)
+        name, read = files[0]
+        return parse_hierarchy(name, read(), classes, kind=name.rsplit(".", 1)[-1].lower())
     if METADATA_KEY in metadata:
-        return metadata_hierarchy(f"{run_dir / 'run.json'} (metadata.{METADATA_KEY})", metadata, classes)
+        return metadata_hierarchy(f"{run}/run.json (metadata.{METADATA_KEY})", metadata, classes)
     return None
 
 

@@ -2,21 +2,22 @@
 
 Precedence (docs/hierarchy.md): the global file (``--hierarchy`` / ``CONFUSIONFLOW_HIERARCHY``)
 when one is given, else the run's own (``hierarchy.json`` / ``hierarchy.csv`` beside
-``run.json``, or ``run.json``'s ``metadata["hierarchy"]``), else the run's
+``run.json``, or ``run.json``'s ``metadata["hierarchy"]``; the same rule for a local folder and for
+logs on object storage, whose store lists the files as :class:`OwnFiles`), else the run's
 ``metadata["superclasses"]`` read as a one-level hierarchy. A file that does not fit a run (unknown
 or missing classes, a cycle, ...) is a :class:`~confusionflow.data_access.errors.LoadProblem`
 naming the file and the classes; that run then falls back to its own hierarchy, or none. Files
 are only read, never written.
 
-Resolutions are memoised per run, its class list, the logs' fingerprint and the size and time of
-each hierarchy file involved, so a callback does not re-read a file that did not change.
+Resolutions are memoised per run, its class list, the logs' fingerprint and the version (size and
+time, or ETag) of each hierarchy file involved, so a callback does not re-read a file that did not change.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,12 +25,13 @@ import numpy as np
 
 from confusionflow.data_access.class_groups import superclass_mapping
 from confusionflow.data_access.errors import LoadProblem, LogFormatError
+from confusionflow.data_access.file_bytes import read_file_bytes
 from confusionflow.data_access.hierarchy import (
     HIERARCHY_FILES,
+    MAX_HIERARCHY_BYTES,
     Hierarchy,
-    metadata_hierarchy,
     read_hierarchy,
-    run_hierarchy,
+    stored_hierarchy,
 )
 from confusionflow.data_access.tensor import SeriesInfo
 
@@ -54,6 +56,25 @@ def superclass_hierarchy(info: SeriesInfo) -> Hierarchy | None:
     return Hierarchy(f"{info.run}/run.json (metadata.superclasses)", tuple(info.classes), paths)
 
 
+@dataclass(frozen=True)
+class OwnFile:
+    """One hierarchy file beside a run's ``run.json``: its name for messages (path or URL), its
+    version (changes whenever its content does) and how to read its bytes (size-limited)."""
+
+    shown: str
+    version: object
+    read: Callable[[], bytes]
+
+
+@dataclass(frozen=True)
+class OwnFiles:
+    """Where a run's own hierarchy is looked for: the run (folder path or URL, for messages) and
+    those of :data:`HIERARCHY_FILES` that exist beside its ``run.json``."""
+
+    run: str
+    files: tuple[OwnFile, ...] = ()
+
+
 def _stat(path: Path) -> tuple[int, int] | None:
     try:
         st = path.stat()
@@ -62,10 +83,21 @@ def _stat(path: Path) -> tuple[int, int] | None:
     return (st.st_mtime_ns, st.st_size)
 
 
-def resolve_hierarchy(info: SeriesInfo, run_dir: Path | None, global_file: Path | None) -> Resolved:
+def local_files(run_dir: Path) -> OwnFiles:
+    """The hierarchy files beside ``run_dir/run.json`` on disk (read with the size limit)."""
+    found = []
+    for name in HIERARCHY_FILES:
+        path = run_dir / name
+        version = _stat(path) if path.is_file() else None
+        if version is not None:
+            read = lambda path=path: read_file_bytes(path, MAX_HIERARCHY_BYTES, "a hierarchy")  # noqa: E731
+            found.append(OwnFile(str(path), version, read))
+    return OwnFiles(str(run_dir), tuple(found))
+
+
+def resolve_hierarchy(info: SeriesInfo, own: OwnFiles, global_file: Path | None) -> Resolved:
     """The hierarchy ``info``'s run is shown with (see the module docstring); never raises for a
-    bad file. ``run_dir``: the run's local folder (None for logs on object storage: only
-    ``metadata["hierarchy"]`` is read there)."""
+    bad file. ``own``: the run's own hierarchy files (:func:`local_files`, or the object store's)."""
     problems: list[LoadProblem] = []
     if global_file is not None:
         try:
@@ -73,15 +105,12 @@ def resolve_hierarchy(info: SeriesInfo, run_dir: Path | None, global_file: Path 
         except (LogFormatError, OSError) as e:
             problems.append(LoadProblem(str(global_file), f"{e} (run {info.run!r})", HIERARCHY_PROBLEM))
     try:
-        own = (
-            run_hierarchy(run_dir, info.classes, info.metadata)
-            if run_dir is not None
-            else metadata_hierarchy(f"{info.run}/run.json (metadata.hierarchy)", info.metadata, info.classes)
-        )
+        files = [(f.shown, f.read) for f in own.files]
+        mine = stored_hierarchy(own.run, files, info.classes, info.metadata)
     except (LogFormatError, OSError) as e:
-        problems.append(LoadProblem(str(getattr(e, "path", run_dir or info.run)), str(e), HIERARCHY_PROBLEM))
-        own = None
-    return Resolved(own or superclass_hierarchy(info), tuple(problems))
+        problems.append(LoadProblem(str(getattr(e, "path", own.run)), str(e), HIERARCHY_PROBLEM))
+        mine = None
+    return Resolved(mine or superclass_hierarchy(info), tuple(problems))
 
 
 class HierarchySource:
@@ -93,38 +122,40 @@ class HierarchySource:
         self._items: OrderedDict[tuple, Resolved] = OrderedDict()
         self._lock = threading.Lock()
 
-    def resolve(self, info: SeriesInfo, root: str | Path, fingerprint: str) -> Resolved:
-        """The hierarchy of ``info``'s run under the log folder ``root`` (a local folder, or a URL)."""
-        run_dir = Path(root) / info.run if isinstance(root, Path) else None
-        files = [run_dir / name for name in HIERARCHY_FILES] if run_dir is not None else []
+    def resolve(self, info: SeriesInfo, own: OwnFiles, fingerprint: str) -> Resolved:
+        """The hierarchy of ``info``'s run, whose own hierarchy files are ``own``."""
         key = (
             fingerprint,
             info.run,
             tuple(info.classes),
             _stat(self.global_file) if self.global_file else None,
-            tuple(_stat(f) for f in files),
+            own.run,
+            tuple((f.shown, f.version) for f in own.files),
         )
         with self._lock:
             hit = self._items.get(key)
             if hit is not None:
                 self._items.move_to_end(key)
                 return hit
-        value = resolve_hierarchy(info, run_dir, self.global_file)
+        value = resolve_hierarchy(info, own, self.global_file)
         with self._lock:
             self._items[key] = value
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return value
 
-    def problems(self, infos: Iterable[SeriesInfo], root: str | Path, fingerprint: str) -> list[LoadProblem]:
-        """The problems of every run's hierarchy (one entry per problem, runs in listing order)."""
+    def problems(
+        self, infos: Iterable[SeriesInfo], own: Callable[[str], OwnFiles], fingerprint: str
+    ) -> list[LoadProblem]:
+        """The problems of every run's hierarchy (one entry per problem, runs in listing order);
+        ``own(run)`` lists a run's own hierarchy files."""
         seen: set[str] = set()
         out: list[LoadProblem] = []
         for info in infos:
             if info.run in seen:
                 continue
             seen.add(info.run)
-            out.extend(self.resolve(info, root, fingerprint).problems)
+            out.extend(self.resolve(info, own(info.run), fingerprint).problems)
         return out
 
 

@@ -53,10 +53,9 @@ class HierarchyView:
         n = len(self.hierarchy.groups(self.level))
         text = f"aggregated to {self.level_name()} ({n} groups)"
         if self.group is not None:
-            members = sum(
-                1 for p in self.hierarchy.paths if len(p) >= self.level and p[self.level - 1] == self.group
+            text += (
+                f", “{self.group}” drilled into its {members(self.hierarchy, self.level, self.group)} classes"
             )
-            text += f", “{self.group}” drilled into its {members} classes"
         return text + " · a confusion inside one group counts as correct"
 
 
@@ -95,11 +94,43 @@ def level_options(hierarchy: Hierarchy | None, max_shown: int | None = None) -> 
     return out
 
 
-def group_options(hierarchy: Hierarchy | None, level: int) -> list[dict]:
-    """The drill control's options: the groups at ``level`` (none at the class level)."""
+def members(hierarchy: Hierarchy, level: int, group: str) -> int:
+    """How many classes lie under ``group`` (a group at ``level``)."""
+    return sum(1 for p in hierarchy.paths if len(p) >= level and p[level - 1] == group)
+
+
+def group_options(hierarchy: Hierarchy | None, level: int, max_shown: int | None = None) -> list[dict]:
+    """The drill control's options: the groups at ``level`` (none at the class level). With
+    ``max_shown`` (a many-class run draws at most that many classes in full) a group whose
+    drill-down would show more is offered disabled, saying why (it cannot be drilled into)."""
     if hierarchy is None or not 0 < level <= hierarchy.depth:
         return []
-    return [{"label": g, "value": g} for g in hierarchy.groups(level)]
+    out: list[dict] = []
+    for g in hierarchy.groups(level):
+        if max_shown is not None and shown_count(hierarchy, hierarchy.drill(g, level)) > max_shown:
+            label = f"{g}: {members(hierarchy, level, g)} classes, more than {max_shown} to draw"
+            out.append({"label": label, "value": g, "disabled": True})
+        else:
+            out.append({"label": g, "value": g})
+    return out
+
+
+def drill_refused(
+    hierarchy: Hierarchy | None, level: object, group: object, view: HierarchyView, max_shown: int | None
+) -> str:
+    """What the page says when a drill-down into ``group`` was asked for (from a link or the
+    control) but ``view`` (:func:`hierarchy_view`'s answer) does not draw it because it would show
+    too many classes; "" when the drill-down is drawn or was not asked for. Plain text (the
+    group name is the user's)."""
+    if hierarchy is None or max_shown is None or not isinstance(group, str) or view.group == group:
+        return ""
+    if not isinstance(level, int) or not 0 < level <= hierarchy.depth or group not in hierarchy.groups(level):
+        return ""
+    shown = f"aggregated to {view.level_name()}" if view.aggregated else "as classes"
+    return (
+        f"“{group}” has {members(hierarchy, level, group)} classes, more than the {max_shown} the matrix "
+        f"draws in full: shown {shown} instead"
+    )
 
 
 def hierarchy_view(

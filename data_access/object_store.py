@@ -23,6 +23,8 @@ from confusionflow.data_access.cache import ArrayCache
 from confusionflow.data_access.catalog import ScanResult
 from confusionflow.data_access.counts_file import parse_counts_bytes
 from confusionflow.data_access.errors import LoadProblem, LogFormatError
+from confusionflow.data_access.hierarchy import HIERARCHY_FILES, MAX_HIERARCHY_BYTES
+from confusionflow.data_access.hierarchy_source import OwnFile, OwnFiles
 from confusionflow.data_access.object_catalog import Snapshot, read_run_object, scan_snapshot
 from confusionflow.data_access.run_file import RunFile, series_info
 from confusionflow.data_access.series_cache import CACHE_KEY_VERSION, compact
@@ -122,6 +124,22 @@ class ObjectLogStore(LogStore):
             return ScanResult((), (LoadProblem(self.url, str(e)),))
         with self._runs_lock:
             return scan_snapshot(self.storage, snapshot, self._runs)
+
+    def hierarchy_files(self, run: str) -> OwnFiles:
+        """The hierarchy objects beside ``<run>/run.json`` in the current listing, as on disk (a
+        failed listing lists none: the catalogue reports that failure)."""
+        try:
+            snapshot = self._snapshot()
+        except StorageError:
+            return OwnFiles(self.storage.show(run))
+        found = []
+        for base in HIERARCHY_FILES:
+            name = f"{run}/{base}"
+            entry = snapshot.entries.get(name)
+            if entry is not None:
+                read = lambda name=name: self._read(snapshot, name, MAX_HIERARCHY_BYTES, "a hierarchy")  # noqa: E731
+                found.append(OwnFile(self.storage.show(name), (entry.size, entry.version), read))
+        return OwnFiles(self.storage.show(run), tuple(found))
 
     # ------------------------------------------------------------------ loading
     def check_inside(self, *paths: str | Path) -> None:

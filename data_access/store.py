@@ -27,7 +27,7 @@ from confusionflow.data_access.containment import check_inside, real_root
 from confusionflow.data_access.errors import LoadProblem, LogFormatError
 from confusionflow.data_access.fingerprint import log_fingerprint
 from confusionflow.data_access.hierarchy import Hierarchy
-from confusionflow.data_access.hierarchy_source import HierarchySource
+from confusionflow.data_access.hierarchy_source import HierarchySource, OwnFiles, local_files
 from confusionflow.data_access.reader import fold_source, series_from_run, step_file
 from confusionflow.data_access.run_file import RunFile, read_run, series_info
 from confusionflow.data_access.series_cache import SeriesParser, series_cache_key, source_paths
@@ -174,13 +174,17 @@ class LogStore:
         each with its file and what is wrong."""
         catalog = self.catalog()
         return list(catalog.problems) + self.hierarchies.problems(
-            catalog.series, self.root, self.fingerprint()
+            catalog.series, self.hierarchy_files, self.fingerprint()
         )
 
     def hierarchy(self, info: SeriesInfo) -> Hierarchy | None:
         """The class hierarchy ``info``'s run is shown with (``confusionflow.data_access.hierarchy_source``),
         or None; a file that does not fit is one of :meth:`problems`, never an exception."""
-        return self.hierarchies.resolve(info, self.root, self.fingerprint()).hierarchy
+        return self.hierarchies.resolve(info, self.hierarchy_files(info.run), self.fingerprint()).hierarchy
+
+    def hierarchy_files(self, run: str) -> OwnFiles:
+        """The hierarchy files beside ``run``'s ``run.json`` (``hierarchy.json`` / ``.csv``)."""
+        return local_files(self.root / run)
 
     # ------------------------------------------------------------------ loading
     def _real_root(self) -> str:

@@ -28,7 +28,12 @@ from confusionflow.app.callbacks.inputs import (
 )
 from confusionflow.app.state import parse_query
 from confusionflow.components import ids
-from confusionflow.data_access.hierarchy_view import group_options, hierarchy_view, level_options
+from confusionflow.data_access.hierarchy_view import (
+    drill_refused,
+    group_options,
+    hierarchy_view,
+    level_options,
+)
 from confusionflow.data_access.sparse_counts import SparseCounts
 from confusionflow.data_access.store import LogStore
 
@@ -143,6 +148,8 @@ def selection_update(
     if trigger in (ids.LEVEL, ids.DRILL) and (prev.level, prev.group) != (view.level, view.group):
         requested = []  # another level or drill-down: the shown names change, show all
     value, classes, message = resolve_classes(requested, universe, prev.classes, user_edit=user_edit)
+    refused = drill_refused(hierarchy, level, group, view, limit)
+    message = " · ".join(m for m in (refused, message) if m)
 
     selection = Selection(
         series=tuple(keys),
@@ -155,7 +162,7 @@ def selection_update(
     options = [{"label": c, "value": c} for c in universe]
     base = [o for o in opts_options[:4] if isinstance(o, dict)] if isinstance(opts_options, list) else []
     new_opts = [o for o in base if o.get("value") != "super"]  # the level control replaced it
-    groups = group_options(hierarchy, view.level)
+    groups = group_options(hierarchy, view.level, limit)
     return SelectionUpdate(
         options,
         value,

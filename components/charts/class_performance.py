@@ -58,6 +58,14 @@ GAP_H = 0.28
 SUBPLOT_GAP = 0.05
 SUBPLOT_W = (1.0 - 2 * SUBPLOT_GAP) / 3
 ROW_PX = 46  # on-screen height of one class row
+MARGIN_T, MARGIN_B = 30, 62  # px above the rows (metric titles) and below (step axes)
+# The panel draws at most this many rows' height; more rows scroll inside it, so the page is
+# never taller because of the class count (a 6-class page's panel is exactly this tall; a
+# many-class page's 10 default rows once added 184 px at 1600x1000). Rows keep ROW_PX: shrinking
+# them would make 10 rows of three line charts unreadable, and fewer default rows would hide
+# classes the caption counts.
+PANEL_ROWS = 6
+PANEL_MAX_PX = PANEL_ROWS * ROW_PX + MARGIN_T + MARGIN_B
 # Line points (all series, metrics, classes) above which consecutive steps are averaged: a
 # subplot is ~200-300 px wide, and each point costs ~25 bytes of JSON.
 CLASS_POINT_BUDGET = 150_000
@@ -404,7 +412,7 @@ def build_class_performance_figure(
     )
     total_h = _row_top(n_c) - GAP_H
     longest = max(len(c) for c in classes)
-    margin = {"l": int(np.clip(36 + 7 * longest, 70, 220)), "r": 10, "t": 30, "b": 62}
+    margin = {"l": int(np.clip(36 + 7 * longest, 70, 220)), "r": 10, "t": MARGIN_T, "b": MARGIN_B}
     axes = {
         axis_name(m): {
             "domain": [m * (SUBPLOT_W + SUBPLOT_GAP), m * (SUBPLOT_W + SUBPLOT_GAP) + SUBPLOT_W],

@@ -128,3 +128,65 @@ def test_overview_box_strategy_link_and_height(page, served):
     # the page does not grow with the class count (1000 classes once made it 11,080 px tall)
     height = page.evaluate("() => document.documentElement.scrollHeight")
     assert height < 2 * VIEWPORT["height"], height
+
+
+# the overview (or sub-matrix), the detail view and the timeline, with their panels' frames
+ONE_SCREEN = """() => {
+    const out = {};
+    for (const sel of ['#overview-graph', '#matrix-graph', '#detail-graph', '#timeline-graph',
+                       '.cf-matrix-panel', '.cf-detail', '.cf-timeline']) {
+        const el = document.querySelector(sel);
+        const r = el ? el.getBoundingClientRect() : null;
+        out[sel] = r && r.height > 0 ? [r.left, r.top, r.right, r.bottom] : null;
+    }
+    out.height = document.documentElement.scrollHeight;
+    return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def small_url(tmp_path_factory):
+    from tests.browser.dashboard_logs import write_logs
+
+    logdir = tmp_path_factory.mktemp("small-logs")
+    write_logs(logdir)
+    with serve_app(logdir, tmp_path_factory.mktemp("small-cache"), "--poll-seconds", "0") as url:
+        yield url
+
+
+def test_the_many_class_page_is_no_taller_than_a_small_one_and_fits_one_screen(page, served, small_url):
+    from tests.browser.pages import open_dashboard, wait_stable_plot
+
+    page.set_viewport_size(VIEWPORT)
+    open_dashboard(page, small_url)
+    for graph in ("matrix-graph", "detail-graph", "timeline-graph", "class-performance-graph"):
+        wait_stable_plot(page, graph)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    small = page.evaluate(ONE_SCREEN)
+
+    url, _ = served
+    open_many(page, url, f"?s={quote(DENSE)}&s={quote(PRUNED)}")
+    for graph in ("overview-graph", "detail-graph", "timeline-graph", "class-performance-graph"):
+        wait_stable_plot(page, graph)
+    rows = fig(page, "class-performance-graph", "gd.layout.yaxis.ticktext.length")
+    assert rows > 6  # more rows than the small page's: they scroll inside the panel
+    page.evaluate("() => window.scrollTo(0, 0)")
+    many = page.evaluate(ONE_SCREEN)
+    print(
+        f"page scrollHeight at 1600x1000: {N_CLASSES} classes {many['height']}, small log {small['height']}"
+    )
+    assert many["height"] <= small["height"], (many["height"], small["height"])
+    # the overview, not the whole matrix panel: the sub-matrix of the selection is drawn under it
+    for part in ("#overview-graph", "#detail-graph", "#timeline-graph", ".cf-detail", ".cf-timeline"):
+        assert many[part] is not None, part
+        left, top, right, bottom = many[part]
+        assert left >= 0 and top >= 0 and right <= VIEWPORT["width"] and bottom <= VIEWPORT["height"], (
+            part,
+            many[part],
+        )
+    # every class row is still drawn (the caption counts them all), inside a scrolling box
+    box = page.evaluate(
+        """() => { const el = document.querySelector('.cf-class-perf-rows');
+                   return [el.clientHeight, el.scrollHeight, getComputedStyle(el).overflowY]; }"""
+    )
+    assert box[2] == "auto" and box[1] > box[0], box

@@ -258,3 +258,49 @@ def shown_in(store: LogStore, key: str, level: int):
     tensor = view_tensor(store, Selection(series=(key,), level=level))
     assert tensor is not None
     return tensor, tensor_metrics(tensor)
+
+
+def test_a_many_class_drill_into_too_big_a_group_is_offered_disabled_and_says_what_is_drawn(tmp_path):
+    from confusionflow.app.callbacks.common import MAX_DETAIL_CLASSES, OVERVIEW_MIN_CLASSES
+    from confusionflow.data_access.hierarchy import read_hierarchy
+    from confusionflow.data_access.hierarchy_view import drill_refused, group_options
+
+    n = OVERVIEW_MIN_CLASSES + 20  # sparse: the overview and small multiples of <= 40 classes
+    names = [f"c{i}" for i in range(n)]
+    # one level: "big" holds c0..c44 (drilled: 45 + 2 shown), "mid" c45..c49, "small" c50..c59
+    tree = {c: "big" if i < 45 else "mid" if i < 50 else "small" for i, c in enumerate(names)}
+    (tmp_path / "tree.json").write_text(json.dumps(tree))
+    hier = read_hierarchy(tmp_path / "tree.json", names)
+    # the pure functions: the big group is listed disabled with its member count, the others drill
+    assert group_options(hier, 1) == [{"label": g, "value": g} for g in ("big", "mid", "small")]
+    limited = group_options(hier, 1, MAX_DETAIL_CLASSES)
+    assert limited[0] == {
+        "label": f"big: 45 classes, more than {MAX_DETAIL_CLASSES} to draw",
+        "value": "big",
+        "disabled": True,
+    }
+    assert limited[1:] == [{"label": "mid", "value": "mid"}, {"label": "small", "value": "small"}]
+    view = hierarchy_view(hier, 1, "big", MAX_DETAIL_CLASSES)
+    assert (view.level, view.group) == (1, None)  # drawn: the level alone
+    said = drill_refused(hier, 1, "big", view, MAX_DETAIL_CLASSES)
+    assert said == (
+        f"“big” has 45 classes, more than the {MAX_DETAIL_CLASSES} the matrix draws in full: "
+        "shown aggregated to superclasses instead"
+    )
+    small = hierarchy_view(hier, 1, "small", MAX_DETAIL_CLASSES)
+    assert small.group == "small" and drill_refused(hier, 1, "small", small, MAX_DETAIL_CLASSES) == ""
+    assert drill_refused(hier, 1, "big", view, None) == ""  # a dense run draws every drill-down
+    assert drill_refused(hier, 1, None, view, MAX_DETAIL_CLASSES) == ""
+
+    # the page: a link asking for the big group's drill-down shows the level and says why
+    with LogWriter(tmp_path / "logs", "wide", names) as w:
+        w.add_counts(1, "test", np.eye(n, dtype=np.int64) * 5 + 1)
+    store = LogStore(tmp_path / "logs", hierarchy_file=tmp_path / "tree.json")
+    out = selection_cb.selection_update(store, ids.DRILL, "", ["wide/test"], [], [], None, [], 1, "big")
+    assert out.level == 1 and out.group is None and out.selection["group"] is None
+    assert out.message.startswith(said) and out.group_options == limited
+    page = parse_inputs({"selection": Selection(series=("wide/test",), level=1).to_store()})
+    caption = matrix_cb.matrix_update(store, page, None).caption
+    assert "aggregated to superclasses (3 groups)" in caption and "drilled" not in caption
+    out = selection_cb.selection_update(store, ids.DRILL, "", ["wide/test"], [], [], None, [], 1, "small")
+    assert out.group == "small" and "more than" not in out.message

@@ -125,3 +125,23 @@ def test_apply_strategy_dispatches_by_name():
         apply_strategy(counts, "most-changed", 2, series=A, step=2)
     with pytest.raises(StrategyError, match="second series"):
         apply_strategy(counts, "most-different", 2, series=A, step=2)
+
+
+def test_strategies_on_a_written_log_name_the_fold_and_never_touch_the_files(tmp_path):
+    from benchmarks.gen_many_classes import generate
+    from confusionflow.data_access.sparse_reader import load_sparse
+
+    train, test, pruned = generate(tmp_path, n_classes=45, n_steps=3, seed=0)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    counts = load_sparse(tmp_path, [train, test, pruned])
+    with pytest.raises(
+        StrategyError,
+        match=r"fold 'test' of run 'synthetic-45 pruned' has no step 9; its logged steps: 1\.\.3",
+    ):
+        apply_strategy(counts, "lowest-f1", 5, series=pruned, step=9)
+    with pytest.raises(StrategyError, match="has no step 0"):
+        apply_strategy(counts, "most-changed", 5, series=test, step=3, start=0)
+    sel = apply_strategy(counts, "largest-cells", 60, series=test, step=3)
+    assert sel.note == "k = 60 is more than the 45 classes: all classes are selected"
+    assert sorted(sel.indices) == list(range(45))
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
