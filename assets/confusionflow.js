@@ -61,6 +61,14 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
            range, stopping at its ends; the first (last) one when none is selected; "clear" none.
            The same rule as move_step in data_access/step_windows.py, on the selection's steps
            (the server's own, sent with the selection); the label as epoch_label words it. */
+        /* The timeline's [range, epoch] for the overview, only while its panel is shown: a hidden
+           overview (40 classes or fewer) then costs no request when the range or epoch moves. */
+        overviewSteps: function (range, epoch, style) {
+            if (style && style.display === "none") {
+                return window.dash_clientside.no_update;
+            }
+            return [range, epoch];
+        },
         moveEpoch: function (prev, next, clear, selection, range, epoch) {
             const noUpdate = window.dash_clientside.no_update;
             const ctx = window.dash_clientside.callback_context;

@@ -132,6 +132,9 @@ OVERVIEW_KIND = "overview-kind"  # radio: value at the epoch / change over the r
 OVERVIEW_OTHER = "overview-other"  # dropdown: the series subtracted for a difference
 OVERVIEW_ORDER = "overview-order"  # radio: class order (as logged / by hierarchy group / by confusion)
 OVERVIEW_CAPTION = "overview-caption"
+# [step range, epoch] copied in the browser while the overview is shown (dcc.Store): a hidden
+# overview sends no request when the timeline moves
+OVERVIEW_STEPS = "overview-steps"
 STRATEGY = "strategy"  # dropdown: which class-selection strategy
 STRATEGY_K = "strategy-k"  # number of classes the strategy picks
 STRATEGY_APPLY = "strategy-apply"

@@ -19,7 +19,7 @@ from typing import Any
 
 import dash
 import numpy as np
-from dash import Input, Output, State, ctx
+from dash import ClientsideFunction, Input, Output, State, ctx
 
 from confusionflow.app.callbacks.common import (
     DEFAULT_WORST,
@@ -333,6 +333,14 @@ OVERVIEW_INPUTS = {
 }
 
 
+OVERVIEW_STEP_STATE = {
+    "step_range": State(ids.RANGE_STORE, "data"),
+    "epoch": State(ids.EPOCH_STORE, "data"),
+}
+# what makes the overview callback fire besides OVERVIEW_STEPS (OVERVIEW_INPUTS less the steps)
+OVERVIEW_TRIGGERS = {k: v for k, v in OVERVIEW_INPUTS.items() if k not in OVERVIEW_STEP_STATE}
+
+
 def overview_answer(store: LogStore, keys, step_range, epoch, kind, other, order, normalization) -> dict:
     """The overview callback's answer, by ``OVERVIEW_OUTPUTS`` name (the first view's comes with the
     layout: app/first_figures.py)."""
@@ -354,8 +362,24 @@ def overview_answer(store: LogStore, keys, step_range, epoch, kind, other, order
 
 def register(app: dash.Dash, store: LogStore) -> None:
     # the layout carries the first view's answer (app/first_figures.py)
-    @app.callback(output=OVERVIEW_OUTPUTS, inputs=OVERVIEW_INPUTS, prevent_initial_call=True)
-    def update_overview(**raw):
+    # the range and epoch reach the overview through OVERVIEW_STEPS, which the browser copies
+    # only while the overview is shown; the callback reads them as state
+    app.clientside_callback(
+        ClientsideFunction(namespace="confusionflow", function_name="overviewSteps"),
+        Output(ids.OVERVIEW_STEPS, "data"),
+        Input(ids.RANGE_STORE, "data"),
+        Input(ids.EPOCH_STORE, "data"),
+        State(ids.OVERVIEW_PANEL, "style"),
+        prevent_initial_call=True,
+    )
+
+    @app.callback(
+        output=OVERVIEW_OUTPUTS,
+        inputs={**OVERVIEW_TRIGGERS, "moved": Input(ids.OVERVIEW_STEPS, "data")},
+        state=OVERVIEW_STEP_STATE,
+        prevent_initial_call=True,
+    )
+    def update_overview(moved, **raw):
         return overview_answer(store, **raw)
 
     @app.callback(

@@ -205,3 +205,19 @@ def test_line_encoding_background_and_marker_follow_the_epoch(page, app_url):
     settle(page)
     assert matrix_xs(page) == [geo.x.start(j) + 5 for j in range(len(CLASSES) + 1)]
     assert fig(page, "matrix-graph", background) == at_six
+
+
+def test_an_epoch_move_asks_nothing_of_the_hidden_overview(page, app_url):
+    """Below the overview's class count its panel is hidden; an epoch move must not send the
+    overview's callback (it used to fire on every move, answering a hidden figure)."""
+    asked: list[str] = []
+    page.on(
+        "request",
+        lambda r: "_dash-update-component" in r.url and asked.append(r.post_data or ""),
+    )
+    open_page(page, app_url)
+    asked.clear()
+    go_to_epoch(page, 3)
+    settle(page)
+    assert page.locator("#epoch-label").text_content() == "step 3"
+    assert not [body for body in asked if "overview-graph" in body]

@@ -190,3 +190,20 @@ def test_the_many_class_page_is_no_taller_than_a_small_one_and_fits_one_screen(p
                    return [el.clientHeight, el.scrollHeight, getComputedStyle(el).overflowY]; }"""
     )
     assert box[2] == "auto" and box[1] > box[0], box
+
+
+def test_the_overview_follows_an_epoch_move(page, served):
+    """The range and epoch reach the overview through a store the browser fills only while the
+    overview is shown: on a many-class page an epoch move still redraws it at the new step."""
+    url, _ = served
+    open_many(page, url, f"?s={quote(DENSE)}")
+    before = fig(page, "overview-graph", "gd.layout.title.text")
+    assert "at step" in before, before
+    page.click("#epoch-next")
+    page.wait_for_function(
+        "() => /step/.test(document.querySelector('#epoch-label').textContent)", timeout=TIMEOUT
+    )
+    label = page.inner_text("#epoch-label")
+    step = label.split("step")[-1].strip().split()[0]
+    wait_figure(page, "overview-graph", f"gd.layout.title.text.includes('at step {step} ')", timeout=60_000)
+    assert fig(page, "overview-graph", "gd.layout.title.text") != before
