@@ -215,7 +215,7 @@ def test_an_epoch_move_asks_nothing_of_the_hidden_overview(page, app_url):
         "request",
         lambda r: "_dash-update-component" in r.url and asked.append(r.post_data or ""),
     )
-    open_page(page, app_url)
+    open_page(page, app_url + "?s=base/test&s=wide/test")
     asked.clear()
     go_to_epoch(page, 3)
     settle(page)
