@@ -111,6 +111,17 @@ def write_run(
     return root / run
 
 
+def alpha_beta_logs(root: Path, classes: Sequence[str], steps: Sequence[int]) -> Path:
+    """Two runs for the chart-update tests: ``alpha`` on ``test`` and ``train`` (train three times
+    the counts) at ``steps``, ``beta`` on ``test`` one step ahead and with an extra step 8."""
+    folds = {
+        fold: {s: improving_counts(s, scale) for s in steps} for fold, scale in (("test", 1), ("train", 3))
+    }
+    write_run(root, "alpha", classes, counts=folds)
+    write_run(root, "beta", classes, counts={"test": {s: improving_counts(s + 1) for s in (*steps, 8)}})
+    return root
+
+
 def write_broken_run(root: Path, run: str = "broken") -> Path:
     """A run folder whose ``run.json`` is not JSON: a listed problem, never a down page."""
     folder = root / run
@@ -154,6 +165,24 @@ def layout_props(node: object, wanted: str) -> dict | None:
             if (found := layout_props(value, wanted)) is not None:
                 return found
     return None
+
+
+def layout_ids(node: object) -> dict[str, dict]:
+    """``{id: props}`` of every component with a string id in a ``/_dash-layout`` JSON answer."""
+    found: dict[str, dict] = {}
+
+    def visit(n: object) -> None:
+        if isinstance(n, list):
+            for child in n:
+                visit(child)
+        elif isinstance(n, dict) and isinstance(n.get("props"), dict):
+            props = n["props"]
+            if isinstance(props.get("id"), str):
+                found[props["id"]] = props
+            visit(props.get("children"))
+
+    visit(node)
+    return found
 
 
 def tree_text(component: object) -> str:

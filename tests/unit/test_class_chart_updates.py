@@ -8,7 +8,6 @@ dash-renderer applies it to the figure prop) and compared with the JSON of a fre
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import dash
@@ -23,7 +22,7 @@ from confusionflow.app.callbacks.inputs import Bounds, PageInputs
 from confusionflow.components import ids
 from confusionflow.components.charts import holds_every_step
 from confusionflow.data_access.store import LogStore
-from tests.factories import improving_counts, make_tensor, write_run
+from tests.factories import alpha_beta_logs, improving_counts, make_tensor
 
 CLASSES = ("cat", "dog", "fox")
 STEPS = (1, 2, 3, 5)
@@ -33,13 +32,7 @@ SELECTION = [f"{ids.SELECTION}.data", f"{ids.SLOTS}.data"]
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> LogStore:
-    root: Path = tmp_path_factory.mktemp("logs")
-    folds = {
-        fold: {s: improving_counts(s, scale) for s in STEPS} for fold, scale in (("test", 1), ("train", 3))
-    }
-    write_run(root, "alpha", CLASSES, counts=folds)
-    write_run(root, "beta", CLASSES, counts={"test": {s: improving_counts(s + 1) for s in (*STEPS, 8)}})
-    return LogStore(root)
+    return LogStore(alpha_beta_logs(tmp_path_factory.mktemp("logs"), CLASSES, STEPS))
 
 
 def raw(series: tuple[str, ...], step_range: list[float] | None = None, epoch: float | None = 2.0) -> dict:

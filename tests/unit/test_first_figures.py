@@ -18,7 +18,7 @@ from confusionflow.app.factory import create_app
 from confusionflow.components import ids
 from confusionflow.data_access.store import LogStore
 from confusionflow.data_access.writer import LogWriter
-from tests.factories import improving_counts
+from tests.factories import improving_counts, layout_ids
 
 CLASSES = ["cat", "dog", "fox"]
 STEPS = (1, 2, 3, 5, 8)
@@ -46,19 +46,7 @@ def layout_props(app, query: str) -> dict[str, dict]:
         "/_dash-layout", headers={"Referer": "http://127.0.0.1:8050/" + query}
     )
     assert answer.status_code == 200
-    props: dict[str, dict] = {}
-
-    def walk(node):
-        if isinstance(node, list):
-            for child in node:
-                walk(child)
-        elif isinstance(node, dict) and "props" in node:
-            if isinstance(node["props"].get("id"), str):
-                props[node["props"]["id"]] = node["props"]
-            walk(node["props"].get("children"))
-
-    walk(json.loads(answer.data))
-    return props
+    return layout_ids(json.loads(answer.data))
 
 
 def test_no_server_callback_runs_when_a_page_opens(app):

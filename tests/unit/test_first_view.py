@@ -14,7 +14,7 @@ from confusionflow.app.factory import create_app
 from confusionflow.components import ids
 from confusionflow.data_access.store import LogStore
 from confusionflow.data_access.writer import LogWriter
-from tests.factories import improving_counts
+from tests.factories import improving_counts, layout_ids
 
 CLASSES = ["cat", "dog", "fox"]
 STEPS = (1, 2, 3, 5, 8)
@@ -104,18 +104,7 @@ def test_the_layout_route_carries_the_first_view_and_the_page_keeps_its_referrer
     page = client.get("/?s=alpha/test&epoch=5")
     assert page.headers["Referrer-Policy"] == "same-origin"
     answer = client.get("/_dash-layout", headers={"Referer": "http://127.0.0.1:8050/?s=alpha/test&epoch=5"})
-    props = {}
-
-    def walk(node):
-        if isinstance(node, list):
-            for child in node:
-                walk(child)
-        elif isinstance(node, dict) and "props" in node:
-            if isinstance(node["props"].get("id"), str):
-                props[node["props"]["id"]] = node["props"]
-            walk(node["props"].get("children"))
-
-    walk(json.loads(answer.data))
+    props = layout_ids(json.loads(answer.data))
     assert props[ids.SERIES_KEYS]["data"] == ["alpha/test"]
     assert props[ids.EPOCH_STORE]["data"] == 5.0
     assert props[ids.URL]["search"] == "?s=alpha/test&epoch=5" and props[ids.URL]["pathname"] == "/"

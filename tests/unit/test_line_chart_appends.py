@@ -6,8 +6,6 @@ helpers of ``test_class_chart_updates``), and compared with the JSON of a fresh 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import dash
 import plotly.graph_objects as go
 import pytest
@@ -17,7 +15,7 @@ from confusionflow.app.callbacks.common import Selection
 from confusionflow.app.callbacks.inputs import parse_inputs
 from confusionflow.components import ids
 from confusionflow.data_access.store import LogStore
-from tests.factories import improving_counts, write_run
+from tests.factories import alpha_beta_logs
 from tests.unit.test_class_chart_updates import applied, as_json, locations
 
 CLASSES = ("cat", "dog", "fox")
@@ -27,13 +25,7 @@ SELECTION = [f"{ids.SELECTION}.data", f"{ids.SLOTS}.data"]
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> LogStore:
-    root: Path = tmp_path_factory.mktemp("logs")
-    folds = {
-        fold: {s: improving_counts(s, scale) for s in STEPS} for fold, scale in (("test", 1), ("train", 3))
-    }
-    write_run(root, "alpha", CLASSES, counts=folds)
-    write_run(root, "beta", CLASSES, counts={"test": {s: improving_counts(s + 1) for s in (*STEPS, 8)}})
-    return LogStore(root)
+    return LogStore(alpha_beta_logs(tmp_path_factory.mktemp("logs"), CLASSES, STEPS))
 
 
 def raw(series: tuple[str, ...], epoch: float | None = 2.0, **more: object) -> dict:
