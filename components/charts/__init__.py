@@ -13,6 +13,7 @@ from confusionflow.components.charts.class_performance import (
     METRIC_TITLES,
     METRICS,
     TILE_H,
+    TILE_WIDTH_PX,
     Metric,
     apply_view,
     build_class_performance_figure,
@@ -34,6 +35,7 @@ from confusionflow.components.figure_style import epoch_line_meta
 
 __all__ = [
     "CLASS_POINT_BUDGET",
+    "TILE_WIDTH_PX",
     "GAP_H",
     "METRICS",
     "METRIC_TITLES",

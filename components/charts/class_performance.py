@@ -23,6 +23,7 @@ compares each Patch with a fresh build).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -43,6 +44,7 @@ from confusionflow.components.figure_style import (
     epoch_marker_meta,
     format_step,
 )
+from confusionflow.components.matrix.geometry import LINES_MAX_CLASSES
 from confusionflow.components.text import plain, plain_all
 from confusionflow.data_access.metrics import TensorMetrics
 
@@ -66,9 +68,15 @@ MARGIN_T, MARGIN_B = 30, 62  # px above the rows (metric titles) and below (step
 # classes the caption counts.
 PANEL_ROWS = 6
 PANEL_MAX_PX = PANEL_ROWS * ROW_PX + MARGIN_T + MARGIN_B
-# Line points (all series, metrics, classes) above which consecutive steps are averaged: a
-# subplot is ~200-300 px wide, and each point costs ~25 bytes of JSON.
+# Line points (all series, metrics, classes) above which consecutive steps are averaged: each
+# point costs ~45 bytes of JSON (x, y, four customdata columns and the class name of its hover).
 CLASS_POINT_BUDGET = 150_000
+# Above LINES_MAX_CLASSES classes (the selection of a many-class run, the matrix's own threshold)
+# a line also holds at most TILE_WIDTH_PX points, one per screen pixel of its metric subplot:
+# measured in Chromium at 1600x1000, a subplot of the side panel (0.3 of its plot width) is
+# 150.6 px wide with 40 classes named "class 000" (a longer name widens the left margin and makes
+# it narrower). More points would be sub-pixel: 40 classes x 3 series x 400 steps was 6.5 MB.
+TILE_WIDTH_PX = 150
 BACKGROUND_TRACES = len(METRICS)  # traces 0..2: one background heatmap per metric
 SUMMARY_ANNOTATION = len(METRICS)  # layout.annotations: the metric titles, then the summary line
 
@@ -91,9 +99,17 @@ def _steps_in_range(steps: np.ndarray, x_range: tuple[float, float] | None) -> n
     return (steps >= lo) & (steps <= hi)
 
 
-def _step_bin(lines: int, n_steps: int) -> int:
-    """Steps per point so that ``lines`` lines of ``n_steps`` points stay within the budget."""
-    return smallest_bin(n_steps, lambda cols: lines * (cols + 1), CLASS_POINT_BUDGET)
+def _step_bin(n_series: int, n_classes: int, n_steps: int) -> int:
+    """Steps per point so that the lines of ``n_series`` x 3 metrics x ``n_classes`` over
+    ``n_steps`` steps stay within ``CLASS_POINT_BUDGET`` points, and above ``LINES_MAX_CLASSES``
+    classes hold at most ``TILE_WIDTH_PX`` points each (one per pixel of the subplot)."""
+    lines = n_series * len(METRICS) * n_classes
+    visible = TILE_WIDTH_PX if n_classes > LINES_MAX_CLASSES else max(n_steps, 1)
+
+    def cost(cols: int) -> float:
+        return lines * (cols + 1) if cols <= visible else math.inf
+
+    return smallest_bin(n_steps, cost, CLASS_POINT_BUDGET)
 
 
 def holds_every_step(n_series: int, n_classes: int, n_steps: int) -> bool:
@@ -101,7 +117,7 @@ def holds_every_step(n_series: int, n_classes: int, n_steps: int) -> bool:
     step unaveraged. Then it holds every step whatever the range, and a range change is only a
     view of it (:func:`class_performance_view`); otherwise the lines are averaged over the steps of
     the range and a range change redraws them."""
-    return _step_bin(n_series * len(METRICS) * n_classes, n_steps) == 1
+    return _step_bin(n_series, n_classes, n_steps) == 1
 
 
 def _row_top(i: int) -> float:
@@ -137,7 +153,7 @@ class PerformanceFrame:
         every = holds_every_step(n_series, n_classes, len(steps))
         keep = np.ones(len(steps), dtype=bool) if every else _steps_in_range(steps, x_range)
         shown = steps[keep]
-        b = 1 if every else _step_bin(n_series * len(METRICS) * n_classes, len(shown))
+        b = 1 if every else _step_bin(n_series, n_classes, len(shown))
         return cls(
             keep, b, bin_steps(shown, b, "first"), bin_steps(shown, b, "last"), bin_steps(shown, b, "mean")
         )
@@ -386,7 +402,8 @@ def build_class_performance_figure(
     When :func:`holds_every_step`, the lines hold every logged step and ``x_range`` only sets the
     x axes (so a range change is :func:`class_performance_view` alone); otherwise they hold the
     steps in ``x_range``, each point the mean over consecutive steps (its hover names the steps it
-    covers) so that all lines stay within ``CLASS_POINT_BUDGET`` points.
+    covers) so that all lines stay within ``CLASS_POINT_BUDGET`` points and, above
+    ``LINES_MAX_CLASSES`` classes, each line within ``TILE_WIDTH_PX`` points.
     """
     steps = np.asarray(steps, dtype=np.float64)
     n_s, n_c = len(series_labels), len(classes)
