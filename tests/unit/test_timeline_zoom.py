@@ -25,18 +25,56 @@ ASSET = Path(__file__).resolve().parents[2] / "assets" / "timeline_zoom.js"
 STEPS = [float(s) for s in range(1, 21)]
 
 
-def x_range_event(events: list[object]) -> list[bool]:
-    """``xRangeEvent`` of assets/timeline_zoom.js for each event, run by Node."""
+def in_node(function: str, calls: list[list[object]]) -> list[object]:
+    """``function`` of assets/timeline_zoom.js applied to each argument list, run by Node."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed")
     script = (
         "global.window = {};"
         f"const zoom = require({json.dumps(str(ASSET))});"
-        f"process.stdout.write(JSON.stringify({json.dumps(events)}.map(zoom.xRangeEvent)));"
+        f"process.stdout.write(JSON.stringify({json.dumps(calls)}.map(a => zoom.{function}(...a))));"
     )
     out = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=30, check=True)
     return json.loads(out.stdout)
+
+
+def x_range_event(events: list[object]) -> list[bool]:
+    """``xRangeEvent`` of assets/timeline_zoom.js for each event."""
+    return [bool(v) for v in in_node("xRangeEvent", [[e] for e in events])]
+
+
+def test_only_brushes_and_deselects_reach_the_range_callback():
+    """A redraw that drops the brush reports ``{points: []}``: it selects no range, so the page
+    sends nothing (range_from_selection would read it as no range). A deselect (None) is "every
+    step" and passes."""
+    events = [
+        {"points": []},
+        {"points": [], "range": {"x": [2.2, 7.9]}},
+        None,
+        {"range": {"x": [3]}},
+        {"range": None},
+        {"lassoPoints": {"x": [1, 2, 3]}},
+    ]
+    assert in_node("brushEvent", [[e] for e in events]) == [False, True, True, False, False, False]
+
+
+def test_the_slider_echo_of_the_stored_range_is_not_asked_again():
+    """The range callback sets the slider to the stored range's positions; the slider reports that
+    value back, and it must not reach the server. A value the store does not show does."""
+    steps = [1, 2, 3, 5, 8]
+    calls = [
+        [[1, 3], steps, [2, 5]],  # the echo of [2, 5]
+        [[3, 1], steps, [5, 2]],  # in either order
+        [[0, 4], steps, None],  # every step, stored as None
+        [[1, 2], steps, [2, 5]],  # the user moved a handle
+        [[0, 4], steps, [1, 5]],
+        [[1, 3], None, [2, 5]],  # no steps known: the server decides
+        [[1, 9], steps, [2, 5]],  # outside the steps
+        [[0.5, 3], steps, [2, 5]],
+        ["1,3", steps, [2, 5]],
+    ]
+    assert in_node("sliderShows", calls) == [True, True, True, False, False, False, False, False, False]
 
 
 def test_only_x_range_relayouts_pass_the_filter():
