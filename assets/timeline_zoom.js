@@ -23,6 +23,15 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
         },
         /* The slider's positions, unless they show the range already stored: the slider reports
            the value the range callback has just set on it, and that echo asks for nothing. */
+        /* The page's query with the epoch moved (the server writes every other change of the
+           view): an epoch move asks nothing of the server for the address bar. */
+        epochQuery: function (epoch, shown) {
+            if (typeof shown !== "string") {
+                return window.dash_clientside.no_update;
+            }
+            const query = window.confusionflowTimelineZoom.epochInQuery(shown, epoch);
+            return query === shown ? window.dash_clientside.no_update : query;
+        },
         sliderOnly: function (value, selection, range) {
             const steps = selection && Array.isArray(selection.steps) ? selection.steps : null;
             const same = window.confusionflowTimelineZoom.sliderShows(value, steps, range);
@@ -51,6 +60,21 @@ window.confusionflowTimelineZoom = {
         const box = selected && typeof selected === "object" ? selected.range : null;
         const x = box && typeof box === "object" ? box.x : null;
         return Array.isArray(x) && x.length === 2;
+    },
+    /* ``query`` (as app/state.py's to_query writes it) with its epoch pair set to ``epoch`` (a
+       finite number; anything else drops the pair), at the place to_query puts it: after the
+       range, before the detail target. Numbers print as JavaScript's String, as the epoch label
+       does (for logged steps the same text as format_step). */
+    epochInQuery: function (query, epoch) {
+        const key = function (pair) { return pair.split("=")[0]; };
+        const pairs = query.replace(/^\?/, "").split("&").filter(function (p) {
+            return p && key(p) !== "epoch";
+        });
+        if (typeof epoch === "number" && isFinite(epoch)) {
+            const at = pairs.findIndex(function (p) { return ["detail", "dt", "dp"].indexOf(key(p)) >= 0; });
+            pairs.splice(at < 0 ? pairs.length : at, 0, "epoch=" + String(epoch));
+        }
+        return pairs.length ? "?" + pairs.join("&") : "";
     },
     /* Whether slider positions ``value`` ([i0, i1] into ``steps``, the selection's logged steps)
        show the stored ``range`` ([lo, hi] steps, null for every step). Without the steps, or

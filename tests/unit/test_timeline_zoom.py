@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import dash
 import pytest
 
-from confusionflow.app.callbacks import timeline
+from confusionflow.app.callbacks import timeline, url
 from confusionflow.components import ids
 
 ASSET = Path(__file__).resolve().parents[2] / "assets" / "timeline_zoom.js"
@@ -128,3 +129,36 @@ def test_a_filtered_drag_is_read_as_a_drag_and_the_first_open_as_every_step():
         19,
         [0, 19],
     )
+
+
+def test_an_epoch_move_rewrites_only_the_epoch_of_the_query_where_to_query_puts_it():
+    """The browser moves the epoch's pair of the page's query itself (epochQuery): the result must
+    be the query the server would write for the same view (app/state.py to_query)."""
+    from confusionflow.app.state import ViewState, parse_query, to_query
+
+    base = ViewState(series=("a/test", "b/test"), classes=("cat", "dog"), step_range=(2.0, 9.0))
+    with_detail = parse_query("?s=a/test&from=2&to=9&detail=fn&dt=dog")
+    cases = [
+        (to_query(base), 5.0),
+        (to_query(replace(base, epoch=3.0)), 5.0),
+        (to_query(replace(base, epoch=3.0)), None),
+        (to_query(replace(with_detail, epoch=4.0)), 7.5),
+        (to_query(with_detail), 6.0),
+        ("", 2.0),
+        (to_query(ViewState(epoch=2.0)), None),
+    ]
+    got = in_node("epochInQuery", [[query, epoch] for query, epoch in cases])
+    want = [to_query(replace(parse_query(query), epoch=epoch)) for query, epoch in cases]
+    assert got == want
+    assert got[3] == "?s=a/test&from=2&to=9&epoch=7.5&detail=fn&dt=dog"
+
+
+def test_the_url_query_callback_leaves_the_epoch_to_the_browser():
+    app = dash.Dash(__name__)
+    url.register(app, store=None)  # registering reads no data
+    query_cb = app.callback_map[f"..{ids.URL_QUERY}.data.."]
+    assert {"id": ids.EPOCH_STORE, "property": "data"} not in query_cb["inputs"]
+    assert {"id": ids.EPOCH_STORE, "property": "data"} in query_cb["state"]
+    gate = next(c for c in app._callback_list if c["output"].startswith(f"{ids.URL_QUERY}.data@"))
+    assert gate["clientside_function"]["function_name"] == "epochQuery"
+    assert [f"{d['id']}.{d['property']}" for d in gate["inputs"]] == [f"{ids.EPOCH_STORE}.data"]
