@@ -69,6 +69,14 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             }
             return [range, epoch];
         },
+        /* The overview's selectedData when it is a box (an x and a y range of two numbers each,
+           what box_from_selected_data reads), else no_update: a redraw of the overview drops
+           Plotly's box and reports an empty selection, which selects nothing. */
+        overviewBox: function (selected) {
+            const box = selected && typeof selected === "object" ? selected.range : null;
+            const pair = function (v) { return Array.isArray(v) && v.length === 2; };
+            return box && pair(box.x) && pair(box.y) ? selected : window.dash_clientside.no_update;
+        },
         moveEpoch: function (prev, next, clear, selection, range, epoch) {
             const noUpdate = window.dash_clientside.no_update;
             const ctx = window.dash_clientside.callback_context;

@@ -81,6 +81,11 @@ DETAIL_RESET = "detail-reset"
 TIMELINE_GRAPH = "timeline-graph"
 # the timeline's relayoutData when it changes the x range (dcc.Store, assets/timeline_zoom.js)
 TIMELINE_ZOOM = "timeline-zoom"
+# the timeline's selectedData when it is a brush or its deselect (dcc.Store, assets/timeline_zoom.js)
+TIMELINE_BRUSH = "timeline-brush"
+# the range slider's value when it differs from the stored range (dcc.Store, same file): the
+# value the range callback sets on the slider is not asked for again
+SLIDER_ASKED = "range-slider-asked"
 RANGE_SLIDER = "range-slider"
 RANGE_STORE = "step-range"  # [lo, hi] logged step numbers, or None for every step (dcc.Store)
 RANGE_LABEL = "step-range-label"
@@ -135,6 +140,9 @@ OVERVIEW_CAPTION = "overview-caption"
 # [step range, epoch] copied in the browser while the overview is shown (dcc.Store): a hidden
 # overview sends no request when the timeline moves
 OVERVIEW_STEPS = "overview-steps"
+# the overview's selectedData when it is a box (dcc.Store): the empty selection a redraw reports
+# sends no request
+OVERVIEW_BOX = "overview-box"
 STRATEGY = "strategy"  # dropdown: which class-selection strategy
 STRATEGY_K = "strategy-k"  # number of classes the strategy picks
 STRATEGY_APPLY = "strategy-apply"

@@ -382,13 +382,23 @@ def register(app: dash.Dash, store: LogStore) -> None:
     def update_overview(moved, **raw):
         return overview_answer(store, **raw)
 
+    # a box drag reaches the selection callback through OVERVIEW_BOX, which the browser fills only
+    # with a box: the empty selection Plotly reports when a redraw drops the box (every range
+    # change on a many-class page) asks for nothing, and holds none of the server's threads
+    app.clientside_callback(
+        ClientsideFunction(namespace="confusionflow", function_name="overviewBox"),
+        Output(ids.OVERVIEW_BOX, "data"),
+        Input(ids.OVERVIEW_GRAPH, "selectedData"),
+        prevent_initial_call=True,
+    )
+
     @app.callback(
         output={
             "value": Output(ids.CLASS_DROPDOWN, "value", allow_duplicate=True),
             "message": Output(ids.STRATEGY_MESSAGE, "children"),
         },
         inputs={
-            "selected": Input(ids.OVERVIEW_GRAPH, "selectedData"),
+            "selected": Input(ids.OVERVIEW_BOX, "data"),
             "click": Input(ids.OVERVIEW_GRAPH, "clickData"),
             "apply": Input(ids.STRATEGY_APPLY, "n_clicks"),
         },
@@ -415,12 +425,13 @@ def register(app: dash.Dash, store: LogStore) -> None:
             counts, kind, other, order, step_range, epoch, counts_hierarchy(store, counts)
         )
         props = {str(p) for p in (ctx.triggered_prop_ids or {})}
-        trigger = ctx.triggered_id
+        # the box store and the graph's clicks are one control for selection_from_overview
+        trigger = ids.OVERVIEW_GRAPH if ctx.triggered_id == ids.OVERVIEW_BOX else ctx.triggered_id
         value, message = selection_from_overview(
             counts,
             choice,
             trigger,
-            selected=selected if f"{ids.OVERVIEW_GRAPH}.selectedData" in props else None,
+            selected=selected if f"{ids.OVERVIEW_BOX}.data" in props else None,
             click=click,
             strategy=text(strategy),
             k=k,

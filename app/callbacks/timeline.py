@@ -236,9 +236,14 @@ def same_range(new: Sequence[float] | None, current: object) -> bool:
 def range_trigger(triggered_id: object, prop_id: str) -> object:
     """The ``trigger`` :func:`range_update` takes for the control that fired the range callback:
     the timeline's events named by their property (a drag-zoom reaches the callback through
-    ``TIMELINE_ZOOM``, a brush as the graph's ``selectedData``), any other id as it is."""
+    ``TIMELINE_ZOOM``, a brush through ``TIMELINE_BRUSH``), the slider's filtered value
+    (``SLIDER_ASKED``) as the slider, any other id as it is."""
     if triggered_id == ids.TIMELINE_ZOOM:
         return f"{ids.TIMELINE_GRAPH}.relayoutData"
+    if triggered_id == ids.TIMELINE_BRUSH:
+        return f"{ids.TIMELINE_GRAPH}.selectedData"
+    if triggered_id == ids.SLIDER_ASKED:
+        return ids.RANGE_SLIDER
     if triggered_id == ids.TIMELINE_GRAPH:
         return f"{ids.TIMELINE_GRAPH}.{prop_id.rsplit('.', 1)[-1]}"
     return triggered_id
@@ -292,11 +297,15 @@ def register(app: dash.Dash, store: LogStore) -> None:
     @app.callback(
         output={**RANGE_OUTPUTS, **RANGE_EPOCH_OUTPUTS},
         inputs={
-            "slider": Input(ids.RANGE_SLIDER, "value"),
+            # the slider's value unless it shows the stored range (assets/timeline_zoom.js,
+            # sliderOnly): the value this callback sets on the slider comes back as an input
+            "slider": Input(ids.SLIDER_ASKED, "data"),
             # x-range relayouts only (assets/timeline_zoom.js): an autosize sent here would make
             # Dash drop a range answer still on its way (see zoomOnly there)
             "relayout": Input(ids.TIMELINE_ZOOM, "data"),
-            "selected": Input(ids.TIMELINE_GRAPH, "selectedData"),
+            # brushes and deselects only (brushOnly there): the empty selection Plotly reports
+            # when the answer's Patch drops the box asks for nothing
+            "selected": Input(ids.TIMELINE_BRUSH, "data"),
             "full": Input(ids.FULL_RANGE, "n_clicks"),
         },
         # a new selection or a restored URL sets the range with the selection, in one answer
@@ -337,6 +346,20 @@ def register(app: dash.Dash, store: LogStore) -> None:
         ClientsideFunction(namespace="cftimeline", function_name="zoomOnly"),
         Output(ids.TIMELINE_ZOOM, "data"),
         Input(ids.TIMELINE_GRAPH, "relayoutData"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction(namespace="cftimeline", function_name="brushOnly"),
+        Output(ids.TIMELINE_BRUSH, "data"),
+        Input(ids.TIMELINE_GRAPH, "selectedData"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction(namespace="cftimeline", function_name="sliderOnly"),
+        Output(ids.SLIDER_ASKED, "data"),
+        Input(ids.RANGE_SLIDER, "value"),
+        State(ids.SELECTION, "data"),
+        State(ids.RANGE_STORE, "data"),
         prevent_initial_call=True,
     )
 

@@ -165,10 +165,11 @@ def register(app: dash.Dash, store: LogStore) -> None:
             "scale": Input(ids.SCALE, "value"),
             "gamma": Input(ids.GAMMA, "value"),
             "step_range": Input(ids.RANGE_STORE, "data"),
-            "epoch": Input(ids.EPOCH_STORE, "data"),
             "detail": Input(ids.DETAIL_TARGET, "data"),
         },
-        state={"shown": State(ids.URL_QUERY, "data")},
+        # an epoch move writes the query in the browser (epochQuery below); every other change
+        # reads the epoch as it stands
+        state={"shown": State(ids.URL_QUERY, "data"), "epoch": State(ids.EPOCH_STORE, "data")},
         prevent_initial_call=True,  # the layout carries the first view's query (app/first_figures.py)
     )
     def update_url(selection, shown, **controls):
@@ -179,6 +180,16 @@ def register(app: dash.Dash, store: LogStore) -> None:
         if query == shown:
             raise dash.exceptions.PreventUpdate
         return outputs_of({"query": query}, QUERY_OUTPUTS)
+
+    # the epoch's pair of the query, moved in the browser (assets/timeline_zoom.js, epochQuery):
+    # an epoch move sends no request for the address bar
+    app.clientside_callback(
+        ClientsideFunction(namespace="cftimeline", function_name="epochQuery"),
+        Output(ids.URL_QUERY, "data", allow_duplicate=True),
+        Input(ids.EPOCH_STORE, "data"),
+        State(ids.URL_QUERY, "data"),
+        prevent_initial_call=True,
+    )
 
     # the browser writes the address (assets/confusionflow.js, writeQuery): a deliberate change
     # (series, classes, encoding, normalisation, a released range, an epoch, a detail target) made

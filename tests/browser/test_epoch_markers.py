@@ -8,6 +8,7 @@ server updates (gamma, scale, range, line encoding) keep the marker at the selec
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -221,3 +222,50 @@ def test_an_epoch_move_asks_nothing_of_the_hidden_overview(page, app_url):
     settle(page)
     assert page.locator("#epoch-label").text_content() == "step 3"
     assert not [body for body in asked if "overview-graph" in body]
+
+
+def test_a_range_change_asks_for_the_range_once_and_then_only_for_the_views(page, app_url):
+    """A range change used to send the range callback twice more, answering nothing: for the
+    timeline's empty selection after its Patch dropped the brush, and for the slider's echo of the
+    value the range callback had set on it. Now the slider's move asks for the range once, and the
+    store's new value for the views that draw it (nothing for the epoch: the range moves it)."""
+    asked: list[dict] = []
+    page.on(
+        "request",
+        lambda r: "_dash-update-component" in r.url and asked.append(json.loads(r.post_data or "{}")),
+    )
+    open_page(page, app_url + "?s=base/test&s=wide/test")
+    for hi in (11, 10):
+        asked.clear()
+        page.locator("#range-slider [role='slider']").nth(1).focus()
+        page.keyboard.press("ArrowLeft")
+        page.wait_for_function(
+            f"() => document.getElementById('step-range-label').textContent.startsWith('Steps 1–{hi} ')",
+            timeout=TIMEOUT,
+        )
+        settle(page)
+        time.sleep(1.5)  # an echo came ~1 s after the views
+        range_asks = [a for a in asked if a["output"].startswith("..step-range.data...range-slider.max")]
+        assert [a["changedPropIds"] for a in range_asks] == [["range-slider-asked.data"]], range_asks
+        assert all(a["changedPropIds"] == ["step-range.data"] for a in asked if a not in range_asks), asked
+        assert not [a for a in asked if a["output"].startswith("..epoch.data")]
+        assert len(asked) == 8, [a["output"][:60] for a in asked]  # the range, URL and 6 views
+
+
+def test_an_epoch_move_writes_the_address_in_the_page(page, app_url):
+    """The ▶ button moves the epoch in the page, and the address bar's epoch with it: no request
+    for the URL query, and the address is the one the server writes for that view."""
+    asked: list[dict] = []
+    page.on(
+        "request",
+        lambda r: "_dash-update-component" in r.url and asked.append(json.loads(r.post_data or "{}")),
+    )
+    open_page(page, app_url + "?s=base/test&s=wide/test&from=2&to=9")
+    asked.clear()
+    go_to_epoch(page, 4)
+    assert page.evaluate("() => window.location.search") == "?s=base/test&s=wide/test&from=2&to=9&epoch=4"
+    assert not [a for a in asked if "url-query" in a["output"]], [a["output"][:40] for a in asked]
+    assert asked  # the views that show numbers at the epoch still ask (class sizes, matrix)
+    # a reload restores that epoch (the address is a real view state)
+    open_page(page, page.url)
+    assert page.locator("#epoch-label").text_content() == "step 4"

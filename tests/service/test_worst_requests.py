@@ -254,6 +254,9 @@ LARGEST: dict[str, Builder] = {
     f"{ids.OVERVIEW_GRAPH}.clickData": _points,
     f"{ids.TIMELINE_GRAPH}.selectedData": _selected,
     f"{ids.OVERVIEW_GRAPH}.selectedData": _selected,
+    f"{ids.TIMELINE_BRUSH}.data": _selected,
+    f"{ids.OVERVIEW_BOX}.data": _selected,
+    f"{ids.SLIDER_ASKED}.data": lambda h: [0, h.number],
     f"{ids.TIMELINE_ZOOM}.data": lambda h: {
         "xaxis.range[0]": -h.number,
         "xaxis.range[1]": h.number,

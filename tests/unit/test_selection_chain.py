@@ -141,13 +141,13 @@ def test_a_class_pick_answers_the_target_it_drops(client_app) -> None:
 
 def test_a_narrowed_range_moves_the_epoch_in_the_same_answer(client_app) -> None:
     client, app = client_app
-    values = {ids.SELECTION: shown(["a/test"]), ids.RANGE_SLIDER: [0, 1], ids.EPOCH_STORE: 4.0}
-    out = answer(client, app, RANGE, values, [f"{ids.RANGE_SLIDER}.value"])
+    values = {ids.SELECTION: shown(["a/test"]), ids.SLIDER_ASKED: [0, 1], ids.EPOCH_STORE: 4.0}
+    out = answer(client, app, RANGE, values, [f"{ids.SLIDER_ASKED}.data"])
     assert out[ids.RANGE_STORE]["data"] == [1.0, 2.0]
     assert out[ids.EPOCH_STORE]["data"] == 2.0 and out[ids.EPOCH_LABEL]["children"] == "step 2"
     # an epoch inside the new range stays, and is not sent
     values[ids.EPOCH_STORE] = 1.0
-    out = answer(client, app, RANGE, values, [f"{ids.RANGE_SLIDER}.value"])
+    out = answer(client, app, RANGE, values, [f"{ids.SLIDER_ASKED}.data"])
     assert ids.EPOCH_STORE not in out
 
 
@@ -206,3 +206,63 @@ def test_the_overview_takes_the_range_and_epoch_only_through_its_browser_gate(cl
     assert gate.get("clientside_function", {}).get("function_name") == "overviewSteps"
     assert gate["prevent_initial_call"] is True
     assert {f"{d['id']}.{d['property']}" for d in gate["state"]} == {f"{ids.OVERVIEW_PANEL}.style"}
+
+
+def _key(dep: dict) -> str:
+    return f"{dep['id']}.{dep['property']}"
+
+
+def test_a_range_change_asks_the_server_once_for_the_range_and_never_for_the_epoch(client_app) -> None:
+    """A range change used to cost three extra requests that answered nothing: the slider's echo
+    of the value the range callback set on it, the timeline's empty selection after its Patch
+    dropped the brush, and (many classes) the overview's. Each control now reaches its server
+    callback through a browser gate (assets/timeline_zoom.js, assets/confusionflow.js), and the
+    epoch callback hears the timeline's clicks alone (the range callback moves the epoch)."""
+    _, app = client_app
+    cbs = app.callback_map
+    range_cb = next(
+        cb for key, cb in cbs.items() if key.startswith(f"..{ids.RANGE_STORE}.data...{ids.RANGE_SLIDER}.max")
+    )
+    inputs = {_key(d) for d in range_cb["inputs"]}
+    assert {f"{ids.SLIDER_ASKED}.data", f"{ids.TIMELINE_BRUSH}.data"} <= inputs
+    assert not {f"{ids.RANGE_SLIDER}.value", f"{ids.TIMELINE_GRAPH}.selectedData"} & inputs
+    epoch_cb = cbs[f"..{ids.EPOCH_STORE}.data...{ids.EPOCH_LABEL}.children.."]
+    assert [_key(d) for d in epoch_cb["inputs"]] == [f"{ids.TIMELINE_GRAPH}.clickData"]
+    overview_select = next(cb for key, cb in cbs.items() if f"{ids.STRATEGY_MESSAGE}.children" in key)
+    assert f"{ids.OVERVIEW_BOX}.data" in {_key(d) for d in overview_select["inputs"]}
+    # the graphs' raw events and the slider's value reach only their gates, in the browser
+    gates = {
+        f"{ids.RANGE_SLIDER}.value": (f"{ids.SLIDER_ASKED}.data", "sliderOnly"),
+        f"{ids.TIMELINE_GRAPH}.selectedData": (f"{ids.TIMELINE_BRUSH}.data", "brushOnly"),
+        f"{ids.OVERVIEW_GRAPH}.selectedData": (f"{ids.OVERVIEW_BOX}.data", "overviewBox"),
+    }
+    for raw, (output, function) in gates.items():
+        hearing = [c for c in app._callback_list if raw in {_key(d) for d in c["inputs"]}]
+        assert [c["output"] for c in hearing] == [output], raw
+        assert hearing[0]["clientside_function"]["function_name"] == function
+        assert hearing[0]["prevent_initial_call"] is True
+
+
+def test_a_box_reaching_the_overview_selection_through_its_store_selects_its_classes(tmp_path: Path) -> None:
+    """The box the browser passes on (OVERVIEW_BOX) is read as the overview's box drag: a box over
+    the first two rows and columns of a 45-class overview (logged order) picks those two classes."""
+    from confusionflow.app.callbacks.common import OVERVIEW_MIN_CLASSES
+    from confusionflow.data_access.writer import LogWriter
+
+    n = OVERVIEW_MIN_CLASSES + 5
+    classes = [f"c{i:02d}" for i in range(n)]
+    rng = np.random.default_rng(3)
+    with LogWriter(tmp_path / "logs", "a", classes, store_instances=False) as log:
+        for step in (1, 2, 3):
+            log.add_counts(step, "test", rng.integers(0, 4, (n, n)) + np.eye(n, dtype=int) * 20)
+    app = create_app(tmp_path / "logs", settings=Settings(cache_dir=tmp_path / "cache", poll_seconds=0))
+    client = app.server.test_client()
+    values = {
+        ids.SELECTION: {"series": ["a/test"], "classes": [], "other": False, "level": 0, "group": None},
+        ids.OVERVIEW_BOX: {"range": {"x": [-0.4, 1.4], "y": [-0.4, 1.4]}},
+        ids.OVERVIEW_ORDER: "logged",
+    }
+    output = f"..{ids.STRATEGY_MESSAGE}.children.."
+    out = answer(client, app, output, values, [f"{ids.OVERVIEW_BOX}.data"])
+    assert out[ids.CLASS_DROPDOWN]["value"] == ["c00", "c01"]
+    assert out[ids.STRATEGY_MESSAGE]["children"] == "2 classes selected."
