@@ -231,6 +231,11 @@ LARGEST: dict[str, Builder] = {
     # what a class chart drew, sent back: a huge string of the wrong type
     f"{ids.CLASS_PERF_META}.data": _text,
     f"{ids.DISTRIBUTION_META}.data": _text,
+    # what a line chart drew (its series keys and frame digest), sent back: every key made up
+    f"{ids.DETAIL_META}.data": lambda h: {"series": _names(h.facts.series, h.budget), "frame": _text(h)},
+    f"{ids.TIMELINE_META}.data": lambda h: {"series": _names(h.facts.series, h.budget), "frame": _text(h)},
+    f"{ids.CLASS_MESSAGE}.children": _text,
+    f"{ids.OVERVIEW_STEPS}.data": lambda h: [[-h.number, h.number], h.number],
     f"{ids.DATA_VERSION}.data": _number,
     f"{ids.SELECTION}.data": _selection,
     f"{ids.SERIES_KEYS}.data": lambda h: _names(h.facts.series, h.budget),
@@ -269,6 +274,7 @@ LARGEST: dict[str, Builder] = {
     f"{ids.FIRST_VIEW_RETRY}.data": _query,
     f"{ids.URL}.search": lambda h: "?" + _query(h),
     f"{ids.URL}.pathname": lambda h: "/" + _text(h),
+    f"{ids.URL_ADDRESS}.data": lambda h: {"pathname": "/" + _text(h)[::2], "search": "?" + _query(h)},
     f"{ids.FINGERPRINT}.data": _text,
     f"{ids.IMPORT_RESULT}.data": lambda h: {
         "ok": True,
