@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import dash
-from dash import Output
+from dash import Output, State
 
 from confusionflow.app.callbacks.common import server_steps
 from confusionflow.app.callbacks.detail import TARGET_OUTPUTS, detail_target_update
@@ -52,6 +52,17 @@ FOLLOW_OUTPUTS: dict[str, Output] = {
     **duplicates(RANGE_OUTPUTS, "range_"),
     **duplicates(EPOCH_OUTPUTS, "epoch_"),
     **duplicates(TARGET_OUTPUTS, "detail_"),
+}
+
+# what follow_selection reads besides the new selection: the stores it may move and the controls
+# a detail target depends on, as state of the callbacks that make a new selection
+FOLLOW_STATE: dict[str, State] = {
+    "step_range": State(ids.RANGE_STORE, "data"),
+    "epoch": State(ids.EPOCH_STORE, "data"),
+    "detail": State(ids.DETAIL_TARGET, "data"),
+    "encoding": State(ids.ENCODING, "value"),
+    "rotate": State(ids.ROTATE, "value"),
+    "slider": State(ids.RANGE_SLIDER, "value"),
 }
 
 

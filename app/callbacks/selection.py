@@ -16,7 +16,7 @@ import dash
 from dash import Input, Output, State, ctx
 
 from confusionflow.app.callbacks.common import MAX_DETAIL_CLASSES, Selection, load_series
-from confusionflow.app.callbacks.follow import FOLLOW_OUTPUTS, follow_selection
+from confusionflow.app.callbacks.follow import FOLLOW_OUTPUTS, FOLLOW_STATE, follow_selection
 from confusionflow.app.callbacks.inputs import (
     Bounds,
     level_of,
@@ -217,12 +217,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
             "previous": State(ids.SELECTION, "data"),
             "opts_options": State(ids.CLASS_OPTIONS, "options"),
             "message": State(ids.CLASS_MESSAGE, "children"),
-            "step_range": State(ids.RANGE_STORE, "data"),
-            "epoch": State(ids.EPOCH_STORE, "data"),
-            "detail": State(ids.DETAIL_TARGET, "data"),
-            "encoding": State(ids.ENCODING, "value"),
-            "rotate": State(ids.ROTATE, "value"),
-            "slider": State(ids.RANGE_SLIDER, "value"),
+            **FOLLOW_STATE,
         },
         prevent_initial_call=True,  # the layout carries the first view (app/first_view.py)
     )

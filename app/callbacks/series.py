@@ -14,7 +14,7 @@ import dash
 from dash import ALL, Input, Output, State, ctx
 
 from confusionflow.app.callbacks.common import load_series
-from confusionflow.app.callbacks.follow import FOLLOW_OUTPUTS, duplicates, follow_selection
+from confusionflow.app.callbacks.follow import FOLLOW_OUTPUTS, FOLLOW_STATE, duplicates, follow_selection
 from confusionflow.app.callbacks.inputs import Bounds, level_of, outputs_of, parse_inputs, slots_of, texts
 from confusionflow.app.callbacks.selection import SELECTION_OUTPUTS, selection_update
 from confusionflow.app.state import parse_query
@@ -182,12 +182,7 @@ CHAIN_STATE = {
     "group": State(ids.DRILL, "value"),
     "previous": State(ids.SELECTION, "data"),
     "opts_options": State(ids.CLASS_OPTIONS, "options"),
-    "step_range": State(ids.RANGE_STORE, "data"),
-    "epoch": State(ids.EPOCH_STORE, "data"),
-    "detail": State(ids.DETAIL_TARGET, "data"),
-    "encoding": State(ids.ENCODING, "value"),
-    "rotate": State(ids.ROTATE, "value"),
-    "slider": State(ids.RANGE_SLIDER, "value"),
+    **FOLLOW_STATE,
 }
 
 
