@@ -17,6 +17,7 @@ from confusionflow.app.callbacks import register_all
 from confusionflow.app.callbacks.imports import register_import_callbacks
 from confusionflow.app.config import REPO_ROOT, Settings, normalize_prefix
 from confusionflow.app.counts_export import install_counts_export
+from confusionflow.app.first_request import serialise_first_setup
 from confusionflow.app.request_guards import (
     MAX_REQUEST_BYTES,
     install_callback_shape_check,
@@ -124,4 +125,5 @@ def create_app(
     # and per route: callbacks get a small limit, only an upload (when enabled) the large one
     install_request_limits(app.server, settings, app.config.routes_pathname_prefix)
     install_callback_shape_check(app.server, app.callback_map, app.config.routes_pathname_prefix)
+    serialise_first_setup(app)
     return app

@@ -61,6 +61,7 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.bench_gunicorn import free_port, machine, wait_ready  # noqa: E402
 from confusionflow.components import ids  # noqa: E402
+from confusionflow.data_access.step_windows import move_step  # noqa: E402
 
 Key = tuple[str, str]  # (component id as Dash writes it, property)
 PATCH_MARK = "__dash_patch_update"  # how a dash.Patch answer is marked
@@ -545,9 +546,31 @@ Action = Callable[[PageModel, random.Random], set[Key]]
 
 def move_epoch(model: PageModel, rng: random.Random) -> set[Key]:
     """A click on ◀ or ▶ beside the epoch."""
-    key = (rng.choice([ids.EPOCH_NEXT, ids.EPOCH_NEXT, ids.EPOCH_PREV]), "n_clicks")
+    button = rng.choice([ids.EPOCH_NEXT, ids.EPOCH_NEXT, ids.EPOCH_PREV])
+    key = (button, "n_clicks")
     model.set_prop(key, (model.value(key) or 0) + 1)
-    return {key}
+    # the page moves the epoch in the browser (confusionflow.moveEpoch, the rule of move_step on
+    # the selection's steps); this model runs no clientside callback, so it does that step itself
+    selection = model.value((ids.SELECTION, "data"))
+    steps = selection.get("steps") if isinstance(selection, dict) else None
+    if not isinstance(steps, list) or not steps:
+        return {key}
+    current = model.value((ids.EPOCH_STORE, "data"))
+    window = model.value((ids.RANGE_STORE, "data"))
+    step_range = (
+        (float(window[0]), float(window[1])) if isinstance(window, list) and len(window) == 2 else None
+    )
+    chosen = move_step(
+        [float(s) for s in steps],
+        float(current) if isinstance(current, (int, float)) else None,
+        1 if button == ids.EPOCH_NEXT else -1,
+        step_range,
+    )
+    if chosen == current:
+        return {key}
+    epoch = (ids.EPOCH_STORE, "data")
+    model.set_prop(epoch, chosen)
+    return {key, epoch}
 
 
 def choose_range(model: PageModel, rng: random.Random) -> set[Key]:
@@ -556,9 +579,14 @@ def choose_range(model: PageModel, rng: random.Random) -> set[Key]:
     if not isinstance(top, int) or top < 1:
         return set()
     lo = rng.randint(0, top - 1)
+    value = [lo, rng.randint(lo + 1, top)]
     key = (ids.RANGE_SLIDER, "value")
-    model.set_prop(key, [lo, rng.randint(lo + 1, top)])
-    return {key}
+    model.set_prop(key, value)
+    # the page's clientside filter (cftimeline.sliderOnly) passes a moved slider on to the range callback
+    # through SLIDER_ASKED; this model runs no clientside callback, so it does that step itself
+    asked = (ids.SLIDER_ASKED, "data")
+    model.set_prop(asked, value)
+    return {key, asked}
 
 
 def option_values(options: object) -> list[str]:
