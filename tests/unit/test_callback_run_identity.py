@@ -125,23 +125,7 @@ def test_lightning_run_twice_fails_at_the_callback_and_version_starts_v2(tmp_pat
     from torch.utils.data import DataLoader, TensorDataset
 
     from confusionflow import LightningCallback
-
-    class Tiny(pl.LightningModule):
-        def __init__(self) -> None:
-            super().__init__()
-            self.layer = torch.nn.Linear(4, 3)
-
-        def forward(self, x):
-            return self.layer(x)
-
-        def training_step(self, batch, batch_idx):
-            return torch.nn.functional.cross_entropy(self(batch[0]), batch[1])
-
-        def validation_step(self, batch, batch_idx):
-            return None
-
-        def configure_optimizers(self):
-            return torch.optim.SGD(self.parameters(), lr=0.3)
+    from tests.unit.test_integration_lightning import TinyModule
 
     _logged(tmp_path, "tiny")
     before = _digest(tmp_path)
@@ -158,7 +142,7 @@ def test_lightning_run_twice_fails_at_the_callback_and_version_starts_v2(tmp_pat
         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
     )  # fmt: skip
     loader = DataLoader(TensorDataset(x, y), batch_size=20)
-    trainer.fit(Tiny(), loader, loader)
+    trainer.fit(TinyModule(), loader, loader)
     callback.close()
     np.testing.assert_array_equal(read_series(tmp_path, "tiny-v2", "val").steps, [1, 2])
     assert int(read_series(tmp_path, "tiny-v2", "val").counts[0].sum()) == 40

@@ -59,7 +59,9 @@ def test_the_lightning_example(tmp_path: Path) -> None:
 
 def test_the_keras_example(tmp_path: Path) -> None:
     if importlib.util.find_spec("keras") is None:  # importing it here would fix its backend
-        pytest.skip("keras is not installed")
+        pytest.skip(
+            "keras is an optional integration (requirements-integrations.txt, which the test command installs): without it there is no Keras example to run"
+        )
     logs = run_example("Keras 3", tmp_path)
     for fold, n in (("train", 500), ("test", 100)):
         series = read_series(logs, "dense 16", fold)

@@ -24,7 +24,10 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("backend", ["jax"])
 def test_the_keras_callback_tests_pass_on_the_backend(backend: str) -> None:
     if importlib.util.find_spec("keras") is None or importlib.util.find_spec(backend) is None:
-        pytest.skip(f"keras or {backend} is not installed")
+        pytest.skip(
+            f"keras and {backend} are optional (requirements-integrations.txt, which the test command "
+            f"installs): without both, the Keras callback cannot be run on the {backend} backend"
+        )
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "tests/unit/test_integration_keras.py", "-q", "-p", "no:cacheprovider"],
         cwd=REPO, env={**os.environ, "KERAS_BACKEND": backend, "JAX_PLATFORMS": "cpu"},
