@@ -77,6 +77,25 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             const pair = function (v) { return Array.isArray(v) && v.length === 2; };
             return box && pair(box.x) && pair(box.y) ? selected : window.dash_clientside.no_update;
         },
+        /* The epoch for the matrix callback, only while the drawn matrix is lines (the grey
+           background of the epoch is data there); a heatmap's epoch is its markers, which
+           moveEpochMarkers moves, so an epoch move then asks the server nothing. */
+        matrixEpoch: function (epoch, meta) {
+            if (meta && meta.encoding === "lines") {
+                return epoch === undefined ? null : epoch;
+            }
+            return window.dash_clientside.no_update;
+        },
+        /* [range, epoch] for the instance list, only while the detail target is a tile whose
+           instances it lists (LISTABLE in app/callbacks/instances.py); for any other target the
+           panel says "click a cell" whatever the range and the epoch, so no request. */
+        instancesSteps: function (range, epoch, target) {
+            const kind = target && typeof target === "object" ? target.kind : null;
+            if (kind === "cell" || kind === "fn" || kind === "fp") {
+                return [range === undefined ? null : range, epoch === undefined ? null : epoch];
+            }
+            return window.dash_clientside.no_update;
+        },
         moveEpoch: function (prev, next, clear, selection, range, epoch) {
             const noUpdate = window.dash_clientside.no_update;
             const ctx = window.dash_clientside.callback_context;
@@ -158,6 +177,13 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
                 const gd = holder && (holder.classList.contains("js-plotly-plot")
                     ? holder : holder.querySelector(".js-plotly-plot"));
                 const meta = gd && gd._fullLayout && gd.layout && gd.layout.meta;
+                if (meta && meta.epoch_sizes) {
+                    const sizes = epochSizes(meta.epoch_sizes, epoch, gd.data.length);
+                    if (sizes) {
+                        window.Plotly.update(gd, {y: sizes.y}, {"title.text": sizes.title});
+                    }
+                    return;
+                }
                 const recipe = meta && meta.epoch_marker;
                 if (!recipe) {
                     return;
@@ -196,6 +222,48 @@ function deliberateChange(before, after) {
     return HISTORY_KEYS.some(function (key) {
         return a.getAll(key).join("\u0000") !== b.getAll(key).join("\u0000");
     });
+}
+
+/* The class sizes' bars (one y array per series) and title at ``epoch`` from the figure's
+   recipe (components/charts/class_sizes.py, sizes_recipe): the support_at rule of
+   data_access/views.py — at a step, the series that logged it; with no epoch, each series' last
+   logged step. Null when the recipe does not fit the figure (it then stays as it is). */
+function epochSizes(recipe, epoch, nTraces) {
+    const steps = recipe.steps || [], labels = recipe.labels || [], index = recipe.index || [];
+    const vectors = recipe.vectors || [];
+    if (index.length !== nTraces || labels.length !== steps.length) {
+        return null;
+    }
+    const width = vectors.length ? vectors[0].length : 0;
+    const bars = function (k) {
+        const v = k >= 0 && k < vectors.length ? vectors[k] : null;
+        const out = [];
+        for (let c = 0; c < width; c++) { out.push(v ? v[c] : null); }
+        return out;
+    };
+    let label;
+    const y = [];
+    if (typeof epoch === "number" && isFinite(epoch)) {
+        let t = -1;
+        for (let i = 0; i < steps.length; i++) {
+            if (steps[i] === epoch) { t = i; break; }
+        }
+        index.forEach(function (row) { y.push(bars(t >= 0 ? row[t] : -1)); });
+        label = t >= 0 ? "step " + labels[t] : "step " + String(epoch) + " (not logged)";
+        if (!steps.length) { label = "no steps"; }
+    } else {
+        const last = new Set();
+        index.forEach(function (row) {
+            let t = row.length - 1;
+            while (t >= 0 && row[t] < 0) { t--; }
+            y.push(bars(t >= 0 ? row[t] : -1));
+            if (t >= 0) { last.add(t); }
+        });
+        const only = Array.from(last);
+        label = !steps.length ? "no steps"
+            : only.length === 1 ? "last step (" + labels[only[0]] + ")" : "last step";
+    }
+    return {y: y, title: recipe.title + label};
 }
 
 /* The marker shapes of a recipe (see components/figure_style.py, epoch_marker_meta) at a step;

@@ -57,6 +57,9 @@ CLASS_MESSAGE = "class-message"
 SELECTION = "selection"  # effective selection: series, classes, steps (dcc.Store)
 MATRIX_GRAPH = "matrix-graph"
 MATRIX_META = "matrix-meta"  # what the drawn matrix shows, to decode clicks (dcc.Store)
+# the epoch, copied by the browser only while the matrix is drawn as lines (its epoch background
+# is data); a heatmap's epoch is only its markers, which the browser moves itself
+MATRIX_EPOCH = "matrix-epoch"
 MATRIX_CAPTION = "matrix-caption"
 # a server-drawn PNG of the first matrix, shown until the interactive figure is drawn (html.Img)
 MATRIX_PREVIEW = "matrix-preview"
@@ -140,6 +143,10 @@ OVERVIEW_CAPTION = "overview-caption"
 # [step range, epoch] copied in the browser while the overview is shown (dcc.Store): a hidden
 # overview sends no request when the timeline moves
 OVERVIEW_STEPS = "overview-steps"
+# [range, epoch], copied by the browser only while the detail target is a tile whose instances
+# the panel lists (a cell, an FN or FP tile); otherwise the panel says "click a cell" whatever
+# the range and the epoch
+INSTANCES_STEPS = "instances-steps"
 # the overview's selectedData when it is a box (dcc.Store): the empty selection a redraw reports
 # sends no request
 OVERVIEW_BOX = "overview-box"

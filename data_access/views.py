@@ -239,6 +239,25 @@ def support_at(tensor: ConfusionTensor, step: float | None = None) -> tuple[np.n
     return out, label
 
 
+def support_by_step(tensor: ConfusionTensor) -> tuple[np.ndarray, np.ndarray]:
+    """Instances per true class at every step, without repeats: ``(vectors (K, C), index (S, T))``.
+
+    ``index[s, t]`` is the row of ``vectors`` holding series ``s``'s whole-class support at step
+    ``t`` (the same numbers :func:`support_at` gives), ``-1`` where the series did not log it. A
+    fixed test fold has one vector per series whatever the number of steps, so the browser can
+    show the sizes at any step of the view without asking (``moveEpochMarkers``).
+    """
+    s, t, c = tensor.n_series, tensor.n_steps, tensor.n_classes
+    index = np.full((s, t), -1, dtype=np.int64)
+    if s == 0 or t == 0:
+        return np.zeros((0, c)), index
+    sup = tensor.class_totals.support.astype(np.float64)  # (S, T, C), whole classes
+    logged = sup[tensor.mask]  # (N, C) in series-major order
+    vectors, inverse = np.unique(logged, axis=0, return_inverse=True)
+    index[tensor.mask] = np.asarray(inverse).reshape(-1)
+    return vectors, index
+
+
 def fold_sizes_differ(tensor: ConfusionTensor, tolerance: float = 0.1) -> bool:
     """Whether the series hold clearly different numbers of instances (median over their logged
     steps), e.g. a 60,000-image train fold beside a 10,000-image test fold. Absolute counts would

@@ -8,7 +8,11 @@ call compares it with what it would draw now and sends the least that makes the 
   (the shown ones first, same classes, steps and logs) is a ``Patch`` appending its three traces;
   anything else is a new figure. An epoch move alone is left to the browser (``moveEpochMarkers``).
 * class sizes: an added series is a ``Patch`` appending its bars and the new title; anything else
-  (the bars count the epoch or each series' last step in the range) is a new figure.
+  (the bars count the epoch or each series' last step in the range) is a new figure. The figure
+  carries the sizes at every step of the range (``layout.meta.epoch_sizes``), so an epoch move
+  alone is left to the browser too (``moveEpochMarkers``): the epoch is the chart's state, and
+  its store's frame still names the epoch the figure prop was built for (a later answer whose
+  frame differs is a new figure).
 
 The description comes back from the browser, so it is parsed and bounded like every input; it
 only ever chooses between a Patch and a rebuild of the server's own numbers.
@@ -30,7 +34,6 @@ from confusionflow.app.callbacks.common import series_colors, view_tensor
 from confusionflow.app.callbacks.inputs import (
     EPOCH_STATE,
     MARKER_VIEW_INPUTS,
-    VIEW_INPUTS,
     Bounds,
     PageInputs,
     epoch_only,
@@ -50,13 +53,14 @@ from confusionflow.components.charts import (
     distribution_title,
     distribution_trace,
     holds_every_step,
+    sizes_recipe,
 )
 from confusionflow.components.figure_style import empty_figure
 from confusionflow.data_access import metrics
 from confusionflow.data_access.store import LogStore
 from confusionflow.data_access.tensor import ConfusionTensor
-from confusionflow.data_access.views import support_at
-from confusionflow.data_access.vocabulary import shared_step_name
+from confusionflow.data_access.views import support_at, support_by_step
+from confusionflow.data_access.vocabulary import format_step, shared_step_name
 
 PERF_OUTPUTS = {"figure": Output(ids.CLASS_PERF_GRAPH, "figure"), "meta": Output(ids.CLASS_PERF_META, "data")}
 PERF_STATE = {"drawn": State(ids.CLASS_PERF_META, "data")}
@@ -241,6 +245,8 @@ def class_sizes_update(store: LogStore, raw: Mapping[str, object], drawn: object
         tensor = tensor.step_window(*page.step_range)
     support, label = support_at(tensor, page.epoch)
     labels = [s.label for s in tensor.series]
+    vectors, index = support_by_step(tensor)
+    recipe = sizes_recipe([format_step(x) for x in tensor.steps], tensor.steps, vectors, index)
     old = drawn_of(drawn, bounds)
     change = chart_change(old, meta)
     if change == "append" and old is not None:
@@ -250,8 +256,11 @@ def class_sizes_update(store: LogStore, raw: Mapping[str, object], drawn: object
             as_sent([distribution_trace(support[s], tensor.classes, labels[s], colors[s]) for s in added])
         )
         patch["layout"]["title"] = distribution_title(label)
+        patch["layout"]["meta"] = {"epoch_sizes": recipe}
         return {"figure": patch, "meta": meta}
-    figure = build_distribution_figure(support, tensor.classes, labels, colors, step_label=label)
+    figure = build_distribution_figure(
+        support, tensor.classes, labels, colors, step_label=label, recipe=recipe
+    )
     return {"figure": figure, "meta": meta}
 
 
@@ -266,6 +275,12 @@ def register(app: dash.Dash, store: LogStore) -> None:
     def update_class_performance(drawn, **raw):
         return outputs_of(class_performance_update(store, raw, ctx.triggered_prop_ids, drawn), PERF_OUTPUTS)
 
-    @app.callback(output=SIZES_OUTPUTS, inputs=VIEW_INPUTS, state=SIZES_STATE, prevent_initial_call=True)
+    # the epoch is state: an epoch move redraws the bars in the browser (moveEpochMarkers)
+    @app.callback(
+        output=SIZES_OUTPUTS,
+        inputs=MARKER_VIEW_INPUTS,
+        state={**SIZES_STATE, **EPOCH_STATE},
+        prevent_initial_call=True,
+    )
     def update_distribution(drawn, **raw):
         return outputs_of(class_sizes_update(store, raw, drawn), SIZES_OUTPUTS)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 import dash
-from dash import Input, Output, State, ctx
+from dash import ClientsideFunction, Input, Output, State, ctx
 
 from confusionflow.app.callbacks.common import load_series, view_hierarchy
 from confusionflow.app.callbacks.detail import drawn_geometry
@@ -263,19 +263,30 @@ def register_instance_callbacks(app: dash.Dash, store: LogStore) -> None:
             clicked = clicked_series(store, parse_inputs(raw, Bounds.of(store.list_series())), click)
         return outputs_of(instance_series_update(store, selection, current, clicked), SERIES_OUTPUTS)
 
+    # the range and the epoch reach the list through INSTANCES_STEPS, which the browser copies
+    # only while the target is a listable tile; the callback reads them as state
+    app.clientside_callback(
+        ClientsideFunction(namespace="confusionflow", function_name="instancesSteps"),
+        Output(ids.INSTANCES_STEPS, "data"),
+        Input(ids.RANGE_STORE, "data"),
+        Input(ids.EPOCH_STORE, "data"),
+        State(ids.DETAIL_TARGET, "data"),
+        prevent_initial_call=True,
+    )
+
     @app.callback(
         output=BODY_OUTPUTS,
         inputs={
             "target": Input(ids.DETAIL_TARGET, "data"),
-            "epoch": Input(ids.EPOCH_STORE, "data"),
-            "step_range": Input(ids.RANGE_STORE, "data"),
+            "moved": Input(ids.INSTANCES_STEPS, "data"),
             "series_key": Input(ids.INSTANCES_SERIES, "value"),
             "selection": Input(ids.SELECTION, "data"),
             "version": Input(ids.DATA_VERSION, "data"),
         },
+        state={"epoch": State(ids.EPOCH_STORE, "data"), "step_range": State(ids.RANGE_STORE, "data")},
         prevent_initial_call=True,  # the layout carries the first view (app/first_figures.py)
     )
-    def update_instances(target, epoch, step_range, series_key, selection, version):
+    def update_instances(target, moved, series_key, selection, version, epoch, step_range):
         body, disabled = instances_update(store, selection, target, epoch, step_range, series_key)
         return outputs_of({"body": body, "download_disabled": disabled}, BODY_OUTPUTS)
 

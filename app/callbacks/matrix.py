@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import dash
-from dash import Input, Output, Patch, State
+from dash import ClientsideFunction, Input, Output, Patch, State
 
 from confusionflow.app.callbacks.common import (
     Selection,
@@ -167,6 +167,10 @@ def figure_change(old: object, new: dict) -> str | None:
     if not isinstance(old, dict) or set(old) != set(new):
         return None
     differ = {k for k in new if old[k] != new[k]}
+    if "epoch" in differ and len(differ) > 1 and old.get("encoding") == new.get("encoding") == "heatmap":
+        # a heatmap's epoch is only its markers (the browser moves them without asking, so the
+        # meta keeps the epoch of the last answer); an outline or colour-scale Patch restates them
+        differ.discard("epoch")
     if differ == {"epoch"}:
         return "epoch"
     if differ == {"outline"}:
@@ -354,12 +358,28 @@ def register(app: dash.Dash, store: LogStore, settings: Settings | None = None) 
         rotate_options
     )
 
-    @app.callback(
-        output=MATRIX_OUTPUTS,
-        inputs=MATRIX_INPUTS,
-        state={"meta": State(ids.MATRIX_META, "data")},
+    # A heatmap's only use of the epoch is its markers, which the browser moves
+    # (moveEpochMarkers): the epoch is state, and it reaches this callback as an input through
+    # MATRIX_EPOCH, which the browser copies only while the drawn matrix is lines (their epoch
+    # background is data). The meta then keeps the epoch the figure was built with; every later
+    # answer restates the current markers (figure_change).
+    app.clientside_callback(
+        ClientsideFunction(namespace="confusionflow", function_name="matrixEpoch"),
+        Output(ids.MATRIX_EPOCH, "data"),
+        Input(ids.EPOCH_STORE, "data"),
+        State(ids.MATRIX_META, "data"),
         prevent_initial_call=True,
     )
-    def update_matrix(meta, **raw):
+
+    @app.callback(
+        output=MATRIX_OUTPUTS,
+        inputs={
+            **{k: v for k, v in MATRIX_INPUTS.items() if k != "epoch"},
+            "moved": Input(ids.MATRIX_EPOCH, "data"),
+        },
+        state={"meta": State(ids.MATRIX_META, "data"), "epoch": State(ids.EPOCH_STORE, "data")},
+        prevent_initial_call=True,
+    )
+    def update_matrix(meta, moved, **raw):
         page = parse_inputs(raw, Bounds.of(store.list_series()))
         return outputs_of(matrix_update(store, page, meta, max_cells), MATRIX_OUTPUTS)

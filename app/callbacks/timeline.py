@@ -409,7 +409,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
     app.clientside_callback(
         ClientsideFunction(namespace="confusionflow", function_name="moveEpochMarkers"),
         Input(ids.EPOCH_STORE, "data"),
-        *(State(graph, "id") for graph in EPOCH_MARKER_GRAPHS),
+        *(State(graph, "id") for graph in (*EPOCH_MARKER_GRAPHS, ids.DISTRIBUTION_GRAPH)),
         prevent_initial_call=True,
     )
 

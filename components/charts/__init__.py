@@ -28,6 +28,7 @@ from confusionflow.components.charts.class_sizes import (
     build_distribution_figure,
     distribution_title,
     distribution_trace,
+    sizes_recipe,
 )
 from confusionflow.components.charts.detail import build_detail_figure
 from confusionflow.components.charts.timeline import build_timeline_figure, timeline_shapes
@@ -53,6 +54,7 @@ __all__ = [
     "decode_class_click",
     "distribution_title",
     "distribution_trace",
+    "sizes_recipe",
     "holds_every_step",
     "epoch_line_meta",
     "timeline_shapes",

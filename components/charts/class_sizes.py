@@ -2,6 +2,10 @@
 
 One bar trace per series, in series order, so an added series is one appended trace
 (:func:`distribution_trace`) and a new title (:func:`distribution_title`).
+
+The figure carries the sizes at every step of the view in ``layout.meta.epoch_sizes``
+(:func:`sizes_recipe`), so an epoch move redraws the bars and the title in the browser
+(``moveEpochMarkers`` in assets/confusionflow.js) without a request.
 """
 
 from __future__ import annotations
@@ -24,10 +28,30 @@ from confusionflow.components.text import plain, plain_all
 def distribution_title(step_label: str) -> dict:
     """The chart title (``layout.title``): which step the bars count."""
     return {
-        "text": f"Instances per class · {plain(step_label)}",
+        "text": f"{TITLE_PREFIX}{plain(step_label)}",
         "x": 0,
         "xanchor": "left",
         "font": {"size": 13},
+    }
+
+
+TITLE_PREFIX = "Instances per class · "
+
+
+def sizes_recipe(
+    step_labels: Sequence[str], steps: np.ndarray, vectors: np.ndarray, index: np.ndarray
+) -> dict:
+    """The sizes at every step, for the browser: ``steps`` (the view's logged steps) with their
+    labels (``format_step``), the distinct support ``vectors`` ``(K, C)`` and, per series, the
+    vector of each step (``index`` ``(S, T)``, -1 where the series did not log it), and the
+    title's words. The browser picks the bars and the title :func:`build_distribution_figure`
+    would draw for an epoch (or for no epoch: each series' last logged step)."""
+    return {
+        "steps": [float(x) for x in steps],
+        "labels": [plain(x) for x in step_labels],
+        "vectors": [[None if not np.isfinite(v) else float(v) for v in row] for row in vectors],
+        "index": np.asarray(index, dtype=np.int64).tolist(),
+        "title": TITLE_PREFIX,
     }
 
 
@@ -52,11 +76,13 @@ def build_distribution_figure(
     colors: Sequence[str],
     *,
     step_label: str,
+    recipe: dict | None = None,
 ) -> go.Figure:
     """Instances per class per series as grouped bars, at the step named by ``step_label``.
 
     ``support``: ``(S, C)`` instance counts; NaN (a series without a record at that step) draws no
-    bar. Hover shows class, series and count.
+    bar. Hover shows class, series and count. ``recipe``: the sizes at every step
+    (:func:`sizes_recipe`), carried as ``layout.meta.epoch_sizes`` for the browser.
     """
     sup = np.asarray(support, dtype=np.float64)
     n_s, n_c = len(series_labels), len(classes)
@@ -82,4 +108,6 @@ def build_distribution_figure(
         },
         uirevision="distribution",
     )
+    if recipe is not None:
+        layout["meta"] = {"epoch_sizes": recipe}
     return go.Figure(data=data, layout=layout)

@@ -249,7 +249,10 @@ def test_a_range_change_asks_for_the_range_once_and_then_only_for_the_views(page
         assert [a["changedPropIds"] for a in range_asks] == [["range-slider-asked.data"]], range_asks
         assert all(a["changedPropIds"] == ["step-range.data"] for a in asked if a not in range_asks), asked
         assert not [a for a in asked if a["output"].startswith("..epoch.data")]
-        assert len(asked) == 8, [a["output"][:60] for a in asked]  # the range, URL and 6 views
+        # the range, URL and 5 views; not the instance list, which for the overall-accuracy
+        # target says "click a cell" whatever the range (instancesSteps)
+        assert len(asked) == 7, [a["output"][:60] for a in asked]
+        assert not [a for a in asked if "instances-body" in a["output"]]
 
 
 def test_an_epoch_move_writes_the_address_in_the_page(page, app_url):
@@ -264,8 +267,51 @@ def test_an_epoch_move_writes_the_address_in_the_page(page, app_url):
     asked.clear()
     go_to_epoch(page, 4)
     assert page.evaluate("() => window.location.search") == "?s=base/test&s=wide/test&from=2&to=9&epoch=4"
-    assert not [a for a in asked if "url-query" in a["output"]], [a["output"][:40] for a in asked]
-    assert asked  # the views that show numbers at the epoch still ask (class sizes, matrix)
+    # nothing at all: the markers, the class sizes and the address move in the page; a heatmap's
+    # epoch is only its markers; the instance list has no tile to list
+    assert not asked, [a["output"][:40] for a in asked]
     # a reload restores that epoch (the address is a real view state)
     open_page(page, page.url)
     assert page.locator("#epoch-label").text_content() == "step 4"
+
+
+SIZES = "[gd._fullData.map(t => Array.from(t.y, v => v === null || Number.isNaN(v) ? null : v)), gd.layout.title.text]"
+
+
+def test_an_epoch_move_redraws_the_class_sizes_in_the_page_as_the_server_draws_them(page, app_url):
+    """The class sizes at the epoch come from the figure's own recipe (layout.meta.epoch_sizes),
+    with no request; the bars and the title equal those the server draws for that view (the
+    logs' class sizes differ from step to step), and so do they with no epoch (each series' last
+    step)."""
+    asked: list[str] = []
+    page.on("request", lambda r: "_dash-update-component" in r.url and asked.append(r.post_data or ""))
+    open_page(page, app_url + "?s=base/test&s=wide/test")
+    at_last = fig(page, "class-distribution-graph", SIZES)
+    assert at_last[1] == "Instances per class · last step (12)"
+    asked.clear()
+    go_to_epoch(page, 3)
+    wait_figure(page, "class-distribution-graph", "gd.layout.title.text.endsWith('step 3')")
+    moved = fig(page, "class-distribution-graph", SIZES)
+    assert not asked
+    assert moved != at_last and moved[1] == "Instances per class · step 3"
+    page.wait_for_function("() => new URLSearchParams(location.search).get('epoch') === '3'", timeout=TIMEOUT)
+    open_page(page, page.url)  # the server's figure for epoch 3
+    assert fig(page, "class-distribution-graph", SIZES) == moved
+    page.click("#epoch-clear")
+    wait_figure(page, "class-distribution-graph", "gd.layout.title.text.endsWith('last step (12)')")
+    assert fig(page, "class-distribution-graph", SIZES) == at_last
+
+
+def test_an_epoch_move_with_a_cell_shown_asks_only_for_its_instances(page, app_url):
+    """With a cell as the detail target the instance list counts the epoch: an epoch move asks
+    for it, and for nothing else."""
+    asked: list[dict] = []
+    page.on(
+        "request",
+        lambda r: "_dash-update-component" in r.url and asked.append(json.loads(r.post_data or "{}")),
+    )
+    open_page(page, app_url + "?s=base/test&s=wide/test&detail=cell&dt=cat&dp=car")
+    asked.clear()
+    go_to_epoch(page, 2)  # two moves: none -> 1 -> 2
+    listed = "..instances-body.children...instances-download-button.disabled.."
+    assert [a["output"] for a in asked] == [listed, listed]

@@ -236,6 +236,8 @@ LARGEST: dict[str, Builder] = {
     f"{ids.TIMELINE_META}.data": lambda h: {"series": _names(h.facts.series, h.budget), "frame": _text(h)},
     f"{ids.CLASS_MESSAGE}.children": _text,
     f"{ids.OVERVIEW_STEPS}.data": lambda h: [[-h.number, h.number], h.number],
+    f"{ids.INSTANCES_STEPS}.data": lambda h: [[-h.number, h.number], h.number],
+    f"{ids.MATRIX_EPOCH}.data": _number,
     f"{ids.DATA_VERSION}.data": _number,
     f"{ids.SELECTION}.data": _selection,
     f"{ids.SERIES_KEYS}.data": lambda h: _names(h.facts.series, h.budget),

@@ -465,7 +465,14 @@ def test_only_epoch_or_colour_changes_are_patched():
     assert figure_change(base, {**base, "epoch": 3.0}) == "epoch"
     assert figure_change(base, {**base, "gamma": 0.5}) == "colorscale"
     assert figure_change(base, {**base, "gamma": 0.5, "scale": "log"}) == "colorscale"
-    assert figure_change(base, {**base, "gamma": 0.5, "epoch": 3.0}) is None
+    # a heatmap's meta keeps the epoch of its last answer (the browser moves the markers, and no
+    # request tells the server): beside another change the epoch is restated by that Patch
+    assert figure_change(base, {**base, "gamma": 0.5, "epoch": 3.0}) == "colorscale"
+    outlined = {**base, "outline": None}
+    assert figure_change(outlined, {**outlined, "outline": ["fn", 1, None], "epoch": 3.0}) == "outline"
+    assert figure_change(base, {**base, "classes": ["a"], "epoch": 3.0}) is None
+    lines = {**base, "encoding": "lines"}
+    assert figure_change(lines, {**lines, "gamma": 0.5, "epoch": 3.0}) is None  # the epoch is data
     assert figure_change(base, {**base, "encoding": "lines"}) is None
     assert figure_change(None, base) is None
     assert figure_change(base, dict(base)) is None

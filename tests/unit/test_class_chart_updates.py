@@ -190,7 +190,11 @@ def test_an_added_series_appends_its_bars_and_retitles_the_chart(store: LogStore
     both = raw(("alpha/test", "beta/test"), epoch=None)
     added = class_charts.class_sizes_update(store, both, one["meta"])
     assert isinstance(added["figure"], dash.Patch)
-    assert locations(added["figure"]) == {("Extend", ("data",)), ("Assign", ("layout", "title"))}
+    assert locations(added["figure"]) == {
+        ("Extend", ("data",)),
+        ("Assign", ("layout", "title")),
+        ("Assign", ("layout", "meta")),  # the sizes at every step, for the epoch moves
+    }
     rebuilt = class_charts.class_sizes_update(store, both)["figure"]
     result = applied(one["figure"], added["figure"])
     assert result == as_json(rebuilt)

@@ -167,7 +167,10 @@ def test_a_restored_link_sets_range_epoch_and_target_from_the_link(logs: Path, t
     assert out["detail_target"] == {"kind": "fn", "true": "dog", "pred": None}
 
 
-def test_only_views_that_show_numbers_at_the_epoch_take_it_as_an_input(client_app) -> None:
+def test_no_server_view_takes_the_epoch_as_an_input(client_app) -> None:
+    """Every view moves with the epoch in the browser: the markers (moveEpochMarkers), the class
+    sizes (from their figure's recipe); the matrix hears it through MATRIX_EPOCH (lines only), the
+    instance list through INSTANCES_STEPS (a listable tile only)."""
     _, app = client_app
     by_output = {key: cb for key, cb in app.callback_map.items()}
 
@@ -176,10 +179,12 @@ def test_only_views_that_show_numbers_at_the_epoch_take_it_as_an_input(client_ap
         return {f"{d['id']}.{d['property']}" for d in cb["inputs"]}
 
     epoch = f"{ids.EPOCH_STORE}.data"
-    for graph in (ids.DETAIL_GRAPH, ids.TIMELINE_GRAPH, ids.CLASS_PERF_GRAPH):
+    for graph in (ids.DETAIL_GRAPH, ids.TIMELINE_GRAPH, ids.CLASS_PERF_GRAPH, ids.DISTRIBUTION_GRAPH):
         assert epoch not in inputs_of(f"{graph}.figure"), graph
-    for graph in (ids.DISTRIBUTION_GRAPH, ids.MATRIX_GRAPH):
-        assert epoch in inputs_of(f"{graph}.figure"), graph
+    assert epoch not in inputs_of(f"{ids.MATRIX_GRAPH}.figure")
+    assert f"{ids.MATRIX_EPOCH}.data" in inputs_of(f"{ids.MATRIX_GRAPH}.figure")
+    assert epoch not in inputs_of(f"{ids.INSTANCES_BODY}.children")
+    assert f"{ids.INSTANCES_STEPS}.data" in inputs_of(f"{ids.INSTANCES_BODY}.children")
     # the stores that follow a selection are not fired by it: they come in its answer
     for store_output in (
         f"..{ids.RANGE_STORE}.data..",
