@@ -86,6 +86,16 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             }
             return window.dash_clientside.no_update;
         },
+        /* The epoch for the class sizes' callback, only when their figure carries no sizes per
+           step (layout.meta.epoch_sizes, left out when too large): else moveEpochMarkers
+           redraws the bars and no request is needed. */
+        sizesEpoch: function (epoch, figure) {
+            const meta = figure && figure.layout && figure.layout.meta;
+            if (meta && meta.epoch_sizes) {
+                return window.dash_clientside.no_update;
+            }
+            return epoch === undefined ? null : epoch;
+        },
         /* [range, epoch] for the instance list, only while the detail target is a tile whose
            instances it lists (LISTABLE in app/callbacks/instances.py); for any other target the
            panel says "click a cell" whatever the range and the epoch, so no request. */

@@ -11,7 +11,8 @@ Ids ``assets/confusionflow.js`` relies on (rename them there too):
   focuses that element, and a double-click there clicks ``FULL_RANGE``;
 * the graph ids of ``GRAPHS``: ``exportSvg`` finds the chart of an ``SVG_BUTTON`` by its ``graph``
   key, ``clickPosition`` the graph whose ``clickData`` fired (``MATRIX_GRAPH``,
-  ``CLASS_PERF_GRAPH``), and ``moveEpochMarkers`` receives the graph ids as its arguments.
+  ``CLASS_PERF_GRAPH``), and ``moveEpochMarkers`` receives the graph ids as its arguments (the
+  four with epoch markers and ``DISTRIBUTION_GRAPH``, whose bars it redraws at the epoch).
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ MATRIX_META = "matrix-meta"  # what the drawn matrix shows, to decode clicks (dc
 # the epoch, copied by the browser only while the matrix is drawn as lines (its epoch background
 # is data); a heatmap's epoch is only its markers, which the browser moves itself
 MATRIX_EPOCH = "matrix-epoch"
+# the epoch, copied by the browser only when the class sizes' figure carries no sizes per step
+# (too many to send): then the server draws them at each epoch
+SIZES_EPOCH = "class-distribution-epoch"
 MATRIX_CAPTION = "matrix-caption"
 # a server-drawn PNG of the first matrix, shown until the interactive figure is drawn (html.Img)
 MATRIX_PREVIEW = "matrix-preview"

@@ -152,6 +152,7 @@ def stores(fingerprint: str | None) -> list:
         dcc.Store(id=ids.TIMELINE_META, storage_type="memory"),
         dcc.Store(id=ids.OVERVIEW_STEPS, storage_type="memory"),
         dcc.Store(id=ids.MATRIX_EPOCH, storage_type="memory"),
+        dcc.Store(id=ids.SIZES_EPOCH, storage_type="memory"),
         dcc.Store(id=ids.INSTANCES_STEPS, storage_type="memory"),
         dcc.Store(id=ids.OVERVIEW_BOX, storage_type="memory"),
         dcc.Store(id=ids.MATRIX_CLICK, storage_type="memory"),

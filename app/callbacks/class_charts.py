@@ -28,7 +28,7 @@ from typing import Any, Literal
 import dash
 import numpy as np
 import plotly.graph_objects as go
-from dash import Output, Patch, State, ctx
+from dash import ClientsideFunction, Input, Output, Patch, State, ctx
 
 from confusionflow.app.callbacks.common import series_colors, view_tensor
 from confusionflow.app.callbacks.inputs import (
@@ -256,7 +256,7 @@ def class_sizes_update(store: LogStore, raw: Mapping[str, object], drawn: object
             as_sent([distribution_trace(support[s], tensor.classes, labels[s], colors[s]) for s in added])
         )
         patch["layout"]["title"] = distribution_title(label)
-        patch["layout"]["meta"] = {"epoch_sizes": recipe}
+        patch["layout"]["meta"] = {"epoch_sizes": recipe} if recipe is not None else None
         return {"figure": patch, "meta": meta}
     figure = build_distribution_figure(
         support, tensor.classes, labels, colors, step_label=label, recipe=recipe
@@ -275,12 +275,22 @@ def register(app: dash.Dash, store: LogStore) -> None:
     def update_class_performance(drawn, **raw):
         return outputs_of(class_performance_update(store, raw, ctx.triggered_prop_ids, drawn), PERF_OUTPUTS)
 
-    # the epoch is state: an epoch move redraws the bars in the browser (moveEpochMarkers)
+    # the epoch is state: an epoch move redraws the bars in the browser (moveEpochMarkers) from
+    # the figure's recipe; a figure too large to carry one hears the epoch through SIZES_EPOCH,
+    # which the browser fills only then
+    app.clientside_callback(
+        ClientsideFunction(namespace="confusionflow", function_name="sizesEpoch"),
+        Output(ids.SIZES_EPOCH, "data"),
+        Input(ids.EPOCH_STORE, "data"),
+        State(ids.DISTRIBUTION_GRAPH, "figure"),
+        prevent_initial_call=True,
+    )
+
     @app.callback(
         output=SIZES_OUTPUTS,
-        inputs=MARKER_VIEW_INPUTS,
+        inputs={**MARKER_VIEW_INPUTS, "moved": Input(ids.SIZES_EPOCH, "data")},
         state={**SIZES_STATE, **EPOCH_STATE},
         prevent_initial_call=True,
     )
-    def update_distribution(drawn, **raw):
+    def update_distribution(drawn, moved, **raw):
         return outputs_of(class_sizes_update(store, raw, drawn), SIZES_OUTPUTS)

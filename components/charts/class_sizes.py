@@ -38,14 +38,24 @@ def distribution_title(step_label: str) -> dict:
 TITLE_PREFIX = "Instances per class · "
 
 
+# Numbers a recipe may hold (distinct size vectors x classes, plus series x steps). A fixed fold
+# needs S x C + S x T (220 at 10 classes, 2 series, 100 steps); sizes that change at every step of
+# a long run would need S x T x C, and then the figure carries no recipe: the browser asks the
+# server at each epoch move instead (``sizesEpoch`` in assets/confusionflow.js).
+MAX_RECIPE_NUMBERS = 20_000
+
+
 def sizes_recipe(
     step_labels: Sequence[str], steps: np.ndarray, vectors: np.ndarray, index: np.ndarray
-) -> dict:
+) -> dict | None:
     """The sizes at every step, for the browser: ``steps`` (the view's logged steps) with their
     labels (``format_step``), the distinct support ``vectors`` ``(K, C)`` and, per series, the
     vector of each step (``index`` ``(S, T)``, -1 where the series did not log it), and the
     title's words. The browser picks the bars and the title :func:`build_distribution_figure`
-    would draw for an epoch (or for no epoch: each series' last logged step)."""
+    would draw for an epoch (or for no epoch: each series' last logged step). None above
+    ``MAX_RECIPE_NUMBERS``."""
+    if np.size(vectors) + np.size(index) > MAX_RECIPE_NUMBERS:
+        return None
     return {
         "steps": [float(x) for x in steps],
         "labels": [plain(x) for x in step_labels],

@@ -122,6 +122,7 @@ def test_an_added_series_appends_its_traces_to_both_class_charts(page, app_url):
     assert patch_locations(sizes_answer.value.json(), SIZES) == [
         ("Extend", ["data"]),
         ("Assign", ["layout", "title"]),
+        ("Assign", ["layout", "meta"]),  # the sizes at every step, for epoch moves in the page
     ]
     wait_figure(page, PERF, f"gd.data.length === {BACKGROUNDS + 3 * 3}")
     wait_figure(page, SIZES, "gd.data.length === 3")

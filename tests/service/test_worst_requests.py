@@ -238,6 +238,7 @@ LARGEST: dict[str, Builder] = {
     f"{ids.OVERVIEW_STEPS}.data": lambda h: [[-h.number, h.number], h.number],
     f"{ids.INSTANCES_STEPS}.data": lambda h: [[-h.number, h.number], h.number],
     f"{ids.MATRIX_EPOCH}.data": _number,
+    f"{ids.SIZES_EPOCH}.data": _number,
     f"{ids.DATA_VERSION}.data": _number,
     f"{ids.SELECTION}.data": _selection,
     f"{ids.SERIES_KEYS}.data": lambda h: _names(h.facts.series, h.budget),

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from plotly.io.json import to_json_plotly
 
-from confusionflow.components.charts import distribution_title, sizes_recipe
+from confusionflow.components.charts import build_distribution_figure, distribution_title, sizes_recipe
 from confusionflow.data_access.views import support_at, support_by_step
 from confusionflow.data_access.vocabulary import format_step
 from tests.factories import make_tensor
@@ -20,16 +21,19 @@ from tests.factories import make_tensor
 ASSET = Path(__file__).resolve().parents[2] / "assets" / "confusionflow.js"
 
 
-def in_page(calls: list[list[object]]) -> list[object]:
-    """``epochSizes(recipe, epoch, n_traces)`` of assets/confusionflow.js for each call, in Node."""
+def in_page(calls: list[list[object]], function: str = "epochSizes") -> list[object]:
+    """``function`` of assets/confusionflow.js (a top-level one, or one of the clientside
+    callbacks) applied to each argument list, in Node; ``"NO"`` stands for no_update."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed")
     script = (
-        "global.window = {addEventListener() {}}; global.document = {addEventListener() {}};"
+        "global.window = {addEventListener() {}, dash_clientside: {no_update: 'NO'}};"
+        "global.document = {addEventListener() {}};"
         "const vm = require('vm');"
         f"vm.runInThisContext(require('fs').readFileSync({json.dumps(str(ASSET))}, 'utf8'));"
-        f"process.stdout.write(JSON.stringify({json.dumps(calls)}.map(a => epochSizes(...a))));"
+        f"process.stdout.write(JSON.stringify({json.dumps(calls)}.map(a => (typeof {function} === 'function' ? {function} : "
+        f"window.dash_clientside.confusionflow.{function})(...a))));"
     )
     out = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=30, check=True)
     return json.loads(out.stdout)
@@ -68,3 +72,37 @@ def test_a_recipe_that_does_not_fit_the_figure_changes_nothing():
     vectors, index = support_by_step(tensor)
     recipe = sizes_recipe([format_step(s) for s in tensor.steps], tensor.steps, vectors, index)
     assert in_page([[recipe, 2.0, 3]]) == [None]  # three bar traces, two series in the recipe
+
+
+def test_too_many_sizes_travel_as_no_recipe_and_the_server_draws_each_epoch():
+    steps = np.arange(1.0, 801.0)
+    vectors = np.arange(800 * 30, dtype=float).reshape(800, 30)  # sizes that change every step
+    index = np.arange(800)[None, :]
+    assert sizes_recipe([format_step(s) for s in steps], steps, vectors, index) is None
+    small = sizes_recipe(["1"], np.array([1.0]), np.ones((1, 3)), np.zeros((1, 1), dtype=int))
+    figure = build_distribution_figure(
+        np.ones((1, 3)), ["a", "b", "c"], ["s"], ["#111111"], step_label="x", recipe=small
+    )
+    with_recipe = json.loads(to_json_plotly(figure))
+    without = json.loads(
+        to_json_plotly(
+            build_distribution_figure(np.ones((1, 3)), ["a", "b", "c"], ["s"], ["#111111"], step_label="x")
+        )
+    )
+    # the browser asks the server for the epoch only for the figure without a recipe
+    assert in_page([[4.0, with_recipe], [4.0, without], [None, None]], "sizesEpoch") == ["NO", 4.0, None]
+
+
+def test_the_matrix_and_the_instance_list_hear_the_epoch_only_when_they_show_it():
+    # a heatmap's epoch is its markers; lines draw the epoch's background as data
+    got = in_page([[3.0, {"encoding": "heatmap"}], [3.0, {"encoding": "lines"}], [None, None]], "matrixEpoch")
+    assert got == ["NO", 3.0, "NO"]
+    cell = {"kind": "cell", "true": "a", "pred": "b"}
+    calls = [
+        [[1.0, 5.0], 3.0, cell],
+        [[1.0, 5.0], None, {"kind": "fn", "true": "a", "pred": None}],
+        [[1.0, 5.0], 3.0, {"kind": "accuracy", "true": None, "pred": None}],
+        [[1.0, 5.0], 3.0, {"kind": "precision", "true": "a", "pred": None}],
+        [None, 3.0, None],
+    ]
+    assert in_page(calls, "instancesSteps") == [[[1.0, 5.0], 3.0], [[1.0, 5.0], None], "NO", "NO", "NO"]

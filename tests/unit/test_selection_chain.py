@@ -181,6 +181,7 @@ def test_no_server_view_takes_the_epoch_as_an_input(client_app) -> None:
     epoch = f"{ids.EPOCH_STORE}.data"
     for graph in (ids.DETAIL_GRAPH, ids.TIMELINE_GRAPH, ids.CLASS_PERF_GRAPH, ids.DISTRIBUTION_GRAPH):
         assert epoch not in inputs_of(f"{graph}.figure"), graph
+    assert f"{ids.SIZES_EPOCH}.data" in inputs_of(f"{ids.DISTRIBUTION_GRAPH}.figure")
     assert epoch not in inputs_of(f"{ids.MATRIX_GRAPH}.figure")
     assert f"{ids.MATRIX_EPOCH}.data" in inputs_of(f"{ids.MATRIX_GRAPH}.figure")
     assert epoch not in inputs_of(f"{ids.INSTANCES_BODY}.children")
