@@ -113,9 +113,7 @@ def main() -> int:
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    print(
-        f"started {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()}"
-    )
+    print(f"started {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()}")
     with tempfile.TemporaryDirectory(prefix="cf-trace-") as tmp, sync_playwright() as p:
         root = Path(tmp)
         keys = write_logs(root / "logs", args.classes, 2, 100, seed=0)

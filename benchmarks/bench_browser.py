@@ -21,7 +21,8 @@ What it does, for each class count:
       pending, then one animation frame;
   (c) an epoch move: "next epoch" clicked, until every view shows the marker at the new step;
   the bytes of every ``_dash-update-component`` response during (b) and (c), and of the matrix's
-  own response (an epoch move must send a small ``Patch``, not the matrix);
+  own response (an epoch move sends none for a heatmap: its markers move in the page; lines
+  answer a small ``Patch``);
 
 * and, in this process, (d) the server time to build and serialise the matrix figure for the
   windowed range of (b): ``matrix_values`` + ``build_matrix_figure`` and ``to_json_plotly`` (the
