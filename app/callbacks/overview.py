@@ -268,7 +268,28 @@ def strategy_classes(
     )
     names = ordered(counts, choice, result.indices)
     message = f"{len(names)} classes: {result.description}."
-    return names, f"{message} {result.note}" if result.note else message
+    note = k_note(counts, choice.series, k) or result.note
+    return names, f"{message} {note}" if note else message
+
+
+def k_note(counts: SparseCounts, series: str, k: object) -> str | None:
+    """Why fewer classes than the k typed were selected (None when k was used as typed): more than
+    the classes of the series' file (naming it and their number), or more than the small
+    multiples draw."""
+    number = finite(k)
+    n, cap = counts.n_classes, MAX_DETAIL_CLASSES
+    if number is None or number <= min(n, cap):
+        return None
+    asked = f"k = {int(number)}" if abs(number) < 1e15 else f"k = {number:g}"
+    if number > n:
+        file = counts.series[counts.series_keys.index(series)].file
+        chosen = (
+            f": all {n} are selected"
+            if n <= cap
+            else f"; the small multiples draw at most {cap}, the first are selected"
+        )
+        return f"{asked} is more than the {n} classes of {file}{chosen}."
+    return f"{asked}: the small multiples draw at most {cap} classes, the first {cap} are selected."
 
 
 def selection_from_overview(
