@@ -63,15 +63,24 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
            (the server's own, sent with the selection); the label as epoch_label words it. */
         /* The timeline's [range, epoch] and the normalisation for the overview, only while it is
            shown: a hidden overview (40 classes or fewer, or the sub-matrix chosen) then costs no
-           request when they move. When the overview is shown again the values it was last drawn
-           for are compared with the current ones, and only a change asks for a redraw. */
+           request when they move. Shown again by the switch, it is asked for again only if
+           something reached it meanwhile (a move, or the same values set again, as a live update
+           does) or the values differ from those it was last drawn for. */
         overviewSteps: function (range, epoch, normalization, view, style, last) {
             const noUpdate = window.dash_clientside.no_update;
+            const cf = window.dash_clientside.confusionflow;
+            const ctx = window.dash_clientside.callback_context;
+            const byView = !!ctx && ctx.triggered_id === "matrix-view";
             if ((style && style.display === "none") || view === "classes") {
+                if (!byView) { cf.overviewMissed = true; }
                 return noUpdate;
             }
             const now = [range, epoch, normalization];
-            return JSON.stringify(now) === JSON.stringify(last) ? noUpdate : now;
+            if (byView && !cf.overviewMissed && JSON.stringify(now) === JSON.stringify(last)) {
+                return noUpdate;
+            }
+            cf.overviewMissed = false;
+            return now;
         },
         /* The many-class switch: the button pressed names the view (a selection made on the
            overview sets "classes" from the server's answer instead). */

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, quote
 import pytest
 
 from benchmarks.gen_many_classes import generate
+from confusionflow.components import ids
 from confusionflow.data_access.sparse_reader import load_sparse
 from confusionflow.data_access.strategies import apply_strategy
 from tests.browser.pages import TIMEOUT, fig, serve_app, wait_figure
@@ -289,12 +290,23 @@ def test_the_sub_matrix_is_on_screen_after_a_box_and_the_overview_comes_back_at_
     assert sub_matrix_top_shown(page) and not page.is_visible("#overview-panel")
     assert on_screen(page, "#view-overview")
 
-    # the epoch moves while the overview is hidden: its store (and so its figure) stays as it was
+    # the epoch moves while the overview is hidden: no request for it, its figure stays as it was
+    asked: list[str] = []
+    page.on(
+        "request",
+        lambda r: "_dash-update-component" in r.url and asked.append(r.post_data or ""),
+    )
     page.click("#epoch-next")
     page.wait_for_function(
         "() => /step/.test(document.querySelector('#epoch-label').textContent)", timeout=TIMEOUT
     )
     step = page.inner_text("#epoch-label").split("step")[-1].strip().split()[0]
+    # the bars count the epoch (a request the move made): the overview's would have gone with it
+    wait_figure(
+        page, "class-distribution-graph", f"gd.layout.title.text.includes('step {step}')", timeout=60_000
+    )
+    assert "last step" not in fig(page, "class-distribution-graph", "gd.layout.title.text")
+    assert asked and not [a for a in asked if f"{ids.OVERVIEW_GRAPH}.figure" in a]
     assert fig(page, "overview-graph", "gd.layout.title.text") == before
 
     # back with the keyboard: focus the Overview button, Enter
@@ -302,6 +314,7 @@ def test_the_sub_matrix_is_on_screen_after_a_box_and_the_overview_comes_back_at_
     page.keyboard.press("Enter")
     page.wait_for_selector("#overview-graph", state="visible", timeout=TIMEOUT)
     wait_figure(page, "overview-graph", f"gd.layout.title.text.includes('at step {step} ')", timeout=60_000)
+    assert len([a for a in asked if f"{ids.OVERVIEW_GRAPH}.figure" in a]) == 1
     assert view_state(page)[:2] == ["true", "false"]
     page.evaluate("() => window.scrollTo(0, 0)")
     assert on_screen(page, "#overview-graph") and not page.is_visible("#matrix-graph")
