@@ -43,6 +43,7 @@ from confusionflow.app.callbacks.timeline import timeline_update
 from confusionflow.app.callbacks.url import QUERY_OUTPUTS, state_from_controls
 from confusionflow.app.state import to_query
 from confusionflow.components import ids
+from confusionflow.components.overview_panel import PANEL_SHOWN, views_class
 from confusionflow.data_access.store import LogStore
 
 Props = dict[tuple[str, str], Any]
@@ -127,7 +128,16 @@ def view_props(store: LogStore, props: Props, layout_value: Read, max_cells: int
     detail_page = parse_inputs(raw_inputs(DETAIL_INPUTS, read), bounds)
     out.update(as_props(detail_update(store, detail_page, NO_TRIGGER), DETAIL_OUTPUTS))
     out.update(as_props(timeline_update(store, view, NO_TRIGGER), TIMELINE_OUTPUTS))
-    out.update(as_props(overview_answer(store, **raw_inputs(OVERVIEW_INPUTS, read)), OVERVIEW_OUTPUTS))
+    overview = overview_answer(store, **raw_inputs(OVERVIEW_INPUTS, read))
+    out.update(as_props(overview, OVERVIEW_OUTPUTS))
+    # many classes: the overview is the view shown first (matrixViews in confusionflow.js keeps the
+    # class after), drawn for these steps (overviewSteps asks again only when they move)
+    out[(ids.MATRIX_VIEWS, "className")] = views_class(overview["style"] == PANEL_SHOWN, "overview")
+    out[(ids.OVERVIEW_STEPS, "data")] = [
+        read(ids.RANGE_STORE, "data"),
+        read(ids.EPOCH_STORE, "data"),
+        read(ids.NORMALIZATION, "value"),
+    ]
 
     selection = read(ids.SELECTION, "data")
     series = instance_series_update(store, selection, read(ids.INSTANCES_SERIES, "value"))

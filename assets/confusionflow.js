@@ -61,13 +61,48 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
            range, stopping at its ends; the first (last) one when none is selected; "clear" none.
            The same rule as move_step in data_access/step_windows.py, on the selection's steps
            (the server's own, sent with the selection); the label as epoch_label words it. */
-        /* The timeline's [range, epoch] for the overview, only while its panel is shown: a hidden
-           overview (40 classes or fewer) then costs no request when the range or epoch moves. */
-        overviewSteps: function (range, epoch, style) {
-            if (style && style.display === "none") {
-                return window.dash_clientside.no_update;
+        /* The timeline's [range, epoch] and the normalisation for the overview, only while it is
+           shown: a hidden overview (40 classes or fewer, or the sub-matrix chosen) then costs no
+           request when they move. Shown again by the switch, it is asked for again only if
+           something reached it meanwhile (a move, or the same values set again, as a live update
+           does) or the values differ from those it was last drawn for. */
+        overviewSteps: function (range, epoch, normalization, view, style, last) {
+            const noUpdate = window.dash_clientside.no_update;
+            const cf = window.dash_clientside.confusionflow;
+            const ctx = window.dash_clientside.callback_context;
+            const byView = !!ctx && ctx.triggered_id === "matrix-view";
+            if ((style && style.display === "none") || view === "classes") {
+                if (!byView) { cf.overviewMissed = true; }
+                return noUpdate;
             }
-            return [range, epoch];
+            const now = [range, epoch, normalization];
+            if (byView && !cf.overviewMissed && JSON.stringify(now) === JSON.stringify(last)) {
+                return noUpdate;
+            }
+            cf.overviewMissed = false;
+            return now;
+        },
+        /* The many-class switch: the button pressed names the view (a selection made on the
+           overview sets "classes" from the server's answer instead). */
+        chooseView: function (overviewClicks, classesClicks) {
+            const ctx = window.dash_clientside.callback_context;
+            const trig = ctx && ctx.triggered_id;
+            if (trig === "view-overview") { return "overview"; }
+            if (trig === "view-classes") { return "classes"; }
+            return window.dash_clientside.no_update;
+        },
+        /* The matrix views' class (views_class in components/overview_panel.py: the same rule),
+           which switch button is pressed, and how many classes the sub-matrix shows. */
+        matrixViews: function (view, style, selection) {
+            const many = !!style && style.display !== "none";
+            const shown = view === "classes" ? "classes" : "overview";
+            const classes = selection && Array.isArray(selection.classes) ? selection.classes : [];
+            return [
+                many ? "cf-matrix-views cf-many cf-show-" + shown : "cf-matrix-views",
+                shown === "overview" ? "true" : "false",
+                shown === "classes" ? "true" : "false",
+                classes.length ? " (" + String(classes.length) + ")" : " (lowest F1)",
+            ];
         },
         /* The overview's selectedData when it is a box (an x and a y range of two numbers each,
            what box_from_selected_data reads), else no_update: a redraw of the overview drops

@@ -144,13 +144,20 @@ OVERVIEW_KIND = "overview-kind"  # radio: value at the epoch / change over the r
 OVERVIEW_OTHER = "overview-other"  # dropdown: the series subtracted for a difference
 OVERVIEW_ORDER = "overview-order"  # radio: class order (as logged / by hierarchy group / by confusion)
 OVERVIEW_CAPTION = "overview-caption"
-# [step range, epoch] copied in the browser while the overview is shown (dcc.Store): a hidden
-# overview sends no request when the timeline moves
+# [step range, epoch, normalisation] copied in the browser while the overview is shown (dcc.Store):
+# a hidden overview (a small page, or the sub-matrix chosen) sends no request when they move
 OVERVIEW_STEPS = "overview-steps"
 # [range, epoch], copied by the browser only while the detail target is a tile whose instances
 # the panel lists (a cell, an FN or FP tile); otherwise the panel says "click a cell" whatever
 # the range and the epoch
 INSTANCES_STEPS = "instances-steps"
+# the matrix panel's many-class views: one of the overview and the sub-matrix at a time
+MATRIX_VIEWS = "matrix-views"  # wraps the switch, the overview and the sub-matrix; its class says which
+MATRIX_VIEW = "matrix-view"  # dcc.Store: "overview" or "classes" (browser-side, not in the URL)
+VIEW_SWITCH = "matrix-view-switch"  # the two buttons, shown on many-class pages only
+VIEW_OVERVIEW = "view-overview"  # button: show the overview
+VIEW_CLASSES = "view-classes"  # button: show the selected classes' sub-matrix
+VIEW_CLASSES_COUNT = "view-classes-count"  # in that button: " (N)", the classes the sub-matrix shows
 # the overview's selectedData when it is a box (dcc.Store): the empty selection a redraw reports
 # sends no request
 OVERVIEW_BOX = "overview-box"

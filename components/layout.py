@@ -20,7 +20,12 @@ from confusionflow.components.import_panel import import_panel
 from confusionflow.components.instances_panel import instances_panel
 from confusionflow.components.matrix_toolbar import matrix_toolbar
 from confusionflow.components.metadata_text import metadata_lines, metadata_tooltip
-from confusionflow.components.overview_panel import overview_panel
+from confusionflow.components.overview_panel import (
+    overview_panel,
+    selection_message,
+    view_switch,
+    views_class,
+)
 from confusionflow.components.panel_parts import attrs, graph, panel, svg_button
 from confusionflow.components.timeline_panel import timeline_panel
 from confusionflow.data_access.errors import LoadProblem
@@ -154,6 +159,7 @@ def stores(fingerprint: str | None) -> list:
         dcc.Store(id=ids.MATRIX_EPOCH, storage_type="memory"),
         dcc.Store(id=ids.SIZES_EPOCH, storage_type="memory"),
         dcc.Store(id=ids.INSTANCES_STEPS, storage_type="memory"),
+        dcc.Store(id=ids.MATRIX_VIEW, storage_type="memory", data="overview"),
         dcc.Store(id=ids.OVERVIEW_BOX, storage_type="memory"),
         dcc.Store(id=ids.MATRIX_CLICK, storage_type="memory"),
         dcc.Store(id=ids.CLASS_PERF_CLICK, storage_type="memory"),
@@ -206,25 +212,35 @@ def build_layout(
                                 "Confusion matrix",
                                 [
                                     matrix_toolbar(),
-                                    overview_panel(),  # many classes only
-                                    html.Div(id=ids.MATRIX_CAPTION, className="cf-caption"),
+                                    # many classes: the overview or the sub-matrix, one at a time
+                                    # (components/overview_panel.py views_class); else the matrix
                                     html.Div(
-                                        className="cf-matrix-stage",
+                                        id=ids.MATRIX_VIEWS,
+                                        className=views_class(False, "overview"),
                                         children=[
-                                            graph(ids.MATRIX_GRAPH, "320px"),
-                                            # the first view's matrix as a picture until the figure
-                                            # is drawn (app/first_view.py, assets/matrix_preview.js)
-                                            html.Img(
-                                                id=ids.MATRIX_PREVIEW,
-                                                className="cf-matrix-preview",
-                                                alt="",
-                                                style={"display": "none"},
+                                            selection_message(),  # many classes only
+                                            overview_panel(),  # many classes only
+                                            html.Div(id=ids.MATRIX_CAPTION, className="cf-caption"),
+                                            html.Div(
+                                                className="cf-matrix-stage",
+                                                children=[
+                                                    graph(ids.MATRIX_GRAPH, "320px"),
+                                                    # the first view's matrix as a picture until the
+                                                    # figure is drawn (app/first_view.py,
+                                                    # assets/matrix_preview.js)
+                                                    html.Img(
+                                                        id=ids.MATRIX_PREVIEW,
+                                                        className="cf-matrix-preview",
+                                                        alt="",
+                                                        style={"display": "none"},
+                                                    ),
+                                                ],
                                             ),
                                         ],
                                     ),
                                 ],
                                 class_name="cf-matrix-panel",
-                                extra_header=[svg_button(ids.MATRIX_GRAPH)],
+                                extra_header=[view_switch(), svg_button(ids.MATRIX_GRAPH)],
                             ),
                             # L3: the instances in the clicked cell, and what changed since the last step
                             instances_panel(),

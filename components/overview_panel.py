@@ -4,6 +4,13 @@ the class-selection strategies (one click, an editable k).
 Pure layout: the callbacks in ``app/callbacks/overview.py`` fill the figure, show the panel only
 above ``confusionflow.app.callbacks.common.OVERVIEW_MIN_CLASSES`` classes and turn a box drag, a cell click or a
 strategy click into the class selection.
+
+On a many-class page the matrix panel shows one of two views at a time, so either fits the screen
+beside the detail view and the timeline: the overview, or the sub-matrix of the selected classes
+(the ConfusionFlow small multiples). :func:`view_switch` is the two-way switch above them; which one
+is shown is the class :func:`views_class` gives the wrapper (``assets/confusionflow.js``
+``matrixViews`` writes the same class in the browser; ``assets/confusionflow.css`` hides the other
+view). A selection made on the overview switches to the sub-matrix.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from typing import Any
 from dash import dcc, html
 
 from confusionflow.components import ids
+from confusionflow.components.panel_parts import attrs
 from confusionflow.data_access.ordering import CLASS_ORDERS
 from confusionflow.data_access.strategies import STRATEGIES
 
@@ -80,10 +88,58 @@ def strategy_controls() -> html.Div:
                 ids.STRATEGY_K,
             ),
             html.Button("Select", id=ids.STRATEGY_APPLY, className="cf-btn", n_clicks=0),
-            html.Div(id=ids.STRATEGY_MESSAGE, className="cf-message", role="status"),
         ],
         style={**ROW, "marginTop": "6px"},
     )
+
+
+MATRIX_VIEWS = ("overview", "classes")  # the values of ids.MATRIX_VIEW
+VIEW_LABELS = {"overview": "Overview", "classes": "Selected classes"}
+
+
+def views_class(many: bool, view: object) -> str:
+    """The class of the ``ids.MATRIX_VIEWS`` wrapper: without the overview (``many`` False: 40 classes
+    or fewer) only ``cf-matrix-views``, so the panel is as it always was; with it, which of the two
+    views is shown (an unknown view reads as the overview). ``matrixViews`` in confusionflow.js
+    writes the same."""
+    if not many:
+        return "cf-matrix-views"
+    shown = view if view in MATRIX_VIEWS else "overview"
+    return f"cf-matrix-views cf-many cf-show-{shown}"
+
+
+def view_switch() -> html.Div:
+    """The two-way switch between the overview and the sub-matrix, for the matrix panel's header
+    (toggle buttons: Tab reaches them, Enter or Space presses one; ``aria-pressed`` says which view
+    is shown). Hidden on small pages (CSS)."""
+    buttons = [
+        html.Button(
+            [VIEW_LABELS[view], html.Span(id=ids.VIEW_CLASSES_COUNT, className="cf-view-count")]
+            if view == "classes"
+            else VIEW_LABELS[view],
+            id=button,
+            className="cf-view-btn",
+            n_clicks=0,
+            type="button",
+            **attrs({"aria-pressed": "true" if view == "overview" else "false", "aria-controls": target}),
+        )
+        for view, button, target in (
+            ("overview", ids.VIEW_OVERVIEW, ids.OVERVIEW_PANEL),
+            ("classes", ids.VIEW_CLASSES, ids.MATRIX_GRAPH),
+        )
+    ]
+    return html.Div(
+        buttons,
+        id=ids.VIEW_SWITCH,
+        className="cf-view-switch",
+        role="group",
+        **attrs({"aria-label": "Matrix view"}),
+    )
+
+
+def selection_message() -> html.Div:
+    """What the last selection on the overview chose (or why it chose nothing), above both views."""
+    return html.Div(id=ids.STRATEGY_MESSAGE, className="cf-message cf-selection-message", role="status")
 
 
 def overview_panel() -> html.Div:

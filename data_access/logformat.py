@@ -130,6 +130,15 @@ def predictions_dir(logdir: str | Path, run: str, fold: str) -> Path:
     return run_dir(logdir, run) / (validate_name("fold", fold) + PREDICTIONS_SUFFIX)
 
 
+def fold_file_name(run: str, fold: str, kind: FoldKind) -> str:
+    """Where a fold's counts are, relative to the log folder (in object storage: to the bucket
+    prefix), as messages name it: ``run/fold.counts.jsonl``, or the ``run/fold.predictions/``
+    folder of per-instance step files. What a user recognises in their logs, and no more of the
+    server's file system than that."""
+    suffix = COUNTS_SUFFIX if kind == "counts" else PREDICTIONS_SUFFIX + "/"
+    return f"{run}/{fold}{suffix}"
+
+
 def step_file_name(step: float) -> str:
     return f"{STEP_PREFIX}{format_step(step)}{STEP_SUFFIX}"
 

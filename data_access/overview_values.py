@@ -22,7 +22,7 @@ import numpy as np
 
 from confusionflow.data_access.metrics import Normalization, normalize
 from confusionflow.data_access.sparse_counts import SparseCounts
-from confusionflow.data_access.strategies import series_index, step_index
+from confusionflow.data_access.strategies import needs, series_index, step_index
 from confusionflow.data_access.vocabulary import format_step
 
 OverviewKind = Literal["step", "change", "difference"]
@@ -45,9 +45,11 @@ class OverviewValues:
     normalization: Normalization | None
 
 
-def _cells(counts: SparseCounts, series: str, step: float, norm: Normalization | None) -> np.ndarray:
+def _cells(
+    counts: SparseCounts, series: str, step: float, norm: Normalization | None, need: str | None = None
+) -> np.ndarray:
     s = series_index(counts, series)
-    return normalize(counts.matrix(s, step_index(counts, s, step)), norm)
+    return normalize(counts.matrix(s, step_index(counts, s, step, need)), norm)
 
 
 def overview_values(
@@ -69,17 +71,23 @@ def overview_values(
     """
     what = VALUE_PHRASES[normalization]
     if kind == "step":
-        vals = _cells(counts, series, step, normalization)
+        vals = _cells(counts, series, step, normalization, needs("the overview at the epoch", step))
         desc, signed = f"{series} at step {format_step(step)} ({what})", False
     elif kind == "change":
         if start is None:
             raise ValueError("a change needs the range's start step")
-        vals = _cells(counts, series, step, normalization) - _cells(counts, series, start, normalization)
+        need = needs("the overview of the change over the range", start, step)
+        vals = _cells(counts, series, step, normalization, need) - _cells(
+            counts, series, start, normalization, need
+        )
         desc, signed = f"{series}: step {format_step(step)} minus step {format_step(start)} ({what})", True
     elif kind == "difference":
         if other_series is None:
             raise ValueError("a difference needs a second series")
-        vals = _cells(counts, series, step, normalization) - _cells(counts, other_series, step, normalization)
+        need = needs(f"the overview of {series} minus {other_series}", step)
+        vals = _cells(counts, series, step, normalization, need) - _cells(
+            counts, other_series, step, normalization, need
+        )
         desc, signed = f"{series} minus {other_series} at step {format_step(step)} ({what})", True
     else:
         raise ValueError(f"unknown overview kind {kind!r}; expected 'step', 'change' or 'difference'")

@@ -9,6 +9,11 @@ two ``(series, step)`` matrices. None builds a dense ``(S, T, C, C)`` array.
 ``k`` is the number of *classes* returned by every strategy. ``k`` larger than the number of
 classes returns every class (in the strategy's order) with a note saying so; ``k < 1`` is an error.
 A series without the needed step is a :class:`StrategyError` naming the run, fold and step.
+
+Every message names the series' file as a user finds it in the log folder
+(:attr:`~confusionflow.data_access.tensor.SeriesInfo.file`, relative to it: never the server's
+absolute path) and the classes or steps involved: the file's class count for k, the step asked
+for, what needed it and the steps the file has.
 """
 
 from __future__ import annotations
@@ -57,17 +62,20 @@ class Selection:
     note: str | None = None
 
 
-def check_k(k: object, n_classes: int) -> tuple[int, str | None]:
-    """``(k to use, note)``: an int in 1..MAX_K, capped at ``n_classes`` with a note."""
+def check_k(k: object, n_classes: int, file: str | None = None) -> tuple[int, str | None]:
+    """``(k to use, note)``: an int in 1..MAX_K, capped at ``n_classes`` with a note; ``file``
+    (the series' :attr:`~confusionflow.data_access.tensor.SeriesInfo.file`) is named in both."""
+    has = f"{file} has {n_classes} classes" if file else f"{n_classes} classes"
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise StrategyError(f"k must be a whole number of classes, got {k!r}")
+        raise StrategyError(f"k must be a whole number of classes, got {k!r} ({has})")
     k = int(k)
     if k < 1:
-        raise StrategyError(f"k must be at least 1, got {k}")
+        raise StrategyError(f"k must be at least 1, got {k} ({has})")
     if k > MAX_K:
-        raise StrategyError(f"k must be at most {MAX_K}, got {k}")
+        raise StrategyError(f"k must be at most {MAX_K}, got {k} ({has})")
     if k > n_classes:
-        return n_classes, f"k = {k} is more than the {n_classes} classes: all classes are selected"
+        of = f" of {file}" if file else ""
+        return n_classes, f"k = {k} is more than the {n_classes} classes{of}: all {n_classes} are selected"
     return k, None
 
 
@@ -78,21 +86,31 @@ def series_index(counts: SparseCounts, series: str) -> int:
         raise StrategyError(f"series {series!r} is not loaded; loaded: {list(counts.series_keys)}") from None
 
 
-def step_index(counts: SparseCounts, s: int, step: float) -> int:
-    """Position of ``step`` on the common axis; StrategyError if series ``s`` did not log it."""
+def step_index(counts: SparseCounts, s: int, step: float, need: str | None = None) -> int:
+    """Position of ``step`` on the common axis; StrategyError if series ``s`` did not log it,
+    naming its file, the step, what needed it (``need``, e.g. "the lowest F1 needs step 7") and
+    the steps the file has."""
     info = counts.series[s]
     t = int(np.searchsorted(counts.steps, step))
     if t < counts.n_steps and counts.steps[t] == step and counts.mask[s, t]:
         return t
     logged = counts.steps[counts.mask[s]]
-    have = (
-        f"{format_step(logged[0])}..{format_step(logged[-1])} ({len(logged)} steps)"
-        if len(logged)
-        else "none"
-    )
+    if len(logged) > 1:
+        have = f"{format_step(logged[0])}..{format_step(logged[-1])} ({len(logged)} steps)"
+    else:
+        have = f"{format_step(logged[0])} (1 step)" if len(logged) else "none"
     raise StrategyError(
-        f"fold {info.fold!r} of run {info.run!r} has no step {format_step(step)}; its logged steps: {have}"
+        f"{need + ': ' if need else ''}{info.file} (fold {info.fold!r} of run {info.run!r}) has no step "
+        f"{format_step(step)}; its logged steps: {have}"
     )
+
+
+def needs(what: str, *steps: float) -> str:
+    """``"<what> needs step 7"`` / ``"<what> needs steps 1 and 7"``, for :func:`step_index`."""
+    shown = sorted({format_step(s) for s in steps}, key=lambda t: float(t))
+    if len(shown) == 1:
+        return f"{what} needs step {shown[0]}"
+    return f"{what} needs steps {', '.join(shown[:-1])} and {shown[-1]}"
 
 
 def _rank(scores: np.ndarray, k: int, *, descending: bool) -> np.ndarray:
@@ -114,9 +132,9 @@ def lowest_metric(
     """
     if metric not in CLASS_METRICS:
         raise StrategyError(f"unknown metric {metric!r}; expected one of {sorted(CLASS_METRICS)}")
-    k, note = check_k(k, counts.n_classes)
     s = series_index(counts, series)
-    t = step_index(counts, s, step)
+    k, note = check_k(k, counts.n_classes, counts.series[s].file)
+    t = step_index(counts, s, step, needs(f"the selection by lowest {CLASS_METRICS[metric]}", step))
     tp, sup, pred = counts.diag[s, t], counts.rows[s, t], counts.cols[s, t]
     if metric == "recall":
         score = _safe_div(tp, sup)
@@ -137,9 +155,9 @@ def largest_cells(counts: SparseCounts, k: int, *, series: str, step: float) -> 
     off-diagonal cell follow in logged order). A class's score is the largest off-diagonal count
     it takes part in.
     """
-    k, note = check_k(k, counts.n_classes)
     s = series_index(counts, series)
-    t = step_index(counts, s, step)
+    k, note = check_k(k, counts.n_classes, counts.series[s].file)
+    t = step_index(counts, s, step, needs("the selection by largest off-diagonal cells", step))
     i, j, n = counts.entries(s, t)
     off = i != j
     i, j, n = i[off], j[off], n[off]
@@ -183,9 +201,10 @@ def most_changed(counts: SparseCounts, k: int, *, series: str, start: float, end
     Score: the sum over the class's off-diagonal row and column cells of the absolute change of
     the cell's share of its true class (see :func:`_change_scores`).
     """
-    k, note = check_k(k, counts.n_classes)
     s = series_index(counts, series)
-    ta, tb = step_index(counts, s, start), step_index(counts, s, end)
+    k, note = check_k(k, counts.n_classes, counts.series[s].file)
+    need = needs("the selection of the most changed classes", start, end)
+    ta, tb = step_index(counts, s, start, need), step_index(counts, s, end, need)
     score = _change_scores(counts, (s, ta), (s, tb))
     desc = f"most changed confusion of {series} from step {format_step(start)} to {format_step(end)}"
     return _selection(_rank(score, k, descending=True), score, desc, note)
@@ -194,13 +213,20 @@ def most_changed(counts: SparseCounts, k: int, *, series: str, start: float, end
 def most_different(counts: SparseCounts, k: int, *, series_a: str, series_b: str, step: float) -> Selection:
     """The k classes on which two series' confusion differs most at ``step`` (same score as
     :func:`most_changed`, between the two series instead of two steps)."""
-    k, note = check_k(k, counts.n_classes)
     sa, sb = series_index(counts, series_a), series_index(counts, series_b)
     if sa == sb:
-        raise StrategyError("choose two different series to compare")
-    score = _change_scores(counts, (sa, step_index(counts, sa, step)), (sb, step_index(counts, sb, step)))
+        raise StrategyError(f"choose two different series to compare (both are {counts.series[sa].file})")
+    k, note = check_k(k, counts.n_classes, counts.series[sa].file)
+    need = needs(f"comparing {counts.series[sa].file} with {counts.series[sb].file}", step)
+    score = _change_scores(
+        counts, (sa, step_index(counts, sa, step, need)), (sb, step_index(counts, sb, step, need))
+    )
     desc = f"largest difference between {series_a} and {series_b} at step {format_step(step)}"
     return _selection(_rank(score, k, descending=True), score, desc, note)
+
+
+def _file(counts: SparseCounts, series: str) -> str:
+    return counts.series[series_index(counts, series)].file
 
 
 def apply_strategy(
@@ -228,8 +254,10 @@ def apply_strategy(
         return largest_cells(counts, k, series=series, step=step)
     if name == "most-changed":
         if start is None:
-            raise StrategyError("choose a range: the most changed classes compare its first and last step")
+            raise StrategyError(
+                f"choose a range: the most changed classes compare its first and last step of {_file(counts, series)}"
+            )
         return most_changed(counts, k, series=series, start=start, end=step)
     if other_series is None:
-        raise StrategyError("choose a second series to compare with")
+        raise StrategyError(f"choose a second series to compare {_file(counts, series)} with")
     return most_different(counts, k, series_a=series, series_b=other_series, step=step)

@@ -28,6 +28,7 @@ from confusionflow.data_access.class_groups import (  # noqa: F401 - OTHER_CLASS
     superclass_mapping,
 )
 from confusionflow.data_access.class_totals import ClassTotals, regroup_totals, totals_of_counts
+from confusionflow.data_access.logformat import fold_file_name
 from confusionflow.data_access.step_windows import step_index, window_mask
 
 
@@ -50,6 +51,13 @@ class SeriesInfo:
     @property
     def label(self) -> str:
         return f"{self.run} / {self.fold}"
+
+    @property
+    def file(self) -> str:
+        """The series' counts on disk, relative to the log folder, as messages name them
+        (:func:`~confusionflow.data_access.logformat.fold_file_name`): ``run/fold.counts.jsonl``,
+        or ``run/fold.predictions/`` for a fold of per-instance step files."""
+        return fold_file_name(self.run, self.fold, "predictions" if self.has_instances else "counts")
 
 
 @dataclass(frozen=True)

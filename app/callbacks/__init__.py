@@ -10,6 +10,7 @@ from confusionflow.app.callbacks import (
     export,
     live,
     matrix,
+    matrix_views,
     overview,
     selection,
     series,
@@ -24,7 +25,7 @@ from confusionflow.data_access.store import LogStore
 def register_all(app: dash.Dash, store: LogStore, settings: Settings | None = None) -> None:
     """Register every callback of the page on ``app`` (never module-level ``dash.callback``)."""
     settings = settings or Settings()
-    for module in (url, series, selection, overview, class_charts, detail, timeline, live):
+    for module in (url, series, selection, overview, matrix_views, class_charts, detail, timeline, live):
         module.register(app, store)
     matrix.register(app, store, settings)
     export.register(app, store, settings)

@@ -268,7 +268,28 @@ def strategy_classes(
     )
     names = ordered(counts, choice, result.indices)
     message = f"{len(names)} classes: {result.description}."
-    return names, f"{message} {result.note}" if result.note else message
+    note = k_note(counts, choice.series, k) or result.note
+    return names, f"{message} {note}" if note else message
+
+
+def k_note(counts: SparseCounts, series: str, k: object) -> str | None:
+    """Why fewer classes than the k typed were selected (None when k was used as typed): more than
+    the classes of the series' file (naming it and their number), or more than the small
+    multiples draw."""
+    number = finite(k)
+    n, cap = counts.n_classes, MAX_DETAIL_CLASSES
+    if number is None or number <= min(n, cap):
+        return None
+    asked = f"k = {int(number)}" if abs(number) < 1e15 else f"k = {number:g}"
+    if number > n:
+        file = counts.series[counts.series_keys.index(series)].file
+        chosen = (
+            f": all {n} are selected"
+            if n <= cap
+            else f"; the small multiples draw at most {cap}, the first are selected"
+        )
+        return f"{asked} is more than the {n} classes of {file}{chosen}."
+    return f"{asked}: the small multiples draw at most {cap} classes, the first {cap} are selected."
 
 
 def selection_from_overview(
@@ -336,6 +357,7 @@ OVERVIEW_INPUTS = {
 OVERVIEW_STEP_STATE = {
     "step_range": State(ids.RANGE_STORE, "data"),
     "epoch": State(ids.EPOCH_STORE, "data"),
+    "normalization": State(ids.NORMALIZATION, "value"),
 }
 # what makes the overview callback fire besides OVERVIEW_STEPS (OVERVIEW_INPUTS less the steps)
 OVERVIEW_TRIGGERS = {k: v for k, v in OVERVIEW_INPUTS.items() if k not in OVERVIEW_STEP_STATE}
@@ -362,14 +384,18 @@ def overview_answer(store: LogStore, keys, step_range, epoch, kind, other, order
 
 def register(app: dash.Dash, store: LogStore) -> None:
     # the layout carries the first view's answer (app/first_figures.py)
-    # the range and epoch reach the overview through OVERVIEW_STEPS, which the browser copies
-    # only while the overview is shown; the callback reads them as state
+    # the range, epoch and normalisation reach the overview through OVERVIEW_STEPS, which the
+    # browser copies only while the overview is shown (and again, if they moved, when it is shown
+    # again: app/callbacks/matrix_views.py); the callback reads them as state
     app.clientside_callback(
         ClientsideFunction(namespace="confusionflow", function_name="overviewSteps"),
         Output(ids.OVERVIEW_STEPS, "data"),
         Input(ids.RANGE_STORE, "data"),
         Input(ids.EPOCH_STORE, "data"),
+        Input(ids.NORMALIZATION, "value"),
+        Input(ids.MATRIX_VIEW, "data"),
         State(ids.OVERVIEW_PANEL, "style"),
+        State(ids.OVERVIEW_STEPS, "data"),
         prevent_initial_call=True,
     )
 
@@ -396,6 +422,8 @@ def register(app: dash.Dash, store: LogStore) -> None:
         output={
             "value": Output(ids.CLASS_DROPDOWN, "value", allow_duplicate=True),
             "message": Output(ids.STRATEGY_MESSAGE, "children"),
+            # a selection made here is shown: the matrix panel switches to the sub-matrix
+            "view": Output(ids.MATRIX_VIEW, "data", allow_duplicate=True),
         },
         inputs={
             "selected": Input(ids.OVERVIEW_BOX, "data"),
@@ -420,7 +448,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
         page = parse_inputs({"selection": selection}, Bounds.of(store.list_series()))
         counts = _sparse(store, page.selection)
         if counts is None:
-            return {"value": dash.no_update, "message": ""}
+            return {"value": dash.no_update, "message": "", "view": dash.no_update}
         choice = resolve_choice(
             counts, kind, other, order, step_range, epoch, counts_hierarchy(store, counts)
         )
@@ -437,4 +465,8 @@ def register(app: dash.Dash, store: LogStore) -> None:
             k=k,
             current=list(page.selection.classes),
         )
-        return {"value": value, "message": message}
+        return {
+            "value": value,
+            "message": message,
+            "view": dash.no_update if value is dash.no_update else "classes",
+        }

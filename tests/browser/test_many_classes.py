@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, quote
 import pytest
 
 from benchmarks.gen_many_classes import generate
+from confusionflow.components import ids
 from confusionflow.data_access.sparse_reader import load_sparse
 from confusionflow.data_access.strategies import apply_strategy
 from tests.browser.pages import TIMEOUT, fig, serve_app, wait_figure
@@ -104,8 +105,22 @@ def test_overview_box_strategy_link_and_height(page, served):
     wait_rows(page, 40)
     assert matrix_rows(page) == chosen
     assert "classes in the box" in page.inner_text("#strategy-message")
+    # the drag switched the panel to the sub-matrix, where the overview was: 40 classes are drawn
+    # taller than the screen at legible tiles, so they scroll inside a box that is on screen
+    assert view_state(page) == ["false", "true", " (40)"]
+    page.evaluate("() => window.scrollTo(0, 0)")
+    assert on_screen(page, ".cf-matrix-stage") and not page.is_visible("#overview-graph")
+    assert sub_matrix_top_shown(page)
+    stage = page.evaluate(
+        "() => { const el = document.querySelector('.cf-matrix-stage'); return [el.clientHeight, el.scrollHeight]; }"
+    )
+    assert stage[1] > stage[0] > 300, stage
 
-    # a strategy click: the 5 classes of lowest F1 of the first series at the last step
+    # one click back to the overview; a strategy click there: the 5 classes of lowest F1 of the
+    # first series at the last step
+    page.click("#view-overview")
+    page.wait_for_selector("#strategy-k", state="visible", timeout=TIMEOUT)
+    assert view_state(page)[:2] == ["true", "false"] and not page.is_visible("#matrix-graph")
     page.fill("#strategy-k", "5")
     page.click("#strategy-apply")
     page.wait_for_function("() => (location.search.match(/&c=/g) || []).length === 5", timeout=TIMEOUT)
@@ -117,6 +132,10 @@ def test_overview_box_strategy_link_and_height(page, served):
     wait_rows(page, 5)
     assert matrix_rows(page) == want
     assert page.inner_text("#strategy-message").startswith(f"5 classes: lowest F1 of {DENSE} at step 5")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    assert view_state(page) == ["false", "true", " (5)"]
+    assert on_screen(page, ".cf-matrix-stage"), page.evaluate(ONE_SCREEN)
+    assert sub_matrix_top_shown(page)
 
     # the link opens the same view
     link = page.evaluate("() => location.search")
@@ -128,6 +147,34 @@ def test_overview_box_strategy_link_and_height(page, served):
     # the page does not grow with the class count (1000 classes once made it 11,080 px tall)
     height = page.evaluate("() => document.documentElement.scrollHeight")
     assert height < 2 * VIEWPORT["height"], height
+
+
+def view_state(page) -> list[str]:
+    """aria-pressed of the Overview and the Selected classes buttons, and the latter's count."""
+    return page.evaluate(
+        """() => [document.getElementById('view-overview').getAttribute('aria-pressed'),
+                  document.getElementById('view-classes').getAttribute('aria-pressed'),
+                  document.getElementById('view-classes-count').textContent]"""
+    )
+
+
+def on_screen(page, selector: str) -> bool:
+    """Whether the element is drawn (a size) wholly inside the viewport, as the page is scrolled."""
+    return page.evaluate(
+        """([sel, w, h]) => { const r = document.querySelector(sel).getBoundingClientRect();
+                              return r.height > 0 && r.width > 0 && r.left >= 0 && r.top >= 0
+                                     && r.right <= w && r.bottom <= h; }""",
+        [selector, VIEWPORT["width"], VIEWPORT["height"]],
+    )
+
+
+def sub_matrix_top_shown(page) -> bool:
+    """Whether the sub-matrix graph starts at the top of its (scrolling) box, its first rows seen."""
+    return page.evaluate(
+        """() => { const stage = document.querySelector('.cf-matrix-stage').getBoundingClientRect();
+                   const graph = document.getElementById('matrix-graph').getBoundingClientRect();
+                   return graph.height > 0 && Math.abs(graph.top - stage.top) < 1; }"""
+    )
 
 
 # the overview (or sub-matrix), the detail view and the timeline, with their panels' frames
@@ -207,3 +254,83 @@ def test_the_overview_follows_an_epoch_move(page, served):
     step = label.split("step")[-1].strip().split()[0]
     wait_figure(page, "overview-graph", f"gd.layout.title.text.includes('at step {step} ')", timeout=60_000)
     assert fig(page, "overview-graph", "gd.layout.title.text") != before
+
+
+def test_the_sub_matrix_is_on_screen_after_a_box_and_the_overview_comes_back_at_the_epoch(page, served):
+    """A box drag switches the matrix panel to the sub-matrix, on screen at 1600x1000 beside the
+    detail view and the timeline; an epoch moved meanwhile is the one the overview shows when the
+    switch brings it back (the overview sent no request while hidden). Keyboard: Tab reaches the
+    switch, Enter presses it."""
+    url, _ = served
+    open_many(page, url, f"?s={quote(DENSE)}")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    # the first view: the overview, the sub-matrix hidden, the switch says so
+    assert view_state(page) == ["true", "false", " (lowest F1)"]
+    assert on_screen(page, "#overview-graph") and not page.is_visible("#matrix-graph")
+    before = fig(page, "overview-graph", "gd.layout.title.text")
+
+    # zoomed in on positions 190..230 (as the mode bar's zoom does), a box over a dozen classes
+    page.evaluate(
+        """() => Plotly.relayout(document.querySelector('#overview-graph .js-plotly-plot'),
+                                 {'xaxis.range': [189.5, 230.5], 'yaxis.range': [230.5, 189.5]})"""
+    )
+    drag_box(page, 199.75, 211.25)
+    page.wait_for_function("() => /&c=/.test(location.search)", timeout=TIMEOUT)
+    chosen = classes_in_url(page)
+    numbers = [int(c[1:]) for c in chosen]
+    assert 10 <= len(chosen) <= 14 and numbers == list(range(numbers[0], numbers[0] + len(chosen)))
+    wait_rows(page, len(chosen))
+    assert matrix_rows(page) == chosen
+    assert view_state(page) == ["false", "true", f" ({len(chosen)})"]
+    page.evaluate("() => window.scrollTo(0, 0)")
+    # the sub-matrix where the overview was, its first rows at the top of its box: the box, the
+    # detail view and the timeline on one screen (a taller sub-matrix scrolls inside the box)
+    for part in (".cf-matrix-stage", "#detail-graph", "#timeline-graph"):
+        assert on_screen(page, part), (part, page.evaluate(ONE_SCREEN))
+    assert sub_matrix_top_shown(page) and not page.is_visible("#overview-panel")
+    assert on_screen(page, "#view-overview")
+
+    # the epoch moves while the overview is hidden: no request for it, its figure stays as it was
+    asked: list[str] = []
+    page.on(
+        "request",
+        lambda r: "_dash-update-component" in r.url and asked.append(r.post_data or ""),
+    )
+    page.click("#epoch-next")
+    page.wait_for_function(
+        "() => /step/.test(document.querySelector('#epoch-label').textContent)", timeout=TIMEOUT
+    )
+    step = page.inner_text("#epoch-label").split("step")[-1].strip().split()[0]
+    # the bars count the epoch (a request the move made): the overview's would have gone with it
+    wait_figure(
+        page, "class-distribution-graph", f"gd.layout.title.text.includes('step {step}')", timeout=60_000
+    )
+    assert "last step" not in fig(page, "class-distribution-graph", "gd.layout.title.text")
+    assert asked and not [a for a in asked if f"{ids.OVERVIEW_GRAPH}.figure" in a]
+    assert fig(page, "overview-graph", "gd.layout.title.text") == before
+
+    # back with the keyboard: focus the Overview button, Enter
+    page.focus("#view-overview")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#overview-graph", state="visible", timeout=TIMEOUT)
+    wait_figure(page, "overview-graph", f"gd.layout.title.text.includes('at step {step} ')", timeout=60_000)
+    assert len([a for a in asked if f"{ids.OVERVIEW_GRAPH}.figure" in a]) == 1
+    assert view_state(page)[:2] == ["true", "false"]
+    page.evaluate("() => window.scrollTo(0, 0)")
+    assert on_screen(page, "#overview-graph") and not page.is_visible("#matrix-graph")
+    # the drawn overview fills its box (it was resized after being hidden)
+    width = fig(page, "overview-graph", "gd._fullLayout.width")
+    box = page.evaluate("() => document.getElementById('overview-graph').getBoundingClientRect().width")
+    assert abs(width - box) <= 2, (width, box)
+
+    # and the sub-matrix again, by its button: still the brushed classes
+    page.click("#view-classes")
+    page.wait_for_selector("#matrix-graph", state="visible", timeout=TIMEOUT)
+    assert matrix_rows(page) == chosen and on_screen(page, ".cf-matrix-stage")
+    # redrawn at the new epoch while hidden, it fills its box once shown
+    page.wait_for_function(
+        """() => { const gd = document.querySelector('#matrix-graph .js-plotly-plot');
+                   const w = document.getElementById('matrix-graph').getBoundingClientRect().width;
+                   return gd._fullLayout && Math.abs(gd._fullLayout.width - w) <= 2; }""",
+        timeout=TIMEOUT,
+    )

@@ -294,7 +294,7 @@ def test_the_matrix_is_on_screen_from_the_page_html_before_dash_runs(page, app_u
     assert scripts.routes, "the page asked for Dash's scripts"
     # Dash's "Loading..." is not shown over the copy; the copy says what it shows
     assert not page.is_visible("#react-entry-point ._dash-loading")
-    caption = page.locator(".cf-first-paint .cf-matrix-panel > .cf-caption").inner_text()
+    caption = page.locator(".cf-first-paint .cf-matrix-views > .cf-caption").inner_text()
     assert "Rows: true class" in caption
     if query:  # the view of the link, not the default one
         assert "1 series · steps 3–12 · values: absolute" in caption

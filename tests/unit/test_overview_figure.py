@@ -109,5 +109,7 @@ def test_overview_values_of_a_step_a_change_and_a_difference():
     )
     np.testing.assert_array_equal(diff.values, np.asarray(B_STEP2) - np.asarray(A_STEP2))
     assert diff.signed
-    with pytest.raises(StrategyError, match="fold 'test' of run 'r2' has no step 1"):
+    with pytest.raises(
+        StrategyError, match=r"r2/test.counts.jsonl \(fold 'test' of run 'r2'\) has no step 1"
+    ):
         overview_values(counts, "change", series="r2/test", step=2, start=1)

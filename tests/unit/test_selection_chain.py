@@ -197,21 +197,27 @@ def test_no_server_view_takes_the_epoch_as_an_input(client_app) -> None:
 
 
 def test_the_overview_takes_the_range_and_epoch_only_through_its_browser_gate(client_app) -> None:
-    """A hidden overview (40 classes or fewer) must cost no request when the timeline moves: the
-    server callback is fired by OVERVIEW_STEPS, which a clientside callback fills only while the
-    overview panel is shown, and reads the range and epoch as state."""
+    """A hidden overview (40 classes or fewer, or the sub-matrix chosen) must cost no request when
+    the timeline or the normalisation moves: the server callback is fired by OVERVIEW_STEPS, which
+    a clientside callback fills only while the overview is shown (and when it is shown again), and
+    reads the range, epoch and normalisation as state."""
     _, app = client_app
     cbs = app.callback_map
     figure_cb = next(cb for key, cb in cbs.items() if f"{ids.OVERVIEW_GRAPH}.figure" in key)
     inputs = {f"{d['id']}.{d['property']}" for d in figure_cb["inputs"]}
     state = {f"{d['id']}.{d['property']}" for d in figure_cb["state"]}
     assert f"{ids.OVERVIEW_STEPS}.data" in inputs
-    assert {f"{ids.RANGE_STORE}.data", f"{ids.EPOCH_STORE}.data"} <= state
-    assert not {f"{ids.RANGE_STORE}.data", f"{ids.EPOCH_STORE}.data"} & inputs
+    moved = {f"{ids.RANGE_STORE}.data", f"{ids.EPOCH_STORE}.data", f"{ids.NORMALIZATION}.value"}
+    assert moved <= state
+    assert not moved & inputs
     gate = next(c for c in app._callback_list if c["output"] == f"{ids.OVERVIEW_STEPS}.data")
     assert gate.get("clientside_function", {}).get("function_name") == "overviewSteps"
     assert gate["prevent_initial_call"] is True
-    assert {f"{d['id']}.{d['property']}" for d in gate["state"]} == {f"{ids.OVERVIEW_PANEL}.style"}
+    assert {f"{d['id']}.{d['property']}" for d in gate["inputs"]} == moved | {f"{ids.MATRIX_VIEW}.data"}
+    assert {f"{d['id']}.{d['property']}" for d in gate["state"]} == {
+        f"{ids.OVERVIEW_PANEL}.style",
+        f"{ids.OVERVIEW_STEPS}.data",
+    }
 
 
 def _key(dep: dict) -> str:
