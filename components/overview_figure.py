@@ -249,9 +249,15 @@ def overview_figure(
 def position_of(value: object, n: int) -> int | None:
     """The class-order position ``0..n-1`` whose cell holds coordinate ``value`` (browser input:
     anything but a finite number inside ``-0.5 .. n - 0.5`` is None)."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
         return None
-    p = math.floor(float(value) + 0.5)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float range
+        return None
+    if not math.isfinite(number):
+        return None
+    p = math.floor(number + 0.5)
     return p if 0 <= p < n else None
 
 

@@ -176,7 +176,7 @@ def test_the_hover_names_the_exact_cell():
     assert (cell.true, cell.predicted, cell.value) == ("ant", "cat & co", "12.50%")
 
 
-@pytest.mark.parametrize("bad", [-0.6, 2.5, 3, float("nan"), float("inf"), "1", None, True, [1]])
+@pytest.mark.parametrize("bad", [-0.6, 2.5, 3, float("nan"), float("inf"), 10**400, "1", None, True, [1]])
 def test_hover_positions_from_the_browser_are_checked(bad):
     assert hover(bad, 1) is None and hover(1, bad) is None
     assert position_of(bad, 3) is None
