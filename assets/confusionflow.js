@@ -141,6 +141,19 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             }
             return window.dash_clientside.no_update;
         },
+        /* The overview picture's hovered position {x, y, bbox} for the server's tooltip
+           (overview_figure.cell_hover): only for a point of the picture (numbers on its axes; the
+           heatmap's own hover names its cells itself), null once the mouse leaves a hovered cell,
+           else no_update, so a heatmap's hover sends no request. */
+        overviewHover: function (hover, current) {
+            const noUpdate = window.dash_clientside.no_update;
+            const point = hover && Array.isArray(hover.points) ? hover.points[0] : null;
+            if (!point || typeof point.x !== "number" || typeof point.y !== "number" || !point.bbox) {
+                return current ? null : noUpdate;
+            }
+            const b = point.bbox;
+            return {x: point.x, y: point.y, bbox: {x0: b.x0, x1: b.x1, y0: b.y0, y1: b.y1}};
+        },
         moveEpoch: function (prev, next, clear, selection, range, epoch) {
             const noUpdate = window.dash_clientside.no_update;
             const ctx = window.dash_clientside.callback_context;

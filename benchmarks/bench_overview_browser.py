@@ -62,7 +62,10 @@ def rows(n: int) -> tuple[str, str]:
     return ("matrix-graph", f"(gd.layout.yaxis.ticktext || []).length === {n + 1}")
 
 
-OVERVIEW_DRAWN = ("overview-graph", "gd.data.length > 0 && gd.data[0].type === 'heatmap'")
+OVERVIEW_DRAWN = (
+    "overview-graph",
+    "gd.data.length > 0 && (gd.data[0].type === 'heatmap' || gd.data[0].type === 'image')",
+)
 
 
 def overview_at(step: int) -> tuple[str, str]:

@@ -161,6 +161,10 @@ VIEW_CLASSES_COUNT = "view-classes-count"  # in that button: " (N)", the classes
 # the overview's selectedData when it is a box (dcc.Store): the empty selection a redraw reports
 # sends no request
 OVERVIEW_BOX = "overview-box"
+# the picture overview's hovered position {x, y, bbox} (dcc.Store, filled in the browser) and the
+# tooltip the server fills for it
+OVERVIEW_HOVER = "overview-hover"
+OVERVIEW_TOOLTIP = "overview-tooltip"
 STRATEGY = "strategy"  # dropdown: which class-selection strategy
 STRATEGY_K = "strategy-k"  # number of classes the strategy picks
 STRATEGY_APPLY = "strategy-apply"

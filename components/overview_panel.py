@@ -187,11 +187,23 @@ def overview_panel() -> html.Div:
                     html.Div(id=ids.OVERVIEW_CAPTION, className="cf-caption"),
                 ],
             ),
-            dcc.Graph(
-                id=ids.OVERVIEW_GRAPH,
-                config=GRAPH_CONFIG,
-                style={"height": f"{OVERVIEW_HEIGHT}px", "flex": "1 1 auto", "minWidth": "0"},
-                figure={"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}},
+            # a positioned box: the picture's tooltip is placed by the hovered cell's box inside it
+            html.Div(
+                style={"position": "relative", "flex": "1 1 auto", "minWidth": "0"},
+                children=[
+                    dcc.Graph(
+                        id=ids.OVERVIEW_GRAPH,
+                        config=GRAPH_CONFIG,
+                        clear_on_unhover=True,
+                        style={"height": f"{OVERVIEW_HEIGHT}px"},
+                        figure={
+                            "data": [],
+                            "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}},
+                        },
+                    ),
+                    dcc.Store(id=ids.OVERVIEW_HOVER, storage_type="memory"),
+                    dcc.Tooltip(id=ids.OVERVIEW_TOOLTIP, direction="right", loading_text="…"),
+                ],
             ),
         ],
     )

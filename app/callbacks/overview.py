@@ -1,13 +1,25 @@
 """The overview of a many-class matrix and the class selection made on it.
 
 Above :data:`~confusionflow.app.callbacks.common.OVERVIEW_MIN_CLASSES` classes the matrix panel shows the whole
-C x C matrix as one heatmap (``confusionflow.components.overview_figure``): the value at the epoch (or the
+C x C matrix as one heatmap, or from
+:data:`~confusionflow.components.overview_figure.PICTURE_MIN_CLASSES` classes on as one picture
+(``confusionflow.components.overview_figure``): the value at the epoch (or the
 range's last step), the change over the range, or the difference between two series. A box drag,
 a cell click (its true and predicted class) or a strategy click sets the class picker's value;
 from there the ordinary selection path (chips, URL, "(other)") takes over, and the ConfusionFlow
 small multiples draw that sub-matrix from the sparse counts. Everything the browser sends is
 bounded here: the box is decoded against the order the server computes, at most
 :data:`~confusionflow.app.callbacks.common.MAX_DETAIL_CLASSES` classes are selected, k is clamped to 1..C.
+
+The picture's hover is answered here: a picture only knows colours, so the browser copies the
+hovered position into ``OVERVIEW_HOVER`` (clientside ``overviewHover``, only for the picture) and
+:func:`hover_answer` fills a ``dcc.Tooltip`` with true class, predicted class and the exact value.
+Why a server answer and not a table sent with the figure: the values are exact for any density
+(the synthetic log's matrices hold up to 30 non-zero cells a row, a table of them would be ~320 kB
+of base64 at 1000 classes, more than the picture itself, and a denser log's matrix 8 MB), and each
+overview build sends nothing for the hover. Each hover costs one small request; the values come
+from :data:`_VALUES`, the memo the overview build just filled, and the position is checked
+against the server's class count (:func:`~confusionflow.components.overview_figure.position_of`).
 """
 
 from __future__ import annotations
@@ -19,7 +31,7 @@ from typing import Any
 
 import dash
 import numpy as np
-from dash import ClientsideFunction, Input, Output, State, ctx
+from dash import ClientsideFunction, Input, Output, State, ctx, html
 
 from confusionflow.app.callbacks.common import (
     DEFAULT_WORST,
@@ -33,9 +45,12 @@ from confusionflow.components import ids
 from confusionflow.components.figure_style import empty_figure
 from confusionflow.components.overview_figure import (
     box_from_selected_data,
+    cell_hover,
     classes_in_box,
     escape_name,
     overview_figure,
+    position_of,
+    uses_picture,
 )
 from confusionflow.components.overview_panel import (
     DEFAULT_K,
@@ -52,7 +67,7 @@ from confusionflow.data_access.ordering import (
     order_by_confusion,
     order_by_group,
 )
-from confusionflow.data_access.overview_values import overview_values
+from confusionflow.data_access.overview_values import OverviewValues, overview_values
 from confusionflow.data_access.sparse_counts import SparseCounts
 from confusionflow.data_access.store import LogStore
 from confusionflow.data_access.strategies import STRATEGIES, StrategyError, apply_strategy
@@ -163,11 +178,42 @@ def class_order(counts: SparseCounts, choice: OverviewChoice) -> np.ndarray:
     return order_as_logged(counts.n_classes)
 
 
-def overview_update(counts: SparseCounts, choice: OverviewChoice, normalization: object) -> tuple[Any, str]:
-    """``(figure, caption)`` of the overview."""
+class _ValuesMemo:
+    """The last few overviews' values (4 MB each at 1000 classes), so a hover reads the values the
+    overview was just drawn from instead of recomputing them. Keyed by the counts' identity and
+    the choice; each entry keeps its counts, so a reused ``id`` never answers for other counts."""
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, tuple[SparseCounts, OverviewValues]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or(self, counts: SparseCounts, key: tuple, make: Any) -> OverviewValues:
+        full = (id(counts), *key)
+        with self._lock:
+            hit = self._items.get(full)
+            if hit is not None and hit[0] is counts:
+                self._items.move_to_end(full)
+                return hit[1]
+        value = make()
+        with self._lock:
+            self._items[full] = (counts, value)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
+_VALUES = _ValuesMemo()
+
+
+def choice_values(counts: SparseCounts, choice: OverviewChoice, normalization: object) -> OverviewValues:
+    """The overview's values for ``choice`` (memoized; StrategyError propagates)."""
     norm = normalization if is_normalization(normalization) else None
-    try:
-        vals = overview_values(
+    key = (choice.kind, choice.series, choice.other, choice.step, choice.start, norm)
+    return _VALUES.get_or(
+        counts,
+        key,
+        lambda: overview_values(
             counts,
             choice.kind,  # type: ignore[arg-type]
             series=choice.series,
@@ -175,7 +221,15 @@ def overview_update(counts: SparseCounts, choice: OverviewChoice, normalization:
             start=choice.start,
             other_series=choice.other,
             normalization=norm,
-        )
+        ),
+    )
+
+
+def overview_update(counts: SparseCounts, choice: OverviewChoice, normalization: object) -> tuple[Any, str]:
+    """``(figure, caption)`` of the overview."""
+    norm = normalization if is_normalization(normalization) else None
+    try:
+        vals = choice_values(counts, choice, normalization)
     except StrategyError as e:
         return empty_figure(str(e)), str(e)
     order = class_order(counts, choice)
@@ -236,15 +290,25 @@ def click_classes(
     counts: SparseCounts, choice: OverviewChoice, click: object, current: list[str]
 ) -> list[str] | None:
     """The current selection plus the true and predicted class of a clicked cell (None when the
-    click names no drawn class)."""
+    click names no drawn class): ``point.y`` / ``point.x`` are names on the heatmap, positions in
+    the class order on the picture."""
     if not isinstance(click, dict) or not isinstance(click.get("points"), list) or not click["points"]:
         return None
     point = click["points"][0]
     if not isinstance(point, dict):
         return None
     by_name = {escape_name(c): i for i, c in enumerate(counts.classes)}
-    names = [point.get(axis) for axis in ("y", "x")]
-    picked = [by_name[n] for n in names if isinstance(n, str) and n in by_name]
+    order = class_order(counts, choice)
+    picked = []
+    for axis in ("y", "x"):
+        value = point.get(axis)
+        if isinstance(value, str):  # the heatmap's category axes: the escaped name
+            if value in by_name:
+                picked.append(by_name[value])
+        else:  # the picture's numeric axes: the position in the class order
+            p = position_of(value, counts.n_classes)
+            if p is not None:
+                picked.append(int(order[p]))
     if not picked:
         return None
     lookup = {c: i for i, c in enumerate(counts.classes)}
@@ -382,6 +446,84 @@ def overview_answer(store: LogStore, keys, step_range, epoch, kind, other, order
     }
 
 
+OVERVIEW_HOVER_OUTPUTS = {
+    "show": Output(ids.OVERVIEW_TOOLTIP, "show"),
+    "bbox": Output(ids.OVERVIEW_TOOLTIP, "bbox"),
+    "children": Output(ids.OVERVIEW_TOOLTIP, "children"),
+}
+OVERVIEW_HOVER_STATE = {
+    "keys": State(ids.SERIES_KEYS, "data"),
+    "step_range": State(ids.RANGE_STORE, "data"),
+    "epoch": State(ids.EPOCH_STORE, "data"),
+    "kind": State(ids.OVERVIEW_KIND, "value"),
+    "other": State(ids.OVERVIEW_OTHER, "value"),
+    "order": State(ids.OVERVIEW_ORDER, "value"),
+    "normalization": State(ids.NORMALIZATION, "value"),
+}
+HIDDEN_TOOLTIP = {"show": False, "bbox": dash.no_update, "children": dash.no_update}
+BBOX_LIMIT = 100_000.0  # px: a hovered cell's box lies inside the graph
+
+
+def bbox_of(value: object) -> dict[str, float] | None:
+    """The hovered point's box ``{x0, x1, y0, y1}`` (browser input: four finite numbers, clamped
+    to +-:data:`BBOX_LIMIT`), else None."""
+    if not isinstance(value, dict):
+        return None
+    out = {}
+    for key in ("x0", "x1", "y0", "y1"):
+        number = finite(value.get(key))
+        if number is None:
+            return None
+        out[key] = max(-BBOX_LIMIT, min(BBOX_LIMIT, number))
+    return out
+
+
+def hover_children(hover: Any) -> list[Any]:
+    """The tooltip's lines; names are text children (React sets them as text, never markup)."""
+    return [
+        html.Div(["true: ", html.B(hover.true, className="cf-hover-true")]),
+        html.Div(["predicted: ", html.B(hover.predicted, className="cf-hover-predicted")]),
+        html.Div(hover.value, className="cf-hover-value"),
+    ]
+
+
+def hover_answer(
+    store: LogStore, hover: object, keys, step_range, epoch, kind, other, order, normalization
+) -> dict:
+    """The picture's tooltip for the hovered position (``{"x", "y", "bbox"}`` from the browser),
+    hidden outside the matrix, on a cell not drawn, and when the overview is no picture."""
+    if not isinstance(hover, dict):
+        return HIDDEN_TOOLTIP
+    bbox = bbox_of(hover.get("bbox"))
+    page = parse_inputs({"series_keys": keys}, Bounds.of(store.list_series()))
+    counts = _sparse(store, Selection(series=page.series_keys))
+    if bbox is None or counts is None or not uses_picture(counts.n_classes):
+        return HIDDEN_TOOLTIP
+    if (
+        position_of(hover.get("x"), counts.n_classes) is None
+        or position_of(hover.get("y"), counts.n_classes) is None
+    ):
+        return HIDDEN_TOOLTIP
+    choice = resolve_choice(counts, kind, other, order, step_range, epoch, counts_hierarchy(store, counts))
+    try:
+        vals = choice_values(counts, choice, normalization)
+    except StrategyError:
+        return HIDDEN_TOOLTIP
+    norm = normalization if is_normalization(normalization) else None
+    cell = cell_hover(
+        vals.values,
+        counts.classes,
+        class_order(counts, choice),
+        hover.get("x"),
+        hover.get("y"),
+        signed=vals.signed,
+        percent=norm is not None,
+    )
+    if cell is None:
+        return HIDDEN_TOOLTIP
+    return {"show": True, "bbox": bbox, "children": hover_children(cell)}
+
+
 def register(app: dash.Dash, store: LogStore) -> None:
     # the layout carries the first view's answer (app/first_figures.py)
     # the range, epoch and normalisation reach the overview through OVERVIEW_STEPS, which the
@@ -407,6 +549,25 @@ def register(app: dash.Dash, store: LogStore) -> None:
     )
     def update_overview(moved, **raw):
         return overview_answer(store, **raw)
+
+    # the picture's hover: the browser copies the hovered position (picture points only) into
+    # OVERVIEW_HOVER, the server names the cell (see the module docstring)
+    app.clientside_callback(
+        ClientsideFunction(namespace="confusionflow", function_name="overviewHover"),
+        Output(ids.OVERVIEW_HOVER, "data"),
+        Input(ids.OVERVIEW_GRAPH, "hoverData"),
+        State(ids.OVERVIEW_HOVER, "data"),
+        prevent_initial_call=True,
+    )
+
+    @app.callback(
+        output=OVERVIEW_HOVER_OUTPUTS,
+        inputs={"hover": Input(ids.OVERVIEW_HOVER, "data")},
+        state=OVERVIEW_HOVER_STATE,
+        prevent_initial_call=True,
+    )
+    def update_overview_hover(hover, **raw):
+        return hover_answer(store, hover, **raw)
 
     # a box drag reaches the selection callback through OVERVIEW_BOX, which the browser fills only
     # with a box: the empty selection Plotly reports when a redraw drops the box (every range

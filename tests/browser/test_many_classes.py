@@ -1,4 +1,5 @@
-"""1000 classes in headless Chromium: the overview draws, a box drag selects a block whose
+"""1000 classes in headless Chromium: the overview draws as one picture, its hover names the true
+class, predicted class and value of the cell under the mouse, a box drag selects a block whose
 sub-matrix the small multiples show, a strategy click fills the selection, the view survives a URL
 round trip, and the page does not grow with the class count.
 
@@ -11,10 +12,12 @@ from __future__ import annotations
 import math
 from urllib.parse import parse_qs, quote
 
+import numpy as np
 import pytest
 
 from benchmarks.gen_many_classes import generate
 from confusionflow.components import ids
+from confusionflow.data_access.metrics import normalize
 from confusionflow.data_access.sparse_reader import load_sparse
 from confusionflow.data_access.strategies import apply_strategy
 from tests.browser.pages import TIMEOUT, fig, serve_app, wait_figure
@@ -47,16 +50,54 @@ def wait_rows(page, n: int) -> None:
     wait_figure(page, "matrix-graph", f"(gd.layout.yaxis.ticktext || []).length === {n + 1}", timeout=60_000)
 
 
+# the overview's picture: its PNG decoded in the page ([width, height]) and the drawn <image>
+PICTURE = """async () => {
+    const gd = document.querySelector('#overview-graph .js-plotly-plot');
+    const img = new Image();
+    img.src = gd.data[0].source;
+    await img.decode();
+    const drawn = gd.querySelector('g.im image');
+    const box = drawn ? drawn.getBoundingClientRect() : null;
+    return [img.naturalWidth, img.naturalHeight, drawn ? drawn.getAttribute('href').slice(0, 22) : null,
+            box ? box.width : 0];
+}"""
+
+
 def open_many(page, url: str, query: str) -> None:
     page.set_viewport_size(VIEWPORT)
     page.goto(url + query)
     wait_figure(
-        page, "overview-graph", f"gd.data.length > 0 && gd.data[0].x.length === {N_CLASSES}", timeout=90_000
+        page,
+        "overview-graph",
+        "gd.data.length > 0 && gd.data[0].type === 'image' && gd.querySelector('g.im image')",
+        timeout=90_000,
     )
 
 
+def hover_cell(page, col: int, row: int) -> dict:
+    """Move the mouse over the centre of the cell at (predicted position ``col``, true position
+    ``row``) and return the cell plotly reports hovered (a cell is a third of a pixel wide, so it
+    may be a neighbour one pixel away)."""
+    page.evaluate(
+        "() => { window.cfHover = null; document.querySelector('#overview-graph .js-plotly-plot')"
+        ".on('plotly_hover', e => { window.cfHover = {x: e.points[0].x, y: e.points[0].y}; }); }"
+    )
+    at = page.evaluate(
+        """([c, r]) => {
+            const gd = document.querySelector('#overview-graph .js-plotly-plot');
+            const b = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+            return [b.left + xa._offset + xa.l2p(c), b.top + ya._offset + ya.l2p(r)];
+        }""",
+        [col, row],
+    )
+    page.mouse.move(at[0] - 30, at[1] - 30)
+    page.mouse.move(at[0], at[1])
+    page.wait_for_function("() => window.cfHover !== null", timeout=TIMEOUT)
+    return page.evaluate("() => window.cfHover")
+
+
 def drag_box(page, first: float, last: float) -> None:
-    """A real mouse drag over the overview from category position ``first`` to ``last`` (both axes)."""
+    """A real mouse drag over the overview from position ``first`` to ``last`` (both axes)."""
     box = page.evaluate(
         """([a, b]) => {
             const gd = document.querySelector('#overview-graph .js-plotly-plot');
@@ -76,10 +117,42 @@ def drag_box(page, first: float, last: float) -> None:
 def test_overview_box_strategy_link_and_height(page, served):
     url, logdir = served
     open_many(page, url, f"?s={quote(DENSE)}&s={quote(PRUNED)}")
-    heat = fig(page, "overview-graph", "[gd.data[0].type, gd.data[0].hovertemplate, gd.data[0].x.length]")
-    assert heat[0] == "heatmap" and heat[2] == N_CLASSES
-    assert "true: %{y}" in heat[1] and "predicted: %{x}" in heat[1]
+    trace = fig(page, "overview-graph", "[gd.data[0].x0, gd.data[0].dx, gd.data[0].y0, gd.data[0].dy]")
+    assert trace == [0, 1, 0, 1]
+    width, height, href, drawn_width = page.evaluate(PICTURE)
+    assert (width, height, href) == (N_CLASSES, N_CLASSES, "data:image/png;base64,") and drawn_width > 100
     assert classes_in_url(page) == []
+
+    # the hover: true class, predicted class and value of the hovered cell, from the log itself
+    title = fig(page, "overview-graph", "gd.layout.title.text")
+    assert f"{DENSE} at step 5 (instances)" in title, title  # counts, the page's default
+    counts = load_sparse(logdir, [DENSE, PRUNED])
+    shares = normalize(counts.matrix(0, int(np.searchsorted(counts.steps, 5.0))), None)
+    row = 100
+    col = int(np.argmax(np.where(np.arange(N_CLASSES) == row, -1, shares[row])))  # its largest confusion
+    assert shares[row, col] > 0
+    got = hover_cell(page, col, row)
+    # a screen pixel is three cells and the mouse moves in whole pixels: within one pixel of the aim
+    assert abs(got["x"] - col) <= 3 and abs(got["y"] - row) <= 3, (got, col, row)
+    true, pred = counts.classes[got["y"]], counts.classes[got["x"]]
+    if true == pred:  # the diagonal is not drawn: no tooltip; one pixel further right
+        got = hover_cell(page, got["x"] + 3, row)
+        true, pred = counts.classes[got["y"]], counts.classes[got["x"]]
+    page.wait_for_function(
+        "([t, p]) => { const el = document.querySelector('.cf-hover-true');"
+        " const pr = document.querySelector('.cf-hover-predicted');"
+        " return el && pr && el.textContent === t && pr.textContent === p; }",
+        arg=[true, pred],
+        timeout=TIMEOUT,
+    )
+    value = page.inner_text(".cf-hover-value")
+    assert value == f"{int(shares[got['y'], got['x']]):,}", (value, got)
+    assert page.is_visible(".cf-hover-true")
+    page.mouse.move(5, 5)  # away: the tooltip hides
+    page.wait_for_function(
+        "() => { const el = document.querySelector('.cf-hover-true'); return !el || !el.offsetParent; }",
+        timeout=TIMEOUT,
+    )
 
     # a box over positions ~100..~160 (as logged): a contiguous block, capped at 40 classes
     # keep the box plotly reports (what dcc.Graph sends as selectedData.range)
@@ -124,7 +197,6 @@ def test_overview_box_strategy_link_and_height(page, served):
     page.fill("#strategy-k", "5")
     page.click("#strategy-apply")
     page.wait_for_function("() => (location.search.match(/&c=/g) || []).length === 5", timeout=TIMEOUT)
-    counts = load_sparse(logdir, [DENSE, PRUNED])
     want = sorted(
         counts.classes[i] for i in apply_strategy(counts, "lowest-f1", 5, series=DENSE, step=5.0).indices
     )

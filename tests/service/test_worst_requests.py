@@ -264,6 +264,14 @@ LARGEST: dict[str, Builder] = {
     f"{ids.OVERVIEW_GRAPH}.selectedData": _selected,
     f"{ids.TIMELINE_BRUSH}.data": _selected,
     f"{ids.OVERVIEW_BOX}.data": _selected,
+    f"{ids.OVERVIEW_GRAPH}.hoverData": _points,
+    # the picture's hovered position: numbers where positions go, the rest filled with junk
+    f"{ids.OVERVIEW_HOVER}.data": lambda h: {
+        "x": h.number,
+        "y": h.number,
+        "bbox": dict.fromkeys(("x0", "x1", "y0", "y1"), h.number),
+        "more": _numbers(h, h.budget - 200),
+    },
     f"{ids.SLIDER_ASKED}.data": lambda h: [0, h.number],
     f"{ids.TIMELINE_ZOOM}.data": lambda h: {
         "xaxis.range[0]": -h.number,

@@ -216,3 +216,81 @@ def test_many_classes_load_sparsely_and_the_sub_matrix_equals_the_dense_path(man
     worst = sorted(sorted(f1, key=lambda n: (f1[n], dense.classes.index(n)))[:10])
     assert view_tensor(many_store, Selection(series=tuple(keys))).classes == tuple(worst)
     assert common.many_classes(many_store, keys)
+
+
+def test_a_cell_click_on_the_picture_reads_positions_in_the_class_order():
+    counts = hand_built()
+    choice = choice_of(counts, order="confusion")
+    order = class_order(counts, choice)
+    click = {"points": [{"x": 4.2, "y": 0.9, "curveNumber": 0}]}  # predicted position 4, true 1
+    value, _ = selection_from_overview(counts, choice, ids.OVERVIEW_GRAPH, click=click)
+    want = {counts.classes[order[1]], counts.classes[order[4]]}
+    assert set(value) == want and len(value) == 2
+    for bad in ({"x": 5, "y": 7}, {"x": float("nan"), "y": -3}, {"x": True, "y": None}):
+        value, _ = selection_from_overview(counts, choice, ids.OVERVIEW_GRAPH, click={"points": [bad]})
+        assert value is dash.no_update
+
+
+BBOX = {"x0": 10, "x1": 12, "y0": 20, "y1": 20}
+
+
+def tooltip_text(children) -> list[str]:
+    """The tooltip's lines as the browser shows them (its html components' text)."""
+    out = []
+    for line in children:
+        parts = line.children if isinstance(line.children, list) else [line.children]
+        out.append("".join(p if isinstance(p, str) else p.children for p in parts))
+    return out
+
+
+def test_the_picture_hover_names_the_exact_cell(many_store, monkeypatch):
+    from confusionflow.app.callbacks.overview import hover_answer
+    from confusionflow.components import overview_figure as ovf
+
+    monkeypatch.setattr(ovf, "PICTURE_MIN_CLASSES", OVERVIEW_MIN_CLASSES)
+    keys = ["a/test", "b/test"]
+    dense = many_store.load(keys).tensor
+    last = dense.select_series(["a/test"]).counts[0, -1].astype(float)  # step 3
+    ask = {"keys": keys, "step_range": None, "epoch": None, "kind": "step", "other": None}
+
+    def answer(x, y, order="logged", normalization="true", bbox=BBOX):
+        hover = {"x": x, "y": y, "bbox": bbox}
+        return hover_answer(many_store, hover, **ask, order=order, normalization=normalization)
+
+    j = int(np.flatnonzero((last[3] > 1) & (np.arange(len(last)) != 3))[0])  # a confused cell
+    got = answer(j, 3)  # predicted class j, true c03
+    assert got["show"] and got["bbox"] == {"x0": 10.0, "x1": 12.0, "y0": 20.0, "y1": 20.0}
+    share = last[3, j] / last[3].sum()
+    assert tooltip_text(got["children"]) == ["true: c03", f"predicted: c{j:02d}", f"{share:.2%}"]
+    counts_answer = answer(j, 3, normalization="none")
+    assert tooltip_text(counts_answer["children"])[2] == f"{int(last[3, j]):,}"
+    zero = int(np.flatnonzero((last[3] == 0) & (np.arange(len(last)) != 3))[0])
+    assert tooltip_text(answer(zero, 3)["children"])[2] == "0.00%"
+    # the order: positions follow the confusion order the overview is drawn in
+    counts = load_series(many_store, keys)[0]
+    order = class_order(counts, choice_of(counts, order="confusion"))
+    got = answer(5, 9, order="confusion")
+    t, p = order[9], order[5]
+    assert tooltip_text(got["children"])[:2] == [f"true: c{t:02d}", f"predicted: c{p:02d}"]
+    assert tooltip_text(got["children"])[2] == f"{last[t, p] / last[t].sum():.2%}"
+    # not drawn, outside the matrix, malformed: hidden
+    for x, y, bbox in ((4, 4, BBOX), (45, 0, BBOX), (-1, 0, BBOX), (1, 0, {"x0": "a"}), (1, 0, None)):
+        assert answer(x, y, bbox=bbox)["show"] is False
+    assert hover_answer(many_store, None, **ask, order="logged", normalization="true")["show"] is False
+    assert answer(1, 0, bbox={"x0": 1e12, "x1": -1e12, "y0": 0, "y1": 0})["bbox"]["x0"] == 100_000.0
+    # below the picture's class count the heatmap's own hover names the cells
+    monkeypatch.setattr(ovf, "PICTURE_MIN_CLASSES", 1000)
+    assert answer(7, 3)["show"] is False
+
+
+def test_tooltip_names_are_text_not_markup():
+    from dash import html
+
+    from confusionflow.app.callbacks.overview import hover_children
+    from confusionflow.components.overview_figure import CellHover
+
+    lines = hover_children(CellHover("<img src=x onerror=alert(1)>", "a & b", "1.00%"))
+    assert tooltip_text(lines) == ["true: <img src=x onerror=alert(1)>", "predicted: a & b", "1.00%"]
+    # plain strings in html components: React sets them as text (no dangerouslySetInnerHTML here)
+    assert all(isinstance(line, html.Div) for line in lines)
+    assert "dangerously" not in repr(lines)
