@@ -41,7 +41,7 @@ from confusionflow.app.callbacks.matrix import MATRIX_INPUTS, MATRIX_OUTPUTS, ma
 from confusionflow.app.callbacks.overview import OVERVIEW_INPUTS, OVERVIEW_OUTPUTS, overview_answer
 from confusionflow.app.callbacks.timeline import timeline_update
 from confusionflow.app.callbacks.url import QUERY_OUTPUTS, state_from_controls
-from confusionflow.app.state import to_query
+from confusionflow.app.state import parse_query, to_query
 from confusionflow.components import ids
 from confusionflow.components.overview_panel import PANEL_SHOWN, views_class
 from confusionflow.data_access.store import LogStore
@@ -106,6 +106,18 @@ def as_props(result: object, declared: Mapping[str, Output]) -> Props:
     return out
 
 
+def opening_view(search: object) -> str:
+    """The many-class matrix panel's first view for the page address ``search`` (browser input,
+    read as text): ``"classes"`` (the sub-matrix) when it names classes, a hierarchy level or a
+    group, else ``"overview"``.
+
+    >>> opening_view("?s=run/test&c=cat&c=dog"), opening_view("?s=run/test"), opening_view(None)
+    ('classes', 'overview', 'overview')
+    """
+    state = parse_query(search if isinstance(search, str) else "")
+    return "classes" if state.classes or state.level or state.group else "overview"
+
+
 def view_props(store: LogStore, props: Props, layout_value: Read, max_cells: int) -> Props:
     """Every opening callback's answer for the first view whose values are ``props`` (see the
     module docstring); ``layout_value(id, prop)`` reads what the layout holds for the rest."""
@@ -130,9 +142,13 @@ def view_props(store: LogStore, props: Props, layout_value: Read, max_cells: int
     out.update(as_props(timeline_update(store, view, NO_TRIGGER), TIMELINE_OUTPUTS))
     overview = overview_answer(store, **raw_inputs(OVERVIEW_INPUTS, read))
     out.update(as_props(overview, OVERVIEW_OUTPUTS))
-    # many classes: the overview is the view shown first (matrixViews in confusionflow.js keeps the
-    # class after), drawn for these steps (overviewSteps asks again only when they move)
-    out[(ids.MATRIX_VIEWS, "className")] = views_class(overview["style"] == PANEL_SHOWN, "overview")
+    # many classes: a link that names classes, a level or a group opens on their sub-matrix (what
+    # its sender was looking at), any other on the overview (matrixViews in confusionflow.js keeps
+    # the class after); the overview is drawn for these steps (overviewSteps asks again only when
+    # they move)
+    opening = opening_view(read(ids.FIRST_VIEW_QUERY, "data"))
+    out[(ids.MATRIX_VIEW, "data")] = opening
+    out[(ids.MATRIX_VIEWS, "className")] = views_class(overview["style"] == PANEL_SHOWN, opening)
     out[(ids.OVERVIEW_STEPS, "data")] = [
         read(ids.RANGE_STORE, "data"),
         read(ids.EPOCH_STORE, "data"),

@@ -9,9 +9,9 @@ for many classes) and the selection give the wrapper's class, the buttons' ``ari
 sub-matrix button's class count. A selection made on the overview sets the view to the sub-matrix
 in the same answer that sets the classes (``app/callbacks/overview.py``).
 
-The view is not written into the URL: it is presentation, like the overview's own controls (value
-kind, class order, strategy), which do not travel in links either; a link's classes are in it
-(``c=``) and one click shows their sub-matrix. A page opens on the overview.
+The view is not written into the URL as its own key: a link's classes are in it (``c=``), and a
+link that names classes, a hierarchy level or a group opens on their sub-matrix — what its sender
+was looking at — while any other opens on the overview (``app/first_figures.py`` ``opening_view``).
 """
 
 from __future__ import annotations

@@ -62,6 +62,7 @@ def test_a_small_page_keeps_its_matrix_and_a_many_class_page_opens_on_the_overvi
     props = _first_layout(many, tmp_path / "c2", f"?s={keys[0]}")
     assert props[ids.MATRIX_VIEWS]["className"] == "cf-matrix-views cf-many cf-show-overview"
     assert props[ids.OVERVIEW_PANEL]["style"]["display"] == "flex"
+    assert props[ids.MATRIX_VIEW]["data"] == "overview"
     # the steps the overview was drawn for: the browser asks again only when they move
     assert props[ids.OVERVIEW_STEPS]["data"] == [
         props[ids.RANGE_STORE].get("data"),
@@ -74,3 +75,17 @@ def test_a_small_page_keeps_its_matrix_and_a_many_class_page_opens_on_the_overvi
 def test_the_clientside_functions_exist(name: str):
     js = (Path(__file__).parents[2] / "assets" / "confusionflow.js").read_text()
     assert f"{name}: function" in js
+
+
+def test_a_link_that_names_classes_opens_on_their_sub_matrix(tmp_path: Path):
+    many = tmp_path / "many"
+    keys = generate(many, 60, 3, seed=0)
+    names = [f"c{i:04d}" for i in (3, 7, 11)]
+    query = f"?s={keys[0]}" + "".join(f"&c={n}" for n in names)
+    props = _first_layout(many, tmp_path / "c", query)
+    assert props[ids.MATRIX_VIEW]["data"] == "classes"
+    assert props[ids.MATRIX_VIEWS]["className"] == "cf-matrix-views cf-many cf-show-classes"
+    # the overview is still drawn (one click away) and its steps recorded
+    assert props[ids.OVERVIEW_PANEL]["style"]["display"] == "flex"
+    assert props[ids.OVERVIEW_STEPS]["data"][2] == props[ids.NORMALIZATION]["value"]
+    assert props[ids.SELECTION]["data"]["classes"] == names
