@@ -209,12 +209,16 @@ def test_overview_box_strategy_link_and_height(page, served):
     assert on_screen(page, ".cf-matrix-stage"), page.evaluate(ONE_SCREEN)
     assert sub_matrix_top_shown(page)
 
-    # the link opens the same view
+    # the link opens the same view: the sub-matrix of those classes, shown
     link = page.evaluate("() => location.search")
     open_many(page, url, link)
     wait_rows(page, 5)
     assert matrix_rows(page) == want
     assert classes_in_url(page) == want
+    page.evaluate("() => window.scrollTo(0, 0)")
+    assert view_state(page) == ["false", "true", " (5)"]
+    assert page.is_visible("#matrix-graph") and not page.is_visible("#overview-panel")
+    assert on_screen(page, ".cf-matrix-stage"), page.evaluate(ONE_SCREEN)
 
     # the page does not grow with the class count (1000 classes once made it 11,080 px tall)
     height = page.evaluate("() => document.documentElement.scrollHeight")
