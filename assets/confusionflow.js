@@ -97,11 +97,23 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             const many = !!style && style.display !== "none";
             const shown = view === "classes" ? "classes" : "overview";
             const classes = selection && Array.isArray(selection.classes) ? selection.classes : [];
+            const level = selection && typeof selection.level === "number" ? selection.level : 0;
+            const group = selection && typeof selection.group === "string" ? selection.group : null;
+            // what the sub-matrix draws without chosen classes: a drilled group with the rest
+            // aggregated, a level's groups, else the lowest-F1 classes (common.DEFAULT_WORST)
+            let count = " (lowest F1)";
+            if (classes.length) {
+                count = " (" + String(classes.length) + ")";
+            } else if (group !== null) {
+                count = " (" + group + " expanded)";
+            } else if (level > 0) {
+                count = " (level " + String(level) + " groups)";
+            }
             return [
                 many ? "cf-matrix-views cf-many cf-show-" + shown : "cf-matrix-views",
                 shown === "overview" ? "true" : "false",
                 shown === "classes" ? "true" : "false",
-                classes.length ? " (" + String(classes.length) + ")" : " (lowest F1)",
+                count,
             ];
         },
         /* The overview's selectedData when it is a box (an x and a y range of two numbers each,

@@ -89,3 +89,23 @@ def test_a_link_that_names_classes_opens_on_their_sub_matrix(tmp_path: Path):
     assert props[ids.OVERVIEW_PANEL]["style"]["display"] == "flex"
     assert props[ids.OVERVIEW_STEPS]["data"][2] == props[ids.NORMALIZATION]["value"]
     assert props[ids.SELECTION]["data"]["classes"] == names
+
+
+def test_the_sub_matrix_button_says_what_the_sub_matrix_draws():
+    from tests.unit.test_class_sizes_in_page import in_page
+
+    shown = {"display": "flex"}
+    calls = [
+        ["classes", shown, {"classes": ["cat", "dog", "<b>x</b>"], "level": 0, "group": None}],
+        ["classes", shown, {"classes": [], "level": 0, "group": None}],
+        ["overview", shown, {"classes": [], "level": 1, "group": None}],
+        ["classes", shown, {"classes": [], "level": 1, "group": "vehicles 1"}],
+        ["classes", {"display": "none"}, None],
+    ]
+    assert in_page(calls, "matrixViews") == [
+        ["cf-matrix-views cf-many cf-show-classes", "false", "true", " (3)"],
+        ["cf-matrix-views cf-many cf-show-classes", "false", "true", " (lowest F1)"],
+        ["cf-matrix-views cf-many cf-show-overview", "true", "false", " (level 1 groups)"],
+        ["cf-matrix-views cf-many cf-show-classes", "false", "true", " (vehicles 1 expanded)"],
+        ["cf-matrix-views", "false", "true", " (lowest F1)"],
+    ]
