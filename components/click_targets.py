@@ -83,11 +83,13 @@ def matrix_tile(
     return tile_of_cell(cell, classes)
 
 
-def class_chart_tile(point: Mapping[str, Any], classes: Sequence[str]) -> ClickedTile | None:
-    """The class and metric of a click on the class-performance chart over ``classes``, or None."""
+def class_chart_tile(point: Mapping[str, Any], classes: Sequence[str], per_class: int) -> ClickedTile | None:
+    """The class and metric of a click on the class-performance chart over ``classes`` (its lines
+    ``per_class`` points per class, :func:`~confusionflow.components.charts.points_per_class`), or None."""
     try:
-        # a tile background is decoded from its trace (the metric) and its row position (the class)
-        decoded = decode_class_click(point)
+        # a tile background is decoded from its trace (the metric) and its row position (the class),
+        # a line point from its trace and its point number
+        decoded = decode_class_click(point, per_class)
     except (TypeError, ValueError, OverflowError):
         decoded = None
     if decoded is None:

@@ -28,7 +28,7 @@ from confusionflow.app.callbacks.inputs import (
 )
 from confusionflow.app.state import DetailTarget, parse_query
 from confusionflow.components import ids, wording
-from confusionflow.components.charts import build_detail_figure
+from confusionflow.components.charts import build_detail_figure, points_per_class
 from confusionflow.components.click_targets import (
     ClickedTile,
     class_chart_tile,
@@ -105,9 +105,10 @@ def matrix_click_target(point: dict, classes: Sequence[str], geometry: MatrixGeo
     return _target(matrix_tile(point, classes, geometry))
 
 
-def class_click_target(point: dict, classes: Sequence[str]) -> DetailTarget | None:
-    """The detail target of a click on the class-performance chart (a class and a metric)."""
-    target = _target(class_chart_tile(point, classes))
+def class_click_target(point: dict, classes: Sequence[str], per_class: int) -> DetailTarget | None:
+    """The detail target of a click on the class-performance chart (a class and a metric); its
+    lines hold ``per_class`` points per class (recomputed by the server, never the browser's)."""
+    target = _target(class_chart_tile(point, classes, per_class))
     return target if target is None or target.kind in CLASS_METRICS else None
 
 
@@ -148,7 +149,15 @@ def detail_target_update(
     elif trigger == ids.CLASS_PERF_CLICK:
         point = first_point(perf_click)
         tensor = view_tensor(store, page.selection) if point else None
-        clicked = class_click_target(point, tensor.classes) if point and tensor is not None else None
+        clicked = (
+            class_click_target(
+                point,
+                tensor.classes,
+                points_per_class(tensor.steps, tensor.n_series, tensor.n_classes, page.step_range),
+            )
+            if point and tensor is not None
+            else None
+        )
         if clicked is None:
             return None
         target = clicked

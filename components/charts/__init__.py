@@ -23,6 +23,7 @@ from confusionflow.components.charts.class_performance import (
     class_performance_view,
     decode_class_click,
     holds_every_step,
+    points_per_class,
 )
 from confusionflow.components.charts.class_sizes import (
     build_distribution_figure,
@@ -56,6 +57,7 @@ __all__ = [
     "distribution_trace",
     "sizes_recipe",
     "holds_every_step",
+    "points_per_class",
     "epoch_line_meta",
     "timeline_shapes",
 ]

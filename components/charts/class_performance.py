@@ -69,7 +69,7 @@ MARGIN_T, MARGIN_B = 30, 62  # px above the rows (metric titles) and below (step
 PANEL_ROWS = 6
 PANEL_MAX_PX = PANEL_ROWS * ROW_PX + MARGIN_T + MARGIN_B
 # Line points (all series, metrics, classes) above which consecutive steps are averaged: each
-# point costs ~45 bytes of JSON (x, y, four customdata columns and the class name of its hover).
+# point costs ~30 bytes of JSON (x, y, two customdata columns and the class name of its hover).
 CLASS_POINT_BUDGET = 150_000
 # Above LINES_MAX_CLASSES classes (the selection of a many-class run, the matrix's own threshold)
 # a line also holds at most TILE_WIDTH_PX points, one per screen pixel of its metric subplot:
@@ -308,9 +308,13 @@ def class_performance_series_traces(
     after its backgrounds; so a figure of the first ``k`` series plus these traces of series
     ``k..`` is the figure of them all (when :func:`holds_every_step` for all of them).
 
-    Each trace holds every class of one (series, metric), NaN between classes. ``x``: step
-    numbers (the mean step of a point when steps are averaged); ``y``: row top + (1 - value);
-    ``customdata`` per point: ``[first step, value, class index, last step]``.
+    Each trace holds every class of one (series, metric), NaN between classes: class ``i``'s
+    points are ``i * points_per_class(...)`` onwards (:func:`decode_class_click` reads the class
+    from the point number). ``x``: step numbers (the mean step of a point when steps are
+    averaged); ``y``: row top + (1 - value); ``customdata`` per point: ``[step, value]``, or
+    ``[first step, value, last step]`` when steps are averaged. The step is sent although it is
+    ``x``: the hover prints it exactly (as ``format_step``), and ``%{x}`` would print the axis's
+    hover label (``1.234568M``, ``0.3``) instead.
     """
     steps = np.asarray(steps, dtype=np.float64)
     n_s, n_c = len(series_labels), len(classes)
@@ -319,19 +323,17 @@ def class_performance_series_traces(
     names, labels = plain_all(classes), plain_all(series_labels)
     name = plain(step_name)
     n_t = len(frame.first)
+    # one dtype for steps and values, exact for the steps: float32 values print as ``.1%`` like
+    # float64 ones except on a rounding tie (4.75 % reads 4.7 % from float32): kept as it was
     dtype = _exact_dtype(np.concatenate([frame.first, frame.last, frame.centre]))
     gap = np.full((n_c, 1), np.nan)
-    class_idx = np.repeat(np.arange(n_c, dtype=np.float64), n_t + 1)
     first_col = np.tile(np.append(frame.first, np.nan), n_c)
     last_col = np.tile(np.append(frame.last, np.nan), n_c)
     x: np.ndarray = np.tile(np.append(frame.centre, np.nan), n_c).astype(dtype)
     tops = np.array([_row_top(i) for i in range(n_c)], dtype=np.float64)
     point_classes = [c for c in names for _ in range(n_t + 1)]
-    when = (
-        f"{name}s %{{customdata[0]}}–%{{customdata[3]}} (mean)"
-        if frame.time_bin > 1
-        else f"{name} %{{customdata[0]}}"
-    )
+    binned = frame.time_bin > 1
+    when = f"{name}s %{{customdata[0]}}–%{{customdata[2]}} (mean)" if binned else f"{name} %{{customdata[0]}}"
     out: list[dict] = []
     for s in series:
         for m, metric in enumerate(METRICS):
@@ -339,6 +341,7 @@ def class_performance_series_traces(
             vals = bin_mean(values, frame.time_bin, axis=0).T  # (C, T')
             y = np.concatenate([tops[:, None] + (1 - vals) * TILE_H, gap], axis=1).ravel()
             v = np.concatenate([vals, gap], axis=1).ravel()
+            columns = [first_col, v, last_col] if binned else [first_col, v]
             out.append(
                 {
                     "type": "scatter",
@@ -347,7 +350,7 @@ def class_performance_series_traces(
                     "mode": "lines+markers" if n_t <= 30 else "lines",
                     "x": x,
                     "y": y.astype(np.float32),
-                    "customdata": np.stack([first_col, v, class_idx, last_col], axis=1).astype(dtype),
+                    "customdata": np.stack(columns, axis=1).astype(dtype),
                     "line": {"color": colors[s], "width": 1.5},
                     "marker": {"size": 3, "color": colors[s]},
                     "connectgaps": False,
@@ -358,6 +361,14 @@ def class_performance_series_traces(
                 }
             )
     return out
+
+
+def points_per_class(
+    steps: np.ndarray, n_series: int, n_classes: int, x_range: tuple[float, float] | None = None
+) -> int:
+    """Points of one class in a line trace of the figure over ``steps`` (its points and the NaN
+    gap after them), as :func:`class_performance_series_traces` lays them out."""
+    return len(PerformanceFrame.of(steps, n_series, n_classes, x_range).first) + 1
 
 
 def _backgrounds(steps: np.ndarray, names: Sequence[str]) -> list[dict]:
@@ -496,35 +507,40 @@ def build_class_performance_figure(
     return go.Figure(data=data, layout=layout)
 
 
-def decode_class_click(point: Mapping[str, Any]) -> tuple[int, Metric] | None:
+def decode_class_click(point: Mapping[str, Any], per_class: int) -> tuple[int, Metric] | None:
     """``(class index, metric)`` for a click on :func:`build_class_performance_figure`, else None.
 
     A background heatmap (traces 0..2, one per metric) gives the metric by its trace number and
     the class by its ``pointNumber`` ``[class, 0]`` or, as Dash drops array-valued point fields,
     by the point's ``row`` (its y in axis units, added in the browser): the nearest row centre. A
     line point gives the metric from its trace number (three traces per series after the
-    backgrounds) and the class from its ``customdata``. The caller checks the class index.
+    backgrounds) and the class from its point number: ``per_class`` points per class
+    (:func:`points_per_class`, recomputed by the server); when the point carries its ``row``, the
+    row it lies in must be that class (else the figure the browser clicked is not the one the
+    server expects). The caller checks the class index.
     """
     if not isinstance(point, Mapping):
         return None
     cn = point.get("curveNumber")
     if not isinstance(cn, int) or isinstance(cn, bool) or cn < 0:
         return None
+    row = point.get("row")
+    if isinstance(row, bool) or not isinstance(row, (int, float)) or not np.isfinite(row):
+        row = None
+    row_class = None if row is None else int(round((float(row) - TILE_H / 2) / (TILE_H + GAP_H)))
     if cn < BACKGROUND_TRACES:
         idx = point.get("pointNumber", point.get("pointIndex"))
         if isinstance(idx, (list, tuple)) and len(idx) == 2:
             i = int(idx[0])
+        elif row_class is not None:
+            i = row_class
         else:
-            row = point.get("row")
-            if isinstance(row, bool) or not isinstance(row, (int, float)) or not np.isfinite(row):
-                return None
-            i = int(round((float(row) - TILE_H / 2) / (TILE_H + GAP_H)))
+            return None
         return (i, METRICS[cn]) if i >= 0 else None
-    custom = point.get("customdata")
-    if not isinstance(custom, (list, tuple)) or len(custom) < 3 or custom[2] is None:
+    number = point.get("pointNumber", point.get("pointIndex"))
+    if not isinstance(number, int) or isinstance(number, bool) or number < 0 or per_class < 2:
         return None
-    try:
-        cls = int(custom[2])
-    except (TypeError, ValueError, OverflowError):
-        return None
+    cls, offset = divmod(number, per_class)
+    if offset == per_class - 1 or (row_class is not None and row_class != cls):
+        return None  # the NaN gap after a class (never drawn), or another figure's point
     return cls, METRICS[(cn - BACKGROUND_TRACES) % len(METRICS)]

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.dashboard_logs import write_logs
+from confusionflow.components import ids
+from tests.browser.dashboard_logs import CLASSES, write_logs
 from tests.browser.pages import TIMEOUT, fig, open_dashboard, serve_app, wait_figure
-from tests.browser.test_dashboard import axis_point, toggle_option
+from tests.browser.test_dashboard import axis_point, click_at, toggle_option
 
 pytestmark = pytest.mark.browser
 
@@ -131,3 +132,37 @@ def test_an_added_series_appends_its_traces_to_both_class_charts(page, app_url):
     colour = fig(page, SIZES, "gd.data[2].marker.color")
     assert added == [["pruned / test", axis, colour] for axis in ("x", "x2", "x3")]
     assert fig(page, SIZES, "gd.data[2].name") == "pruned / test"
+
+
+def test_a_click_on_a_line_point_names_its_class_from_the_point_number(page, app_url):
+    open_dashboard(page, app_url)
+    wait_figure(page, PERF, f"gd.data.length === {BACKGROUNDS + 2 * 3}")
+    n_t = 20  # the test logs' steps: each class is 20 points and a NaN gap in every line
+    number = 2 * (n_t + 1) + 5  # class 2 ("bird"), its sixth step, on series 0's recall line
+    # the point as plotly.js holds it (the arrays are sent binary, decoded into its calcdata)
+    x, y = fig(
+        page,
+        PERF,
+        f"[gd.calcdata[{BACKGROUNDS + 1}][{number}].x, gd.calcdata[{BACKGROUNDS + 1}][{number}].y]",
+    )
+    px, py = axis_point(page, PERF, x, y, xaxis="xaxis2")
+    with page.expect_request(
+        lambda r: (
+            "_dash-update-component" in r.url
+            and ids.CLASS_PERF_CLICK in (r.post_data or "")
+            and "detail" in (r.post_data or "")
+        ),
+        timeout=TIMEOUT,
+    ) as sent:
+        click_at(page, px, py)
+    page.wait_for_function(
+        f"() => document.getElementById('detail-title').textContent === 'Recall of class “{CLASSES[2]}”'",
+        timeout=TIMEOUT,
+    )
+    # what the browser sent: a line point, decoded by its number
+    click = next(i["value"] for i in sent.value.post_data_json["inputs"] if i["id"] == ids.CLASS_PERF_CLICK)
+    point = click["points"][0]
+    assert point["curveNumber"] in (BACKGROUNDS + 1, BACKGROUNDS + 4)  # a recall line, either series
+    assert point["pointNumber"] // (n_t + 1) == 2
+    # Dash leaves array-valued point fields out of clickData: no customdata reaches the server
+    assert "customdata" not in point, sorted(point)

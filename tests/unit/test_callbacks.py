@@ -509,11 +509,15 @@ def test_class_chart_clicks_name_class_and_metric():
     # a tile background: the F1 subplot's heatmap (trace 2), class row 1 from the click's row position
     y = 1 * (TILE_H + GAP_H) + TILE_H / 2
     point = {"curveNumber": 2, "x": 3.0, "y": y, "col": 3.0, "row": y}
-    assert detail_cb.class_click_target(point, CLASSES) == DetailTarget("f1", "dog", None)
-    line = {"curveNumber": 3 + 1, "customdata": [3.0, 0.8, 2]}  # second line of series 0: recall
-    assert detail_cb.class_click_target(line, CLASSES) == DetailTarget("recall", "fox", None)
+    assert detail_cb.class_click_target(point, CLASSES, 4) == DetailTarget("f1", "dog", None)
+    # second line of series 0 (recall), 3 steps + a gap per class: point 9 is class 2's second step
+    line = {"curveNumber": 3 + 1, "pointNumber": 9, "customdata": [3.0, 0.8]}
+    assert detail_cb.class_click_target(line, CLASSES, 4) == DetailTarget("recall", "fox", None)
+    past = {"curveNumber": 3 + 1, "pointNumber": 4 * len(CLASSES)}  # past the server's classes
+    assert detail_cb.class_click_target(past, CLASSES, 4) is None
     assert (
-        detail_cb.class_click_target({"curveNumber": 0, "col": 0.5, "row": 9 * 1.28 + 0.5}, CLASSES) is None
+        detail_cb.class_click_target({"curveNumber": 0, "col": 0.5, "row": 9 * 1.28 + 0.5}, CLASSES, 4)
+        is None
     )
 
 

@@ -53,7 +53,7 @@ def test_class_performance_places_each_value_in_its_class_row_and_metric_subplot
     custom = np.asarray(recall_s0.customdata, dtype=np.float64)
     # owl (row 2), step 4 (last point of the row): recall 8/10
     k = 2 * (len(STEPS) + 1) + 3
-    assert custom[k].tolist() == pytest.approx([4.0, 0.8, 2.0, 4.0])
+    assert custom[k].tolist() == pytest.approx([4.0, 0.8])
     assert y[k] == pytest.approx(2 * (TILE_H + GAP_H) + (1 - 0.8) * TILE_H, rel=1e-6)
     assert x[k] == 4.0  # x is the step number
     assert x[2 * (len(STEPS) + 1)] == 0.0
@@ -138,7 +138,7 @@ def test_class_performance_over_many_steps_averages_steps_within_the_point_budge
     assert n_points <= 150_000
     custom = np.asarray(fig.data[BACKGROUNDS + 1].customdata, dtype=np.float64)  # series 0, recall
     b = int(custom[1, 0] - custom[0, 0])
-    assert b > 1 and custom[0, 3] == b - 1  # the first point covers steps 0..b-1
+    assert b > 1 and custom[0, 2] == b - 1  # the first point covers steps 0..b-1
     row2 = (t // b + (t % b > 0) + 1) * 2  # first point of class k2
     expected = np.mean(np.delete(recall[0, :b, 2], 1))
     assert custom[row2, 1] == pytest.approx(expected, rel=1e-5)
@@ -147,15 +147,24 @@ def test_class_performance_over_many_steps_averages_steps_within_the_point_budge
 
 
 def test_decode_class_click_from_background_and_line_points():
-    assert decode_class_click({"curveNumber": 1, "pointNumber": [2, 0]}) == (2, "recall")
+    assert decode_class_click({"curveNumber": 1, "pointNumber": [2, 0]}, 5) == (2, "recall")
     # Dash drops the heatmap's pointNumber: the browser adds the row position instead
-    assert decode_class_click({"curveNumber": 2, "row": 1 * (TILE_H + GAP_H) + 0.9}) == (1, "f1")
-    point = {"curveNumber": BACKGROUNDS + 3 + 2, "pointIndex": 7, "customdata": [2.0, 0.5, 1.0]}
-    assert decode_class_click(point) == (1, "f1")
-    assert decode_class_click({"curveNumber": 0, "row": -3.0}) is None
-    assert decode_class_click({"curveNumber": 2}) is None
-    assert decode_class_click({"curveNumber": True, "row": 0.5}) is None
-    assert decode_class_click({}) is None
+    assert decode_class_click({"curveNumber": 2, "row": 1 * (TILE_H + GAP_H) + 0.9}, 5) == (1, "f1")
+    # a line point: 4 steps + the NaN gap per class, so point 7 is class 1's fourth step
+    point = {"curveNumber": BACKGROUNDS + 3 + 2, "pointIndex": 7, "row": 1 * (TILE_H + GAP_H) + 0.2}
+    assert decode_class_click(point, 5) == (1, "f1")
+    assert decode_class_click({"curveNumber": BACKGROUNDS, "pointNumber": 0}, 5) == (0, "precision")
+    assert decode_class_click({"curveNumber": BACKGROUNDS + 1, "pointNumber": 13}, 5) == (2, "recall")
+    assert decode_class_click({"curveNumber": BACKGROUNDS + 1, "pointNumber": 4}, 5) is None  # the gap
+    # the row the point lies in must be its class (else the browser's figure is another one)
+    assert decode_class_click({**point, "row": 2 * (TILE_H + GAP_H) + 0.2}, 5) is None
+    for bad in (-1, True, 7.0, "7", None, [7, 0]):
+        assert decode_class_click({"curveNumber": BACKGROUNDS, "pointNumber": bad}, 5) is None
+    assert decode_class_click({"curveNumber": BACKGROUNDS, "pointNumber": 3}, 1) is None
+    assert decode_class_click({"curveNumber": 0, "row": -3.0}, 5) is None
+    assert decode_class_click({"curveNumber": 2}, 5) is None
+    assert decode_class_click({"curveNumber": True, "row": 0.5}, 5) is None
+    assert decode_class_click({}, 5) is None
     assert METRICS == ("precision", "recall", "f1")
 
 
