@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one command that installs what the tests need and runs the whole suite:
 #   bash scripts/test.sh [extra pytest arguments]
-# Installs Debian's chromium, redis-server and dataset-fashion-mnist if missing, makes .venv (Python 3.11), installs
+# Installs Debian's chromium, redis-server, nodejs and dataset-fashion-mnist if missing, makes .venv (Python 3.11), installs
 # requirements-test.txt (and torch 2.13.0 when it is on this machine's local wheel store), then
 # runs the checks — `ruff check`, `ruff format --check`, `mypy` (configured in pyproject.toml) —
 # and every test: unit, browser and service. Every step runs even when an earlier one failed;
@@ -19,6 +19,8 @@ die() { printf 'scripts/test.sh: %s\n' "$*" >&2; exit 1; }
 need_apt=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# Unit tests run the page's clientside functions (assets/confusionflow.js) in Node (tests/clientside.py).
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 # The Fashion-MNIST demo generators are tested at a tiny size on the real data set.
 [ -d /usr/share/datasets/fashion-mnist ] || need_apt+=(dataset-fashion-mnist)
 if [ "${#need_apt[@]}" -gt 0 ]; then

@@ -5,38 +5,15 @@ from the figure's ``layout.meta.epoch_sizes``) are the server's: the bars and th
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-from pathlib import Path
 
 import numpy as np
-import pytest
 from plotly.io.json import to_json_plotly
 
 from confusionflow.components.charts import build_distribution_figure, distribution_title, sizes_recipe
 from confusionflow.data_access.views import support_at, support_by_step
 from confusionflow.data_access.vocabulary import format_step
+from tests.clientside import in_page
 from tests.factories import make_tensor
-
-ASSET = Path(__file__).resolve().parents[2] / "assets" / "confusionflow.js"
-
-
-def in_page(calls: list[list[object]], function: str = "epochSizes") -> list[object]:
-    """``function`` of assets/confusionflow.js (a top-level one, or one of the clientside
-    callbacks) applied to each argument list, in Node; ``"NO"`` stands for no_update."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.skip("node is not installed")
-    script = (
-        "global.window = {addEventListener() {}, dash_clientside: {no_update: 'NO'}};"
-        "global.document = {addEventListener() {}};"
-        "const vm = require('vm');"
-        f"vm.runInThisContext(require('fs').readFileSync({json.dumps(str(ASSET))}, 'utf8'));"
-        f"process.stdout.write(JSON.stringify({json.dumps(calls)}.map(a => (typeof {function} === 'function' ? {function} : "
-        f"window.dash_clientside.confusionflow.{function})(...a))));"
-    )
-    out = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=30, check=True)
-    return json.loads(out.stdout)
 
 
 def tensor_with_gaps():

@@ -15,6 +15,7 @@ from confusionflow.app.factory import create_app
 from confusionflow.components import ids
 from confusionflow.components.overview_panel import view_switch, views_class
 from confusionflow.data_access.writer import LogWriter
+from tests.clientside import in_page
 from tests.factories import improving_counts, layout_ids
 
 
@@ -92,8 +93,6 @@ def test_a_link_that_names_classes_opens_on_their_sub_matrix(tmp_path: Path):
 
 
 def test_the_sub_matrix_button_says_what_the_sub_matrix_draws():
-    from tests.unit.test_class_sizes_in_page import in_page
-
     shown = {"display": "flex"}
     calls = [
         ["classes", shown, {"classes": ["cat", "dog", "<b>x</b>"], "level": 0, "group": None}],
