@@ -136,28 +136,34 @@ def resolve_choice(
     )
 
 
-class _OrderMemo:
-    """A tiny LRU of computed class orders (seriation of 1000 classes costs tens of ms)."""
+class _CountsMemo:
+    """A tiny LRU of results computed from one :class:`SparseCounts` (class orders: seriating 1000
+    classes costs tens of ms; the overview's values, 4 MB each at 1000 classes, which a hover reads
+    instead of recomputing them). Keyed by the counts' identity and ``key``; each entry keeps its
+    counts, so a reused ``id`` never answers for other counts."""
 
-    def __init__(self, size: int = 16) -> None:
+    def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._items: OrderedDict[tuple, tuple[SparseCounts, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_or(self, key: tuple, make: Any) -> np.ndarray:
+    def get_or(self, counts: SparseCounts, key: tuple, make: Any) -> Any:
+        full = (id(counts), *key)
         with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
+            hit = self._items.get(full)
+            if hit is not None and hit[0] is counts:
+                self._items.move_to_end(full)
+                return hit[1]
         value = make()
         with self._lock:
-            self._items[key] = value
+            self._items[full] = (counts, value)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return value
 
 
-_ORDERS = _OrderMemo()
+_ORDERS = _CountsMemo(16)
+_VALUES = _CountsMemo(4)
 
 
 def class_order(counts: SparseCounts, choice: OverviewChoice) -> np.ndarray:
@@ -173,37 +179,8 @@ def class_order(counts: SparseCounts, choice: OverviewChoice) -> np.ndarray:
     if choice.order == "confusion":
         s = counts.series_keys.index(choice.series)
         t = int(np.searchsorted(counts.steps, choice.step))
-        key = (id(counts), s, t)
-        return _ORDERS.get_or(key, lambda: order_by_confusion(counts.matrix(s, t)))
+        return _ORDERS.get_or(counts, (s, t), lambda: order_by_confusion(counts.matrix(s, t)))
     return order_as_logged(counts.n_classes)
-
-
-class _ValuesMemo:
-    """The last few overviews' values (4 MB each at 1000 classes), so a hover reads the values the
-    overview was just drawn from instead of recomputing them. Keyed by the counts' identity and
-    the choice; each entry keeps its counts, so a reused ``id`` never answers for other counts."""
-
-    def __init__(self, size: int = 4) -> None:
-        self.size = size
-        self._items: OrderedDict[tuple, tuple[SparseCounts, OverviewValues]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get_or(self, counts: SparseCounts, key: tuple, make: Any) -> OverviewValues:
-        full = (id(counts), *key)
-        with self._lock:
-            hit = self._items.get(full)
-            if hit is not None and hit[0] is counts:
-                self._items.move_to_end(full)
-                return hit[1]
-        value = make()
-        with self._lock:
-            self._items[full] = (counts, value)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
-
-
-_VALUES = _ValuesMemo()
 
 
 def choice_values(counts: SparseCounts, choice: OverviewChoice, normalization: object) -> OverviewValues:
