@@ -37,9 +37,10 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
-from plotly.colors import get_colorscale, unlabel_rgb
+from plotly.colors import get_colorscale
 
 from confusionflow.components.figure_style import MISSING_COLOR, base_layout
+from confusionflow.components.matrix_preview import map_colorscale, parse_color
 
 SEQUENTIAL = "Blues"
 DIVERGING = "RdBu_r"  # red = more confusion (an increase), blue = less
@@ -90,24 +91,17 @@ def value_range(values: np.ndarray, signed: bool) -> tuple[float, float]:
     return (-top if signed else 0.0), top
 
 
-def _hex_rgb(colour: str) -> tuple[int, int, int]:
-    h = colour.lstrip("#")
-    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
-
-
 def cell_colours(values: np.ndarray, signed: bool, missing: str = MISSING_COLOR) -> np.ndarray:
     """``(R, C, 3)`` uint8: each value's colour on the overview's scale (see :func:`scale_of`,
-    :func:`value_range`), interpolated linearly in RGB between the stops as plotly.js does and
-    rounded; NaN (and every non-finite value) is ``missing``."""
+    :func:`value_range`), interpolated linearly in RGB between the stops as plotly.js does
+    (:func:`~confusionflow.components.matrix_preview.map_colorscale`, which the matrix picture
+    uses too) and rounded; NaN (and every non-finite value) is ``missing``."""
     vals = np.asarray(values)
     lo, hi = value_range(vals, signed)
     stops = scale_of(signed)
-    at = np.array([float(stop[0]) for stop in stops])
-    rgb = np.array([unlabel_rgb(stop[1]) for stop in stops], dtype=np.float64)  # (S, 3)
 
     def colour(v: np.ndarray) -> np.ndarray:  # (N,) finite -> (N, 3) uint8
-        t = np.clip((v.astype(np.float64) - lo) / (hi - lo), 0.0, 1.0)
-        return np.stack([np.rint(np.interp(t, at, rgb[:, k])) for k in range(3)], axis=-1).astype(np.uint8)
+        return np.rint(map_colorscale(v, stops, lo, hi)[..., :3]).astype(np.uint8)
 
     # most cells are 0: paint every cell 0's colour, then colour only the others (1 ms, not 25)
     out = np.empty((*vals.shape, 3), dtype=np.uint8)
@@ -116,7 +110,7 @@ def cell_colours(values: np.ndarray, signed: bool, missing: str = MISSING_COLOR)
     other = np.flatnonzero(flat != 0)  # NaN included
     drawn = np.isfinite(flat[other])
     cells[other[drawn]] = colour(flat[other[drawn]])
-    cells[other[~drawn]] = _hex_rgb(missing)
+    cells[other[~drawn]] = np.rint(parse_color(missing)[:3]).astype(np.uint8)
     return out
 
 
