@@ -43,7 +43,7 @@ from confusionflow.app.callbacks.timeline import timeline_update
 from confusionflow.app.callbacks.url import QUERY_OUTPUTS, state_from_controls
 from confusionflow.app.state import parse_query, to_query
 from confusionflow.components import ids
-from confusionflow.components.overview_panel import PANEL_SHOWN, views_class
+from confusionflow.components.overview_panel import PANEL_SHOWN, overview_graph_stand_in, views_class
 from confusionflow.data_access.store import LogStore
 
 Props = dict[tuple[str, str], Any]
@@ -142,6 +142,10 @@ def view_props(store: LogStore, props: Props, layout_value: Read, max_cells: int
     out.update(as_props(timeline_update(store, view, NO_TRIGGER), TIMELINE_OUTPUTS))
     overview = overview_answer(store, **raw_inputs(OVERVIEW_INPUTS, read))
     out.update(as_props(overview, OVERVIEW_OUTPUTS))
+    if overview["style"] != PANEL_SHOWN:
+        # 40 classes or fewer: no overview graph to mount and draw, a stand-in with its id (the
+        # overview callback sends a real graph if a many-class series is shown later)
+        out[(ids.OVERVIEW_GRAPH_SLOT, "children")] = overview_graph_stand_in()
     # many classes: a link that names classes, a level or a group opens on their sub-matrix (what
     # its sender was looking at), any other on the overview (matrixViews in confusionflow.js keeps
     # the class after); the overview is drawn for these steps (overviewSteps asks again only when

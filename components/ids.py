@@ -140,6 +140,8 @@ GRAPHS: tuple[str, ...] = (MATRIX_GRAPH, DETAIL_GRAPH, CLASS_PERF_GRAPH, DISTRIB
 # ---------------------------------------------------------------- many classes: overview + strategies
 OVERVIEW_PANEL = "overview-panel"  # shown above OVERVIEW_MIN_CLASSES classes only
 OVERVIEW_GRAPH = "overview-graph"
+# holds the overview graph on a many-class page; a plain stand-in with the graph's id otherwise
+OVERVIEW_GRAPH_SLOT = "overview-graph-slot"
 OVERVIEW_KIND = "overview-kind"  # radio: value at the epoch / change over the range / difference
 OVERVIEW_OTHER = "overview-other"  # dropdown: the series subtracted for a difference
 OVERVIEW_ORDER = "overview-order"  # radio: class order (as logged / by hierarchy group / by confusion)

@@ -142,6 +142,30 @@ def selection_message() -> html.Div:
     return html.Div(id=ids.STRATEGY_MESSAGE, className="cf-message cf-selection-message", role="status")
 
 
+EMPTY_FIGURE: Any = {"data": [], "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}}}
+
+
+def overview_graph(figure: Any = None) -> dcc.Graph:
+    """The overview graph (box-selectable; ``figure``: what it draws, else nothing)."""
+    return dcc.Graph(
+        id=ids.OVERVIEW_GRAPH,
+        config=GRAPH_CONFIG,
+        clear_on_unhover=True,
+        style={"height": f"{OVERVIEW_HEIGHT}px"},
+        figure=EMPTY_FIGURE if figure is None else figure,
+    )
+
+
+def overview_graph_stand_in() -> html.Div:
+    """What the ``ids.OVERVIEW_GRAPH_SLOT`` holds on a page whose first view shows 40 classes or
+    fewer: an empty element with the graph's id, so the overview's callbacks find every id they
+    name (a callback whose output is missing fails in the browser), but no graph to mount and draw
+    (Plotly draws a hidden graph all the same: ~0.1 s of the first view's main thread). When a
+    many-class series is shown later, the overview callback puts a real :func:`overview_graph`
+    in its place."""
+    return html.Div(id=ids.OVERVIEW_GRAPH, hidden=True)
+
+
 def overview_panel() -> html.Div:
     """Hidden until the shown series have more classes than the overview threshold."""
     return html.Div(
@@ -191,16 +215,7 @@ def overview_panel() -> html.Div:
             html.Div(
                 style={"position": "relative", "flex": "1 1 auto", "minWidth": "0"},
                 children=[
-                    dcc.Graph(
-                        id=ids.OVERVIEW_GRAPH,
-                        config=GRAPH_CONFIG,
-                        clear_on_unhover=True,
-                        style={"height": f"{OVERVIEW_HEIGHT}px"},
-                        figure={
-                            "data": [],
-                            "layout": {"xaxis": {"visible": False}, "yaxis": {"visible": False}},
-                        },
-                    ),
+                    html.Div(overview_graph(), id=ids.OVERVIEW_GRAPH_SLOT),
                     dcc.Store(id=ids.OVERVIEW_HOVER, storage_type="memory"),
                     dcc.Tooltip(id=ids.OVERVIEW_TOOLTIP, direction="right", loading_text="…"),
                 ],

@@ -58,6 +58,7 @@ from confusionflow.components.overview_panel import (
     OVERVIEW_KINDS,
     PANEL_HIDDEN,
     PANEL_SHOWN,
+    overview_graph,
 )
 from confusionflow.data_access.hierarchy import Hierarchy
 from confusionflow.data_access.hierarchy_source import path_order
@@ -382,6 +383,9 @@ OVERVIEW_OUTPUTS = {
     "caption": Output(ids.OVERVIEW_CAPTION, "children"),
     "others": Output(ids.OVERVIEW_OTHER, "options"),
     "k_max": Output(ids.STRATEGY_K, "max"),
+    # a new overview graph, only when the panel is shown again (or for the first time on a page
+    # that opened with 40 classes or fewer, whose slot holds a stand-in: overview_graph_stand_in)
+    "graph": Output(ids.OVERVIEW_GRAPH_SLOT, "children"),
 }
 OVERVIEW_INPUTS = {
     # the shown series, not the selection: a new class selection leaves the overview as it is
@@ -402,20 +406,35 @@ OVERVIEW_STEP_STATE = {
 }
 # what makes the overview callback fire besides OVERVIEW_STEPS (OVERVIEW_INPUTS less the steps)
 OVERVIEW_TRIGGERS = {k: v for k, v in OVERVIEW_INPUTS.items() if k not in OVERVIEW_STEP_STATE}
+# whether the panel is shown now: a hidden one may hold no graph yet (a new one is sent)
+OVERVIEW_SHOWN_STATE = {"panel_style": State(ids.OVERVIEW_PANEL, "style")}
 
 
-def overview_answer(store: LogStore, keys, step_range, epoch, kind, other, order, normalization) -> dict:
+def overview_answer(
+    store: LogStore, keys, step_range, epoch, kind, other, order, normalization, panel_style=PANEL_SHOWN
+) -> dict:
     """The overview callback's answer, by ``OVERVIEW_OUTPUTS`` name (the first view's comes with the
-    layout: app/first_figures.py)."""
+    layout: app/first_figures.py). ``panel_style``: the panel's style in the page (browser input,
+    only compared); while it is not :data:`PANEL_SHOWN` the page may hold a stand-in instead of the
+    graph, so a shown overview comes as a new graph holding its figure."""
     page = parse_inputs({"series_keys": keys}, Bounds.of(store.list_series()))
     counts = _sparse(store, Selection(series=page.series_keys))
     if counts is None:
-        return {"figure": dash.no_update, "style": PANEL_HIDDEN, "caption": "", "others": [], "k_max": 40}
+        return {
+            "figure": dash.no_update,
+            "style": PANEL_HIDDEN,
+            "caption": "",
+            "others": [],
+            "k_max": 40,
+            "graph": dash.no_update,
+        }
     choice = resolve_choice(counts, kind, other, order, step_range, epoch, counts_hierarchy(store, counts))
     figure, caption = overview_update(counts, choice, normalization)
     others = [{"label": k, "value": k} for k in counts.series_keys[1:]]
+    mounted = panel_style == PANEL_SHOWN
     return {
-        "figure": figure,
+        "figure": figure if mounted else dash.no_update,
+        "graph": dash.no_update if mounted else overview_graph(figure),
         "style": PANEL_SHOWN,
         "caption": caption,
         "others": others,
@@ -521,7 +540,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
     @app.callback(
         output=OVERVIEW_OUTPUTS,
         inputs={**OVERVIEW_TRIGGERS, "moved": Input(ids.OVERVIEW_STEPS, "data")},
-        state=OVERVIEW_STEP_STATE,
+        state={**OVERVIEW_STEP_STATE, **OVERVIEW_SHOWN_STATE},
         prevent_initial_call=True,
     )
     def update_overview(moved, **raw):

@@ -236,6 +236,8 @@ LARGEST: dict[str, Builder] = {
     f"{ids.TIMELINE_META}.data": lambda h: {"series": _names(h.facts.series, h.budget), "frame": _text(h)},
     f"{ids.CLASS_MESSAGE}.children": _text,
     f"{ids.OVERVIEW_STEPS}.data": lambda h: [[-h.number, h.number], h.number],
+    # the overview panel's style, sent back: the shown style's keys holding huge junk
+    f"{ids.OVERVIEW_PANEL}.style": lambda h: {"display": _text(h), "gap": _numbers(h, h.budget // 2)},
     f"{ids.INSTANCES_STEPS}.data": lambda h: [[-h.number, h.number], h.number],
     f"{ids.MATRIX_EPOCH}.data": _number,
     f"{ids.SIZES_EPOCH}.data": _number,
