@@ -160,7 +160,7 @@ def overview_graph_stand_in() -> html.Div:
     """What the ``ids.OVERVIEW_GRAPH_SLOT`` holds on a page whose first view shows 40 classes or
     fewer: an empty element with the graph's id, so the overview's callbacks find every id they
     name (a callback whose output is missing fails in the browser), but no graph to mount and draw
-    (Plotly draws a hidden graph all the same: ~0.1 s of the first view's main thread). When a
+    (Plotly draws a hidden graph all the same, in the first view's last long task). When a
     many-class series is shown later, the overview callback puts a real :func:`overview_graph`
     in its place."""
     return html.Div(id=ids.OVERVIEW_GRAPH, hidden=True)
