@@ -102,9 +102,11 @@ def test_the_page_and_the_overview_show_the_buckets_many_classes_as_the_folders(
     for where, app in apps.items():
         overview = layout_props(layouts[where], ids.OVERVIEW_GRAPH)
         assert overview is not None
-        body = json.dumps(
-            _request(app, ids.OVERVIEW_GRAPH, {ids.SERIES_KEYS: KEYS}, f"{ids.SERIES_KEYS}.data")
-        )
+        # the page sends the panel's style as it is in the layout: shown, with its graph mounted
+        panel = layout_props(layouts[where], ids.OVERVIEW_PANEL)
+        assert panel is not None
+        values = {ids.SERIES_KEYS: KEYS, ids.OVERVIEW_PANEL: panel["style"]}
+        body = json.dumps(_request(app, ids.OVERVIEW_GRAPH, values, f"{ids.SERIES_KEYS}.data"))
         r = app.server.test_client().post(
             "/_dash-update-component", data=body, content_type="application/json"
         )
