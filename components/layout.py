@@ -157,6 +157,7 @@ def stores(fingerprint: str | None) -> list:
         dcc.Store(id=ids.TIMELINE_META, storage_type="memory"),
         dcc.Store(id=ids.OVERVIEW_STEPS, storage_type="memory"),
         dcc.Store(id=ids.MATRIX_EPOCH, storage_type="memory"),
+        dcc.Store(id=ids.MATRIX_STEPS, storage_type="memory"),
         dcc.Store(id=ids.SIZES_EPOCH, storage_type="memory"),
         dcc.Store(id=ids.INSTANCES_STEPS, storage_type="memory"),
         dcc.Store(id=ids.MATRIX_VIEW, storage_type="memory", data="overview"),

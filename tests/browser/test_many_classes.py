@@ -411,3 +411,44 @@ def test_the_sub_matrix_is_on_screen_after_a_box_and_the_overview_comes_back_at_
                    return gd._fullLayout && Math.abs(gd._fullLayout.width - w) <= 2; }""",
         timeout=TIMEOUT,
     )
+
+
+def test_a_range_move_behind_the_overview_asks_nothing_of_the_sub_matrix_until_it_is_shown(page, served):
+    """With the overview shown, the hidden sub-matrix (~1 MB at 1000 classes) is not rebuilt and
+    resent on a range move: the browser copies the range to it only while it is shown. Shown
+    again, it is asked for once and draws the range moved meanwhile."""
+    url, _ = served
+    open_many(page, url, f"?s={quote(DENSE)}")
+    page.wait_for_function(
+        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')", timeout=TIMEOUT
+    )
+    assert view_state(page)[:2] == ["true", "false"]
+    before = page.inner_text("#step-range-label")
+    asked: list[str] = []
+    page.on("request", lambda r: "_dash-update-component" in r.url and asked.append(r.post_data or ""))
+    page.locator("#range-slider [role='slider']").nth(1).focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(
+        f"() => document.getElementById('step-range-label').textContent !== {before!r}", timeout=TIMEOUT
+    )
+    steps = page.inner_text("#step-range-label").split()[1]  # "Steps 1–4 …" → "1–4"
+    # the overview follows the range (its title names the range's last step) ...
+    last = steps.split("–")[-1]
+    wait_figure(page, "overview-graph", f"gd.layout.title.text.includes('at step {last} ')", timeout=60_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')", timeout=TIMEOUT
+    )
+    # ... and the hidden sub-matrix sent nothing
+    assert not [a for a in asked if f"{ids.MATRIX_GRAPH}.figure" in a], [a[:80] for a in asked]
+    assert f"steps {steps}" not in page.inner_text(f"#{ids.MATRIX_CAPTION}")
+
+    page.click("#view-classes")
+    page.wait_for_selector("#matrix-graph", state="visible", timeout=TIMEOUT)
+    page.wait_for_function(
+        f"() => document.getElementById({ids.MATRIX_CAPTION!r}).textContent.includes('steps {steps}')",
+        timeout=60_000,
+    )
+    page.wait_for_function(
+        "() => !document.querySelector('[data-dash-is-loading=\"true\"]')", timeout=TIMEOUT
+    )
+    assert len([a for a in asked if f"{ids.MATRIX_GRAPH}.figure" in a]) == 1

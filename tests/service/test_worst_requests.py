@@ -240,6 +240,10 @@ LARGEST: dict[str, Builder] = {
     f"{ids.OVERVIEW_PANEL}.style": lambda h: {"display": _text(h), "gap": _numbers(h, h.budget // 2)},
     f"{ids.INSTANCES_STEPS}.data": lambda h: [[-h.number, h.number], h.number],
     f"{ids.MATRIX_EPOCH}.data": _number,
+    f"{ids.MATRIX_STEPS}.data": lambda h: [-h.number, h.number],
+    # the sub-matrix shown: the matrix callback's most work (any other view, with the panel's junk
+    # style read as shown, answers nothing: sub_matrix_hidden)
+    f"{ids.MATRIX_VIEW}.data": lambda h: "classes",
     f"{ids.SIZES_EPOCH}.data": _number,
     f"{ids.DATA_VERSION}.data": _number,
     f"{ids.SELECTION}.data": _selection,
