@@ -160,6 +160,20 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
                 count,
             ];
         },
+        /* The class picker's value for the class-selection callback, only when the user edited
+           it: every server answer that writes the picker's value writes the selection with it
+           (the overview's selection, the series callback, the class-selection callback itself),
+           so a value that changed without the selection is the user's; one that came with it
+           asks nothing again (sent on, the selection callback would run once more, and every
+           view would wait for it before being asked: one more round trip per selection). */
+        pickerEdit: function (value, selection) {
+            const ctx = window.dash_clientside.callback_context;
+            const props = ctx && ctx.triggered ? ctx.triggered.map(function (t) { return t.prop_id; }) : [];
+            if (props.indexOf("class-dropdown.value") < 0 || props.indexOf("selection.data") >= 0) {
+                return window.dash_clientside.no_update;
+            }
+            return Array.isArray(value) ? value : [];
+        },
         /* The overview's selectedData when it is a box (an x and a y range of two numbers each,
            what box_from_selected_data reads), else no_update: a redraw of the overview drops
            Plotly's box and reports an empty selection, which selects nothing. */

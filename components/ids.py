@@ -51,6 +51,9 @@ NORMALIZATION_NOTE = "matrix-normalization-note"
 SCALE = "matrix-scale"
 GAMMA = "matrix-gamma"
 CLASS_DROPDOWN = "class-dropdown"
+# the class picker's value when the user edited it (dcc.Store, filled in the browser): a value the
+# server writes with the selection it belongs to is no edit, and asks the server nothing again
+CLASS_PICKED = "class-picked"
 CLASS_OPTIONS = "class-options"  # checklist: "other"
 LEVEL = "class-level"  # dropdown: classes, or a level of the class hierarchy (its depth)
 DRILL = "class-drill"  # dropdown: one group at that level shown as its member classes

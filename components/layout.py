@@ -162,6 +162,7 @@ def stores(fingerprint: str | None) -> list:
         dcc.Store(id=ids.INSTANCES_STEPS, storage_type="memory"),
         dcc.Store(id=ids.MATRIX_VIEW, storage_type="memory", data="overview"),
         dcc.Store(id=ids.OVERVIEW_BOX, storage_type="memory"),
+        dcc.Store(id=ids.CLASS_PICKED, storage_type="memory"),
         dcc.Store(id=ids.MATRIX_CLICK, storage_type="memory"),
         dcc.Store(id=ids.CLASS_PERF_CLICK, storage_type="memory"),
         dcc.Store(id=ids.DETAIL_TARGET, storage_type="memory"),

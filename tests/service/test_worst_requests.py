@@ -250,6 +250,7 @@ LARGEST: dict[str, Builder] = {
     f"{ids.SERIES_KEYS}.data": lambda h: _names(h.facts.series, h.budget),
     f"{ids.SERIES_DROPDOWN}.value": lambda h: _names(h.facts.series, h.budget),
     f"{ids.CLASS_DROPDOWN}.value": lambda h: _names(h.facts.classes, h.budget),
+    f"{ids.CLASS_PICKED}.data": lambda h: _names(h.facts.classes, h.budget),
     f"{ids.CLASS_OPTIONS}.value": lambda h: ["other", "super", *_names([], h.budget)],
     f"{ids.CLASS_OPTIONS}.options": lambda h: [
         {"label": "x" * 100, "value": ("other", "super")[i % 2], "disabled": False}
