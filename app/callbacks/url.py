@@ -133,9 +133,27 @@ def is_own_write(search: str, shown: object) -> bool:
     return isinstance(shown, str) and search == shown
 
 
+def restore_answer(store: LogStore, search: object, shown: object) -> dict[str, Any] | None:
+    """What ``on_url_load`` answers for an address's query ``search`` (the browser's, bounded
+    here) when the page last wrote ``shown``: ``None`` for the page's own write, else the view's
+    controls (:func:`load_values`, by ``LOAD_OUTPUTS`` name) and ``"shown"``, the restored query,
+    which is the address bar's from now on (what the page's next writes are compared with)."""
+    query = parse_inputs({"url_state": search}).url_state or ""
+    if is_own_write(query, shown):
+        return None
+    return {**outputs_of(load_values(store, query), LOAD_OUTPUTS), "shown": query}
+
+
 def register(app: dash.Dash, store: LogStore) -> None:
     @app.callback(
-        output=LOAD_OUTPUTS,
+        output={
+            **LOAD_OUTPUTS,
+            # the restored query is the one the address bar shows: what the page compares its next
+            # writes with. Left at the last query the page wrote, a write made from it while the
+            # view was being restored (the epoch's pair, epochQuery) put that older address back
+            # into the bar after a quick Back, until the restored view's own query replaced it
+            "shown": Output(ids.URL_QUERY, "data", allow_duplicate=True),
+        },
         inputs={
             # the address as dcc.Location reports it, less the page's own writes (addressChanged)
             "address": Input(ids.URL_ADDRESS, "data"),
@@ -150,10 +168,10 @@ def register(app: dash.Dash, store: LogStore) -> None:
         search = address.get("search") if isinstance(address, dict) else None
         if ctx.triggered_id == ids.FIRST_VIEW_RETRY and isinstance(retry, str):
             search = retry
-        query = parse_inputs({"url_state": search}).url_state or ""
-        if is_own_write(query, shown):
+        answer = restore_answer(store, search, shown)
+        if answer is None:
             raise dash.exceptions.PreventUpdate
-        return outputs_of(load_values(store, query), LOAD_OUTPUTS)
+        return answer
 
     @app.callback(
         output=QUERY_OUTPUTS,

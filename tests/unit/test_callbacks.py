@@ -377,6 +377,20 @@ def test_controls_and_url_agree():
     assert parse_query(query) == state
 
 
+def test_back_restores_the_view_and_the_query_the_page_compares_its_writes_with(store):
+    """Back to an earlier address: its controls, and the address itself as the page's shown query
+    (left at the last query written, a write made from it during the restore put the newer
+    address back into the bar); the page's own write is not restored again."""
+    back = "?s=alpha/test&s=alpha/train&norm=true"
+    newer = "?s=alpha/test&s=alpha/train&enc=lines&norm=all&epoch=5"
+    answer = url_cb.restore_answer(store, back, newer)
+    assert answer is not None
+    assert answer["shown"] == back and answer["url_state"] == back
+    assert (answer["encoding"], answer["normalization"]) == ("heatmap", "true")
+    assert url_cb.restore_answer(store, newer, newer) is None
+    assert url_cb.restore_answer(store, "?" + "x" * 100_000, newer)["shown"] == ""  # bounded
+
+
 def test_absolute_radio_value_means_no_normalization():
     assert url_cb.controls_from_query("")[2] == "abs"
     assert (
