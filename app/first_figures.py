@@ -153,8 +153,6 @@ def view_props(store: LogStore, props: Props, layout_value: Read, max_cells: int
     opening = opening_view(read(ids.FIRST_VIEW_QUERY, "data"))
     out[(ids.MATRIX_VIEW, "data")] = opening
     out[(ids.MATRIX_VIEWS, "className")] = views_class(overview["style"] == PANEL_SHOWN, opening)
-    # the range the sub-matrix was drawn for (matrixSteps copies it while the sub-matrix is shown)
-    out[(ids.MATRIX_STEPS, "data")] = read(ids.RANGE_STORE, "data")
     out[(ids.OVERVIEW_STEPS, "data")] = [
         read(ids.RANGE_STORE, "data"),
         read(ids.EPOCH_STORE, "data"),

@@ -82,50 +82,6 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
             cf.overviewMissed = false;
             return now;
         },
-        /* The step range for the sub-matrix (MATRIX_STEPS), only while it is shown: hidden behind
-           the overview (many classes, the overview chosen) a range move then sends no request,
-           and the ~1 MB figure of a 1000-class log is not rebuilt, sent and redrawn unseen. The
-           matrix callback's other inputs (after style, up to the last argument, the store's own
-           value) are watched only: one that moves while the sub-matrix is hidden (the server
-           answers it with nothing: sub_matrix_hidden in app/callbacks/matrix.py) makes it stale,
-           and shown again it is asked for once, by setting the range again (the same value fires
-           the callback as a new one does). */
-        matrixSteps: function (range, view, style) {
-            const noUpdate = window.dash_clientside.no_update;
-            const cf = window.dash_clientside.confusionflow;
-            const last = arguments[arguments.length - 1];
-            const fired = triggeredIds();
-            const byView = ["matrix-view.data", "overview-panel.style"];
-            const now = range === undefined ? null : range;
-            if (subMatrixHidden(view, style)) {
-                if (fired.some(function (p) { return byView.indexOf(p) < 0; })) {
-                    cf.matrixMissed = true;
-                }
-                return noUpdate;
-            }
-            if (fired.indexOf("step-range.data") >= 0 || cf.matrixMissed
-                    || JSON.stringify(now) !== JSON.stringify(last === undefined ? null : last)) {
-                cf.matrixMissed = false;
-                return now;
-            }
-            return noUpdate;
-        },
-        /* The sub-matrix's epoch markers (moveEpochMarkers), drawn only while it is shown: an
-           epoch move behind the overview draws nothing into the hidden graph, and the markers of
-           the current epoch are drawn when it is shown again. */
-        matrixMarkers: function (epoch, view, style, graphId) {
-            const cf = window.dash_clientside.confusionflow;
-            if (subMatrixHidden(view, style)) {
-                if (triggeredIds().indexOf("epoch.data") >= 0) {
-                    cf.matrixMarkersStale = true;
-                }
-                return;
-            }
-            if (triggeredIds().indexOf("epoch.data") >= 0 || cf.matrixMarkersStale) {
-                cf.matrixMarkersStale = false;
-                cf.moveEpochMarkers(epoch, graphId);
-            }
-        },
         /* The many-class switch: the button pressed names the view (a selection made on the
            overview sets "classes" from the server's answer instead). */
         chooseView: function (overviewClicks, classesClicks) {
@@ -159,20 +115,6 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
                 shown === "classes" ? "true" : "false",
                 count,
             ];
-        },
-        /* The class picker's value for the class-selection callback, only when the user edited
-           it: every server answer that writes the picker's value writes the selection with it
-           (the overview's selection, the series callback, the class-selection callback itself),
-           so a value that changed without the selection is the user's; one that came with it
-           asks nothing again (sent on, the selection callback would run once more, and every
-           view would wait for it before being asked: one more round trip per selection). */
-        pickerEdit: function (value, selection) {
-            const ctx = window.dash_clientside.callback_context;
-            const props = ctx && ctx.triggered ? ctx.triggered.map(function (t) { return t.prop_id; }) : [];
-            if (props.indexOf("class-dropdown.value") < 0 || props.indexOf("selection.data") >= 0) {
-                return window.dash_clientside.no_update;
-            }
-            return Array.isArray(value) ? value : [];
         },
         /* The overview's selectedData when it is a box (an x and a y range of two numbers each,
            what box_from_selected_data reads), else no_update: a redraw of the overview drops
@@ -350,20 +292,6 @@ function deliberateChange(before, after) {
     return HISTORY_KEYS.some(function (key) {
         return a.getAll(key).join("\u0000") !== b.getAll(key).join("\u0000");
     });
-}
-
-/* Whether the sub-matrix is hidden behind the overview: the overview panel is shown (many
-   classes) and the view is not "classes" (sub_matrix_hidden in app/callbacks/matrix.py, and the
-   class matrixViews gives the views' wrapper). */
-function subMatrixHidden(view, style) {
-    return !!style && style.display !== "none" && view !== "classes";
-}
-
-/* The "id.prop" keys of what fired the running clientside callback (none outside one). */
-function triggeredIds() {
-    const ctx = window.dash_clientside.callback_context;
-    const triggered = ctx && Array.isArray(ctx.triggered) ? ctx.triggered : [];
-    return triggered.map(function (t) { return t && t.prop_id; });
 }
 
 /* The class sizes' bars (one y array per series) and title at ``epoch`` from the figure's

@@ -51,9 +51,6 @@ NORMALIZATION_NOTE = "matrix-normalization-note"
 SCALE = "matrix-scale"
 GAMMA = "matrix-gamma"
 CLASS_DROPDOWN = "class-dropdown"
-# the class picker's value when the user edited it (dcc.Store, filled in the browser): a value the
-# server writes with the selection it belongs to is no edit, and asks the server nothing again
-CLASS_PICKED = "class-picked"
 CLASS_OPTIONS = "class-options"  # checklist: "other"
 LEVEL = "class-level"  # dropdown: classes, or a level of the class hierarchy (its depth)
 DRILL = "class-drill"  # dropdown: one group at that level shown as its member classes
@@ -64,10 +61,6 @@ MATRIX_META = "matrix-meta"  # what the drawn matrix shows, to decode clicks (dc
 # the epoch, copied by the browser only while the matrix is drawn as lines (its epoch background
 # is data); a heatmap's epoch is only its markers, which the browser moves itself
 MATRIX_EPOCH = "matrix-epoch"
-# the step range, copied by the browser only while the sub-matrix is shown (dcc.Store): hidden
-# behind the many-class overview it sends no request when the range moves; shown again, it is set
-# once more if anything reached the matrix meanwhile, and the server draws the current state
-MATRIX_STEPS = "matrix-steps"
 # the epoch, copied by the browser only when the class sizes' figure carries no sizes per step
 # (too many to send): then the server draws them at each epoch
 SIZES_EPOCH = "class-distribution-epoch"

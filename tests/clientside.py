@@ -13,19 +13,9 @@ import pytest
 ASSET = Path(__file__).resolve().parents[1] / "assets" / "confusionflow.js"
 
 
-def in_page(
-    calls: list[list[object]],
-    function: str = "epochSizes",
-    triggered: list[list[str]] | None = None,
-    prelude: str = "",
-) -> list[object]:
+def in_page(calls: list[list[object]], function: str = "epochSizes") -> list[object]:
     """``function`` of assets/confusionflow.js (a top-level one, or one of the clientside
-    callbacks) applied to each argument list, in Node; ``"NO"`` stands for no_update.
-
-    The calls run in order in one page, so what a function remembers between calls carries over.
-    ``triggered``: for each call, the ``"id.prop"`` keys that fired it (the clientside
-    ``callback_context.triggered``); ``prelude``: JS run after the script is loaded (e.g. a
-    top-level test function wrapping a callback)."""
+    callbacks) applied to each argument list, in Node; ``"NO"`` stands for no_update."""
     node = shutil.which("node")
     if node is None:
         pytest.skip(
@@ -36,13 +26,8 @@ def in_page(
         "global.document = {addEventListener() {}};"
         "const vm = require('vm');"
         f"vm.runInThisContext(require('fs').readFileSync({json.dumps(str(ASSET))}, 'utf8'));"
-        f"vm.runInThisContext({json.dumps(prelude)});"
-        f"const fired = {json.dumps(triggered)};"
-        f"process.stdout.write(JSON.stringify({json.dumps(calls)}.map((a, i) => {{"
-        "window.dash_clientside.callback_context = fired ? "
-        "{triggered: fired[i].map(p => ({prop_id: p}))} : undefined;"
-        f"return (typeof {function} === 'function' ? {function} : "
-        f"window.dash_clientside.confusionflow.{function})(...a); }})));"
+        f"process.stdout.write(JSON.stringify({json.dumps(calls)}.map(a => (typeof {function} === 'function' ? {function} : "
+        f"window.dash_clientside.confusionflow.{function})(...a))));"
     )
     out = subprocess.run([node, "-e", script], capture_output=True, text=True, timeout=30, check=True)
     return json.loads(out.stdout)

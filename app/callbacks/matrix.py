@@ -3,18 +3,8 @@
 The matrix is rebuilt on the *windowed* tensor (only the steps in the selected range), so zooming in
 time gives every step more room. The tile the detail view shows is outlined; a new detail target
 only moves the outline (a ``Patch`` of the shapes). Changing only the epoch: the browser moves the marker itself
-(``matrixMarkers``, see ``app/callbacks/timeline.py``); in the line encoding the grey background
+(``moveEpochMarkers``, see ``app/callbacks/timeline.py``); in the line encoding the grey background
 of that epoch comes as a ``Patch``. Every ``Patch`` restates the marker of the current epoch.
-
-Above :data:`~confusionflow.app.callbacks.common.OVERVIEW_MIN_CLASSES` classes the sub-matrix may be
-hidden behind the overview (``app/callbacks/matrix_views.py``). Hidden, it costs nothing: the range
-reaches this callback through ``ids.MATRIX_STEPS``, which the browser copies only while the
-sub-matrix is shown (``matrixSteps``), any other input is answered with ``no_update`` before a
-tensor is loaded (:func:`sub_matrix_hidden`), and the browser draws no epoch marker into it. Why:
-at 1000 classes the hidden figure was ~1 MB, rebuilt, sent and redrawn on every range change. When
-it is shown again after something reached it meanwhile, ``matrixSteps`` sets the range once more
-and this callback draws the current state once (a rebuild, a ``Patch`` or nothing, as always
-against the figure on screen).
 """
 
 from __future__ import annotations
@@ -33,14 +23,7 @@ from confusionflow.app.callbacks.common import (
     shown_hierarchy,
     view_tensor,
 )
-from confusionflow.app.callbacks.inputs import (
-    VIEW_INPUTS,
-    Bounds,
-    PageInputs,
-    outputs_of,
-    parse_inputs,
-    unchanged,
-)
+from confusionflow.app.callbacks.inputs import VIEW_INPUTS, Bounds, PageInputs, outputs_of, parse_inputs
 from confusionflow.app.config import DEFAULT_MAX_VIEW_CELLS, Settings
 from confusionflow.app.recent import PerStore
 from confusionflow.app.state import NORMALIZATION_LABELS, DetailTarget, clamp_gamma
@@ -90,18 +73,6 @@ MATRIX_INPUTS = {
     # an input, not a state: Dash then runs this callback after the detail target settled (a new
     # class selection may send the target back to overall accuracy)
     "detail": Input(ids.DETAIL_TARGET, "data"),
-}
-# the registered callback's inputs: the builder's (MATRIX_INPUTS, what the first view reads) with
-# the range through the browser's gate (matrixSteps) and the epoch through MATRIX_EPOCH
-MATRIX_CALLBACK_INPUTS = {
-    **{k: v for k, v in MATRIX_INPUTS.items() if k not in ("epoch", "step_range")},
-    "step_range": Input(ids.MATRIX_STEPS, "data"),
-    "moved": Input(ids.MATRIX_EPOCH, "data"),
-}
-# whether the sub-matrix is shown: the many-class view and the overview panel's style
-MATRIX_SHOWN_STATE = {
-    "view": State(ids.MATRIX_VIEW, "data"),
-    "panel_style": State(ids.OVERVIEW_PANEL, "style"),
 }
 Response = Literal["skip", "patch", "rebuild"]
 
@@ -341,38 +312,6 @@ def _matrix_update(store: LogStore, page: PageInputs, old_meta: object, max_cell
     return MatrixUpdate(figure, new_meta, f"{fallback} · {text}" if fallback else text, note, encoding_class)
 
 
-def sub_matrix_hidden(view: object, panel_style: object) -> bool:
-    """Whether the sub-matrix is hidden behind the overview: the overview panel is shown (many
-    classes) and the view chosen is not ``"classes"``. The rule of ``views_class`` in
-    components/overview_panel.py and of ``subMatrixHidden`` in assets/confusionflow.js; both values
-    are browser input, only compared (a page with no overview never hides its matrix).
-
-    >>> sub_matrix_hidden("overview", {"display": "flex"}), sub_matrix_hidden("classes", {"display": "flex"})
-    (True, False)
-    >>> sub_matrix_hidden("overview", {"display": "none"}), sub_matrix_hidden("overview", None)
-    (False, False)
-    """
-    many = isinstance(panel_style, dict) and panel_style.get("display") != "none"
-    return many and view != "classes"
-
-
-def matrix_answer(
-    store: LogStore,
-    raw: dict[str, object],
-    meta: object,
-    view: object = "classes",
-    panel_style: object = None,
-    max_cells: int = DEFAULT_MAX_VIEW_CELLS,
-) -> dict[str, Any]:
-    """The matrix callback's answer by ``MATRIX_OUTPUTS`` name: nothing (every output
-    ``no_update``, no tensor loaded) while the sub-matrix is hidden behind the overview, else
-    :func:`matrix_update` for the page's inputs ``raw`` against the figure on screen (``meta``)."""
-    if sub_matrix_hidden(view, panel_style):
-        return unchanged(MATRIX_OUTPUTS)
-    page = parse_inputs(raw, Bounds.of(store.list_series()))
-    return outputs_of(matrix_update(store, page, meta, max_cells), MATRIX_OUTPUTS)
-
-
 MAX_MATRIX_SERIES = len(PALETTE)
 
 
@@ -420,7 +359,7 @@ def register(app: dash.Dash, store: LogStore, settings: Settings | None = None) 
     )
 
     # A heatmap's only use of the epoch is its markers, which the browser moves
-    # (matrixMarkers): the epoch is state, and it reaches this callback as an input through
+    # (moveEpochMarkers): the epoch is state, and it reaches this callback as an input through
     # MATRIX_EPOCH, which the browser copies only while the drawn matrix is lines (their epoch
     # background is data). The meta then keeps the epoch the figure was built with; every later
     # answer restates the current markers (figure_change).
@@ -432,29 +371,15 @@ def register(app: dash.Dash, store: LogStore, settings: Settings | None = None) 
         prevent_initial_call=True,
     )
 
-    # The range reaches the matrix through MATRIX_STEPS, copied by the browser only while the
-    # sub-matrix is shown; the clientside gate watches every other input too, so a sub-matrix shown
-    # again after any of them moved while it was hidden is asked for once (matrixSteps).
-    app.clientside_callback(
-        ClientsideFunction(namespace="confusionflow", function_name="matrixSteps"),
-        Output(ids.MATRIX_STEPS, "data"),
-        Input(ids.RANGE_STORE, "data"),
-        Input(ids.MATRIX_VIEW, "data"),
-        Input(ids.OVERVIEW_PANEL, "style"),
-        *(v for k, v in MATRIX_CALLBACK_INPUTS.items() if k != "step_range"),
-        State(ids.MATRIX_STEPS, "data"),
-        prevent_initial_call=True,
-    )
-
     @app.callback(
         output=MATRIX_OUTPUTS,
-        inputs=MATRIX_CALLBACK_INPUTS,
-        state={
-            "meta": State(ids.MATRIX_META, "data"),
-            "epoch": State(ids.EPOCH_STORE, "data"),
-            **MATRIX_SHOWN_STATE,
+        inputs={
+            **{k: v for k, v in MATRIX_INPUTS.items() if k != "epoch"},
+            "moved": Input(ids.MATRIX_EPOCH, "data"),
         },
+        state={"meta": State(ids.MATRIX_META, "data"), "epoch": State(ids.EPOCH_STORE, "data")},
         prevent_initial_call=True,
     )
-    def update_matrix(meta, moved, view, panel_style, **raw):
-        return matrix_answer(store, raw, meta, view, panel_style, max_cells)
+    def update_matrix(meta, moved, **raw):
+        page = parse_inputs(raw, Bounds.of(store.list_series()))
+        return outputs_of(matrix_update(store, page, meta, max_cells), MATRIX_OUTPUTS)

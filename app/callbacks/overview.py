@@ -40,14 +40,7 @@ from confusionflow.app.callbacks.common import (
     load_series,
     superclass_mapping,
 )
-from confusionflow.app.callbacks.follow import FOLLOW_OUTPUTS, FOLLOW_STATE, duplicates, follow_selection
 from confusionflow.app.callbacks.inputs import Bounds, finite, parse_inputs, step_range_of, text
-from confusionflow.app.callbacks.selection import (
-    SELECTION_OUTPUTS,
-    changed_outputs,
-    selection_update,
-    unchanged_selection,
-)
 from confusionflow.components import ids
 from confusionflow.components.figure_style import empty_figure
 from confusionflow.components.overview_figure import (
@@ -527,100 +520,6 @@ def hover_answer(
     return {"show": True, "bbox": bbox, "children": hover_children(cell)}
 
 
-# A selection made on the overview is answered with everything it changes: the picker's value and
-# message, the selection store and what follows it (range, epoch, detail target), so the views are
-# asked in the very next level. The picker's option lists, the level and the drill-down are left as
-# they are: a pick of classes changes none of them (selection.changed_outputs).
-OVERVIEW_SELECTION_OUTPUTS: dict[str, Output] = {
-    "message": Output(ids.STRATEGY_MESSAGE, "children"),
-    # a selection made here is shown: the matrix panel switches to the sub-matrix
-    "view": Output(ids.MATRIX_VIEW, "data", allow_duplicate=True),
-    **duplicates(SELECTION_OUTPUTS, "sel_"),
-    **FOLLOW_OUTPUTS,
-}
-OVERVIEW_SELECTION_STATE: dict[str, State] = {
-    "selection": State(ids.SELECTION, "data"),
-    "kind": State(ids.OVERVIEW_KIND, "value"),
-    "other": State(ids.OVERVIEW_OTHER, "value"),
-    "order": State(ids.OVERVIEW_ORDER, "value"),
-    "strategy": State(ids.STRATEGY, "value"),
-    "k": State(ids.STRATEGY_K, "value"),
-    # what the class-selection callback reads to make the selection of a picked class list
-    "keys": State(ids.SERIES_KEYS, "data"),
-    "class_value": State(ids.CLASS_DROPDOWN, "value"),
-    "class_opts": State(ids.CLASS_OPTIONS, "value"),
-    "level": State(ids.LEVEL, "value"),
-    "group": State(ids.DRILL, "value"),
-    "class_message": State(ids.CLASS_MESSAGE, "children"),
-    **FOLLOW_STATE,  # step_range and epoch among them: the overview's step too
-}
-
-
-def overview_selection_answer(
-    store: LogStore,
-    trigger: object,
-    box: object,
-    click: object,
-    *,
-    selection: object,
-    kind: object,
-    other: object,
-    order: object,
-    strategy: object,
-    k: object,
-    keys: object,
-    class_value: object,
-    class_opts: object,
-    level: object,
-    group: object,
-    class_message: object,
-    step_range: object,
-    epoch: object,
-    detail: object,
-    encoding: object,
-    rotate: object,
-    slider: object,
-) -> dict[str, Any]:
-    """The overview selection callback's answer by :data:`OVERVIEW_SELECTION_OUTPUTS` name, after
-    ``trigger`` (``OVERVIEW_GRAPH`` for a box or a click, ``STRATEGY_APPLY``) fired; ``box``: the
-    box store's value when it fired. The classes chosen are made into the selection by the class-
-    selection callback's own function (``selection_update`` as for a pick in the picker), and only
-    what changes is sent: the same classes chosen again send no selection, and the views stay."""
-    nothing = dict.fromkeys(OVERVIEW_SELECTION_OUTPUTS, dash.no_update)
-    page = parse_inputs({"selection": selection}, Bounds.of(store.list_series()))
-    counts = _sparse(store, page.selection)
-    if counts is None:
-        return {**nothing, "message": ""}
-    choice = resolve_choice(counts, kind, other, order, step_range, epoch, counts_hierarchy(store, counts))
-    value, message = selection_from_overview(
-        counts,
-        choice,
-        trigger,
-        selected=box,
-        click=click,
-        strategy=text(strategy),
-        k=k,
-        current=list(page.selection.classes),
-    )
-    out = {**nothing, "message": message}
-    if value is dash.no_update:
-        return out
-    out["view"] = "classes"
-    update = selection_update(
-        store, ids.CLASS_DROPDOWN, None, keys, value, class_opts, selection, None, level, group
-    )
-    if unchanged_selection(update, class_value, level, group, selection, class_message):
-        return out  # the page shows this selection already: the views stay as they are
-    for name, v in changed_outputs(update, ids.CLASS_DROPDOWN, class_value, level, group).items():
-        out["sel_" + name] = v
-    out.update(
-        follow_selection(
-            store, False, None, update.selection, step_range, epoch, detail, encoding, rotate, slider
-        )
-    )
-    return out
-
-
 def register(app: dash.Dash, store: LogStore) -> None:
     # the layout carries the first view's answer (app/first_figures.py)
     # the range, epoch and normalisation reach the overview through OVERVIEW_STEPS, which the
@@ -677,18 +576,54 @@ def register(app: dash.Dash, store: LogStore) -> None:
     )
 
     @app.callback(
-        output=OVERVIEW_SELECTION_OUTPUTS,
+        output={
+            "value": Output(ids.CLASS_DROPDOWN, "value", allow_duplicate=True),
+            "message": Output(ids.STRATEGY_MESSAGE, "children"),
+            # a selection made here is shown: the matrix panel switches to the sub-matrix
+            "view": Output(ids.MATRIX_VIEW, "data", allow_duplicate=True),
+        },
         inputs={
             "selected": Input(ids.OVERVIEW_BOX, "data"),
             "click": Input(ids.OVERVIEW_GRAPH, "clickData"),
             "apply": Input(ids.STRATEGY_APPLY, "n_clicks"),
         },
-        state=OVERVIEW_SELECTION_STATE,
+        state={
+            "selection": State(ids.SELECTION, "data"),
+            "step_range": State(ids.RANGE_STORE, "data"),
+            "epoch": State(ids.EPOCH_STORE, "data"),
+            "kind": State(ids.OVERVIEW_KIND, "value"),
+            "other": State(ids.OVERVIEW_OTHER, "value"),
+            "order": State(ids.OVERVIEW_ORDER, "value"),
+            "strategy": State(ids.STRATEGY, "value"),
+            "k": State(ids.STRATEGY_K, "value"),
+        },
         prevent_initial_call=True,
     )
-    def select_from_overview(selected, click, apply, **raw):
+    def select_from_overview(
+        selected, click, apply, selection, step_range, epoch, kind, other, order, strategy, k
+    ):
+        page = parse_inputs({"selection": selection}, Bounds.of(store.list_series()))
+        counts = _sparse(store, page.selection)
+        if counts is None:
+            return {"value": dash.no_update, "message": "", "view": dash.no_update}
+        choice = resolve_choice(
+            counts, kind, other, order, step_range, epoch, counts_hierarchy(store, counts)
+        )
         props = {str(p) for p in (ctx.triggered_prop_ids or {})}
         # the box store and the graph's clicks are one control for selection_from_overview
         trigger = ids.OVERVIEW_GRAPH if ctx.triggered_id == ids.OVERVIEW_BOX else ctx.triggered_id
-        box = selected if f"{ids.OVERVIEW_BOX}.data" in props else None
-        return overview_selection_answer(store, trigger, box, click, **raw)
+        value, message = selection_from_overview(
+            counts,
+            choice,
+            trigger,
+            selected=selected if f"{ids.OVERVIEW_BOX}.data" in props else None,
+            click=click,
+            strategy=text(strategy),
+            k=k,
+            current=list(page.selection.classes),
+        )
+        return {
+            "value": value,
+            "message": message,
+            "view": dash.no_update if value is dash.no_update else "classes",
+        }

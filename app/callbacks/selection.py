@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import dash
-from dash import ClientsideFunction, Input, Output, State, ctx
+from dash import Input, Output, State, ctx
 
 from confusionflow.app.callbacks.common import MAX_DETAIL_CLASSES, Selection, load_series
 from confusionflow.app.callbacks.follow import FOLLOW_OUTPUTS, FOLLOW_STATE, follow_selection
@@ -199,70 +199,20 @@ def unchanged_selection(
     )
 
 
-# the outputs that list what can be chosen (the picker's classes, the class-option boxes, the
-# levels and the groups), unchanged as long as the series, the level and the drill-down are
-OPTION_OUTPUTS = ("options", "class_options", "level_options", "group_options", "group_disabled")
-
-
-def options_unchanged(trigger: object, update: SelectionUpdate, level: object, group: object) -> bool:
-    """Whether the page's option lists already are ``update``'s: a pick of classes (the picker,
-    the overview) or of the class options changes neither the series nor the level nor the
-    drill-down, so the lists the page holds are those of ``update`` as long as its level and group
-    are the page's. At 1000 classes the picker's options alone are ~35 kB an answer."""
-    return (
-        trigger in (ids.CLASS_DROPDOWN, ids.CLASS_OPTIONS)
-        and update.level == level_of(level)
-        and update.group == group
-    )
-
-
-def changed_outputs(
-    update: SelectionUpdate, trigger: object, class_value: object, level: object, group: object
-) -> dict[str, object]:
-    """``update`` by :data:`SELECTION_OUTPUTS` name, with ``no_update`` for what the page already
-    shows: the option lists (:func:`options_unchanged`), and the picker's value, level and
-    drill-down when they are the page's (each is an input of the class-selection callback: sent
-    again, it would run once more)."""
-    values: dict[str, object] = outputs_of(update, SELECTION_OUTPUTS)
-    if options_unchanged(trigger, update, level, group):
-        values.update(dict.fromkeys(OPTION_OUTPUTS, dash.no_update))
-    if update.value == class_value:
-        values["value"] = dash.no_update
-    if update.level == level_of(level):
-        values["level"] = dash.no_update
-    if update.group == group:
-        values["group"] = dash.no_update
-    return values
-
-
 def register(app: dash.Dash, store: LogStore) -> None:
-    # the picker's value reaches the callback below only when the user edited it: every answer
-    # that writes the value writes the selection with it (this callback's, the series callback's,
-    # the overview's), and the views must not wait for a second, empty answer to it
-    app.clientside_callback(
-        ClientsideFunction(namespace="confusionflow", function_name="pickerEdit"),
-        Output(ids.CLASS_PICKED, "data"),
-        Input(ids.CLASS_DROPDOWN, "value"),
-        Input(ids.SELECTION, "data"),
-        prevent_initial_call=True,
-    )
-
     @app.callback(
         output={**SELECTION_OUTPUTS, **FOLLOW_OUTPUTS},
         inputs={
             # a restored URL is answered by the series callback (it changes the series first); the
             # URL state is an input here only to tell that event from a change of the class options
             "url_state": Input(ids.URL_STATE, "data"),
-            # the picker's value as the user edited it (assets/confusionflow.js, pickerEdit): the
-            # value a server answer wrote with its selection asks nothing again
-            "picked": Input(ids.CLASS_PICKED, "data"),
+            "class_value": Input(ids.CLASS_DROPDOWN, "value"),
             "class_opts": Input(ids.CLASS_OPTIONS, "value"),
             "level": Input(ids.LEVEL, "value"),
             "group": Input(ids.DRILL, "value"),
             "version": Input(ids.DATA_VERSION, "data"),
         },
         state={
-            "class_value": State(ids.CLASS_DROPDOWN, "value"),
             "keys": State(ids.SERIES_KEYS, "data"),
             "previous": State(ids.SELECTION, "data"),
             "opts_options": State(ids.CLASS_OPTIONS, "options"),
@@ -273,12 +223,11 @@ def register(app: dash.Dash, store: LogStore) -> None:
     )
     def update_selection(
         url_state,
-        picked,
+        class_value,
         class_opts,
         level,
         group,
         version,
-        class_value,
         keys,
         previous,
         opts_options,
@@ -292,8 +241,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
     ):
         if f"{ids.URL_STATE}.data" in prop_ids(ctx.triggered_prop_ids):
             raise dash.exceptions.PreventUpdate  # the series callback answers a restored URL
-        # the picker's value is read as it stands (state); the store only tells that it was edited
-        trigger = ids.CLASS_DROPDOWN if ctx.triggered_id == ids.CLASS_PICKED else ctx.triggered_id
+        trigger = ctx.triggered_id
         update = selection_update(
             store, trigger, None, keys, class_value, class_opts, previous, opts_options, level, group
         )
@@ -301,7 +249,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
             update, class_value, level, group, previous, message
         ):
             raise dash.exceptions.PreventUpdate
-        values = changed_outputs(update, trigger, class_value, level, group)
+        values = outputs_of(update, SELECTION_OUTPUTS)
         values.update(
             follow_selection(
                 store, False, None, update.selection, step_range, epoch, detail, encoding, rotate, slider

@@ -409,21 +409,7 @@ def register(app: dash.Dash, store: LogStore) -> None:
     app.clientside_callback(
         ClientsideFunction(namespace="confusionflow", function_name="moveEpochMarkers"),
         Input(ids.EPOCH_STORE, "data"),
-        *(
-            State(graph, "id")
-            for graph in (*EPOCH_MARKER_GRAPHS, ids.DISTRIBUTION_GRAPH)
-            if graph != ids.MATRIX_GRAPH
-        ),
-        prevent_initial_call=True,
-    )
-    # the sub-matrix's markers, only while it is shown: hidden behind the many-class overview it
-    # gets them when it is shown again (matrixMarkers; app/callbacks/matrix.py for the figure)
-    app.clientside_callback(
-        ClientsideFunction(namespace="confusionflow", function_name="matrixMarkers"),
-        Input(ids.EPOCH_STORE, "data"),
-        Input(ids.MATRIX_VIEW, "data"),
-        Input(ids.OVERVIEW_PANEL, "style"),
-        State(ids.MATRIX_GRAPH, "id"),
+        *(State(graph, "id") for graph in (*EPOCH_MARKER_GRAPHS, ids.DISTRIBUTION_GRAPH)),
         prevent_initial_call=True,
     )
 

@@ -240,17 +240,12 @@ LARGEST: dict[str, Builder] = {
     f"{ids.OVERVIEW_PANEL}.style": lambda h: {"display": _text(h), "gap": _numbers(h, h.budget // 2)},
     f"{ids.INSTANCES_STEPS}.data": lambda h: [[-h.number, h.number], h.number],
     f"{ids.MATRIX_EPOCH}.data": _number,
-    f"{ids.MATRIX_STEPS}.data": lambda h: [-h.number, h.number],
-    # the sub-matrix shown: the matrix callback's most work (any other view, with the panel's junk
-    # style read as shown, answers nothing: sub_matrix_hidden)
-    f"{ids.MATRIX_VIEW}.data": lambda h: "classes",
     f"{ids.SIZES_EPOCH}.data": _number,
     f"{ids.DATA_VERSION}.data": _number,
     f"{ids.SELECTION}.data": _selection,
     f"{ids.SERIES_KEYS}.data": lambda h: _names(h.facts.series, h.budget),
     f"{ids.SERIES_DROPDOWN}.value": lambda h: _names(h.facts.series, h.budget),
     f"{ids.CLASS_DROPDOWN}.value": lambda h: _names(h.facts.classes, h.budget),
-    f"{ids.CLASS_PICKED}.data": lambda h: _names(h.facts.classes, h.budget),
     f"{ids.CLASS_OPTIONS}.value": lambda h: ["other", "super", *_names([], h.budget)],
     f"{ids.CLASS_OPTIONS}.options": lambda h: [
         {"label": "x" * 100, "value": ("other", "super")[i % 2], "disabled": False}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import dash
 import numpy as np
 import pytest
 
@@ -130,18 +129,14 @@ def test_a_class_pick_answers_the_target_it_drops(client_app) -> None:
         ids.DETAIL_TARGET: {"kind": "fn", "true": "dog", "pred": None},
         ids.RANGE_SLIDER: [0, 3],
     }
-    out = answer(client, app, SELECTION, values, [f"{ids.CLASS_PICKED}.data"])
+    out = answer(client, app, SELECTION, values, [f"{ids.CLASS_DROPDOWN}.value"])
     assert out[ids.SELECTION]["data"]["classes"] == ["cat", "eel"]
-    # a pick changes neither the series nor the level: the option lists are not sent again, nor
-    # the picker's value (the page shows it)
-    assert ids.CLASS_DROPDOWN not in out and ids.LEVEL not in out and ids.DRILL not in out
-    assert ids.CLASS_OPTIONS not in out
     assert out[ids.DETAIL_TARGET]["data"]["kind"] == "accuracy"  # dog is no longer shown
     assert ids.RANGE_STORE not in out and ids.EPOCH_STORE not in out
     # the picker value the series callback just wrote, with its selection: nothing to answer
     values[ids.SELECTION] = out[ids.SELECTION]["data"]
     values[ids.CLASS_MESSAGE] = ""
-    assert answer(client, app, SELECTION, values, [f"{ids.CLASS_PICKED}.data"]) == {}
+    assert answer(client, app, SELECTION, values, [f"{ids.CLASS_DROPDOWN}.value"]) == {}
 
 
 def test_a_narrowed_range_moves_the_epoch_in_the_same_answer(client_app) -> None:
@@ -260,9 +255,9 @@ def test_a_range_change_asks_the_server_once_for_the_range_and_never_for_the_epo
         assert hearing[0]["prevent_initial_call"] is True
 
 
-def overview_log(tmp_path: Path, worst: tuple[int, ...] = ()) -> Path:
-    """A 45-class run (one more than the overview's threshold, logged order c00..c44) whose classes
-    ``worst`` are mostly predicted as the next class: those have the lowest F1 at every step."""
+def test_a_box_reaching_the_overview_selection_through_its_store_selects_its_classes(tmp_path: Path) -> None:
+    """The box the browser passes on (OVERVIEW_BOX) is read as the overview's box drag: a box over
+    the first two rows and columns of a 45-class overview (logged order) picks those two classes."""
     from confusionflow.app.callbacks.common import OVERVIEW_MIN_CLASSES
     from confusionflow.data_access.writer import LogWriter
 
@@ -271,95 +266,15 @@ def overview_log(tmp_path: Path, worst: tuple[int, ...] = ()) -> Path:
     rng = np.random.default_rng(3)
     with LogWriter(tmp_path / "logs", "a", classes, store_instances=False) as log:
         for step in (1, 2, 3):
-            counts = rng.integers(0, 4, (n, n)) + np.eye(n, dtype=int) * 20
-            for c in worst:
-                counts[c, c], counts[c, (c + 1) % n] = 1, 40
-            log.add_counts(step, "test", counts)
-    return tmp_path / "logs"
-
-
-def overview_page(tmp_path: Path, worst: tuple[int, ...] = ()):
-    logs = overview_log(tmp_path, worst)
-    app = create_app(logs, settings=Settings(cache_dir=tmp_path / "cache", poll_seconds=0))
+            log.add_counts(step, "test", rng.integers(0, 4, (n, n)) + np.eye(n, dtype=int) * 20)
+    app = create_app(tmp_path / "logs", settings=Settings(cache_dir=tmp_path / "cache", poll_seconds=0))
+    client = app.server.test_client()
     values = {
-        ids.SERIES_KEYS: ["a/test"],
         ids.SELECTION: {"series": ["a/test"], "classes": [], "other": False, "level": 0, "group": None},
+        ids.OVERVIEW_BOX: {"range": {"x": [-0.4, 1.4], "y": [-0.4, 1.4]}},
         ids.OVERVIEW_ORDER: "logged",
-        ids.CLASS_DROPDOWN: [],
-        ids.CLASS_MESSAGE: "",
     }
-    return app.server.test_client(), app, values
-
-
-def test_a_box_reaching_the_overview_selection_through_its_store_selects_its_classes(tmp_path: Path) -> None:
-    """The box the browser passes on (OVERVIEW_BOX) is read as the overview's box drag: a box over
-    the first two rows and columns of a 45-class overview (logged order) picks those two classes."""
-    client, app, values = overview_page(tmp_path)
-    values[ids.OVERVIEW_BOX] = {"range": {"x": [-0.4, 1.4], "y": [-0.4, 1.4]}}
     output = f"..{ids.STRATEGY_MESSAGE}.children.."
     out = answer(client, app, output, values, [f"{ids.OVERVIEW_BOX}.data"])
     assert out[ids.CLASS_DROPDOWN]["value"] == ["c00", "c01"]
-    assert out[ids.SELECTION]["data"]["classes"] == ["c00", "c01"]
     assert out[ids.STRATEGY_MESSAGE]["children"] == "2 classes selected."
-
-
-def test_a_strategy_click_answers_the_selection_itself_and_no_option_list(tmp_path: Path) -> None:
-    """A strategy click is one level: its answer holds the picker's value, the selection store
-    (the views' input) and the switch to the sub-matrix, and none of the option lists (the
-    picker's 45 classes, the levels, the groups), which a pick of classes does not change. The
-    same click again, with that selection shown, changes no store: the views stay."""
-    client, app, values = overview_page(tmp_path, worst=(7, 30))
-    values.update({ids.STRATEGY: "lowest-f1", ids.STRATEGY_K: 2, ids.STRATEGY_APPLY: 1})
-    output = f"..{ids.STRATEGY_MESSAGE}.children.."
-    out = answer(client, app, output, values, [f"{ids.STRATEGY_APPLY}.n_clicks"])
-    assert out[ids.SELECTION]["data"]["classes"] == ["c07", "c30"]
-    assert out[ids.SELECTION]["data"]["steps"] == [1.0, 2.0, 3.0]
-    assert out[ids.CLASS_DROPDOWN] == {"value": ["c07", "c30"]}  # the value, not the options
-    assert out[ids.CLASS_MESSAGE] == {"children": ""}
-    assert out[ids.MATRIX_VIEW] == {"data": "classes"}
-    assert out[ids.STRATEGY_MESSAGE]["children"].startswith("2 classes: lowest F1 of a/test at step 3")
-    assert ids.LEVEL not in out and ids.DRILL not in out and ids.CLASS_OPTIONS not in out
-    assert ids.RANGE_STORE not in out and ids.EPOCH_STORE not in out  # the range is as it was
-
-    values[ids.SELECTION] = out[ids.SELECTION]["data"]
-    values[ids.CLASS_DROPDOWN] = ["c07", "c30"]
-    again = answer(client, app, output, values, [f"{ids.STRATEGY_APPLY}.n_clicks"])
-    assert set(again) == {ids.STRATEGY_MESSAGE, ids.MATRIX_VIEW}
-
-
-def test_an_overview_event_that_selects_nothing_answers_nothing_but_its_message(tmp_path: Path) -> None:
-    """A strategy that needs a second series on a page of one: its message, and no store moves."""
-    client, app, values = overview_page(tmp_path)
-    values.update({ids.STRATEGY: "most-different", ids.STRATEGY_K: 2, ids.STRATEGY_APPLY: 1})
-    out = answer(
-        client, app, f"..{ids.STRATEGY_MESSAGE}.children..", values, [f"{ids.STRATEGY_APPLY}.n_clicks"]
-    )
-    assert set(out) == {ids.STRATEGY_MESSAGE}, out
-    assert out[ids.STRATEGY_MESSAGE]["children"].startswith("choose a second series to compare")
-
-
-def test_changed_outputs_leave_what_the_page_shows() -> None:
-    """A pick of classes at the page's level sends the value it changes and the selection, and
-    no option list; a new level sends its option lists and the group it reset."""
-    from confusionflow.app.callbacks.selection import SelectionUpdate, changed_outputs
-
-    update = SelectionUpdate(
-        options=[{"label": "cat", "value": "cat"}],
-        value=["cat", "dog"],
-        message="",
-        class_options=[],
-        level_options=[{"label": "classes", "value": 0}],
-        level=0,
-        group_options=[],
-        group=None,
-        group_disabled=True,
-        selection={"classes": ["cat", "dog"]},
-    )
-    pick = changed_outputs(update, ids.CLASS_DROPDOWN, ["cat"], 0, None)
-    assert {k for k, v in pick.items() if v is not dash.no_update} == {"value", "message", "selection"}
-    assert pick["value"] == ["cat", "dog"]
-    same = changed_outputs(update, ids.CLASS_DROPDOWN, ["cat", "dog"], 0, None)
-    assert same["value"] is dash.no_update
-    level = changed_outputs(update, ids.LEVEL, ["cat"], 1, "animals")
-    assert level["options"] == [{"label": "cat", "value": "cat"}] and level["level"] == 0
-    assert level["group"] is None and level["group_disabled"] is True
